@@ -1,0 +1,74 @@
+// Infusion program and its validation. Every field is an integer in µL, µL/h or s; anything
+// else (NaN, a float, a string, a missing field) is refused with the field's name and reason.
+
+import { SyringeSpec } from "./syringe"
+import { isWholeNumber, UL_PER_ML } from "./units"
+
+export interface InfusionProgram {
+    syringeId: string
+    /** Primary rate in µL/h (1 mL/h = 1000). */
+    rateUlPerH: number
+    /** Volume to be infused in µL. */
+    vtbiUl: number
+    /** Keep-vein-open rate after VTBI in µL/h; 0 stops the pump at VTBI instead. */
+    kvoRateUlPerH: number
+    /** Bolus volume in µL; 0 means no bolus is programmed. */
+    bolusUl: number
+    bolusDurationS: number
+}
+
+/** Pump-wide mechanical limits (not drug limits; the drug library narrows these). */
+export const MIN_RATE_UL_PER_H = 100 // 0.1 mL/h
+export const MAX_RATE_UL_PER_H = 1200 * UL_PER_ML // 1200 mL/h
+export const MAX_KVO_UL_PER_H = 5 * UL_PER_ML
+export const MIN_BOLUS_UL = 100
+export const MIN_BOLUS_DURATION_S = 1
+export const MAX_BOLUS_DURATION_S = 3600
+
+export interface ValidationResult {
+    ok: boolean
+    errors: string[]
+}
+
+function checkWhole(errors: string[], name: string, v: any, min: number, max: number, unit: string) {
+    if (!isWholeNumber(v)) {
+        errors.push(name + ": must be a whole number of " + unit)
+        return false
+    }
+    if (v < min || v > max) {
+        errors.push(name + ": " + v + " " + unit + " is outside " + min + ".." + max + " " + unit)
+        return false
+    }
+    return true
+}
+
+/** Bolus rate in µL/h, rounded up so the bolus finishes within its programmed duration. */
+export function bolusRateUlPerH(p: InfusionProgram): number {
+    return Math.ceil((p.bolusUl * 3600) / p.bolusDurationS)
+}
+
+export function validateProgram(p: InfusionProgram, syringe: SyringeSpec): ValidationResult {
+    const errors: string[] = []
+    if (!p) return { ok: false, errors: ["program: missing"] }
+    if (!syringe) {
+        errors.push("syringeId: unknown syringe '" + p.syringeId + "'")
+        return { ok: false, errors: errors }
+    }
+    const capacityUl = syringe.nominalMl * UL_PER_ML
+    checkWhole(errors, "rateUlPerH", p.rateUlPerH, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H, "µL/h")
+    checkWhole(errors, "vtbiUl", p.vtbiUl, 1, capacityUl, "µL")
+    if (checkWhole(errors, "kvoRateUlPerH", p.kvoRateUlPerH, 0, MAX_KVO_UL_PER_H, "µL/h")) {
+        if (p.kvoRateUlPerH > 0 && p.kvoRateUlPerH < MIN_RATE_UL_PER_H)
+            errors.push("kvoRateUlPerH: " + p.kvoRateUlPerH + " µL/h is below the pump minimum " + MIN_RATE_UL_PER_H)
+        if (isWholeNumber(p.rateUlPerH) && p.kvoRateUlPerH > p.rateUlPerH)
+            errors.push("kvoRateUlPerH: KVO rate must not exceed the primary rate")
+    }
+    if (checkWhole(errors, "bolusUl", p.bolusUl, 0, capacityUl, "µL") && p.bolusUl > 0) {
+        if (p.bolusUl < MIN_BOLUS_UL) errors.push("bolusUl: " + p.bolusUl + " µL is below the minimum " + MIN_BOLUS_UL)
+        if (checkWhole(errors, "bolusDurationS", p.bolusDurationS, MIN_BOLUS_DURATION_S, MAX_BOLUS_DURATION_S, "s")) {
+            if (bolusRateUlPerH(p) > MAX_RATE_UL_PER_H)
+                errors.push("bolusUl: bolus over " + p.bolusDurationS + " s needs more than the pump maximum of 1200 mL/h")
+        }
+    }
+    return { ok: errors.length === 0, errors: errors }
+}

@@ -1,0 +1,261 @@
+// Pump controller: the one place that combines program, state machine, step planner and volume
+// accounting. It owns no clock and no hardware: the control loop passes `nowMs` in and fires
+// the steps it returns, so the same object runs on the device, in the simulator and in vitest.
+
+import { EventSink } from "./eventLog"
+import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
+import { PlannerConfig, StepPlanner } from "./planner"
+import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
+import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, SyringeSpec, validateMechanics } from "./syringe"
+import { VolumeAccount } from "./volume"
+
+export interface PumpConfig {
+    mechanics: Mechanics
+    tickMs: number
+    /** Drive acceleration limit in µsteps/s². */
+    accelStepsPerS2: number
+}
+
+export interface CommandResult {
+    ok: boolean
+    reason: string
+}
+
+export interface TickOutput {
+    steps: number
+    forward: boolean
+    motorEnabled: boolean
+}
+
+export interface PumpStatus {
+    state: PumpState
+    rateUlPerH: number
+    infusedUl: number
+    bolusUl: number
+    vtbiUl: number
+    remainingUl: number
+    alarmCode: string
+    program: InfusionProgram
+}
+
+const OK: CommandResult = { ok: true, reason: "" }
+
+export class PumpController {
+    readonly config: PumpConfig
+    private readonly log: EventSink
+    private readonly sm = new PumpStateMachine()
+    private program: InfusionProgram = null
+    private syringe: SyringeSpec = null
+    private planner: StepPlanner = null
+    private volume: VolumeAccount = null
+    private vtbiSteps = 0
+    private bolusTargetSteps = 0
+    private lastMs = -1
+    private alarmCode = ""
+    private outOfServiceReason = ""
+    private currentRate = 0
+
+    constructor(config: PumpConfig, log: EventSink) {
+        const errors = validateMechanics(config.mechanics)
+        if (errors.length > 0) throw new Error("invalid mechanics: " + errors.join("; "))
+        this.config = config
+        this.log = log
+    }
+
+    state(): PumpState {
+        return this.sm.state()
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    loadProgram(nowMs: number, p: InfusionProgram): CommandResult {
+        const gate = this.sm.check("program")
+        if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
+        const syringe = p ? findSyringe(p.syringeId) : null
+        const v = validateProgram(p, syringe)
+        if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
+        const pl = picolitresPerMicrostep(syringe, this.config.mechanics)
+        this.program = p
+        this.syringe = syringe
+        const plannerCfg: PlannerConfig = {
+            picolitresPerStep: pl,
+            maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
+            maxTickMs: this.config.tickMs * 3,
+        }
+        this.planner = new StepPlanner(plannerCfg)
+        this.volume = new VolumeAccount(pl)
+        this.vtbiSteps = this.volume.stepsFor(p.vtbiUl)
+        this.log.record(
+            nowMs,
+            "PROGRAM",
+            "syringe=" + p.syringeId + " rate=" + p.rateUlPerH + "uL/h vtbi=" + p.vtbiUl + "uL kvo=" + p.kvoRateUlPerH +
+                "uL/h bolus=" + p.bolusUl + "uL/" + p.bolusDurationS + "s pL/step=" + pl
+        )
+        this.transition(nowMs, "program")
+        return OK
+    }
+
+    start(nowMs: number): CommandResult {
+        return this.simple(nowMs, "start")
+    }
+
+    pause(nowMs: number): CommandResult {
+        return this.simple(nowMs, "pause")
+    }
+
+    resume(nowMs: number): CommandResult {
+        return this.simple(nowMs, "resume")
+    }
+
+    stop(nowMs: number): CommandResult {
+        return this.simple(nowMs, "stop")
+    }
+
+    clear(nowMs: number): CommandResult {
+        const r = this.simple(nowMs, "clear")
+        if (r.ok) this.program = null
+        return r
+    }
+
+    bolus(nowMs: number): CommandResult {
+        const gate = this.sm.check("bolus")
+        if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
+        if (this.program.bolusUl <= 0) return this.reject(nowMs, "bolus", "no bolus is programmed")
+        this.bolusTargetSteps = this.volume.bolusStepCount() + this.volume.stepsFor(this.program.bolusUl)
+        return this.simple(nowMs, "bolus")
+    }
+
+    /** Stops delivery at once and latches `code` until `resetAlarm`. */
+    raiseAlarm(nowMs: number, code: string, detail: string): CommandResult {
+        const gate = this.sm.check("alarm")
+        if (!gate.ok) {
+            // Already alarming or out of service: delivery is stopped; keep the record.
+            this.log.record(nowMs, "ALARM_EXTRA", code + " " + detail + " (state " + this.sm.state() + ")")
+            return { ok: false, reason: gate.reason }
+        }
+        this.alarmCode = code
+        this.log.record(nowMs, "ALARM", code + " " + detail)
+        this.transition(nowMs, "alarm")
+        return OK
+    }
+
+    resetAlarm(nowMs: number): CommandResult {
+        const r = this.simple(nowMs, "alarmReset")
+        if (r.ok) this.alarmCode = ""
+        return r
+    }
+
+    setOutOfService(nowMs: number, reason: string): CommandResult {
+        const gate = this.sm.check("outOfService")
+        if (!gate.ok) return this.reject(nowMs, "outOfService", gate.reason)
+        this.outOfServiceReason = reason
+        this.log.record(nowMs, "OUT_OF_SERVICE", reason)
+        this.transition(nowMs, "outOfService")
+        return OK
+    }
+
+    returnToService(nowMs: number): CommandResult {
+        const r = this.simple(nowMs, "returnToService")
+        if (r.ok) this.outOfServiceReason = ""
+        return r
+    }
+
+    outOfServiceText(): string {
+        return this.outOfServiceReason
+    }
+
+    // ---- control tick ---------------------------------------------------------------------
+
+    /** One control tick: how many microsteps to fire now. Accounts them as delivered. */
+    update(nowMs: number): TickOutput {
+        const elapsed = this.lastMs < 0 ? 0 : nowMs - this.lastMs
+        this.lastMs = nowMs
+        const s = this.sm.state()
+        if (!isDelivering(s)) {
+            this.currentRate = 0
+            if (this.planner) this.planner.reset()
+            return { steps: 0, forward: true, motorEnabled: false }
+        }
+        if (elapsed < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsed + "ms; tick skipped")
+        const rate = this.rateFor(s)
+        this.currentRate = rate
+        let limit = this.vtbiSteps - this.volume.steps()
+        if (s === "Bolus") {
+            const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
+            if (bolusLeft < limit) limit = bolusLeft
+        }
+        if (s === "KVO") limit = this.kvoStepLimit()
+        const plan = this.planner.plan(rate, elapsed, limit)
+        if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
+        this.volume.add(plan.steps, s === "Bolus")
+        this.afterSteps(nowMs, s)
+        return { steps: plan.steps, forward: true, motorEnabled: true }
+    }
+
+    status(): PumpStatus {
+        const infused = this.volume ? this.volume.infusedUl() : 0
+        const vtbi = this.program ? this.program.vtbiUl : 0
+        return {
+            state: this.sm.state(),
+            rateUlPerH: this.currentRate,
+            infusedUl: infused,
+            bolusUl: this.volume ? this.volume.bolusUl() : 0,
+            vtbiUl: vtbi,
+            remainingUl: vtbi > infused ? vtbi - infused : 0,
+            alarmCode: this.alarmCode,
+            program: this.program,
+        }
+    }
+
+    /** Steps commanded since the program was loaded (for position checks and persistence). */
+    stepsCommanded(): number {
+        return this.volume ? this.volume.steps() : 0
+    }
+
+    // ---- internals ------------------------------------------------------------------------
+
+    private rateFor(s: PumpState): number {
+        if (s === "Bolus") return bolusRateUlPerH(this.program)
+        if (s === "KVO") return this.program.kvoRateUlPerH
+        return this.program.rateUlPerH
+    }
+
+    /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
+    private kvoStepLimit(): number {
+        return fullTravelMicrosteps(this.syringe, this.config.mechanics) - this.volume.steps()
+    }
+
+    private afterSteps(nowMs: number, s: PumpState) {
+        const vtbiReached = this.volume.steps() >= this.vtbiSteps
+        if ((s === "Running" || s === "Bolus") && vtbiReached) {
+            this.log.record(nowMs, "VTBI_DONE", "infused=" + this.volume.infusedUl() + "uL")
+            this.planner.reset()
+            this.transition(nowMs, this.program.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone")
+            return
+        }
+        if (s === "Bolus" && this.volume.bolusStepCount() >= this.bolusTargetSteps) {
+            this.log.record(nowMs, "BOLUS_DONE", "bolus=" + this.volume.bolusUl() + "uL")
+            this.planner.reset()
+            this.transition(nowMs, "bolusDone")
+        }
+    }
+
+    private simple(nowMs: number, event: PumpEvent): CommandResult {
+        const gate = this.sm.check(event)
+        if (!gate.ok) return this.reject(nowMs, event, gate.reason)
+        this.transition(nowMs, event)
+        return OK
+    }
+
+    private transition(nowMs: number, event: PumpEvent) {
+        const from = this.sm.state()
+        const r = this.sm.apply(event)
+        if (!isDelivering(r.to) && this.planner) this.planner.reset()
+        this.log.record(nowMs, "STATE", from + "->" + r.to + " (" + event + ")")
+    }
+
+    private reject(nowMs: number, what: string, reason: string): CommandResult {
+        this.log.record(nowMs, "CMD_REJECTED", what + ": " + reason)
+        return { ok: false, reason: reason }
+    }
+}

@@ -1,0 +1,157 @@
+// Pump state machine with an explicit transition table. A command not in the table for the
+// current state is rejected with a reason; nothing is ever silently ignored.
+
+export type PumpState =
+    | "Idle"
+    | "Programmed"
+    | "Running"
+    | "Paused"
+    | "Bolus"
+    | "KVO"
+    | "Complete"
+    | "Alarm"
+    | "OutOfService"
+
+export type PumpEvent =
+    | "program" // a validated program was loaded
+    | "start"
+    | "pause"
+    | "resume"
+    | "bolus"
+    | "bolusDone"
+    | "vtbiDoneKvo" // VTBI reached and a KVO rate is programmed
+    | "vtbiDone" // VTBI reached, no KVO
+    | "stop" // operator ends the infusion; program kept
+    | "clear" // forget the program
+    | "alarm" // a high-priority alarm stops delivery
+    | "alarmReset" // alarm acknowledged with its cause gone
+    | "outOfService"
+    | "returnToService"
+
+export interface Transition {
+    from: PumpState
+    event: PumpEvent
+    to: PumpState
+}
+
+export const ALL_STATES: PumpState[] = [
+    "Idle",
+    "Programmed",
+    "Running",
+    "Paused",
+    "Bolus",
+    "KVO",
+    "Complete",
+    "Alarm",
+    "OutOfService",
+]
+
+export const ALL_EVENTS: PumpEvent[] = [
+    "program",
+    "start",
+    "pause",
+    "resume",
+    "bolus",
+    "bolusDone",
+    "vtbiDoneKvo",
+    "vtbiDone",
+    "stop",
+    "clear",
+    "alarm",
+    "alarmReset",
+    "outOfService",
+    "returnToService",
+]
+
+function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
+    return { from: from, event: event, to: to }
+}
+
+// "alarmReset" has no fixed target: delivery never restarts by itself, so an alarm raised while
+// delivering returns to Paused and any other alarm returns to the state it interrupted.
+export const TRANSITIONS: Transition[] = [
+    t("Idle", "program", "Programmed"),
+    t("Programmed", "program", "Programmed"),
+    t("Programmed", "start", "Running"),
+    t("Programmed", "clear", "Idle"),
+    t("Running", "pause", "Paused"),
+    t("Running", "bolus", "Bolus"),
+    t("Running", "vtbiDoneKvo", "KVO"),
+    t("Running", "vtbiDone", "Complete"),
+    t("Running", "stop", "Programmed"),
+    t("Bolus", "bolusDone", "Running"),
+    t("Bolus", "pause", "Paused"),
+    t("Bolus", "vtbiDoneKvo", "KVO"),
+    t("Bolus", "vtbiDone", "Complete"),
+    t("Bolus", "stop", "Programmed"),
+    t("Paused", "resume", "Running"),
+    t("Paused", "stop", "Programmed"),
+    t("KVO", "stop", "Complete"),
+    t("KVO", "pause", "Paused"),
+    t("Complete", "program", "Programmed"),
+    t("Complete", "clear", "Idle"),
+]
+
+// Alarm and out-of-service are reachable from every state but the terminal ones.
+for (let i = 0; i < ALL_STATES.length; i++) {
+    const s = ALL_STATES[i]
+    if (s !== "Alarm" && s !== "OutOfService") TRANSITIONS.push(t(s, "alarm", "Alarm"))
+    if (s !== "OutOfService" && s !== "Running" && s !== "Bolus" && s !== "KVO")
+        TRANSITIONS.push(t(s, "outOfService", "OutOfService"))
+}
+TRANSITIONS.push(t("OutOfService", "returnToService", "Idle"))
+
+export interface TransitionResult {
+    ok: boolean
+    to: PumpState
+    reason: string
+}
+
+export function isDelivering(s: PumpState): boolean {
+    return s === "Running" || s === "Bolus" || s === "KVO"
+}
+
+export class PumpStateMachine {
+    private current: PumpState = "Idle"
+    private beforeAlarm: PumpState = "Idle"
+
+    state(): PumpState {
+        return this.current
+    }
+
+    /** State the last alarm interrupted (for display and recovery). */
+    interruptedState(): PumpState {
+        return this.beforeAlarm
+    }
+
+    /** Looks up the transition without applying it. */
+    check(event: PumpEvent): TransitionResult {
+        if (this.current === "Alarm" && event === "alarmReset") {
+            return { ok: true, to: this.resetTarget(), reason: "" }
+        }
+        for (let i = 0; i < TRANSITIONS.length; i++) {
+            const tr = TRANSITIONS[i]
+            if (tr.from === this.current && tr.event === event) return { ok: true, to: tr.to, reason: "" }
+        }
+        return { ok: false, to: this.current, reason: "'" + event + "' is not allowed in state " + this.current }
+    }
+
+    apply(event: PumpEvent): TransitionResult {
+        const r = this.check(event)
+        if (!r.ok) return r
+        if (event === "alarm") this.beforeAlarm = this.current
+        this.current = r.to
+        return r
+    }
+
+    /** Restores a persisted state; delivering states come back as Paused (never auto-resume). */
+    restore(s: PumpState) {
+        this.current = isDelivering(s) ? "Paused" : s
+    }
+
+    private resetTarget(): PumpState {
+        const b = this.beforeAlarm
+        if (isDelivering(b)) return "Paused"
+        return b
+    }
+}

@@ -1,0 +1,73 @@
+// Syringe and drive-train model: turns a syringe barrel and the lead-screw mechanism into the
+// volume one microstep displaces. Inner diameters are the manufacturers' published nominal
+// values as collected in the Harvard Apparatus syringe table; each lot must be verified on the
+// bench (docs/bench-testing.md) because ±1 % in diameter is ±2 % in volume.
+
+import { PL_PER_UL, isWholeNumber } from "./units"
+
+export interface SyringeSpec {
+    id: string
+    brand: string
+    nominalMl: number
+    /** Barrel inner diameter in µm (integer so tables never depend on float parsing). */
+    innerDiameterUm: number
+    /** Plunger travel from full to empty, in µm. */
+    plungerTravelUm: number
+}
+
+export interface Mechanics {
+    fullStepsPerRev: number
+    microsteps: number
+    /** Lead-screw lead (advance per revolution) in µm. */
+    leadUm: number
+}
+
+/** Reference drive: 1.8° stepper, 16 microsteps, 1 mm lead screw -> 3200 µsteps per mm. */
+export const REFERENCE_MECHANICS: Mechanics = { fullStepsPerRev: 200, microsteps: 16, leadUm: 1000 }
+
+export const SYRINGES: SyringeSpec[] = [
+    { id: "bd-plastipak-5", brand: "BD Plastipak", nominalMl: 5, innerDiameterUm: 11990, plungerTravelUm: 44300 },
+    { id: "bd-plastipak-10", brand: "BD Plastipak", nominalMl: 10, innerDiameterUm: 14430, plungerTravelUm: 61200 },
+    { id: "bd-plastipak-20", brand: "BD Plastipak", nominalMl: 20, innerDiameterUm: 19050, plungerTravelUm: 70200 },
+    { id: "bd-plastipak-30", brand: "BD Plastipak", nominalMl: 30, innerDiameterUm: 21590, plungerTravelUm: 82000 },
+    { id: "bd-plastipak-50", brand: "BD Plastipak", nominalMl: 50, innerDiameterUm: 26590, plungerTravelUm: 90100 },
+    { id: "terumo-10", brand: "Terumo", nominalMl: 10, innerDiameterUm: 15800, plungerTravelUm: 51000 },
+    { id: "terumo-20", brand: "Terumo", nominalMl: 20, innerDiameterUm: 20150, plungerTravelUm: 62700 },
+    { id: "terumo-30", brand: "Terumo", nominalMl: 30, innerDiameterUm: 23100, plungerTravelUm: 71600 },
+    { id: "terumo-50", brand: "Terumo", nominalMl: 50, innerDiameterUm: 29700, plungerTravelUm: 72200 },
+]
+
+export function findSyringe(id: string): SyringeSpec {
+    for (let i = 0; i < SYRINGES.length; i++) {
+        if (SYRINGES[i].id === id) return SYRINGES[i]
+    }
+    return null
+}
+
+export function microstepsPerMm(m: Mechanics): number {
+    return (m.fullStepsPerRev * m.microsteps * 1000) / m.leadUm
+}
+
+/** Volume displaced by one microstep, in picolitres, rounded to the nearest pL (relative
+ *  error below 1e-5 for every table entry; that is a calibration constant, not a drift). */
+export function picolitresPerMicrostep(s: SyringeSpec, m: Mechanics): number {
+    const dMm = s.innerDiameterUm / 1000
+    const areaMm2 = (Math.PI * dMm * dMm) / 4 // 1 mm² × 1 mm = 1 µL
+    return Math.floor((areaMm2 * PL_PER_UL) / microstepsPerMm(m) + 0.5)
+}
+
+/** Microsteps from a full syringe to an empty one. */
+export function fullTravelMicrosteps(s: SyringeSpec, m: Mechanics): number {
+    return Math.floor((s.plungerTravelUm * microstepsPerMm(m)) / 1000)
+}
+
+export function validateMechanics(m: Mechanics): string[] {
+    const errors: string[] = []
+    if (!isWholeNumber(m.fullStepsPerRev) || m.fullStepsPerRev < 24 || m.fullStepsPerRev > 400)
+        errors.push("mechanics.fullStepsPerRev: must be a whole number 24..400")
+    if (!isWholeNumber(m.microsteps) || m.microsteps < 1 || m.microsteps > 256)
+        errors.push("mechanics.microsteps: must be a whole number 1..256")
+    if (!isWholeNumber(m.leadUm) || m.leadUm < 250 || m.leadUm > 8000)
+        errors.push("mechanics.leadUm: must be a whole number of µm 250..8000")
+    return errors
+}

@@ -1,0 +1,52 @@
+// Volume accounting from the microsteps actually commanded to the drive, never from the rate
+// (a rate says what should have happened; steps say what the plunger was told to do).
+
+import { floorDiv, PL_PER_UL } from "./units"
+
+export class VolumeAccount {
+    private readonly picolitresPerStep: number
+    private totalSteps = 0
+    private bolusSteps = 0
+
+    constructor(picolitresPerStep: number) {
+        this.picolitresPerStep = picolitresPerStep
+    }
+
+    add(steps: number, isBolus: boolean) {
+        this.totalSteps += steps
+        if (isBolus) this.bolusSteps += steps
+    }
+
+    steps(): number {
+        return this.totalSteps
+    }
+
+    /** Whole µL infused, rounded down. */
+    infusedUl(): number {
+        return floorDiv(this.totalSteps * this.picolitresPerStep, PL_PER_UL)
+    }
+
+    /** Infused volume in nL, for reports that need sub-µL resolution. */
+    infusedNl(): number {
+        return floorDiv(this.totalSteps * this.picolitresPerStep, 1000)
+    }
+
+    bolusUl(): number {
+        return floorDiv(this.bolusSteps * this.picolitresPerStep, PL_PER_UL)
+    }
+
+    /** Steps that deliver at most `ul` µL: a volume target is never overshot. */
+    stepsFor(ul: number): number {
+        return floorDiv(ul * PL_PER_UL, this.picolitresPerStep)
+    }
+
+    /** Restores a persisted count (power-loss recovery). */
+    restore(totalSteps: number, bolusSteps: number) {
+        this.totalSteps = totalSteps
+        this.bolusSteps = bolusSteps
+    }
+
+    bolusStepCount(): number {
+        return this.bolusSteps
+    }
+}

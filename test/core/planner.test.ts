@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest"
+import fc from "fast-check"
+import { StepPlanner } from "../../src/core/planner"
+
+const PL_BD50 = 173531 // BD Plastipak 50 mL on the reference drive (see syringe.test.ts)
+const NO_LIMIT = Number.MAX_SAFE_INTEGER
+
+/** Physics: steps owed after `ms` at `rate` µL/h = floor(rate·t / volume per step), in exact integers. */
+function owedSteps(rateUlPerH: number, ms: number, pl: number): number {
+    return Number((BigInt(rateUlPerH) * BigInt(ms) * 1_000_000n) / (3_600_000n * BigInt(pl)))
+}
+
+function planner(pl = PL_BD50, maxInc = 1_000_000, maxTickMs = 60) {
+    return new StepPlanner({ picolitresPerStep: pl, maxStepIncreasePerTick: maxInc, maxTickMs })
+}
+
+/** Deterministic tick jitter like the VM's setInterval (mean 20 ms, 19..21). */
+function jitter(seed: number) {
+    let x = seed >>> 0 || 1
+    return () => {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+        return 19 + ((x >>> 0) % 3)
+    }
+}
+
+describe("step planner (DDA)", () => {
+    it("has zero drift over 24 h at every rate from 0.1 to 1200 mL/h, with tick jitter", () => {
+        const rates = [100, 500, 1000, 5000, 10000, 25000, 100000, 500000, 999000, 1200000]
+        const day = 24 * 3600 * 1000
+        for (const rate of rates) {
+            const p = planner()
+            const next = jitter(rate)
+            let t = 0
+            let steps = 0
+            while (t < day) {
+                const dt = Math.min(next(), day - t)
+                t += dt
+                steps += p.plan(rate, dt, NO_LIMIT).steps
+            }
+            expect(steps, `rate ${rate} µL/h`).toBe(owedSteps(rate, day, PL_BD50))
+        }
+    })
+
+    it("24 h at 1 mL/h delivers 24 mL to within one microstep (0.17 µL)", () => {
+        const p = planner()
+        let steps = 0
+        for (let i = 0; i < (24 * 3600 * 1000) / 20; i++) steps += p.plan(1000, 20, NO_LIMIT).steps
+        const deliveredUl = (steps * PL_BD50) / 1e6
+        expect(24000 - deliveredUl).toBeGreaterThanOrEqual(0)
+        expect(24000 - deliveredUl).toBeLessThan(PL_BD50 / 1e6)
+    })
+
+    it("property: over any window the steps match rate x time within one microstep", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 100, max: 1_200_000 }),
+                fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 2, maxLength: 400 }),
+                fc.integer({ min: 50_000, max: 300_000 }),
+                (rate, dts, pl) => {
+                    const p = planner(pl)
+                    let t = 0
+                    let steps = 0
+                    const history: [number, number][] = [[0, 0]]
+                    for (const dt of dts) {
+                        t += dt
+                        steps += p.plan(rate, dt, NO_LIMIT).steps
+                        history.push([t, steps])
+                    }
+                    const stepUl = pl / 1e6
+                    for (let i = 0; i < history.length; i++) {
+                        const j = history.length - 1 - ((i * 7) % history.length)
+                        const [ta, sa] = history[Math.min(i, j)]
+                        const [tb, sb] = history[Math.max(i, j)]
+                        const ideal = (rate * (tb - ta)) / 3_600_000
+                        if (Math.abs((sb - sa) * stepUl - ideal) > stepUl + 1e-9) return false
+                    }
+                    return true
+                }
+            )
+        )
+    })
+
+    it("limits acceleration and then catches up the volume owed during the ramp", () => {
+        const maxInc = StepPlanner.stepIncreaseFor(20000, 20) // 20000 µsteps/s² · (20 ms)² = 8
+        expect(maxInc).toBe(8)
+        const p = planner(PL_BD50, maxInc)
+        let prev = 0
+        let steps = 0
+        const rate = 1_200_000 // 1200 mL/h = 1921 µsteps/s = 38.4 per 20 ms tick
+        for (let i = 0; i < 500; i++) {
+            const s = p.plan(rate, 20, NO_LIMIT).steps
+            expect(s - prev).toBeLessThanOrEqual(maxInc)
+            prev = s
+            steps += s
+        }
+        expect(steps).toBe(owedSteps(rate, 500 * 20, PL_BD50))
+    })
+
+    it("never exceeds the step limit and keeps the remainder owed", () => {
+        const p = planner()
+        expect(p.plan(1_200_000, 20, 3).steps).toBe(3)
+        expect(p.owedUnits()).toBeGreaterThan(p.unitsPerStep)
+    })
+
+    it("does not make up a stalled loop with a burst (no unprogrammed bolus)", () => {
+        const p = planner(PL_BD50, 1_000_000, 60)
+        const r = p.plan(100_000, 5000, NO_LIMIT) // 5 s stall at 100 mL/h
+        expect(r.overrunMs).toBe(4940)
+        expect(r.steps).toBe(owedSteps(100_000, 60, PL_BD50))
+    })
+
+    it("treats a clock that went backwards as no elapsed time", () => {
+        const p = planner()
+        expect(p.plan(1_200_000, -500, NO_LIMIT).steps).toBe(0)
+        expect(p.owedUnits()).toBe(0)
+    })
+
+    it("reset drops the owed fraction and restarts the ramp", () => {
+        const p = planner(PL_BD50, 2)
+        for (let i = 0; i < 5; i++) p.plan(1_200_000, 20, NO_LIMIT)
+        p.reset()
+        expect(p.owedUnits()).toBe(0)
+        expect(p.plan(1_200_000, 20, NO_LIMIT).steps).toBe(2)
+    })
+})
