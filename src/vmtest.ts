@@ -1,0 +1,99 @@
+// In-VM tests (`npm run test:vm`): the same src/core modules the host tests exercise, run by
+// the DeviceScript VM, must give the same numbers. Expected values are computed by hand from
+// physics (see comments), not copied from a host run.
+
+import * as ds from "@devicescript/core"
+import { describe, expect, test } from "@devicescript/test"
+import { EventLog } from "./core/eventLog"
+import { StepPlanner } from "./core/planner"
+import { PumpController } from "./core/pump"
+import { findSyringe, picolitresPerMicrostep, REFERENCE_MECHANICS } from "./core/syringe"
+import { formatThousandths, parseThousandths } from "./core/units"
+import { controlTick, createPump, DriveState } from "./control"
+import { PumpHardware } from "./hal/types"
+
+describe("dosing core under the DeviceScript VM", () => {
+    test("BD 50 mL step volume: pi*(13.295 mm)^2/3200 = 173531 pL", () => {
+        expect(picolitresPerMicrostep(findSyringe("bd-plastipak-50"), REFERENCE_MECHANICS)).toBe(173531)
+    })
+
+    test("integer unit parsing and formatting", () => {
+        expect(parseThousandths("0.1")).toBe(100)
+        expect(parseThousandths("1200")).toBe(1200000)
+        expect(isNaN(parseThousandths("1e3"))).toBe(true)
+        expect(formatThousandths(5000)).toBe("5.000")
+        expect(formatThousandths(7)).toBe("0.007")
+    })
+
+    test("1 h at 10 mL/h = floor(1e10 pL / 173531 pL) = 57626 microsteps", async () => {
+        const p = new StepPlanner({ picolitresPerStep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        let steps = 0
+        for (let i = 0; i < 3600; i++) {
+            steps += p.plan(10000, 1000, 1000000000).steps
+            if (i % 200 === 0) await ds.sleep(0)
+        }
+        expect(steps).toBe(57626)
+    })
+
+    test("24 h at 0.1 mL/h with 997 ms ticks = floor(2.4e9 pL / 173531) = 13830 microsteps", async () => {
+        const p = new StepPlanner({ picolitresPerStep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        let steps = 0
+        let t = 0
+        let i = 0
+        const day = 86400000
+        while (t < day) {
+            const dt = day - t < 997 ? day - t : 997
+            t += dt
+            steps += p.plan(100, dt, 1000000000).steps
+            i++
+            if (i % 200 === 0) await ds.sleep(0)
+        }
+        expect(steps).toBe(13830)
+    })
+
+    test("pump: VTBI 100 uL at 10 mL/h completes with floor(1e8/173531) = 576 steps", async () => {
+        const log = new EventLog(64)
+        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        expect(
+            pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 100, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }).ok
+        ).toBe(true)
+        expect(pump.start(0).ok).toBe(true)
+        let t = 0
+        while (t <= 40000) {
+            pump.update(t)
+            t += 20
+            if (t % 1000 === 0) await ds.sleep(0)
+        }
+        expect(pump.state()).toBe("Complete")
+        expect(pump.stepsCommanded()).toBe(576)
+        expect(pump.status().infusedUl).toBe(99)
+    })
+
+    test("illegal command is rejected with its reason", () => {
+        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(8))
+        expect(pump.start(0).reason).toBe("'start' is not allowed in state Idle")
+    })
+
+    test("a step engine that throws raises DRIVE_FAULT and stops the pump", async () => {
+        const log = new EventLog(32)
+        const pump = createPump(log)
+        const hw: PumpHardware = {
+            name: "failing",
+            stepper: {
+                enable: async (on: boolean) => {},
+                queue: async (steps: number, forward: boolean, windowMs: number) => {
+                    throw new Error("i2c nack")
+                },
+                firedCount: async () => 0,
+            },
+            indicators: { setRunLed: async (on: boolean) => {}, setAlarmLed: async (on: boolean) => {}, beep: async (f: number, d: number) => {} },
+        }
+        pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 1000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
+        pump.start(0)
+        const drive: DriveState = { motorOn: false }
+        for (let t = 0; t <= 200; t += 20) await controlTick(hw, pump, drive, t)
+        expect(pump.state()).toBe("Alarm")
+        expect(pump.status().alarmCode).toBe("DRIVE_FAULT")
+        expect(drive.motorOn).toBe(false)
+    })
+})
