@@ -1,0 +1,60 @@
+// Contract of the physical plant model (motor, lead screw, syringe, line, patient, bubbles,
+// sensors, flow meter, balance). Plain TypeScript, host only. The implementation lives next to
+// this file; the HIL runner (hil-tests/), the safety benchmarks and the bench tool (--sim) all
+// drive the plant through this interface so they measure the same physics.
+
+/** What the firmware's drive did during one plant step. */
+export interface PlantDrive {
+    /** Signed microsteps the pulse engine fired in this step (+ = towards the patient). */
+    steps: number
+    motorEnabled: boolean
+}
+
+/** What the firmware's sensors see, in the units the board reads them. */
+export interface PlantSensorReadings {
+    /** Plunger-force / line-pressure sensor, 12-bit ADC counts (0..4095). */
+    pressureAdc: number
+    /** Air-in-line detector: true while air is in the sensor window. */
+    airInLine: boolean
+    doorOpen: boolean
+    plungerEngaged: boolean
+    batteryMv: number
+    /** Microsteps the pulse engine reports fired (missed steps under load are NOT subtracted: the
+     *  engine cannot see them). */
+    firedSteps: number
+    /** Plunger position from the position sensor in µm from the full mark (for stall detection). */
+    plungerPositionUm: number
+}
+
+/** Ground truth that no sensor sees: what tests compare against. */
+export interface PlantTruth {
+    timeMs: number
+    /** Volume that reached the patient (µL, float). */
+    deliveredUl: number
+    /** Volume displaced by the plunger (µL, float). */
+    displacedUl: number
+    linePressureMmHg: number
+    airDeliveredUl: number
+}
+
+export interface Instruments {
+    /** Flow meter reading downstream (µL/h), with the instrument's own noise and lag. */
+    flowMeterUlPerH(): number
+    /** Balance reading (mg), with noise, resolution and optional evaporation. */
+    balanceMg(): number
+}
+
+export interface Plant extends Instruments {
+    /** Advances the physics by `dtMs` with the drive's action during that interval. */
+    advance(dtMs: number, drive: PlantDrive): void
+    sensors(): PlantSensorReadings
+    truth(): PlantTruth
+    // Disturbances a scenario can apply at any time.
+    setDownstreamOcclusion(closed: boolean): void
+    setPlungerEngaged(engaged: boolean): void
+    setDoorOpen(open: boolean): void
+    injectBubble(volumeUl: number): void
+    setPressureSensorFault(kind: "none" | "disconnected" | "stuck" | "shorted"): void
+    setMotorStalled(stalled: boolean): void
+    setBatteryMv(mv: number): void
+}
