@@ -50,6 +50,16 @@ describe("pump controller", () => {
         expect(Math.abs((kvoSteps * PL) / 1e6 - 1000)).toBeLessThan(1)
     })
 
+    it("never delivers more than VTBI: 5 mL ends at floor(5e9 pL / 173531 pL) = 28813 steps", () => {
+        const { pump } = makePump()
+        pump.loadProgram(0, { ...program, kvoRateUlPerH: 0 })
+        pump.start(0)
+        run(pump, 0, 2_000_000)
+        expect(pump.state()).toBe("Complete")
+        expect(pump.stepsCommanded()).toBe(28813)
+        expect(pump.status().infusedUl).toBe(4999) // 28813 × 173.531 nL = 4999.85 µL
+    })
+
     it("delivers 1 h at 10 mL/h as 10 mL within one microstep, counted from commanded steps", () => {
         const { pump } = makePump()
         pump.loadProgram(0, { ...program, vtbiUl: 50_000 })
