@@ -32,6 +32,11 @@ export function statusLine(pump: PumpController): string {
     )
 }
 
+/** An exception as "Name: message" (string concatenation of an Error prints its internals). */
+export function errorText(e: any): string {
+    return e instanceof Error ? e.name + ": " + e.message : "" + e
+}
+
 /** Motor enable state the loop last sent to the drive. */
 export interface DriveState {
     motorOn: boolean
@@ -49,7 +54,7 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
         }
         if (out.steps > 0) await hw.stepper.queue(out.steps, out.forward, TICK_MS)
     } catch (e) {
-        pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + e)
+        pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + errorText(e))
         try {
             await hw.stepper.enable(false)
             drive.motorOn = false
