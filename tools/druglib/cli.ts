@@ -15,10 +15,10 @@ function printProblems(file: string, problems: Problem[]) {
 }
 
 function summary(lib: DrugLibrary, bytes: number): string {
-    const entries = lib.careAreas.reduce((n, a) => n + a.entries.length, 0)
-    const drugs = new Set(lib.careAreas.flatMap(a => a.entries.map(e => e.drug))).size
+    const entries = lib.careAreas.reduce((n, a) => n + a.drugs.length, 0)
+    const drugs = new Set(lib.careAreas.flatMap(a => a.drugs)).size
     return "'" + lib.name + "' v" + lib.version + " (" + lib.date + "): " + lib.careAreas.length + " care areas (" +
-        lib.careAreas.map(a => a.name + " " + a.entries.length).join(", ") + "), " + entries + " entries, " + drugs + " drugs, " + bytes + " bytes compact"
+        lib.careAreas.map(a => a.name + " " + a.drugs.length).join(", ") + "), " + entries + " entries, " + drugs + " drugs, " + bytes + " bytes compact"
 }
 
 /** Loads a library from JSON source, compact (.dlib) or signed compact (.sdlib) form. */

@@ -8,7 +8,7 @@ import addFormatsModule from "ajv-formats"
 import { parseThousandths } from "../../src/core/units"
 import { AMT_ML, amountFamily, amountOf, isPerKg, parseUnit, unitName, UNIT_PER_H } from "../../src/core/druglib/doseUnits"
 import { amountToUl, doseToRateUlPerH } from "../../src/core/druglib/dosing"
-import { Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE } from "../../src/core/druglib/model"
+import { Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, LibrarySource, Limits, NONE } from "../../src/core/druglib/model"
 import { parseLibrary } from "../../src/core/druglib/parse"
 import { encodeLibrary } from "./encode"
 
@@ -19,7 +19,10 @@ export interface Problem {
 
 export interface CompileResult {
     errors: Problem[]
+    /** The firmware's view (parsed back from the bytes). */
     library: DrugLibrary | null
+    /** The full tree that was encoded. */
+    source?: LibrarySource
     bytes: Buffer | null
 }
 
@@ -219,7 +222,7 @@ export function compileSource(doc: unknown): CompileResult {
     }
     const src = doc as any
     const ctx = new Ctx()
-    const lib: DrugLibrary = { version: src.version, date: dateNumber(ctx, src.date), name: src.name, careAreas: [] }
+    const lib: LibrarySource = { version: src.version, date: dateNumber(ctx, src.date), name: src.name, careAreas: [] }
     const globalBasic = limits(ctx, "/basicInfusion/rateMlPerH", src.basicInfusion.rateMlPerH, "thousandths")
     const areaNames = new Set<string>()
     src.careAreas.forEach((a: any, ai: number) => {
@@ -243,7 +246,7 @@ export function compileSource(doc: unknown): CompileResult {
     // The firmware's own parser must accept exactly what we emit.
     const back = parseLibrary(bytes)
     if (!back.ok) return { errors: [{ path: "/", message: "internal: firmware parser refuses the output: " + back.error }], library: null, bytes: null }
-    return { errors: [], library: lib, bytes }
+    return { errors: [], library: back.library, source: lib, bytes }
 }
 
 export function compileFile(path: string): CompileResult {

@@ -2,6 +2,7 @@
 
 import { amountName, unitName } from "../../src/core/druglib/doseUnits"
 import { CareArea, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE } from "../../src/core/druglib/model"
+import { decodeEntry } from "../../src/core/druglib/parse"
 import { formatThousandths } from "../../src/core/units"
 
 function fmt(v: number, scale: "t" | "g" | "s"): string {
@@ -51,6 +52,10 @@ export interface DiffLine {
     detail: string
 }
 
+export function areaEntries(lib: DrugLibrary, a: CareArea): DrugEntry[] {
+    return a.drugs.map((_, i) => decodeEntry(lib, a, i)!)
+}
+
 function areaMap(lib: DrugLibrary): Map<string, CareArea> {
     return new Map(lib.careAreas.map(a => [a.name, a]))
 }
@@ -62,11 +67,11 @@ export function diffLibraries(a: DrugLibrary, b: DrugLibrary): DiffLine[] {
     if (a.name !== b.name) out.push({ kind: "changed", where: "library", detail: "name '" + a.name + "' -> '" + b.name + "'" })
     const am = areaMap(a)
     const bm = areaMap(b)
-    for (const [name, area] of am) if (!bm.has(name)) out.push({ kind: "removed", where: name, detail: "care area with " + area.entries.length + " entries" })
+    for (const [name, area] of am) if (!bm.has(name)) out.push({ kind: "removed", where: name, detail: "care area with " + area.drugs.length + " entries" })
     for (const [name, area] of bm) {
         const old = am.get(name)
         if (!old) {
-            out.push({ kind: "added", where: name, detail: "care area with " + area.entries.length + " entries" })
+            out.push({ kind: "added", where: name, detail: "care area with " + area.drugs.length + " entries" })
             continue
         }
         const bl = new Map<string, string>()
@@ -74,8 +79,8 @@ export function diffLibraries(a: DrugLibrary, b: DrugLibrary): DiffLine[] {
         limitsFields(al, "basicInfusion.rate", old.basicRateUlPerH, "t", "mL/h")
         limitsFields(bl, "basicInfusion.rate", area.basicRateUlPerH, "t", "mL/h")
         for (const [k, v] of bl) if (al.get(k) !== v) out.push({ kind: "changed", where: name, detail: k + ": " + al.get(k) + " -> " + v })
-        const oe = new Map(old.entries.map(e => [e.drug, e]))
-        const ne = new Map(area.entries.map(e => [e.drug, e]))
+        const oe = new Map(areaEntries(a, old).map(e => [e.drug, e]))
+        const ne = new Map(areaEntries(b, area).map(e => [e.drug, e]))
         for (const [drug] of oe) if (!ne.has(drug)) out.push({ kind: "removed", where: name + "/" + drug, detail: "drug entry" })
         for (const [drug, e] of ne) {
             const o = oe.get(drug)

@@ -1,6 +1,6 @@
 // Compact form writer (layout in docs/drug-library.md; reader: src/core/druglib/parse.ts).
 
-import { DoseSpec, DrugLibrary, Limits, NONE } from "../../src/core/druglib/model"
+import { DoseSpec, LibrarySource, Limits, NONE } from "../../src/core/druglib/model"
 import { FLAG_BOLUS, FLAG_LOADING, FLAG_WINDOW, FORMAT_VERSION, MAGIC, U32_NONE } from "../../src/core/druglib/parse"
 
 class Writer {
@@ -41,7 +41,7 @@ class Writer {
     }
 }
 
-export function encodeLibrary(lib: DrugLibrary): Buffer {
+export function encodeLibrary(lib: LibrarySource): Buffer {
     const w = new Writer()
     for (const m of MAGIC) w.u8(m)
     w.u8(FORMAT_VERSION)

@@ -12,6 +12,7 @@ import { formatThousandths, isWholeNumber } from "../units"
 import { AMT_ML, amountFactor, amountOf, isPerKg, isPerMin, unitName } from "./doseUnits"
 import { compareProducts, ratioRound } from "./exact"
 import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits } from "./model"
+import { decodeEntry } from "./parse"
 
 /** Drug name that selects the care area's basic infusion (mL/h only, global flow limits). */
 export const BASIC_INFUSION = "Basic infusion"
@@ -106,8 +107,8 @@ export function findArea(lib: DrugLibrary, name: string): CareArea {
     return null
 }
 
-export function findEntry(area: CareArea, drug: string): DrugEntry {
-    for (let i = 0; i < area.entries.length; i++) if (area.entries[i].drug === drug) return area.entries[i]
+export function findEntry(lib: DrugLibrary, area: CareArea, drug: string): DrugEntry {
+    for (let i = 0; i < area.drugs.length; i++) if (area.drugs[i] === drug) return decodeEntry(lib, area, i)
     return null
 }
 
@@ -289,7 +290,7 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
         chk.refuse("unknown care area '" + req.careArea + "'")
         return finish(res, req, log, nowMs, okKind)
     }
-    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(area, req.drug)
+    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
     if (!e) {
         chk.refuse("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return finish(res, req, log, nowMs, okKind)

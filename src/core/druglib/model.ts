@@ -61,11 +61,15 @@ export interface DrugEntry {
     kvoUlPerH: number
 }
 
+/** A care area as held on the device: names and byte offsets only. Entries are decoded from the
+ *  library bytes when a drug is selected, so RAM holds one entry at a time, not the whole tree
+ *  (the whole tree does not fit the VM heap next to the pump). */
 export interface CareArea {
     name: string
     /** Flow limits in µL/h for the "basic infusion" (a drug not in the library) in this area. */
     basicRateUlPerH: Limits
-    entries: DrugEntry[]
+    drugs: string[]
+    offsets: number[]
 }
 
 export interface DrugLibrary {
@@ -75,6 +79,22 @@ export interface DrugLibrary {
     date: number
     name: string
     careAreas: CareArea[]
+    /** The validated compact bytes the entries are decoded from. */
+    bytes: any
+}
+
+/** The full tree a compiler writes (host side). */
+export interface CareAreaSource {
+    name: string
+    basicRateUlPerH: Limits
+    entries: DrugEntry[]
+}
+
+export interface LibrarySource {
+    version: number
+    date: number
+    name: string
+    careAreas: CareAreaSource[]
 }
 
 export function noLimits(): Limits {

@@ -77,13 +77,28 @@ export class LibraryParser {
         return { ok: true, error: "", library: this.lib }
     }
 
+    /** Decodes one entry of a validated library (RAM holds one entry at a time). */
+    entryAt(area: CareArea, offset: number): DrugEntry {
+        // A fresh area record: the duplicate-name check must not see the area's own list.
+        this.area = { name: area.name, basicRateUlPerH: area.basicRateUlPerH, drugs: [], offsets: [] }
+        this.pos = offset
+        try {
+            return this.entry()
+        } catch (e) {
+            return null
+        }
+    }
+
     // ---- structure ------------------------------------------------------------------------
 
     private next() {
         if (this.lib === null) {
             this.header()
         } else if (this.entriesLeft > 0) {
-            this.area.entries.push(this.entry())
+            const at = this.pos
+            const e = this.entry()
+            this.area.drugs.push(e.drug)
+            this.area.offsets.push(at)
             this.entriesLeft--
         } else if (this.lib.careAreas.length < this.areaCount) {
             this.careArea()
@@ -112,7 +127,7 @@ export class LibraryParser {
         const name = this.str("library name")
         this.areaCount = this.u8()
         if (this.areaCount < 1 || this.areaCount > MAX_AREAS) this.fail("care area count " + this.areaCount + " is outside 1.." + MAX_AREAS)
-        this.lib = { version: version, date: date, name: name, careAreas: [] }
+        this.lib = { version: version, date: date, name: name, careAreas: [], bytes: this.b }
     }
 
     private careArea() {
@@ -126,16 +141,16 @@ export class LibraryParser {
         if (basic.hardMax === NONE) this.fail("basic infusion needs a hard maximum rate")
         const n = this.u8()
         if (n > MAX_ENTRIES) this.fail("entry count " + n + " exceeds " + MAX_ENTRIES)
-        this.area = { name: name, basicRateUlPerH: basic, entries: [] }
+        this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
         this.entriesLeft = n
         this.lib.careAreas.push(this.area)
     }
 
     private entry(): DrugEntry {
-        this.where = this.area.name + " entry " + (this.area.entries.length + 1)
+        this.where = this.area.name + " entry " + (this.area.drugs.length + 1)
         const drug = this.str("drug name")
-        for (let i = 0; i < this.area.entries.length; i++)
-            if (this.area.entries[i].drug === drug) this.fail("duplicate drug '" + drug + "'")
+        for (let i = 0; i < this.area.drugs.length; i++)
+            if (this.area.drugs[i] === drug) this.fail("duplicate drug '" + drug + "'")
         this.where = this.area.name + "/" + drug
         const doseUnit = this.u8()
         if (!isValidDoseUnit(doseUnit, true)) this.fail("dose unit code " + doseUnit + " is not a rate unit")
@@ -287,6 +302,14 @@ export class LibraryParser {
         if (v === NONE) return
         if ((l.hardMin !== NONE && v < l.hardMin) || (l.hardMax !== NONE && v > l.hardMax)) this.fail(what + " is outside its hard limits")
     }
+}
+
+/** Decodes the entry at `offset` of an already validated library (see CareArea). Null if the
+ *  bytes no longer decode, which cannot happen for a library that passed the parser. */
+export function decodeEntry(lib: DrugLibrary, area: CareArea, index: number): DrugEntry {
+    if (!lib || !area || index < 0 || index >= area.offsets.length) return null
+    const p = new LibraryParser(lib.bytes)
+    return p.entryAt(area, area.offsets[index])
 }
 
 /** Parses in one go (host tools and tests; the device uses `LibraryParser.step` with yields). */

@@ -80,7 +80,7 @@ export class LibraryStore {
         this.lib = lib
         this.macHex = hex(mac)
         let entries = 0
-        for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].entries.length
+        for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
         this.log.record(nowMs, kind, "'" + lib.name + "' v" + lib.version + " date=" + lib.date + " areas=" + lib.careAreas.length +
             " entries=" + entries + " (was " + before + ")")
     }
