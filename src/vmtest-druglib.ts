@@ -49,7 +49,10 @@ describe("drug library on the device", () => {
         store = new LibraryStore(cryptoVerifier(key), log)
         const busy = await installSigned(store, "Running", SAMPLE_SIGNED, ds.millis())
         expect(busy.ok).toBe(false)
+        const t0 = ds.millis()
         const r = await installSigned(store, "Idle", SAMPLE_SIGNED, ds.millis())
+        // Figure, not a timed assertion: verify + parse (with yields) + persist in the simulator.
+        console.log("FIGURE install " + SAMPLE_SIGNED.length + " bytes: " + (ds.millis() - t0) + " ms")
         expect(r.reason).toBe("")
         expect(store.current().careAreas.length).toBe(4)
     })
@@ -76,6 +79,49 @@ describe("drug library on the device", () => {
         expect(r.status).toBe("ok")
         expect(r.program.rateUlPerH).toBe(13125)
         expect(r.rateExact).toBe(true)
+    })
+
+    test("heparin 18 units/kg/h, 80 kg, 25000 units/50 mL: 1440/500 = 2.88 mL/h; bolus 40 units/kg = 6.4 mL; loading 80 units/kg = 12.8 mL", () => {
+        const r = emptyRequest()
+        r.careArea = "ICU"
+        r.drug = "Heparin"
+        r.doseUnit = 5 | UNIT_PER_KG | 0x40 // units/kg/h
+        r.dose = 18000
+        r.concUnit = 5 // units
+        r.concentration = { amount: 25000000, volumeUl: 50000 }
+        r.weightG = 80000
+        r.syringeId = "bd-plastipak-50"
+        r.vtbiUl = 50000
+        r.bolusDose = 40000
+        r.bolusDurationS = 60
+        r.loadingDose = 80000
+        r.loadingDurationS = 60
+        const t0 = ds.millis()
+        const res = programDose(store.current(), r, log, ds.millis())
+        console.log("FIGURE programDose with bolus + loading: " + (ds.millis() - t0) + " ms")
+        expect(res.status).toBe("ok")
+        expect(res.program.rateUlPerH).toBe(2880)
+        expect(res.program.bolusUl).toBe(6400)
+        expect(res.loadingUl).toBe(12800)
+    })
+
+    test("morphine 12 mg/h + 5 mg bolus at 1 mg/mL: window 50 mg/4 h checked (VTBI 50 mL caps it at 50 mg)", () => {
+        const r = emptyRequest()
+        r.careArea = "ICU"
+        r.drug = "Morphine"
+        r.doseUnit = AMT_MG | 0x40 // mg/h
+        r.dose = 12000
+        r.concUnit = AMT_MG
+        r.concentration = { amount: 50000, volumeUl: 50000 }
+        r.syringeId = "bd-plastipak-50"
+        r.vtbiUl = 50000
+        r.bolusDose = 5000
+        r.bolusDurationS = 120
+        r.confirmed = ["dose", "bolus"]
+        // 48 mg by the rate, capped at the 50 mg the VTBI holds, + 5 mg bolus = 53 mg > 50 mg.
+        const res = programDose(store.current(), r, log, ds.millis())
+        expect(res.status).toBe("refused")
+        expect(res.reasons[0]).toBe("programmed doses give 53.000 mg in 240 min; the limit is 50.000 mg per 240 min")
     })
 
     test("10x the hard limit (200 vs 20 mcg/kg/min) is refused with its reason", () => {
