@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import fc from "fast-check"
 import { EventLog } from "../../src/core/eventLog"
 import { BASIC_INFUSION, DoseRequest, programDose } from "../../src/core/druglib/dosing"
 import { NONE } from "../../src/core/druglib/model"
@@ -232,5 +233,31 @@ describe("programming errors refused with a clear reason", () => {
     it("no library installed", () => {
         const log = new EventLog(4)
         expect(programDose(null as any, dopamine(5000), log, 0).reasons).toEqual(["no drug library is installed"])
+    })
+})
+
+describe("conversion property (independent BigInt formula)", () => {
+    it("any dopamine dose/weight/custom concentration inside the hard limits gives round-half-up of D*60*W*V/(A*1000) uL/h", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 1000, max: 20000 }), // dose, thousandths of mcg/kg/min
+                fc.integer({ min: 30000, max: 250000 }), // weight g
+                fc.integer({ min: 1, max: 50000 }), // volume uL
+                fc.integer({ min: 500, max: 6400 }), // concentration, thousandths of mg per mL
+                (d, w, v, perMl) => {
+                    const a = Math.max(1, Math.round((perMl * v) / 1000)) // amount thousandths of mg in v uL
+                    if (a * 1000 < 500 * v || a * 1000 > 6400 * v) return true // outside custom hard limits
+                    const { res } = run(dopamine(d, { weightG: w, concentration: { amount: a, volumeUl: v }, confirmed: ["dose", "weight", "concentration"] }))
+                    // uL/h = (d/1000 mcg/kg/min)(w/1000 kg)(60)/(a/1000 mg * 1000 mcg/mg / v uL) = d*w*60*v / (a*1e6)... * 1e3/1e3
+                    const num = BigInt(d) * BigInt(w) * 60n * BigInt(v)
+                    const den = BigInt(a) * 1000000n
+                    const q = num / den
+                    const want = Number(2n * (num - q * den) >= den ? q + 1n : q)
+                    if (want < 100 || want > 1200000) return res.status === "refused"
+                    return res.status === "ok" && res.program.rateUlPerH === want
+                }
+            ),
+            { numRuns: 1500 }
+        )
     })
 })

@@ -36,15 +36,23 @@ function load(file: string, keyFile?: string): DrugLibrary {
         const s = split(body)
         if (!s) fail(file + ": too short to hold a MAC")
         if (keyFile) {
-            const v = nodeVerifier(readKeyFile(keyFile))
+            const v = nodeVerifier(keyOrFail(keyFile))
             if (!v.verify(s!.body, s!.mac)) fail(file + ": MAC does not verify with " + keyFile)
             console.log(file + ": MAC verifies")
-        }
+        } else console.log(file + ": MAC not checked (no --key)")
         body = s!.body
     }
     const p = parseLibrary(body)
     if (!p.ok) fail(file + ": " + p.error)
     return p.library
+}
+
+function keyOrFail(path: string): Buffer {
+    try {
+        return readKeyFile(path)
+    } catch (e) {
+        fail((e as Error).message)
+    }
 }
 
 function fail(msg: string): never {
@@ -92,7 +100,7 @@ program
         const body = readFileSync(compact)
         const p = parseLibrary(body)
         if (!p.ok) fail(compact + ": refusing to sign a malformed library: " + p.error)
-        const signed = sign(readKeyFile(opts.key), body)
+        const signed = sign(keyOrFail(opts.key), body)
         writeFileSync(opts.out, signed)
         console.log("signed " + compact + " (" + body.length + " bytes) -> " + opts.out + " (" + signed.length + " bytes)")
     })
