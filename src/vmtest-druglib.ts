@@ -10,7 +10,8 @@ import { REFERENCE_MECHANICS } from "./core/syringe"
 import { AMT_MG, UNIT_PER_KG, UNIT_PER_MIN } from "./core/druglib/doseUnits"
 import { DoseRequest, emptyRequest, programDose } from "./core/druglib/dosing"
 import { LibraryStore } from "./core/druglib/store"
-import { cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "./druglib/device"
+import { settings } from "@devicescript/settings"
+import { CUR_SETTING, cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "./druglib/device"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "./generated/druglibFixture"
 
 const MCG_KG_MIN = 3 | UNIT_PER_KG | UNIT_PER_MIN // mcg/kg/min
@@ -146,5 +147,24 @@ describe("drug library on the device", () => {
         expect(o[0].detail).toBe("area=ICU drug=Dopamine dose=17.000 mcg/kg/min beyond softMax 15.000 mcg/kg/min (confirmed)")
         const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
         expect(pump.loadProgram(ds.millis(), r.program).ok).toBe(true)
+    })
+
+    test("a torn write into the spare bank leaves the persisted library intact; a corrupted chunk in use is refused at boot", async () => {
+        const pkt = await ds.actionReport(settings, "get", async () => await settings.get(CUR_SETTING), p => p.decode()[0] === CUR_SETTING)
+        const cur = (pkt.decode()[1] as Buffer).toString()
+        const active = cur.charAt(0)
+        const spare = active === "A" ? "B" : "A"
+        // Power cut while writing a new library: some spare-bank chunks written, no commit record.
+        await settings.set("dlib" + spare + "000", Buffer.alloc(192))
+        const key = await loadDeviceKey(log, ds.millis())
+        const s1 = new LibraryStore(cryptoVerifier(key), log)
+        expect((await restorePersisted(s1, ds.millis())).reason).toBe("")
+        // Flash corruption in the bank in use: the MAC check at boot catches it.
+        await settings.set("dlib" + active + "005", Buffer.alloc(192))
+        const s2 = new LibraryStore(cryptoVerifier(key), log)
+        const r = await restorePersisted(s2, ds.millis())
+        expect(r.reason).toBe("MAC does not verify (wrong key or altered library)")
+        expect(s2.current()).toBe(null)
+        expect(log.ofKind("DLIB_RESTORE_FAILED").length).toBe(1)
     })
 })
