@@ -117,6 +117,29 @@ export class PumpController {
         return r
     }
 
+    /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
+     *  own range is checked here; drug limits are checked before this (druglib/titrate.ts). */
+    titrate(nowMs: number, rateUlPerH: number): CommandResult {
+        const gate = this.sm.check("titrate")
+        if (!gate.ok) return this.reject(nowMs, "titrate", gate.reason)
+        const p = this.program
+        const next: InfusionProgram = {
+            syringeId: p.syringeId,
+            rateUlPerH: rateUlPerH,
+            vtbiUl: p.vtbiUl,
+            // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
+            kvoRateUlPerH: p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH,
+            bolusUl: p.bolusUl,
+            bolusDurationS: p.bolusDurationS,
+        }
+        const v = validateProgram(next, this.syringe)
+        if (!v.ok) return this.reject(nowMs, "titrate", v.errors.join("; "))
+        this.log.record(nowMs, "TITRATE", "rate " + p.rateUlPerH + "->" + rateUlPerH + "uL/h kvo=" + next.kvoRateUlPerH + "uL/h")
+        this.program = next
+        this.transition(nowMs, "titrate")
+        return OK
+    }
+
     bolus(nowMs: number): CommandResult {
         const gate = this.sm.check("bolus")
         if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)

@@ -27,6 +27,7 @@ export type PumpEvent =
     | "alarmReset" // alarm acknowledged with its cause gone
     | "outOfService"
     | "returnToService"
+    | "titrate" // new rate for the running infusion (drug-library checked by the caller)
 
 export interface Transition {
     from: PumpState
@@ -61,6 +62,7 @@ export const ALL_EVENTS: PumpEvent[] = [
     "alarmReset",
     "outOfService",
     "returnToService",
+    "titrate",
 ]
 
 function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
@@ -90,6 +92,8 @@ export const TRANSITIONS: Transition[] = [
     t("KVO", "pause", "Paused"),
     t("Complete", "program", "Programmed"),
     t("Complete", "clear", "Idle"),
+    t("Running", "titrate", "Running"),
+    t("Paused", "titrate", "Paused"),
 ]
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.

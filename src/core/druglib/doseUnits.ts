@@ -1,0 +1,101 @@
+// Dose units of the drug library. A unit is stored as one byte so the firmware never parses unit
+// strings: bits 0-3 amount unit, bit 4 "per kg of patient weight", bit 5 "per minute" (else per
+// hour; bolus and window amounts have no time base). Amounts convert to a fixed base of 1e-6 of
+// the family's main unit (ng for mass, micro-units, nmol, nEq) with integer factors.
+
+export const AMT_ML = 0
+export const AMT_G = 1
+export const AMT_MG = 2
+export const AMT_MCG = 3
+export const AMT_NG = 4
+export const AMT_UNITS = 5
+export const AMT_MUNITS = 6
+export const AMT_MMOL = 7
+export const AMT_MEQ = 8
+export const AMT_COUNT = 9
+
+export const UNIT_PER_KG = 0x10
+export const UNIT_PER_MIN = 0x20
+export const UNIT_PER_H = 0x40
+
+const AMOUNT_NAMES = ["mL", "g", "mg", "mcg", "ng", "units", "milliunits", "mmol", "mEq"]
+/** Base units (1e-6 of the family's main unit) per one amount unit. mL has no base: flow only. */
+const AMOUNT_FACTORS = [0, 1000000000, 1000000, 1000, 1, 1000000, 1000, 1000000, 1000000]
+/** Amounts of the same family convert into each other; different families never do. */
+const AMOUNT_FAMILY = [0, 1, 1, 1, 1, 2, 2, 3, 4]
+
+export function amountOf(code: number): number {
+    return code & 0x0f
+}
+
+export function isPerKg(code: number): boolean {
+    return (code & UNIT_PER_KG) !== 0
+}
+
+export function isPerMin(code: number): boolean {
+    return (code & UNIT_PER_MIN) !== 0
+}
+
+export function isRateUnit(code: number): boolean {
+    return (code & (UNIT_PER_MIN | UNIT_PER_H)) !== 0
+}
+
+export function amountFactor(amount: number): number {
+    return AMOUNT_FACTORS[amount]
+}
+
+export function amountFamily(amount: number): number {
+    return AMOUNT_FAMILY[amount]
+}
+
+/** True only for codes the firmware knows how to convert: a known amount, at most one time base,
+ *  and mL only as the flow rate "mL/h" or the volume "mL". */
+export function isValidDoseUnit(code: number, rate: boolean): boolean {
+    if (typeof code !== "number" || code < 0 || code > 0x7f || Math.floor(code) !== code) return false
+    const a = code & 0x0f
+    if (a >= AMT_COUNT) return false
+    const perMin = (code & UNIT_PER_MIN) !== 0
+    const perH = (code & UNIT_PER_H) !== 0
+    if (rate) {
+        if (perMin === perH) return false
+    } else if (perMin || perH) return false
+    if (a === AMT_ML) return !isPerKg(code) && (!rate || perH)
+    return true
+}
+
+export function unitName(code: number): string {
+    const a = code & 0x0f
+    if (a >= AMT_COUNT) return "unit#" + code
+    let s = AMOUNT_NAMES[a]
+    if (isPerKg(code)) s += "/kg"
+    if (isPerMin(code)) s += "/min"
+    else if ((code & UNIT_PER_H) !== 0) s += "/h"
+    return s
+}
+
+export function amountName(amount: number): string {
+    return amount >= 0 && amount < AMT_COUNT ? AMOUNT_NAMES[amount] : "amount#" + amount
+}
+
+/** Parses "mcg/kg/min", "units/h", "mg" ... into a code; -1 if unknown. Host tools and tests use it;
+ *  the firmware only sees codes. */
+export function parseUnit(text: string, rate: boolean): number {
+    const parts = text.split("/")
+    let a = -1
+    for (let i = 0; i < AMOUNT_NAMES.length; i++) if (AMOUNT_NAMES[i] === parts[0]) a = i
+    if (a < 0) return -1
+    let code = a
+    let k = 1
+    if (k < parts.length && parts[k] === "kg") {
+        code |= UNIT_PER_KG
+        k++
+    }
+    if (k < parts.length) {
+        if (parts[k] === "min") code |= UNIT_PER_MIN
+        else if (parts[k] === "h") code |= UNIT_PER_H
+        else return -1
+        k++
+    }
+    if (k !== parts.length) return -1
+    return isValidDoseUnit(code, rate) ? code : -1
+}

@@ -1,0 +1,113 @@
+// The installed drug library and the rules for replacing it: authentic (HMAC-SHA256 with the
+// per-device key), no rollback, never while an infusion is under way; anything else leaves the
+// old library in force and logs why. Crypto and storage are injected so the same rules run on
+// Node (tests, node:crypto) and on the device (@devicescript/crypto, settings).
+
+import { EventSink } from "../eventLog"
+import { PumpState } from "../stateMachine"
+import { DrugLibrary } from "./model"
+import { ByteSource, parseLibrary, ParseResult } from "./parse"
+
+export const MAC_BYTES = 32
+
+export interface MacVerifier {
+    /** False when no device key is provisioned: then every library is refused. */
+    hasKey(): boolean
+    /** True when `mac` equals HMAC-SHA256(device key, body) (compared in constant time). */
+    verify(body: ByteSource, mac: ByteSource): boolean
+}
+
+export interface InstallResult {
+    ok: boolean
+    reason: string
+}
+
+/** Library changes are allowed only with no infusion programmed, running, paused or alarming. */
+export function mayChangeLibrary(s: PumpState): boolean {
+    return s === "Idle" || s === "Complete" || s === "OutOfService"
+}
+
+function hex(b: ByteSource): string {
+    const digits = "0123456789abcdef"
+    let s = ""
+    for (let i = 0; i < b.length; i++) s += digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15)
+    return s
+}
+
+export class LibraryStore {
+    private readonly verifier: MacVerifier
+    private readonly log: EventSink
+    private lib: DrugLibrary = null
+    private macHex = ""
+
+    constructor(verifier: MacVerifier, log: EventSink) {
+        this.verifier = verifier
+        this.log = log
+    }
+
+    current(): DrugLibrary {
+        return this.lib
+    }
+
+    describe(): string {
+        return this.lib ? "'" + this.lib.name + "' v" + this.lib.version : "none"
+    }
+
+    /** Checks that need no parse: pump state, key present, MAC. "" when they pass. */
+    gate(state: PumpState, body: ByteSource, mac: ByteSource): string {
+        if (state !== null && !mayChangeLibrary(state)) return "pump is " + state + "; a library is installed only with no infusion programmed"
+        if (!this.verifier.hasKey()) return "no device key is provisioned; every library is refused"
+        if (!body || !mac || mac.length !== MAC_BYTES) return "missing or malformed MAC"
+        if (!this.verifier.verify(body, mac)) return "MAC does not verify (wrong key or altered library)"
+        return ""
+    }
+
+    /** Checks on the parsed candidate: parse errors, rollback, same version with other content. */
+    judge(parsed: ParseResult, mac: ByteSource): string {
+        if (!parsed.ok) return "malformed library: " + parsed.error
+        const cand = parsed.library
+        if (this.lib) {
+            if (cand.version < this.lib.version)
+                return "version " + cand.version + " is older than the installed " + this.lib.version + " (rollback refused)"
+            if (cand.version === this.lib.version && hex(mac) !== this.macHex)
+                return "version " + cand.version + " is installed with different content; a changed library needs a new version"
+        }
+        return ""
+    }
+
+    commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: string) {
+        const before = this.describe()
+        this.lib = lib
+        this.macHex = hex(mac)
+        let entries = 0
+        for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
+        this.log.record(nowMs, kind, "'" + lib.name + "' v" + lib.version + " date=" + lib.date + " areas=" + lib.careAreas.length +
+            " entries=" + entries + " (was " + before + ")")
+    }
+
+    reject(nowMs: number, kind: string, reason: string): InstallResult {
+        this.log.record(nowMs, kind, reason + "; library in force: " + this.describe())
+        return { ok: false, reason: reason }
+    }
+
+    /** Whole install in one call (host and tests; the device runs the same steps with yields). */
+    install(nowMs: number, state: PumpState, body: ByteSource, mac: ByteSource): InstallResult {
+        const g = this.gate(state, body, mac)
+        if (g.length > 0) return this.reject(nowMs, "DLIB_REJECTED", g)
+        const parsed = parseLibrary(body)
+        const j = this.judge(parsed, mac)
+        if (j.length > 0) return this.reject(nowMs, "DLIB_REJECTED", j)
+        this.commit(nowMs, parsed.library, mac, "DLIB_INSTALLED")
+        return { ok: true, reason: "" }
+    }
+
+    /** Boot: the persisted library is verified again (flash can be altered or torn). */
+    restore(nowMs: number, body: ByteSource, mac: ByteSource): InstallResult {
+        const g = this.gate(null, body, mac)
+        if (g.length > 0) return this.reject(nowMs, "DLIB_RESTORE_FAILED", g)
+        const parsed = parseLibrary(body)
+        if (!parsed.ok) return this.reject(nowMs, "DLIB_RESTORE_FAILED", "malformed library: " + parsed.error)
+        this.commit(nowMs, parsed.library, mac, "DLIB_RESTORED")
+        return { ok: true, reason: "" }
+    }
+}

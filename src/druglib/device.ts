@@ -1,0 +1,173 @@
+// Device side of the drug library: HMAC-SHA256 with the provisioned per-device key
+// (@devicescript/crypto), persistence in settings (chunked, two banks, commit record written
+// last), and the install/restore sequence of src/core/druglib/store.ts with yields between parse
+// steps (long synchronous loops trap in the VM).
+
+import * as ds from "@devicescript/core"
+import { hmac } from "@devicescript/crypto"
+import { settings } from "@devicescript/settings"
+import { EventSink } from "../core/eventLog"
+import { LibraryParser } from "../core/druglib/parse"
+import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
+import { PumpState } from "../core/stateMachine"
+
+/** Settings key of the per-device HMAC key (64 hex digits). Keys are at most 13 characters. */
+export const KEY_SETTING = "DERSKEY"
+/** Commit record "<bank><chunks>,<bytes>", e.g. "A33,6176"; written after all chunks. */
+export const CUR_SETTING = "dlib.cur"
+/** A settings value travels in one Jacdac packet (236-byte payload incl. the key). */
+export const CHUNK_BYTES = 192
+export const MAX_CHUNKS = 180
+
+function chunkKey(bank: string, i: number): string {
+    return "dlib" + bank + (i < 10 ? "00" : i < 100 ? "0" : "") + i
+}
+
+async function getRaw(key: string): Promise<Buffer> {
+    const pkt = await ds.actionReport(settings, "get", async () => await settings.get(key), p => p.decode()[0] === key)
+    const v = pkt.decode()[1] as Buffer
+    return v && v.length > 0 ? v : null
+}
+
+function hexValue(c: number): number {
+    if (c >= 48 && c <= 57) return c - 48
+    if (c >= 97 && c <= 102) return c - 87
+    if (c >= 65 && c <= 70) return c - 55
+    return -1
+}
+
+/** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
+ *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
+export async function loadDeviceKey(log: EventSink, nowMs: number): Promise<Buffer> {
+    const raw = await getRaw(KEY_SETTING)
+    if (!raw) {
+        log.record(nowMs, "DLIB_NO_KEY", "no device key in setting " + KEY_SETTING + "; every drug library will be refused")
+        return null
+    }
+    let start = 0
+    let end = raw.length
+    if (end >= 2 && raw[0] === 34 && raw[end - 1] === 34) {
+        start = 1
+        end--
+    }
+    if (end - start !== 64) {
+        log.record(nowMs, "DLIB_NO_KEY", "setting " + KEY_SETTING + " is not 64 hex digits; every drug library will be refused")
+        return null
+    }
+    const key = Buffer.alloc(32)
+    for (let i = 0; i < 32; i++) {
+        const hi = hexValue(raw[start + 2 * i])
+        const lo = hexValue(raw[start + 2 * i + 1])
+        if (hi < 0 || lo < 0) {
+            log.record(nowMs, "DLIB_NO_KEY", "setting " + KEY_SETTING + " has a non-hex digit; every drug library will be refused")
+            return null
+        }
+        key[i] = hi * 16 + lo
+    }
+    return key
+}
+
+/** The explicit provisioning step (service mode / factory): stores the 64-hex-digit key. */
+export async function provisionDeviceKey(hex64: string) {
+    if (hex64.length !== 64) throw new RangeError("device key must be 64 hex digits")
+    await settings.set(KEY_SETTING, Buffer.from(hex64))
+}
+
+export function cryptoVerifier(key: Buffer): MacVerifier {
+    return {
+        hasKey: () => key !== null,
+        verify: (body: Buffer, mac: Buffer) => {
+            if (key === null || mac.length !== MAC_BYTES) return false
+            const want = hmac(key, "sha256", body)
+            // Constant time: no early exit on the first differing byte.
+            let diff = 0
+            for (let i = 0; i < MAC_BYTES; i++) diff = diff | (want[i] ^ mac[i])
+            return diff === 0
+        },
+    }
+}
+
+async function readCommit(): Promise<string> {
+    const raw = await getRaw(CUR_SETTING)
+    return raw ? raw.toString() : ""
+}
+
+/** Persists the signed library into the bank not in use, then switches the commit record, so
+ *  a power cut mid-write leaves the previous library intact. */
+export async function persistSigned(signed: Buffer) {
+    const cur = await readCommit()
+    const bank = cur.length > 0 && cur.charAt(0) === "A" ? "B" : "A"
+    const n = Math.ceil(signed.length / CHUNK_BYTES)
+    if (n > MAX_CHUNKS) throw new RangeError("library too large to persist")
+    for (let i = 0; i < n; i++) {
+        const end = (i + 1) * CHUNK_BYTES < signed.length ? (i + 1) * CHUNK_BYTES : signed.length
+        await settings.set(chunkKey(bank, i), signed.slice(i * CHUNK_BYTES, end))
+    }
+    await settings.set(CUR_SETTING, Buffer.from(bank + n + "," + signed.length))
+}
+
+/** The persisted signed library, or null with the reason. */
+export async function readPersisted(): Promise<{ signed: Buffer; reason: string }> {
+    const cur = await readCommit()
+    if (cur.length === 0) return { signed: null, reason: "no library persisted" }
+    const comma = cur.indexOf(",")
+    const bank = cur.charAt(0)
+    const n = parseInt(cur.slice(1, comma))
+    const len = parseInt(cur.slice(comma + 1))
+    if ((bank !== "A" && bank !== "B") || comma < 2 || !(n >= 1 && n <= MAX_CHUNKS) || !(len > MAC_BYTES && len <= n * CHUNK_BYTES))
+        return { signed: null, reason: "commit record '" + cur + "' is malformed" }
+    const out = Buffer.alloc(len)
+    let at = 0
+    for (let i = 0; i < n; i++) {
+        const c = await getRaw(chunkKey(bank, i))
+        if (!c || at + c.length > len) return { signed: null, reason: "chunk " + i + " of bank " + bank + " is missing or too long" }
+        out.blitAt(at, c, 0, c.length)
+        at += c.length
+    }
+    if (at !== len) return { signed: null, reason: "persisted library is " + at + " bytes, commit record says " + len }
+    return { signed: out, reason: "" }
+}
+
+async function parseWithYields(body: Buffer) {
+    const p = new LibraryParser(body)
+    while (!p.step()) await ds.sleep(0)
+    return p.result()
+}
+
+function splitSigned(signed: Buffer) {
+    if (!signed || signed.length <= MAC_BYTES) return null
+    return { body: signed.slice(0, signed.length - MAC_BYTES), mac: signed.slice(signed.length - MAC_BYTES, signed.length) }
+}
+
+/** Install a signed library received over the service interface. The old library stays in force
+ *  (and the reason is logged) unless every check passes and the new one is persisted. */
+export async function installSigned(store: LibraryStore, state: PumpState, signed: Buffer, nowMs: number): Promise<InstallResult> {
+    const s = splitSigned(signed)
+    if (!s) return store.reject(nowMs, "DLIB_REJECTED", "too short to hold a MAC")
+    const g = store.gate(state, s.body, s.mac)
+    if (g.length > 0) return store.reject(nowMs, "DLIB_REJECTED", g)
+    const parsed = await parseWithYields(s.body)
+    const j = store.judge(parsed, s.mac)
+    if (j.length > 0) return store.reject(nowMs, "DLIB_REJECTED", j)
+    try {
+        await persistSigned(signed)
+    } catch (e) {
+        return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + e)
+    }
+    store.commit(nowMs, parsed.library, s.mac, "DLIB_INSTALLED")
+    return { ok: true, reason: "" }
+}
+
+/** Boot: load the persisted library and verify it again with the device key. */
+export async function restorePersisted(store: LibraryStore, nowMs: number): Promise<InstallResult> {
+    const r = await readPersisted()
+    if (!r.signed) return store.reject(nowMs, "DLIB_RESTORE_FAILED", r.reason)
+    const s = splitSigned(r.signed)
+    if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "persisted library too short")
+    const g = store.gate(null, s.body, s.mac)
+    if (g.length > 0) return store.reject(nowMs, "DLIB_RESTORE_FAILED", g)
+    const parsed = await parseWithYields(s.body)
+    if (!parsed.ok) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "malformed library: " + parsed.error)
+    store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
+    return { ok: true, reason: "" }
+}
