@@ -32,26 +32,48 @@ export class PersistentLog {
         this.n = store.slotCount()
     }
 
+    private scanMax = 0
+    private scanInvalid = 0
+    private scanFound: StoredRecord[] = []
+
     /** Scans the store; must run before the first append after power-up. */
     recover(): RecoveryReport {
-        let maxSeq = 0
-        let invalid = 0
-        const found: StoredRecord[] = []
-        for (let s = 0; s < this.n; s++) {
-            const raw = this.store.read(s)
-            const r = decodeRecord(raw)
-            // A record in the wrong slot is not trusted (a misdirected write or a foreign image).
-            if (r && r.seq % this.n === s) {
-                found.push(r)
-                if (r.seq > maxSeq) maxSeq = r.seq
-            } else if (!isErased(raw)) invalid++
-        }
+        this.beginRecovery()
+        for (let s = 0; s < this.n; s++) this.scanSlot(s)
+        return this.endRecovery()
+    }
+
+    /** Recovery in steps (beginRecovery, scanSlot for every slot, endRecovery) so the VM can
+     *  yield between slots: a whole 32-slot scan is too many loop iterations for one VM slice. */
+    beginRecovery() {
+        this.scanMax = 0
+        this.scanInvalid = 0
+        this.scanFound = []
+    }
+
+    scanSlot(s: number) {
+        const raw = this.store.read(s)
+        const r = decodeRecord(raw)
+        // A record in the wrong slot is not trusted (a misdirected write or a foreign image).
+        if (r && r.seq % this.n === s) {
+            this.scanFound.push(r)
+            if (r.seq > this.scanMax) this.scanMax = r.seq
+        } else if (!isErased(raw)) this.scanInvalid++
+    }
+
+    endRecovery(): RecoveryReport {
+        const maxSeq = this.scanMax
         let kept = 0
-        for (let i = 0; i < found.length; i++) if (found[i].seq > maxSeq - this.n) kept++
+        for (let i = 0; i < this.scanFound.length; i++) if (this.scanFound[i].seq > maxSeq - this.n) kept++
         const windowSize = maxSeq < this.n ? maxSeq : this.n
         this.nextSeq = maxSeq + 1
-        this.report = { records: kept, holes: windowSize - kept, invalidSlots: invalid, lastSeq: maxSeq }
+        this.scanFound = []
+        this.report = { records: kept, holes: windowSize - kept, invalidSlots: this.scanInvalid, lastSeq: maxSeq }
         return this.report
+    }
+
+    slotTotal(): number {
+        return this.n
     }
 
     lastRecovery(): RecoveryReport {

@@ -42,11 +42,15 @@ function bytesToText(b: number[], from: number, n: number): string {
 }
 
 function putU(b: number[], at: number, v: number, n: number) {
+    // 32-bit values use shifts: in the DeviceScript VM, `%` on a result of `>>> 0` above 2^31
+    // gave a negative byte (found by the in-VM test). Only the 48-bit time needs division.
     let x = v
-    for (let i = 0; i < n; i++) {
-        b[at + i] = x % 256
-        x = Math.floor(x / 256)
+    if (n > 4) {
+        const high = Math.floor(v / 4294967296)
+        x = v - high * 4294967296
+        for (let i = 4; i < n; i++) b[at + i] = (high >>> ((i - 4) * 8)) & 0xff
     }
+    for (let i = 0; i < 4 && i < n; i++) b[at + i] = (x >>> (i * 8)) & 0xff
 }
 
 function getU(b: number[], at: number, n: number): number {
@@ -88,7 +92,7 @@ export function decodeRecord(b: number[]): StoredRecord {
     const k = b[11]
     const d = b[12]
     if (k === 0 || k > MAX_KIND_CHARS || HEADER_BYTES + k + d > size - 5) return null
-    if (crc32(b, 0, size - 5) !== getU(b, size - 5, 4)) return null
+    if (crc32(b, 0, size - 5) >>> 0 !== getU(b, size - 5, 4) >>> 0) return null
     const seq = getU(b, 1, 4)
     if (seq < 1) return null
     return { seq: seq, timeMs: getU(b, 5, 6), kind: bytesToText(b, HEADER_BYTES, k), detail: bytesToText(b, HEADER_BYTES + k, d) }

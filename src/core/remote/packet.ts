@@ -56,11 +56,8 @@ export function u32At(b: number[], at: number): number {
 }
 
 export function putU32(out: number[], v: number) {
-    let x = v
-    for (let i = 0; i < 4; i++) {
-        out.push(x % 256)
-        x = Math.floor(x / 256)
-    }
+    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
+    for (let i = 0; i < 4; i++) out.push((v >>> (i * 8)) & 0xff)
 }
 
 /** Bytes the MAC covers: domain tag, device id, separator, then the frame without its MAC. */
