@@ -19,8 +19,11 @@ export interface DeviceRemote {
 }
 
 export async function startRemote(pump: PumpController, log: EventLog, p: Persistence, pumpId: string, installer: LibraryInstaller): Promise<DeviceRemote> {
-    const gw: string = await readSetting("RKEY_GW", "")
-    const ce: string = await readSetting("RKEY_CE", "")
+    // .env values are JSON-decoded: an unquoted all-digit key would come back as a number.
+    const gwRaw = await readSetting("RKEY_GW", "")
+    const ceRaw = await readSetting("RKEY_CE", "")
+    const gw: string = typeof gwRaw === "string" ? gwRaw : "?"
+    const ce: string = typeof ceRaw === "string" ? ceRaw : "?"
     const now = ds.millis()
     const gwProblem = keyProblem(gw)
     const ceProblem = keyProblem(ce)
@@ -41,7 +44,8 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     return {
         endpoint: endpoint,
         handle: async (packet: Buffer) => {
-            const req = endpoint.accept(toBytes(packet), ds.millis())
+            if (!endpoint.admit(ds.millis())) return null
+            const req = endpoint.acceptAdmitted(toBytes(packet), ds.millis())
             if (!req) return null
             await p.cellStore.flush()
             return toBuffer(endpoint.execute(req, ds.millis()))

@@ -113,7 +113,22 @@ export class RemoteEndpoint {
     /** Authenticates a request; null means dropped (and counted). On success the replay counter
      *  is already advanced in storage: flush it before executing. Never throws. */
     accept(bytes: number[], nowMs: number): AcceptedRequest {
+        if (!this.admit(nowMs)) return null
+        return this.acceptAdmitted(bytes, nowMs)
+    }
+
+    /** Rate limit, checked before the transport even converts the packet: a dropped packet
+     *  then costs a few operations. Counts the packet as received. */
+    admit(nowMs: number): boolean {
         this.stats.received++
+        if (this.takeToken(nowMs)) return true
+        this.stats.rateLimited++
+        this.noteDrops(nowMs)
+        return false
+    }
+
+    /** accept() for a packet that admit() let through. */
+    acceptAdmitted(bytes: number[], nowMs: number): AcceptedRequest {
         try {
             return this.acceptInner(bytes, nowMs)
         } catch (e) {
@@ -125,11 +140,6 @@ export class RemoteEndpoint {
     }
 
     private acceptInner(bytes: number[], nowMs: number): AcceptedRequest {
-        if (!this.takeToken(nowMs)) {
-            this.stats.rateLimited++
-            this.noteDrops(nowMs)
-            return null
-        }
         const f = parseFrame(bytes, MAX_PAYLOAD)
         if (!f || (f.b1 !== KEY_GATEWAY && f.b1 !== KEY_ENGINEERING)) {
             this.stats.malformed++
