@@ -79,7 +79,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             overflow = 0
         }
     }
-    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS)
+    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log)
     const restoreResult = safety.boot(now, pump)
     await drain()
     await cellStore.flush()

@@ -58,8 +58,9 @@ describe("persistent log, power loss and remote interface in the VM", () => {
 
     test("power cut at 60 s into 10 mL/h: restored Paused behind POWER_RESTORED, nothing delivered", async () => {
         const store = new MemoryPageStore(2, 192)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(16))
-        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000)
+        const log1 = new EventLog(16)
+        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log1)
+        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log1)
         safety.boot(0, pump)
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)
@@ -70,8 +71,9 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         }
         // 60 s at 10 mL/h = 166.7 µL = floor(1.6667e8 pL / 173531 pL) = 960 steps, saved at t = 60 s.
         expect(pump.stepsCommanded()).toBe(960)
-        const p2 = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(16))
-        new PowerSafety(new DurableCell(store, 0, "snap"), 5000).boot(0, p2)
+        const log2 = new EventLog(16)
+        const p2 = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log2)
+        new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log2).boot(0, p2)
         expect(p2.state()).toBe("Alarm")
         expect(p2.status().alarmCode).toBe("POWER_RESTORED")
         expect(p2.stepsCommanded()).toBe(960)

@@ -18,7 +18,7 @@ const program: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10_
 function boot(store: MemoryPageStore, nowMs = 0) {
     const log = new EventLog(500)
     const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, log)
-    const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000)
+    const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log)
     const result = safety.boot(nowMs, pump)
     return { log, pump, safety, result }
 }
@@ -53,6 +53,9 @@ describe("power loss mid-infusion", () => {
         expect(restored).toBeLessThanOrEqual(trueSteps)
         expect(trueSteps - restored).toBeLessThanOrEqual(81)
         expect(b.log.ofKind("ALARM")[0].detail).toContain("was Running")
+        // The clinician is told the bound: ceil(10,000 µL/h x 5 s / 3600 s) = 14 µL.
+        expect(b.log.ofKind("POWER_LOSS_BOUND")[0].detail).toBe("up to 14uL may have been delivered after the last save and is not counted")
+        expect(b.result).toBe("restored Running -> Alarm; up to 14 uL uncounted")
         // An hour passes: nothing is delivered, through an alarm reset too.
         expect(run(b.pump, b.safety, 0, 3_600_000)).toBe(0)
         expect(b.pump.resetAlarm(3_600_000).ok).toBe(true)

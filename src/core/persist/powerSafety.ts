@@ -5,12 +5,24 @@
 // by itself, the clinician sees POWER_RESTORED and decides.
 
 import { DurableCell } from "../log/durableCell"
-import { InfusionProgram } from "../program"
+import { EventSink } from "../eventLog"
+import { bolusRateUlPerH, InfusionProgram } from "../program"
 import { PumpController } from "../pump"
 import { PumpState } from "../stateMachine"
 import { decodeSnapshot, encodeSnapshot } from "./snapshot"
 
 export const DEFAULT_SAVE_INTERVAL_MS = 5000
+
+/** Volume that can run between two saves in a delivering state: rate x interval, rounded up
+ *  (plus one tick's worth is covered by rounding up to whole µL). */
+export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs: number): number {
+    if (!p) return 0
+    let rate = 0
+    if (state === "Running") rate = p.rateUlPerH
+    else if (state === "Bolus") rate = bolusRateUlPerH(p)
+    else if (state === "KVO") rate = p.kvoRateUlPerH
+    return Math.ceil((rate * intervalMs) / 3600000)
+}
 
 export class PowerSafety {
     private readonly cell: DurableCell
@@ -23,9 +35,12 @@ export class PowerSafety {
     private lastSaveMs = 0
     saves = 0
 
-    constructor(cell: DurableCell, stepSaveIntervalMs: number) {
+    private readonly log: EventSink
+
+    constructor(cell: DurableCell, stepSaveIntervalMs: number, log: EventSink) {
         this.cell = cell
         this.intervalMs = stepSaveIntervalMs
+        this.log = log
     }
 
     /** Power-up: restore what was saved (if anything). Returns what happened, for the console. */
@@ -38,6 +53,12 @@ export class PowerSafety {
             else {
                 const r = pump.restoreSnapshot(nowMs, snap)
                 result = r.ok ? "restored " + snap.state + " -> " + pump.state() : "snapshot refused: " + r.reason
+                const bound = r.ok ? unsavedBoundUl(snap.state, snap.program, this.intervalMs) : 0
+                if (bound > 0) {
+                    // Say how much may have run after the last save: the clinician decides with it.
+                    this.log.record(nowMs, "POWER_LOSS_BOUND", "up to " + bound + "uL may have been delivered after the last save and is not counted")
+                    result += "; up to " + bound + " uL uncounted"
+                }
             }
         }
         this.poll(nowMs, pump)
