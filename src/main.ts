@@ -4,11 +4,11 @@
 // POWER_RESTORED alarm and the default program is not loaded over it.
 
 import * as ds from "@devicescript/core"
-import { readSetting } from "@devicescript/settings"
 import { EventLog } from "./core/eventLog"
 import { isValidPumpId } from "./core/log/exportLine"
 import { createPump, startControlLoop } from "./control"
 import { createSimHardware } from "./hal/sim"
+import { readTextSetting } from "./hal/settingsStore"
 import { dumpLog, startPersistence } from "./persistence"
 import { startRemote } from "./remoteDevice"
 
@@ -17,7 +17,7 @@ log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.k
 const pump = createPump(log)
 const hw = createSimHardware()
 
-const configuredId: string = await readSetting("PUMP_ID", "")
+const configuredId = await readTextSetting("PUMP_ID")
 const pumpId = isValidPumpId(configuredId) ? configuredId : "sim-" + ds.deviceIdentifier("self")
 const persistence = await startPersistence(pump, log, pumpId)
 console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())

@@ -40,8 +40,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const logStore = new SettingsPageStore("pl", LOG_SLOTS, LOG_SLOT_BYTES)
     await ds.sleep(0)
     const cellStore = new SettingsPageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
-    await logStore.load()
-    await cellStore.load()
+    const unreadable = (await logStore.load()) + (await cellStore.load())
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
     plog.beginRecovery()
@@ -53,6 +52,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
     maintenance.boot(now)
     plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)
+    if (unreadable > 0) plog.append(now, "STORE_READ_FAIL", unreadable + " settings slot(s) unreadable at boot; treated as empty")
     if (maintenance.unreadable) plog.append(now, "MAINT_RESET", "stored counters unreadable; restarted at zero")
 
     // Records are queued here and written by the background timer, so the 20 ms control tick

@@ -5,12 +5,12 @@
 // before a command runs, so a power cut cannot reopen an executed request.
 
 import * as ds from "@devicescript/core"
-import { readSetting } from "@devicescript/settings"
 import { EventLog } from "./core/eventLog"
 import { HexKeyRing, keyProblem, ReplayCounters } from "./core/remote/auth"
 import { LibraryInstaller, RemoteEndpoint } from "./core/remote/endpoint"
 import { PumpController } from "./core/pump"
 import { deviceHmac, toBuffer, toBytes } from "./hal/deviceCrypto"
+import { readTextSetting } from "./hal/settingsStore"
 import { Persistence } from "./persistence"
 
 export interface DeviceRemote {
@@ -19,11 +19,10 @@ export interface DeviceRemote {
 }
 
 export async function startRemote(pump: PumpController, log: EventLog, p: Persistence, pumpId: string, installer: LibraryInstaller): Promise<DeviceRemote> {
-    // .env values are JSON-decoded: an unquoted all-digit key would come back as a number.
-    const gwRaw = await readSetting("RKEY_GW", "")
-    const ceRaw = await readSetting("RKEY_CE", "")
-    const gw: string = typeof gwRaw === "string" ? gwRaw : "?"
-    const ce: string = typeof ceRaw === "string" ? ceRaw : "?"
+    // .env values are JSON-decoded: an unquoted all-digit key would come back as a number and
+    // read as "" (not provisioned), so it is refused, never misused.
+    const gw = await readTextSetting("RKEY_GW")
+    const ce = await readTextSetting("RKEY_CE")
     const now = ds.millis()
     const gwProblem = keyProblem(gw)
     const ceProblem = keyProblem(ce)

@@ -16,7 +16,8 @@ import { RemoteEndpoint } from "./core/remote/endpoint"
 import { CMD_START, CMD_STATUS, STATUS_REFUSED } from "./core/remote/packet"
 import { REFERENCE_MECHANICS } from "./core/syringe"
 import { deviceHmac, toBytes } from "./hal/deviceCrypto"
-import { SettingsPageStore } from "./hal/settingsStore"
+import { readTextSetting, SettingsPageStore } from "./hal/settingsStore"
+import { writeSetting } from "@devicescript/settings"
 
 const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
@@ -32,6 +33,14 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         expect(crc32Text("123456789")).toBe(3421780262)
         const mac = deviceHmac.mac(toBytes(Buffer.from("Jefe")), toBytes(Buffer.from("what do ya want for nothing?")))
         expect(hexOf(mac)).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    })
+
+    test("key provisioning: a JSON string setting reads back; a number or a missing key reads as not provisioned", async () => {
+        await writeSetting("RKEY_T1", GW_HEX)
+        await writeSetting("RKEY_T2", 12345)
+        expect(await readTextSetting("RKEY_T1")).toBe(GW_HEX)
+        expect(await readTextSetting("RKEY_T2")).toBe("")
+        expect(await readTextSetting("RKEY_NONE")).toBe("")
     })
 
     test("log records survive a reload from settings flash; 8 slots keep seq 3..10", async () => {
@@ -56,8 +65,9 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         expect(recs[7].detail).toBe("record 10")
     })
 
-    test("power cut at 60 s into 10 mL/h: restored Paused behind POWER_RESTORED, nothing delivered", async () => {
-        const store = new MemoryPageStore(2, 192)
+    test("power cut at 60 s into 10 mL/h: restored from settings flash Paused behind POWER_RESTORED, nothing delivered", async () => {
+        const store = new SettingsPageStore("vs", 2, 192)
+        await store.load()
         const log1 = new EventLog(16)
         const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log1)
         const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log1)
@@ -71,9 +81,13 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         }
         // 60 s at 10 mL/h = 166.7 µL = floor(1.6667e8 pL / 173531 pL) = 960 steps, saved at t = 60 s.
         expect(pump.stepsCommanded()).toBe(960)
+        await store.flush()
+        // Power-up: a fresh store instance reads the snapshot back from the settings service.
+        const flash = new SettingsPageStore("vs", 2, 192)
+        await flash.load()
         const log2 = new EventLog(16)
         const p2 = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log2)
-        new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log2).boot(0, p2)
+        new PowerSafety(new DurableCell(flash, 0, "snap"), 5000, log2).boot(0, p2)
         expect(p2.state()).toBe("Alarm")
         expect(p2.status().alarmCode).toBe("POWER_RESTORED")
         expect(p2.stepsCommanded()).toBe(960)

@@ -11,10 +11,49 @@ import { ERASED, PageStore } from "../core/log/pageStore"
 
 export const MAX_SLOT_BYTES = 200
 
-/** Raw bytes of one setting (readSetting would JSON-parse them). */
+const READ_TIMEOUT_MS = 250
+const READ_ATTEMPTS = 4
+
+/** One get with a timeout. Not ds.actionReport: it has no timeout, and a report that arrives
+ *  before it suspends is lost, which hung the in-VM test on a loaded host. */
+async function readOnce(key: string): Promise<Buffer[]> {
+    const code = settings.spec.lookup("get").code
+    const box: Buffer[] = []
+    let done = false
+    const unsub = settings.report().subscribe(pkt => {
+        if (!done && pkt.serviceCommand === code && pkt.decode()[0] === key) {
+            box.push(pkt.decode()[1])
+            done = true
+        }
+    })
+    await settings.get(key)
+    const until = ds.millis() + READ_TIMEOUT_MS
+    while (!done && ds.millis() < until) await ds.sleep(2)
+    unsub()
+    return done ? box : null
+}
+
+/** Raw bytes of one setting (readSetting would JSON-parse them); null value = missing;
+ *  throws after READ_ATTEMPTS timeouts. */
 async function readRaw(key: string): Promise<Buffer> {
-    const pkt = await ds.actionReport(settings, "get", async () => await settings.get(key), p => p.decode()[0] === key)
-    return pkt.decode()[1]
+    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+        const r = await readOnce(key)
+        if (r) return r[0]
+    }
+    throw new Error("settings read timed out: " + key)
+}
+
+/** A JSON-encoded string setting (as `.env` files store them), "" if missing, unreadable or not
+ *  a string. Replaces readSetting, which waits forever if the report is lost. */
+export async function readTextSetting(key: string): Promise<string> {
+    try {
+        const b = await readRaw(key)
+        if (!b || b.length === 0) return ""
+        const v = JSON.parse(b.toString())
+        return typeof v === "string" ? v : ""
+    } catch (e) {
+        return ""
+    }
 }
 
 export class SettingsPageStore implements PageStore {
@@ -40,13 +79,20 @@ export class SettingsPageStore implements PageStore {
         }
     }
 
-    /** Reads every slot from flash into the mirror; call once at power-up. */
-    async load() {
+    /** Reads every slot from flash into the mirror; call once at power-up. Returns the number
+     *  of slots that could not be read (left erased: only that slot's record is lost). */
+    async load(): Promise<number> {
+        let failed = 0
         for (let s = 0; s < this.cache.length; s++) {
-            const v = await readRaw(this.prefix + s)
-            // Missing or wrong-sized values read as erased: the record codec then ignores them.
-            if (v && v.length === this.size) this.cache[s] = v
+            try {
+                const v = await readRaw(this.prefix + s)
+                // Missing or wrong-sized values read as erased: the record codec then ignores them.
+                if (v && v.length === this.size) this.cache[s] = v
+            } catch (e) {
+                failed++
+            }
         }
+        return failed
     }
 
     slotCount(): number {
