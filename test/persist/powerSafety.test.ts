@@ -164,3 +164,29 @@ describe("maintenance counters", () => {
         expect(m2.text()).toBe("runH=2 runMs=7201234 occlusions=2 doorCycles=2 boots=2")
     })
 })
+
+describe("stored counter parsers (maintenance, replay) on arbitrary cell contents", () => {
+    it("never throw; unreadable maintenance counters restart at zero and say so; unreadable replay counters lock", async () => {
+        const { ReplayCounters } = await import("../../src/core/remote/auth")
+        fc.assert(
+            fc.property(fc.string({ maxLength: 80 }).map(s => s.replace(/[^\x20-\x7e]/g, "?")), text => {
+                const store = new MemoryPageStore(4, 128)
+                new DurableCell(store, 0, "maint").set(text)
+                new DurableCell(store, 2, "rctr").set(text)
+                const m = new MaintenanceCounters(new DurableCell(store, 0, "maint"))
+                if (m.unreadable) expect(m.text()).toBe("runH=0 runMs=0 occlusions=0 doorCycles=0 boots=0")
+                const r = new ReplayCounters(new DurableCell(store, 2, "rctr"))
+                // Either a well-formed v1 record or locked at the top: never silently reset to 0.
+                if (!/^v1\|(0|[1-9]\d{0,9})\|(0|[1-9]\d{0,9})$/.test(text)) expect(r.get(0)).toBe(4294967295)
+            }),
+            { numRuns: 2000 }
+        )
+        const store = new MemoryPageStore(2, 128)
+        new DurableCell(store, 0, "rctr").set("v1|77|9")
+        const r = new ReplayCounters(new DurableCell(store, 0, "rctr"))
+        expect([r.get(0), r.get(1)]).toEqual([77, 9])
+        new DurableCell(store, 0, "rctr").set("v1|78|9x")
+        const locked = new ReplayCounters(new DurableCell(store, 0, "rctr"))
+        expect([locked.get(0), locked.get(1)]).toEqual([4294967295, 4294967295])
+    })
+})

@@ -21,7 +21,7 @@ export class MaintenanceCounters {
     constructor(cell: DurableCell) {
         this.cell = cell
         const text = cell.get()
-        if (text) {
+        if (text !== null) {
             const f = text.split("|")
             let ok = f.length === 5 && f[0] === "v1"
             const v: number[] = []

@@ -65,6 +65,11 @@ export class HexKeyRing implements KeyRing {
     }
 }
 
+function strictUint(s: string): number {
+    const n = parseInt(s)
+    return !isNaN(n) && n >= 0 && n <= 4294967295 && "" + n === s ? n : -1
+}
+
 /** Highest accepted counter per key id, persisted so a reboot does not reopen old packets. */
 export class ReplayCounters {
     private readonly cell: DurableCell
@@ -73,18 +78,15 @@ export class ReplayCounters {
     constructor(cell: DurableCell) {
         this.cell = cell
         const t = cell.get()
-        if (t) {
+        // null = never written (fresh pump): counters start at 0. Anything written but not a
+        // strict "v1|<n>|<n>" locks both roles (until re-keying) rather than reopen old packets.
+        if (t !== null) {
             const f = t.split("|")
-            if (f.length === 3 && f[0] === "v1") {
-                const a = parseInt(f[1])
-                const b = parseInt(f[2])
-                // Unreadable counters: refuse everything until re-keying rather than accept replays.
-                this.last[0] = isNaN(a) ? 4294967295 : a
-                this.last[1] = isNaN(b) ? 4294967295 : b
-            } else {
-                this.last[0] = 4294967295
-                this.last[1] = 4294967295
-            }
+            const a = f.length === 3 && f[0] === "v1" ? strictUint(f[1]) : -1
+            const b = f.length === 3 && f[0] === "v1" ? strictUint(f[2]) : -1
+            const ok = a >= 0 && b >= 0
+            this.last[0] = ok ? a : 4294967295
+            this.last[1] = ok ? b : 4294967295
         }
     }
 
