@@ -36,7 +36,8 @@ export function mergeLogs(inputs: { source: string; text: string }[]): Merged {
     for (const input of inputs) {
         const lines = input.text.split("\n")
         lines.forEach((raw, i) => {
-            const line = raw.replace(/\r$/, "")
+            // Captures from `devs run` carry ANSI colour codes around console lines.
+            const line = raw.replace(/\r$/, "").replace(/\x1b\[[0-9;]*m/g, "")
             // Console captures may prefix lines (e.g. "WASM> "): take the LOG line from its tag on.
             const at = line.indexOf("LOG ")
             if (at < 0) {

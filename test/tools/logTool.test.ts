@@ -84,6 +84,13 @@ describe("trend from the sample logs (docs/sample-logs), checked by hand", () =>
         expect(get("ALL", "PLUNGER_DISENGAGED").per100h).toBe(2.5)
     })
 
+    it("reads lines captured from the simulator console (prefix and ANSI colour codes)", () => {
+        const line = formatLogLine("sim-1", { seq: 6, timeMs: 1700, kind: "ALARM", detail: "OCCLUSION_DOWNSTREAM test" })
+        const m = mergeLogs([{ source: "c", text: "WASM> \x1b[95m" + line + "\x1b[0m\n" }])
+        expect(m.rejected).toEqual([])
+        expect(m.pumps.get("sim-1")![0].detail).toBe("OCCLUSION_DOWNSTREAM test")
+    })
+
     it("a gap in sequence numbers closes a delivering interval instead of bridging it", () => {
         const L = (seq: number, t: number, kind: string, d: string) => formatLogLine("P", { seq, timeMs: t, kind, detail: d })
         const text = [L(1, 0, "STATE", "Programmed->Running (start)"), L(2, 3_600_000, "REMOTE_DROP", "x"), L(9, 36_000_000, "STATE", "Running->Paused (pause)")].join("\n")
