@@ -6,8 +6,17 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { Command } from "commander"
 import { mergeLogs, recordsCsv, trendCsv, trendRows, trendTable } from "./logAnalysis"
 
+function read(f: string): string {
+    try {
+        return readFileSync(f, "utf8")
+    } catch (e) {
+        console.error(`cannot read ${f}: ${(e as Error).message}`)
+        process.exit(2)
+    }
+}
+
 function load(files: string[]) {
-    const m = mergeLogs(files.map(f => ({ source: f, text: readFileSync(f, "utf8") })))
+    const m = mergeLogs(files.map(f => ({ source: f, text: read(f) })))
     for (const r of m.rejected) console.error(`rejected ${r.source}:${r.line}: ${r.reason}`)
     for (const c of m.conflicts) console.error(`conflict ${c.source}:${c.line}: ${c.reason}`)
     let n = 0
