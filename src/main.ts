@@ -1,25 +1,41 @@
 // Simulator entry point (`npm start`): the pump firmware with the simulator adapter and a
 // default infusion: 50 mL BD Plastipak, 10 mL/h, VTBI 5 mL, KVO 1 mL/h.
+// With persistence: after a power cut the saved infusion comes back Paused behind a
+// POWER_RESTORED alarm and the default program is not loaded over it.
 
 import * as ds from "@devicescript/core"
 import { EventLog } from "./core/eventLog"
+import { isValidPumpId } from "./core/log/exportLine"
 import { createPump, startControlLoop } from "./control"
 import { createSimHardware } from "./hal/sim"
+import { readTextSetting } from "./hal/settingsStore"
+import { dumpLog, startPersistence } from "./persistence"
+import { startRemote } from "./remoteDevice"
 
 const log = new EventLog(256)
 log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
 const pump = createPump(log)
 const hw = createSimHardware()
 
-const now = ds.millis()
-const loaded = pump.loadProgram(now, {
-    syringeId: "bd-plastipak-50",
-    rateUlPerH: 10000,
-    vtbiUl: 5000,
-    kvoRateUlPerH: 1000,
-    bolusUl: 0,
-    bolusDurationS: 0,
-})
-if (!loaded.ok) console.log("default program refused: " + loaded.reason)
-pump.start(now)
+const configuredId = await readTextSetting("PUMP_ID")
+const pumpId = isValidPumpId(configuredId) ? configuredId : "sim-" + ds.deviceIdentifier("self")
+const persistence = await startPersistence(pump, log, pumpId)
+console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
+await dumpLog(persistence, pumpId)
+// No drug-library installer is wired yet (issue 3 provides it): library updates are refused.
+await startRemote(pump, log, persistence, pumpId, null)
+
+if (pump.state() === "Idle") {
+    const now = ds.millis()
+    const loaded = pump.loadProgram(now, {
+        syringeId: "bd-plastipak-50",
+        rateUlPerH: 10000,
+        vtbiUl: 5000,
+        kvoRateUlPerH: 1000,
+        bolusUl: 0,
+        bolusDurationS: 0,
+    })
+    if (!loaded.ok) console.log("default program refused: " + loaded.reason)
+    pump.start(now)
+}
 startControlLoop(hw, pump, log)

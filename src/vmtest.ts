@@ -97,3 +97,4 @@ describe("dosing core under the DeviceScript VM", () => {
         expect(drive.motorOn).toBe(false)
     })
 })
+import "./vmtest-log"

@@ -7,6 +7,7 @@ import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, SyringeSpec, validateMechanics } from "./syringe"
+import { isWholeNumber } from "./units"
 import { VolumeAccount } from "./volume"
 
 export interface PumpConfig {
@@ -36,6 +37,17 @@ export interface PumpStatus {
     remainingUl: number
     alarmCode: string
     program: InfusionProgram
+}
+
+export interface PumpSnapshot {
+    state: PumpState
+    /** State the current alarm interrupted. */
+    interrupted: PumpState
+    program: InfusionProgram
+    steps: number
+    bolusSteps: number
+    alarmCode: string
+    outOfServiceReason: string
 }
 
 const OK: CommandResult = { ok: true, reason: "" }
@@ -74,17 +86,7 @@ export class PumpController {
         const syringe = p ? findSyringe(p.syringeId) : null
         const v = validateProgram(p, syringe)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
-        const pl = picolitresPerMicrostep(syringe, this.config.mechanics)
-        this.program = p
-        this.syringe = syringe
-        const plannerCfg: PlannerConfig = {
-            picolitresPerStep: pl,
-            maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
-            maxTickMs: this.config.tickMs * 3,
-        }
-        this.planner = new StepPlanner(plannerCfg)
-        this.volume = new VolumeAccount(pl)
-        this.vtbiSteps = this.volume.stepsFor(p.vtbiUl)
+        const pl = this.install(p, syringe)
         this.log.record(
             nowMs,
             "PROGRAM",
@@ -235,7 +237,65 @@ export class PumpController {
         return this.volume ? this.volume.steps() : 0
     }
 
+    // ---- power-loss snapshot ----------------------------------------------------------------
+
+    /** What must survive a power cut (see src/core/persist/powerSafety.ts). */
+    snapshot(): PumpSnapshot {
+        return {
+            state: this.sm.state(),
+            interrupted: this.sm.interruptedState(),
+            program: this.program,
+            steps: this.volume ? this.volume.steps() : 0,
+            bolusSteps: this.volume ? this.volume.bolusStepCount() : 0,
+            alarmCode: this.alarmCode,
+            outOfServiceReason: this.outOfServiceReason,
+        }
+    }
+
+    /** Power-up restore. Program and volume come back; a delivering state comes back Paused
+     *  (the state machine never restores a delivering state) and an interrupted infusion raises
+     *  POWER_RESTORED, so delivery needs an alarm reset and an explicit resume. */
+    restoreSnapshot(nowMs: number, snap: PumpSnapshot): CommandResult {
+        if (this.sm.state() !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
+        const target = snap.state === "Alarm" ? snap.interrupted : snap.state
+        if (snap.program) {
+            const syringe = findSyringe(snap.program.syringeId)
+            const v = validateProgram(snap.program, syringe)
+            if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
+            const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
+            if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)
+                return this.reject(nowMs, "restore", "stored step count out of range: " + snap.steps + "/" + snap.bolusSteps)
+            this.install(snap.program, syringe)
+            this.volume.restore(snap.steps, snap.bolusSteps)
+        } else if (target !== "Idle" && target !== "OutOfService") {
+            return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")
+        }
+        this.sm.restore(target)
+        if (target === "OutOfService") this.outOfServiceReason = snap.outOfServiceReason
+        this.log.record(nowMs, "STATE", "Idle->" + this.sm.state() + " (restore)")
+        const interrupted = snap.state === "Alarm" || snap.state === "Paused" || isDelivering(snap.state)
+        const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + this.status().infusedUl + "uL steps=" + snap.steps
+        if (interrupted) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
+        else this.log.record(nowMs, "POWER_RESTORED", what)
+        return OK
+    }
+
     // ---- internals ------------------------------------------------------------------------
+
+    private install(p: InfusionProgram, syringe: SyringeSpec): number {
+        const pl = picolitresPerMicrostep(syringe, this.config.mechanics)
+        this.program = p
+        this.syringe = syringe
+        const plannerCfg: PlannerConfig = {
+            picolitresPerStep: pl,
+            maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
+            maxTickMs: this.config.tickMs * 3,
+        }
+        this.planner = new StepPlanner(plannerCfg)
+        this.volume = new VolumeAccount(pl)
+        this.vtbiSteps = this.volume.stepsFor(p.vtbiUl)
+        return pl
+    }
 
     private rateFor(s: PumpState): number {
         if (s === "Bolus") return bolusRateUlPerH(this.program)

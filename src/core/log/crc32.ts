@@ -1,0 +1,38 @@
+// CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320): detects torn or rotted flash records.
+// Table-driven so a 128-byte slot costs 128 table look-ups, not 1024 shift steps, in the VM.
+
+let table: number[] = null
+
+function buildTable(): number[] {
+    const t: number[] = []
+    for (let n = 0; n < 256; n++) {
+        let c = n
+        for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+        t.push(c >>> 0)
+    }
+    return t
+}
+
+/** CRC-32 of bytes[from..to) as an unsigned 32-bit number. */
+export function crc32(bytes: number[], from: number, to: number): number {
+    if (!table) table = buildTable()
+    let c = 0xffffffff
+    for (let i = from; i < to; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+}
+
+/** CRC-32 of the character codes of an ASCII string. */
+export function crc32Text(s: string): number {
+    const b: number[] = []
+    for (let i = 0; i < s.length; i++) b.push(s.charCodeAt(i) & 0xff)
+    return crc32(b, 0, b.length)
+}
+
+const HEX = "0123456789abcdef"
+
+/** Fixed-width lower-case hex of an unsigned 32-bit value. */
+export function hex32(v: number): string {
+    let s = ""
+    for (let i = 7; i >= 0; i--) s += HEX.charAt((v >>> (i * 4)) & 0xf)
+    return s
+}

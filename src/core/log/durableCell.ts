@@ -1,0 +1,59 @@
+// A small value (<= slot size - 18 ASCII chars) that survives power loss: two slots written in
+// turn with an increasing version, so a torn write leaves the previous version readable. Used
+// for the infusion snapshot, maintenance counters and remote replay counters.
+
+import { PageStore } from "./pageStore"
+import { COMMIT, decodeRecord, encodeRecord, OVERHEAD_BYTES } from "./record"
+
+export class DurableCell {
+    private readonly store: PageStore
+    private readonly slotA: number
+    private readonly name: string
+    private version = 0
+    private value: string = null
+
+    /** Uses slots `firstSlot` and `firstSlot + 1` of `store`. */
+    constructor(store: PageStore, firstSlot: number, name: string) {
+        this.store = store
+        this.slotA = firstSlot
+        this.name = name
+        this.load()
+    }
+
+    /** Largest value that fits without truncation. */
+    maxChars(): number {
+        return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
+    }
+
+    /** The newest committed value, or null if none was ever written. */
+    get(): string {
+        return this.value
+    }
+
+    set(value: string) {
+        const v = this.version + 1
+        // Version v goes to slot A when odd, B when even: the slot overwritten holds v - 2.
+        const slot = this.slotA + (v % 2 === 1 ? 0 : 1)
+        const size = this.store.slotSize()
+        const image = encodeRecord({ seq: v, timeMs: 0, kind: this.name, detail: value }, size)
+        this.store.write(slot, size - 1, [0])
+        this.store.write(slot, 0, image.slice(0, size - 1))
+        this.store.write(slot, size - 1, [COMMIT])
+        this.version = v
+        // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
+        image[size - 1] = COMMIT
+        this.value = decodeRecord(image).detail
+    }
+
+    private load() {
+        this.version = 0
+        this.value = null
+        for (let i = 0; i < 2; i++) {
+            const r = decodeRecord(this.store.read(this.slotA + i))
+            if (r && r.kind === this.name && r.seq % 2 === (i === 0 ? 1 : 0) && r.seq > this.version) {
+                this.version = r.seq
+                this.value = r.detail
+            }
+        }
+    }
+}

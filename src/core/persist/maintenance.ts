@@ -1,0 +1,81 @@
+// Maintenance counters for clinical engineering: motor run time, occlusion alarms, door
+// cycles and power-ups, persisted in a DurableCell ("v1|runMs|occlusions|doorCycles|boots").
+// Occlusions and door cycles are counted from the event log, so any module that logs
+// ALARM "OCCLUSION..." or DOOR "open..." is counted without a direct dependency on it.
+
+import { DurableCell } from "../log/durableCell"
+
+export const MAINT_SAVE_INTERVAL_MS = 60000
+
+export class MaintenanceCounters {
+    private readonly cell: DurableCell
+    motorRunMs = 0
+    occlusions = 0
+    doorCycles = 0
+    boots = 0
+    private dirty = false
+    private lastSaveMs = 0
+    /** True if the stored counters could not be read (they restart at zero; logged by the caller). */
+    readonly unreadable: boolean = false
+
+    constructor(cell: DurableCell) {
+        this.cell = cell
+        const text = cell.get()
+        if (text !== null) {
+            const f = text.split("|")
+            let ok = f.length === 5 && f[0] === "v1"
+            const v: number[] = []
+            for (let i = 1; ok && i < 5; i++) {
+                const n = parseInt(f[i])
+                if (isNaN(n) || n < 0 || "" + n !== f[i]) ok = false
+                v.push(n)
+            }
+            if (ok) {
+                this.motorRunMs = v[0]
+                this.occlusions = v[1]
+                this.doorCycles = v[2]
+                this.boots = v[3]
+            } else this.unreadable = true
+        }
+    }
+
+    /** Counts one power-up and saves at once. */
+    boot(nowMs: number) {
+        this.boots++
+        this.save(nowMs)
+    }
+
+    /** Log mirror hook. */
+    observe(kind: string, detail: string) {
+        if (kind === "ALARM" && detail.indexOf("OCCLUSION") === 0) {
+            this.occlusions++
+            this.dirty = true
+        } else if (kind === "DOOR" && detail.indexOf("open") === 0) {
+            this.doorCycles++
+            this.dirty = true
+        }
+    }
+
+    addRunMs(ms: number) {
+        if (ms <= 0) return
+        this.motorRunMs += ms
+        this.dirty = true
+    }
+
+    /** Saves if changed and the interval has passed (flash wear: about one write a minute). */
+    poll(nowMs: number): boolean {
+        if (!this.dirty || nowMs - this.lastSaveMs < MAINT_SAVE_INTERVAL_MS) return false
+        this.save(nowMs)
+        return true
+    }
+
+    save(nowMs: number) {
+        this.cell.set("v1|" + this.motorRunMs + "|" + this.occlusions + "|" + this.doorCycles + "|" + this.boots)
+        this.dirty = false
+        this.lastSaveMs = nowMs
+    }
+
+    text(): string {
+        return "runH=" + Math.floor(this.motorRunMs / 3600000) + " runMs=" + this.motorRunMs + " occlusions=" + this.occlusions + " doorCycles=" + this.doorCycles + " boots=" + this.boots
+    }
+}

@@ -1,0 +1,60 @@
+// Text codec for the power-loss snapshot stored in a DurableCell:
+//   v1|state|interrupted|syringe|rate|vtbi|kvo|bolus|bolusS|steps|bolusSteps|alarm|oosReason
+// ('-' for "no program"). The reason text is last so it may contain '|'. Decoding is strict:
+// anything unexpected yields null and the pump starts Idle with the refusal logged.
+
+import { PumpSnapshot } from "../pump"
+import { InfusionProgram } from "../program"
+import { ALL_STATES, PumpState } from "../stateMachine"
+
+function uint(s: string): number {
+    if (s.length < 1 || s.length > 12) return -1
+    let v = 0
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i)
+        if (c < 48 || c > 57) return -1
+        v = v * 10 + (c - 48)
+    }
+    return v
+}
+
+function asState(s: string): PumpState {
+    for (let i = 0; i < ALL_STATES.length; i++) if (ALL_STATES[i] === s) return ALL_STATES[i]
+    return null
+}
+
+export function encodeSnapshot(s: PumpSnapshot): string {
+    const p = s.program
+    const prog = p
+        ? p.syringeId + "|" + p.rateUlPerH + "|" + p.vtbiUl + "|" + p.kvoRateUlPerH + "|" + p.bolusUl + "|" + p.bolusDurationS
+        : "-|0|0|0|0|0"
+    return "v1|" + s.state + "|" + s.interrupted + "|" + prog + "|" + s.steps + "|" + s.bolusSteps + "|" + s.alarmCode + "|" + s.outOfServiceReason
+}
+
+export function decodeSnapshot(text: string): PumpSnapshot {
+    if (!text) return null
+    const f: string[] = []
+    let at = 0
+    for (let i = 0; i < 12; i++) {
+        const bar = text.indexOf("|", at)
+        if (bar < 0) return null
+        f.push(text.slice(at, bar))
+        at = bar + 1
+    }
+    f.push(text.slice(at))
+    if (f[0] !== "v1") return null
+    const state = asState(f[1])
+    const interrupted = asState(f[2])
+    if (!state || !interrupted) return null
+    const nums: number[] = []
+    for (let i = 4; i <= 10; i++) {
+        const v = uint(f[i])
+        if (v < 0) return null
+        nums.push(v)
+    }
+    let program: InfusionProgram = null
+    if (f[3] !== "-") {
+        program = { syringeId: f[3], rateUlPerH: nums[0], vtbiUl: nums[1], kvoRateUlPerH: nums[2], bolusUl: nums[3], bolusDurationS: nums[4] }
+    }
+    return { state: state, interrupted: interrupted, program: program, steps: nums[5], bolusSteps: nums[6], alarmCode: f[11], outOfServiceReason: f[12] }
+}

@@ -1,0 +1,94 @@
+// Remote interface frames (binary, little-endian). Request:
+//   0 version=1 | 1 keyId | 2..5 counter u32 | 6 command | 7..8 payload length L | payload | MAC[32]
+//   MAC = HMAC-SHA256(key, "IPR1Q" | deviceId | 0x00 | bytes 0..8+L)
+// Response: same header with byte 1 = status, MAC over "IPR1R" | deviceId | 0x00 | frame, so
+// the gateway can authenticate the pump too. A frame fits one 236-byte Jacdac packet.
+
+export const PROTOCOL_VERSION = 1
+export const HEADER_LEN = 9
+export const MAC_LEN = 32
+export const MAX_PAYLOAD = 192
+export const MAX_RESPONSE_PAYLOAD = 480
+
+export const CMD_STATUS = 0x01
+export const CMD_LOG_READ = 0x02
+export const CMD_MAINT = 0x03
+export const CMD_LIB_BEGIN = 0x10
+export const CMD_LIB_CHUNK = 0x11
+export const CMD_LIB_COMMIT = 0x12
+export const CMD_CE_SET_OOS = 0x20
+export const CMD_CE_CLEAR_OOS = 0x21
+/** Therapy control: defined only so that they are recognised, refused and logged. */
+export const CMD_START = 0x30
+export const CMD_SET_RATE = 0x31
+export const CMD_BOLUS = 0x32
+export const CMD_LOAD_PROGRAM = 0x33
+
+export const STATUS_OK = 0
+export const STATUS_REFUSED = 1
+
+export interface Frame {
+    /** keyId in requests, status in responses. */
+    b1: number
+    counter: number
+    command: number
+    payload: number[]
+}
+
+/** Printable ASCII and newline; anything else becomes '?'. */
+export function asciiBytes(s: string): number[] {
+    const out: number[] = []
+    for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i)
+        out.push((c >= 0x20 && c <= 0x7e) || c === 10 ? c : 0x3f)
+    }
+    return out
+}
+
+export function bytesText(b: number[], from: number, to: number): string {
+    let s = ""
+    for (let i = from; i < to; i++) s += String.fromCharCode((b[i] >= 0x20 && b[i] <= 0x7e) || b[i] === 10 ? b[i] : 0x3f)
+    return s
+}
+
+export function u32At(b: number[], at: number): number {
+    return b[at] + b[at + 1] * 256 + b[at + 2] * 65536 + b[at + 3] * 16777216
+}
+
+export function putU32(out: number[], v: number) {
+    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
+    for (let i = 0; i < 4; i++) out.push((v >>> (i * 8)) & 0xff)
+}
+
+/** Bytes the MAC covers: domain tag, device id, separator, then the frame without its MAC. */
+export function macInput(domain: string, deviceId: string, frame: number[], frameLen: number): number[] {
+    const d = asciiBytes(domain + deviceId)
+    d.push(0)
+    for (let i = 0; i < frameLen; i++) d.push(frame[i])
+    return d
+}
+
+/** Header + payload (no MAC). Throws on out-of-range fields: callers build frames, never parse with it. */
+export function frameBody(f: Frame, maxPayload: number): number[] {
+    if (f.payload.length > maxPayload) throw new RangeError("payload too long")
+    const out: number[] = [PROTOCOL_VERSION, f.b1 & 0xff]
+    putU32(out, f.counter)
+    out.push(f.command & 0xff)
+    out.push(f.payload.length % 256)
+    out.push(Math.floor(f.payload.length / 256))
+    for (let i = 0; i < f.payload.length; i++) out.push(f.payload[i] & 0xff)
+    return out
+}
+
+/** Structural parse of a request (MAC not checked). Returns null for anything malformed. */
+export function parseFrame(b: number[], maxPayload: number): Frame {
+    if (!b || b.length < HEADER_LEN + MAC_LEN || b.length > HEADER_LEN + maxPayload + MAC_LEN) return null
+    for (let i = 0; i < b.length; i++) {
+        const v = b[i]
+        if (typeof v !== "number" || v < 0 || v > 255 || Math.floor(v) !== v) return null
+    }
+    if (b[0] !== PROTOCOL_VERSION) return null
+    const len = b[7] + b[8] * 256
+    if (len > maxPayload || b.length !== HEADER_LEN + len + MAC_LEN) return null
+    return { b1: b[1], counter: u32At(b, 2), command: b[6], payload: b.slice(HEADER_LEN, HEADER_LEN + len) }
+}

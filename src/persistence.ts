@@ -1,0 +1,113 @@
+// Device glue for the persistent event log, power-loss snapshot, maintenance counters and the
+// replay counters of the remote interface. All logic is in src/core/log and src/core/persist;
+// this file loads the settings-backed stores, mirrors the EventLog and flushes in the
+// background (every 100 ms, in its own timer, never inside the 20 ms control tick).
+
+import * as ds from "@devicescript/core"
+import { EventLog, LogEvent } from "./core/eventLog"
+import { DurableCell } from "./core/log/durableCell"
+import { formatLogLine } from "./core/log/exportLine"
+import { PersistentLog } from "./core/log/persistentLog"
+import { MaintenanceCounters } from "./core/persist/maintenance"
+import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "./core/persist/powerSafety"
+import { PumpController } from "./core/pump"
+import { isDelivering } from "./core/stateMachine"
+import { SettingsPageStore } from "./hal/settingsStore"
+
+/** 32 records x 128 bytes = 4 KB of settings flash for the log ring (31 guaranteed records). */
+export const LOG_SLOTS = 32
+export const LOG_SLOT_BYTES = 128
+/** Cells: snapshot (slots 0-1), maintenance (2-3), replay counters (4-5). */
+export const CELL_SLOTS = 6
+export const CELL_SLOT_BYTES = 192
+/** Records waiting for the background writer; beyond this they are counted, not queued. */
+export const LOG_QUEUE_MAX = 64
+
+export interface Persistence {
+    plog: PersistentLog
+    logStore: SettingsPageStore
+    cellStore: SettingsPageStore
+    safety: PowerSafety
+    maintenance: MaintenanceCounters
+    rctrCell: DurableCell
+    restoreResult: string
+}
+
+/** Loads stores, recovers the log, restores the pump and starts the background saver. `mirror`
+ *  keeps any existing console mirror of the EventLog. */
+export async function startPersistence(pump: PumpController, log: EventLog, pumpId: string): Promise<Persistence> {
+    const now = ds.millis()
+    const logStore = new SettingsPageStore("pl", LOG_SLOTS, LOG_SLOT_BYTES)
+    await ds.sleep(0)
+    const cellStore = new SettingsPageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
+    const unreadable = (await logStore.load()) + (await cellStore.load())
+    const plog = new PersistentLog(logStore)
+    // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
+    plog.beginRecovery()
+    for (let s = 0; s < plog.slotTotal(); s++) {
+        plog.scanSlot(s)
+        if (s % 4 === 3) await ds.sleep(0)
+    }
+    const rec = plog.endRecovery()
+    const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
+    maintenance.boot(now)
+    plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)
+    if (unreadable > 0) plog.append(now, "STORE_READ_FAIL", unreadable + " settings slot(s) unreadable at boot; treated as empty")
+    if (maintenance.unreadable) plog.append(now, "MAINT_RESET", "stored counters unreadable; restarted at zero")
+
+    // Records are queued here and written by the background timer, so the 20 ms control tick
+    // never pays for encoding and CRC (about 750 VM loop iterations per record).
+    const queue: LogEvent[] = []
+    let overflow = 0
+    const previous = log.onRecord
+    log.onRecord = (e: LogEvent) => {
+        if (previous) previous(e)
+        if (queue.length < LOG_QUEUE_MAX) queue.push(e)
+        else overflow++
+        maintenance.observe(e.kind, e.detail)
+    }
+    const drain = async () => {
+        let n = 0
+        while (queue.length > 0) {
+            const e = queue.shift()
+            plog.append(e.timeMs, e.kind, e.detail)
+            n++
+            if (n % 4 === 0) await ds.sleep(0)
+        }
+        if (overflow > 0) {
+            plog.append(ds.millis(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
+            overflow = 0
+        }
+    }
+    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log)
+    const restoreResult = safety.boot(now, pump)
+    await drain()
+    await cellStore.flush()
+    await logStore.flush()
+
+    let last = ds.millis()
+    let busy = false
+    setInterval(async () => {
+        if (busy) return
+        busy = true
+        const t = ds.millis()
+        if (isDelivering(pump.state())) maintenance.addRunMs(t - last)
+        last = t
+        safety.poll(t, pump)
+        maintenance.poll(t)
+        await drain()
+        await cellStore.flush()
+        await logStore.flush()
+        busy = false
+    }, 100)
+    return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
+}
+
+/** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
+export async function dumpLog(p: Persistence, pumpId: string) {
+    const recs = p.plog.read(1, LOG_SLOTS)
+    for (let i = 0; i < recs.length; i++) {
+        console.log(formatLogLine(pumpId, recs[i]))
+        if (i % 8 === 7) await ds.sleep(0)
+    }
+}

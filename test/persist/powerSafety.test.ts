@@ -1,0 +1,192 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { EventLog } from "../../src/core/eventLog"
+import { DurableCell } from "../../src/core/log/durableCell"
+import { MemoryPageStore } from "../../src/core/log/pageStore"
+import { MaintenanceCounters } from "../../src/core/persist/maintenance"
+import { PowerSafety } from "../../src/core/persist/powerSafety"
+import { decodeSnapshot, encodeSnapshot } from "../../src/core/persist/snapshot"
+import { InfusionProgram } from "../../src/core/program"
+import { PumpController } from "../../src/core/pump"
+import { ALL_STATES } from "../../src/core/stateMachine"
+import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+
+const TICK = 20
+const PL = 173531 // pL per microstep, BD 50 mL on the reference drive
+const program: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10_000, vtbiUl: 20_000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }
+
+function boot(store: MemoryPageStore, nowMs = 0) {
+    const log = new EventLog(500)
+    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, log)
+    const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log)
+    const result = safety.boot(nowMs, pump)
+    return { log, pump, safety, result }
+}
+
+/** Runs the pump on a virtual clock with the persistence poll every 100 ms, as on the device. */
+function run(pump: PumpController, safety: PowerSafety, from: number, to: number) {
+    let steps = 0
+    for (let t = from; t <= to; t += TICK) {
+        steps += pump.update(t).steps
+        if (t % 100 === 0) safety.poll(t, pump)
+    }
+    return steps
+}
+
+describe("power loss mid-infusion", () => {
+    it("comes back Paused behind a POWER_RESTORED alarm with program and volume kept, and never resumes alone", () => {
+        const store = new MemoryPageStore(2, 192)
+        const a = boot(store)
+        expect(a.result).toBe("no snapshot")
+        a.pump.loadProgram(0, program)
+        a.pump.start(0)
+        // Power is cut at t = 1800.07 s (between two polls); 1800 s at 10 mL/h = 5 mL.
+        const trueSteps = run(a.pump, a.safety, 0, 1_800_070)
+        expect(trueSteps).toBe(Math.floor((10_000 * 1_800_060) / 3_600_000 * 1e6 / PL)) // floor(5000.17 µL / 0.173531 µL) = 28814
+        // ---- power-up ----
+        const b = boot(store, 0)
+        expect(b.pump.state()).toBe("Alarm")
+        expect(b.pump.status().alarmCode).toBe("POWER_RESTORED")
+        expect(b.pump.status().program).toEqual(program)
+        const restored = b.pump.stepsCommanded()
+        // Saved at most 5 s ago: lag <= 10 mL/h x 5 s = 13.9 µL = 80.04 steps.
+        expect(restored).toBeLessThanOrEqual(trueSteps)
+        expect(trueSteps - restored).toBeLessThanOrEqual(81)
+        expect(b.log.ofKind("ALARM")[0].detail).toContain("was Running")
+        // The clinician is told the bound: ceil(10,000 µL/h x 5 s / 3600 s) = 14 µL.
+        expect(b.log.ofKind("POWER_LOSS_BOUND")[0].detail).toBe("up to 14uL may have been delivered after the last save and is not counted")
+        expect(b.result).toBe("restored Running -> Alarm; up to 14 uL uncounted")
+        // An hour passes: nothing is delivered, through an alarm reset too.
+        expect(run(b.pump, b.safety, 0, 3_600_000)).toBe(0)
+        expect(b.pump.resetAlarm(3_600_000).ok).toBe(true)
+        expect(b.pump.state()).toBe("Paused")
+        expect(run(b.pump, b.safety, 3_600_020, 7_200_000)).toBe(0)
+        // Only an explicit resume delivers, and VTBI accounting continues from the restored volume.
+        expect(b.pump.resume(7_200_000).ok).toBe(true)
+        run(b.pump, b.safety, 7_200_020, 7_200_020 + 2 * 3_600_000)
+        expect(b.pump.state()).toBe("Complete")
+        expect(b.pump.stepsCommanded()).toBe(Math.floor(20_000e6 / PL)) // 115253: VTBI never exceeded
+    })
+
+    it("a power cut at any byte of any snapshot write restores a consistent state at or behind the truth", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: 1000, max: 600_000 }), fc.integer({ min: 0, max: 193 }), (cutAtMs, cutByte) => {
+                const store = new MemoryPageStore(2, 192)
+                const a = boot(store)
+                a.pump.loadProgram(0, program)
+                a.pump.start(0)
+                const trueSteps = run(a.pump, a.safety, 0, cutAtMs)
+                // The next snapshot write is torn after `cutByte` bytes.
+                store.bytesWritten = 0
+                store.powerBudget = cutByte
+                a.safety.poll(cutAtMs + 100_000, a.pump)
+                store.restorePower()
+                const b = boot(store)
+                expect(b.pump.state()).toBe("Alarm")
+                expect(b.pump.stepsCommanded()).toBeLessThanOrEqual(trueSteps)
+                expect(trueSteps - b.pump.stepsCommanded()).toBeLessThanOrEqual(81)
+            }),
+            { numRuns: 200 }
+        )
+    })
+
+    it("out-of-service tag and reason survive power loss and refuse infusion until cleared", () => {
+        const store = new MemoryPageStore(2, 192)
+        const a = boot(store)
+        expect(a.pump.setOutOfService(0, "self-test: force sensor offset 412 counts").ok).toBe(true)
+        a.safety.poll(100, a.pump)
+        const b = boot(store)
+        expect(b.pump.state()).toBe("OutOfService")
+        expect(b.pump.outOfServiceText()).toBe("self-test: force sensor offset 412 counts")
+        expect(b.pump.loadProgram(0, program).ok).toBe(false)
+        expect(b.pump.start(0).ok).toBe(false)
+        expect(b.pump.returnToService(10).ok).toBe(true)
+        b.safety.poll(200, b.pump)
+        const c = boot(store)
+        expect(c.pump.state()).toBe("Idle")
+    })
+
+    it("an unreadable or inconsistent snapshot starts Idle and says so", () => {
+        const store = new MemoryPageStore(2, 192)
+        new DurableCell(store, 0, "snap").set("v1|Running|Idle|-|0|0|0|0|0|0|0||")
+        const b = boot(store)
+        expect(b.pump.state()).toBe("Idle")
+        expect(b.result).toContain("snapshot refused")
+        expect(b.log.ofKind("CMD_REJECTED")[0].detail).toContain("without a program")
+        const s2 = new MemoryPageStore(2, 192)
+        new DurableCell(s2, 0, "snap").set("garbage")
+        expect(boot(s2).result).toBe("snapshot unreadable: ignored")
+        const s3 = new MemoryPageStore(2, 192)
+        // 10^9 steps is beyond the 50 mL syringe's travel.
+        new DurableCell(s3, 0, "snap").set("v1|Paused|Idle|bd-plastipak-50|10000|20000|0|0|0|1000000000|0||")
+        expect(boot(s3).result).toContain("step count out of range")
+    })
+})
+
+describe("snapshot codec", () => {
+    it("round-trips any snapshot and never throws on junk", () => {
+        const arbState = fc.constantFrom(...ALL_STATES)
+        fc.assert(
+            fc.property(
+                arbState,
+                arbState,
+                fc.option(fc.record({ syringeId: fc.stringMatching(/^[a-z][a-z0-9-]{0,19}$/), rateUlPerH: fc.nat(), vtbiUl: fc.nat(), kvoRateUlPerH: fc.nat(), bolusUl: fc.nat(), bolusDurationS: fc.nat() }), { nil: null }),
+                fc.nat(),
+                fc.nat(),
+                fc.stringMatching(/^[A-Z_]{0,20}$/),
+                fc.string({ maxLength: 60 }).filter(s => !/[^\x20-\x7e]/.test(s)),
+                (state, interrupted, p, steps, bolusSteps, alarmCode, reason) => {
+                    const s = { state, interrupted, program: p, steps, bolusSteps, alarmCode, outOfServiceReason: reason }
+                    expect(decodeSnapshot(encodeSnapshot(s))).toEqual(s)
+                }
+            )
+        )
+        fc.assert(fc.property(fc.string({ maxLength: 200 }), s => void decodeSnapshot(s)), { numRuns: 3000 })
+    })
+})
+
+describe("maintenance counters", () => {
+    it("count occlusion alarms, door openings, run time and power-ups across reboots", () => {
+        const store = new MemoryPageStore(2, 96)
+        const m = new MaintenanceCounters(new DurableCell(store, 0, "maint"))
+        m.boot(0)
+        m.observe("ALARM", "OCCLUSION_DOWNSTREAM p=410mmHg")
+        m.observe("ALARM", "AIR_IN_LINE 120uL")
+        m.observe("ALARM", "OCCLUSION_UPSTREAM")
+        m.observe("DOOR", "open")
+        m.observe("DOOR", "closed")
+        m.observe("DOOR", "open")
+        m.addRunMs(2 * 3_600_000 + 1234)
+        expect(m.poll(30_000)).toBe(false) // < 60 s since the boot save
+        expect(m.poll(60_000)).toBe(true)
+        const m2 = new MaintenanceCounters(new DurableCell(store, 0, "maint"))
+        m2.boot(0)
+        expect(m2.text()).toBe("runH=2 runMs=7201234 occlusions=2 doorCycles=2 boots=2")
+    })
+})
+
+describe("stored counter parsers (maintenance, replay) on arbitrary cell contents", () => {
+    it("never throw; unreadable maintenance counters restart at zero and say so; unreadable replay counters lock", async () => {
+        const { ReplayCounters } = await import("../../src/core/remote/auth")
+        fc.assert(
+            fc.property(fc.string({ maxLength: 80 }).map(s => s.replace(/[^\x20-\x7e]/g, "?")), text => {
+                const store = new MemoryPageStore(4, 128)
+                new DurableCell(store, 0, "maint").set(text)
+                new DurableCell(store, 2, "rctr").set(text)
+                const m = new MaintenanceCounters(new DurableCell(store, 0, "maint"))
+                if (m.unreadable) expect(m.text()).toBe("runH=0 runMs=0 occlusions=0 doorCycles=0 boots=0")
+                const r = new ReplayCounters(new DurableCell(store, 2, "rctr"))
+                // Either a well-formed v1 record or locked at the top: never silently reset to 0.
+                if (!/^v1\|(0|[1-9]\d{0,9})\|(0|[1-9]\d{0,9})$/.test(text)) expect(r.get(0)).toBe(4294967295)
+            }),
+            { numRuns: 2000 }
+        )
+        const store = new MemoryPageStore(2, 128)
+        new DurableCell(store, 0, "rctr").set("v1|77|9")
+        const r = new ReplayCounters(new DurableCell(store, 0, "rctr"))
+        expect([r.get(0), r.get(1)]).toEqual([77, 9])
+        new DurableCell(store, 0, "rctr").set("v1|78|9x")
+        const locked = new ReplayCounters(new DurableCell(store, 0, "rctr"))
+        expect([locked.get(0), locked.get(1)]).toEqual([4294967295, 4294967295])
+    })
+})

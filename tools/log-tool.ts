@@ -1,0 +1,50 @@
+// `npm run log -- export <files...> [-o out.csv]`: merge exported LOG lines from many pumps into
+// one CSV (pump, seq, boot, time, kind, detail).
+// `npm run log -- trend <files...> [--csv]`: alarms per 100 infusion hours by code, per pump and
+// for the fleet. Garbled lines are reported on stderr with file:line and reason, never guessed.
+import { readFileSync, writeFileSync } from "node:fs"
+import { Command } from "commander"
+import { mergeLogs, recordsCsv, trendCsv, trendRows, trendTable } from "./logAnalysis"
+
+function read(f: string): string {
+    try {
+        return readFileSync(f, "utf8")
+    } catch (e) {
+        console.error(`cannot read ${f}: ${(e as Error).message}`)
+        process.exit(2)
+    }
+}
+
+function load(files: string[]) {
+    const m = mergeLogs(files.map(f => ({ source: f, text: read(f) })))
+    for (const r of m.rejected) console.error(`rejected ${r.source}:${r.line}: ${r.reason}`)
+    for (const c of m.conflicts) console.error(`conflict ${c.source}:${c.line}: ${c.reason}`)
+    let n = 0
+    for (const recs of m.pumps.values()) n += recs.length
+    console.error(
+        `${n} records from ${m.pumps.size} pump(s); ${m.duplicates} duplicate(s) merged, ${m.rejected.length} line(s) rejected, ${m.conflicts.length} conflict(s), ${m.ignored} non-LOG line(s) skipped`
+    )
+    return m
+}
+
+const program = new Command()
+program.name("log").description("Pump event log export and trend analysis")
+program
+    .command("export")
+    .argument("<files...>", "captured console/serial output containing LOG lines")
+    .option("-o, --out <file>", "write CSV here instead of stdout")
+    .action((files: string[], opts: { out?: string }) => {
+        const csv = recordsCsv(load(files))
+        if (opts.out) writeFileSync(opts.out, csv)
+        else process.stdout.write(csv)
+    })
+program
+    .command("trend")
+    .argument("<files...>", "captured console/serial output containing LOG lines")
+    .option("--csv", "print CSV instead of a table")
+    .action((files: string[], opts: { csv?: boolean }) => {
+        const m = load(files)
+        const rows = trendRows(m)
+        process.stdout.write(opts.csv ? trendCsv(rows) : trendTable(m, rows) + "\n")
+    })
+program.parse()
