@@ -48,6 +48,8 @@ export interface Annunciation {
     text: string
     /** Buzzer frequency now (0 = silent). */
     toneHz: number
+    /** Length of one pulse of the current pattern (ms), for buzzers driven per pulse. */
+    pulseMs: number
     redLed: boolean
     yellowLed: boolean
     audioPaused: boolean
@@ -153,7 +155,7 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         const top = this.top()
-        if (!top) return { code: "", priority: "", text: "", toneHz: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+        if (!top) return { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
             this.log.record(nowMs, "AUDIO_PAUSE_END", "2 min elapsed; " + top.def.code + " sounds again")
@@ -174,6 +176,7 @@ export class AlarmManager {
             priority: p,
             text: top.def.text + (top.detail.length > 0 ? " (" + top.detail + ")" : ""),
             toneHz: tone,
+            pulseMs: pat.pulseMs,
             redLed: red,
             yellowLed: yellow,
             audioPaused: paused,

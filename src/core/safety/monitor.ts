@@ -69,7 +69,7 @@ export const SAFETY_DEFAULTS: SafetyConfig = {
     batteryMinMv: 2500,
     batteryMaxMv: 4500,
     positionMismatchUm: 200,
-    overrunMs: 60,
+    overrunMs: 200,
     watchdogMs: 1000,
     backoffStepsPerTick: 40,
     backoffMarginMmHg: 3,
