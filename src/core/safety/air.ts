@@ -73,6 +73,12 @@ export class AirDetector {
         }
     }
 
+    /** Forgets the rolling history (operator purged the line). */
+    resetHistory() {
+        this.segT.length = 0
+        this.segV.length = 0
+    }
+
     private addSegment(nowMs: number, v: number) {
         if (this.segT.length >= MAX_SEGMENTS) {
             // Never drop air: fold the oldest into the next (kept longer = conservative).

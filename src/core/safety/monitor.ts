@@ -114,6 +114,7 @@ export class SafetyMonitor {
     private backoffCap = 0
     private backoffTarget = 0
     private mirroredPumpAlarm = ""
+    private lastAirInLine = false
 
     constructor(pump: PumpController, log: EventSink, cfg: SafetyConfig) {
         const e = validateAirConfig(cfg.air)
@@ -162,8 +163,10 @@ export class SafetyMonitor {
         }
         // ---- air
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
-        a.setCause(nowMs, "AIR_BUBBLE", air.single, "bubble " + Math.round(air.currentUl) + "uL")
-        a.setCause(nowMs, "AIR_CUMULATIVE", air.cumulative, Math.round(air.windowTotalUl) + "uL in window")
+        // Once latched, air still in the detector keeps the cause: the line must be purged.
+        a.setCause(nowMs, "AIR_BUBBLE", air.single || (a.isLatched("AIR_BUBBLE") && s.airInLine), "bubble " + Math.round(air.currentUl) + "uL")
+        a.setCause(nowMs, "AIR_CUMULATIVE", air.cumulative || (a.isLatched("AIR_CUMULATIVE") && s.airInLine), Math.round(air.windowTotalUl) + "uL in window")
+        this.lastAirInLine = s.airInLine
         // ---- door, plunger: a cause while delivering, and until removed once latched
         a.setCause(nowMs, "DOOR_OPEN", s.doorOpen && (delivering || a.isLatched("DOOR_OPEN")), "")
         a.setCause(nowMs, "SYRINGE_DISENGAGED", !s.plungerEngaged && (delivering || a.isLatched("SYRINGE_DISENGAGED")), "")
@@ -194,6 +197,12 @@ export class SafetyMonitor {
     /** Operator acknowledge: clears alarms whose cause is gone; leaves Alarm when no stopping
      *  alarm remains (the pump returns to Paused, never to delivering). */
     acknowledge(nowMs: number) {
+        // Acknowledging the cumulative-air alarm with no air in the detector is the operator's
+        // statement that the line was purged: the rolling sum restarts (logged).
+        if (this.alarms.isLatched("AIR_CUMULATIVE") && !this.lastAirInLine) {
+            this.air.resetHistory()
+            this.log.record(nowMs, "AIR_HISTORY_RESET", "cumulative air acknowledged by operator")
+        }
         this.alarms.acknowledge(nowMs)
         this.releaseIfClear(nowMs)
     }
