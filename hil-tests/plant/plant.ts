@@ -445,6 +445,14 @@ export class PlantModel implements Plant, Instruments {
         if (engaged) this.pusherMm = this.plungerMm
     }
 
+    /** A fresh full syringe on the same line (additive to the contract): pusher and plunger at
+     *  the full mark, no stored drive force. */
+    resetSyringe(): void {
+        this.pusherMm = 0
+        this.plungerMm = 0
+        this.sliding = false
+    }
+
     setDoorOpen(open: boolean): void {
         this.door = open
     }

@@ -12,7 +12,7 @@ import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } fro
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
 import { findAlarm } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
-import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector } from "./occlusion"
+import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, withCompliance } from "./occlusion"
 
 export interface PressureCalibration {
     offsetCounts: number
@@ -282,16 +282,7 @@ export class SafetyMonitor {
         this.syringe = id.length > 0 ? findSyringe(id) : null
         this.plPerStep = this.syringe ? picolitresPerMicrostep(this.syringe, this.pump.config.mechanics) : 0
         if (this.syringe && this.cfg.autoCompliance) {
-            this.occlusion.cfg = {
-                level: this.cfg.occlusion.level,
-                complianceUlPerMmHg: complianceEstimateFor(this.syringe.innerDiameterUm),
-                riseMmHg: this.cfg.occlusion.riseMmHg,
-                windowMmHg: this.cfg.occlusion.windowMmHg,
-                minWindowMs: this.cfg.occlusion.minWindowMs,
-                minRiseFraction: this.cfg.occlusion.minRiseFraction,
-                baselineTauMs: this.cfg.occlusion.baselineTauMs,
-                medianLength: this.cfg.occlusion.medianLength,
-            }
+            this.occlusion.cfg = withCompliance(this.cfg.occlusion, complianceEstimateFor(this.syringe.innerDiameterUm))
         }
         this.log.record(nowMs, "SAFETY_SYRINGE", id + " pL/step=" + this.plPerStep + " C=" + this.occlusion.cfg.complianceUlPerMmHg)
     }

@@ -3,13 +3,13 @@
 // that is 3.3 mmHg/min, far below any absolute limit for a long time (300 mmHg takes 90 min),
 // but unmistakable as a trend. The detector therefore alarms when EITHER
 //   trend:    the filtered pressure is >= riseMmHg above the running baseline AND it rose in
-//             both halves of the last volume window by at least minRiseFraction of the rise
+//             each quarter of the last volume window by at least minRiseFraction of the rise
 //             an occlusion of the estimated compliance would give (the rise tracks pumped
 //             volume, which patient movement and bed-height steps do not), OR
 //   absolute: the filtered pressure reaches the selected limit (300/500/900 mmHg), OR
 //   ceiling:  the 1 s mean reaches 1034 mmHg (20 psi), with no other filtering.
-// Filtering: 1 s means of the per-tick readings, then a median of 15 of them, which removes
-// movement artefacts shorter than ~7 s. After an occlusion alarm the detector stays "suspect"
+// Filtering: 1 s means of the per-tick readings, then a median of 31 of them, which removes
+// movement artefacts shorter than ~15 s; the trend condition must then hold for 10 s in a row. After an occlusion alarm the detector stays "suspect"
 // (half thresholds and window) until the pump has pumped 2 windows of volume without a rise,
 // so a restart against an uncleared occlusion re-alarms sooner (a cause-based check, not a flag).
 
@@ -32,9 +32,14 @@ export interface OcclusionConfig {
     windowMmHg: number
     minWindowMs: number
     minRiseFraction: number
-    /** Baseline time constant upwards (ms); it follows drops immediately. */
+    /** Number of equal-volume segments of the window that must each rise. */
+    segments: number
+    /** Baseline time constants (ms): slow upwards, faster downwards. */
     baselineTauMs: number
+    baselineDownTauMs: number
     medianLength: number
+    /** The trend condition must hold this many consecutive seconds. */
+    confirmS: number
 }
 
 export const OCCLUSION_DEFAULTS: OcclusionConfig = {
@@ -44,8 +49,11 @@ export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     windowMmHg: 16,
     minWindowMs: 20000,
     minRiseFraction: 0.4,
+    segments: 4,
     baselineTauMs: 600000,
-    medianLength: 15,
+    baselineDownTauMs: 60000,
+    medianLength: 31,
+    confirmS: 10,
 }
 
 /** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
@@ -55,6 +63,23 @@ export const OCCLUSION_DEFAULTS: OcclusionConfig = {
 export function complianceEstimateFor(innerDiameterUm: number): number {
     const d = innerDiameterUm / 1000
     return 2 + (2.5 * d * d) / (26.59 * 26.59)
+}
+
+/** Copy of `c` with another compliance (explicit copy: no object spread on the device). */
+export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number): OcclusionConfig {
+    return {
+        level: c.level,
+        complianceUlPerMmHg: complianceUlPerMmHg,
+        riseMmHg: c.riseMmHg,
+        windowMmHg: c.windowMmHg,
+        minWindowMs: c.minWindowMs,
+        minRiseFraction: c.minRiseFraction,
+        segments: c.segments,
+        baselineTauMs: c.baselineTauMs,
+        baselineDownTauMs: c.baselineDownTauMs,
+        medianLength: c.medianLength,
+        confirmS: c.confirmS,
+    }
 }
 
 export interface OcclusionVerdict {
@@ -81,6 +106,7 @@ export class OcclusionDetector {
     private suspectStartVolUl = 0
     private volumeUl = 0
     private wasDelivering = false
+    private heldS = 0
 
     constructor(cfg: OcclusionConfig) {
         this.cfg = cfg
@@ -130,15 +156,17 @@ export class OcclusionDetector {
         if (isNaN(this.restMmHg)) this.restMmHg = pm
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
         const rising = this.risingWithVolume()
-        // Baseline: follows drops at once, rises slowly, and never while the rise tracks volume.
-        if (pm < this.baseline) this.baseline = pm
+        // Baseline: follows drops within a minute, rises slowly, never while the rise tracks volume.
+        if (pm < this.baseline) this.baseline += ((pm - this.baseline) * 1000) / c.baselineDownTauMs
         else if (!rising) this.baseline += ((pm - this.baseline) * 1000) / c.baselineTauMs
         const rise = pm - this.baseline
         const need = this.suspect ? c.riseMmHg / 2 : c.riseMmHg
         if (this.suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
             this.suspect = false
         }
-        if (delivering && rising && rise >= need) {
+        if (delivering && rising && rise >= need) this.heldS++
+        else this.heldS = 0
+        if (this.heldS >= c.confirmS) {
             return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
         }
         return { alarm: false, reason: "" }
@@ -164,17 +192,22 @@ export class OcclusionDetector {
             }
         }
         if (j < 0) return false
-        const vMid = (vNow + this.histV[j]) / 2
-        let m = j
-        for (let i = j; i <= last; i++) {
-            if (this.histV[i] <= vMid) m = i
+        // Split the window into equal volume segments; every one must show its share of the
+        // rise. A bed-height step or a movement artefact lands in one or two segments only.
+        const segs = c.segments
+        let prevIdx = j
+        for (let k = 1; k <= segs; k++) {
+            const vk = this.histV[j] + ((vNow - this.histV[j]) * k) / segs
+            let idx = prevIdx
+            if (k === segs) idx = last
+            else for (let i = prevIdx; i <= last; i++) if (this.histV[i] <= vk) idx = i
+            if (idx <= prevIdx) return false
+            const expected = (this.histV[idx] - this.histV[prevIdx]) / c.complianceUlPerMmHg
+            const rose = this.histP[idx] - this.histP[prevIdx]
+            if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
+            prevIdx = idx
         }
-        if (m === j || m === last) return false
-        const e1 = (this.histV[m] - this.histV[j]) / c.complianceUlPerMmHg
-        const e2 = (vNow - this.histV[m]) / c.complianceUlPerMmHg
-        const r1 = this.histP[m] - this.histP[j]
-        const r2 = this.histP[last] - this.histP[m]
-        return r1 >= c.minRiseFraction * e1 && r2 >= c.minRiseFraction * e2 && e1 > 0 && e2 > 0
+        return true
     }
 
     /** Call when OCCL_DOWN was raised: the next restart is checked with half thresholds. */
