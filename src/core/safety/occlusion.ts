@@ -3,7 +3,7 @@
 // that is 3.3 mmHg/min, far below any absolute limit for a long time (300 mmHg takes 90 min),
 // but unmistakable as a trend. The detector therefore alarms when EITHER
 //   trend:    the filtered pressure is >= riseMmHg above the running baseline AND it rose in
-//             each quarter of the last volume window by at least minRiseFraction of the rise
+//             each third of the last volume window by at least minRiseFraction of the rise
 //             an occlusion of the estimated compliance would give (the rise tracks pumped
 //             volume, which patient movement and bed-height steps do not), OR
 //   absolute: the filtered pressure reaches the selected limit (300/500/900 mmHg), OR
@@ -34,6 +34,10 @@ export interface OcclusionConfig {
     minRiseFraction: number
     /** Number of equal-volume segments of the window that must each rise. */
     segments: number
+    /** Smallest segment (µL): two stick-slip jumps of the plunger seal (ASSUMPTION: 50 mL seal
+     *  slips ~15 µL at a time with 3 N between static and sliding friction), so a segment never
+     *  falls between two slips of a genuinely rising staircase. */
+    minSegmentUl: number
     /** Baseline time constants (ms): slow upwards, faster downwards. */
     baselineTauMs: number
     baselineDownTauMs: number
@@ -48,8 +52,9 @@ export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     riseMmHg: 20,
     windowMmHg: 16,
     minWindowMs: 20000,
-    minRiseFraction: 0.4,
-    segments: 4,
+    minRiseFraction: 0.3,
+    segments: 3,
+    minSegmentUl: 30,
     baselineTauMs: 600000,
     baselineDownTauMs: 60000,
     medianLength: 31,
@@ -75,6 +80,7 @@ export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number):
         minWindowMs: c.minWindowMs,
         minRiseFraction: c.minRiseFraction,
         segments: c.segments,
+        minSegmentUl: c.minSegmentUl,
         baselineTauMs: c.baselineTauMs,
         baselineDownTauMs: c.baselineDownTauMs,
         medianLength: c.medianLength,
@@ -180,7 +186,8 @@ export class OcclusionDetector {
         if (n < 3) return false
         const last = n - 1
         const wMmHg = this.suspect ? c.windowMmHg / 2 : c.windowMmHg
-        const wUl = wMmHg * c.complianceUlPerMmHg
+        let wUl = wMmHg * c.complianceUlPerMmHg
+        if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.histV[last]
         const tNow = this.histT[last]
         // Oldest sample that is both wUl back in volume and minWindowMs back in time.
