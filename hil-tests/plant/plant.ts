@@ -46,6 +46,8 @@ export interface PlantConfig {
     kineticFrictionN: number
     /** Below this plunger speed (mm/s) the seal sticks again (Stribeck knee). ASSUMPTION. */
     stickSpeedMmPerS: number
+    /** Time below that speed after which the seal sticks (s). ASSUMPTION: 0.5 s. */
+    stickDwellS: number
     /** Axial stiffness of drive train + plunger rod + stopper (N/mm). ASSUMPTION: 100 N/mm. */
     driveStiffnessNPerMm: number
     /** Volume compliance of the syringe stopper and barrel (µL/mmHg). ASSUMPTION, scaled by
@@ -124,6 +126,7 @@ export function defaultPlantConfig(overrides: Partial<PlantConfig> = {}): PlantC
         staticFrictionN: 9,
         kineticFrictionN: 6,
         stickSpeedMmPerS: 0.005,
+        stickDwellS: 0.5,
         driveStiffnessNPerMm: 100,
         syringeComplianceUlPerMmHg: syringeComplianceFor(s),
         lineComplianceUlPerMmHg: 2.0,
@@ -193,6 +196,7 @@ export class PlantModel implements Plant, Instruments {
     private pusherMm = 0
     private plungerMm = 0
     private sliding = false
+    private slowS = 1e9
     /** Line pressure (mmHg gauge) at the lumped node the pressure disc sits on. */
     private pMmHg: number
     private delivered = 0
@@ -298,7 +302,11 @@ export class PlantModel implements Plant, Instruments {
         const travelMm = this.syringe.plungerTravelUm / 1000
         if (this.plungerMm + dx > travelMm) dx = travelMm - this.plungerMm
         if (this.plungerMm + dx < 0) dx = -this.plungerMm
-        this.sliding = Math.abs(dx) / dt > c.stickSpeedMmPerS
+        // The seal sticks again only after dwelling below the Stribeck speed (a pause between
+        // two microsteps at 25 mL/h is too short to re-form the static contact).
+        if (Math.abs(dx) / dt > c.stickSpeedMmPerS) this.slowS = 0
+        else this.slowS += dt
+        this.sliding = this.slowS < c.stickDwellS
         this.plungerMm += dx
         const dV = dx * this.areaMm2
         this.displaced += dV
@@ -451,6 +459,7 @@ export class PlantModel implements Plant, Instruments {
         this.pusherMm = 0
         this.plungerMm = 0
         this.sliding = false
+        this.slowS = 1e9
     }
 
     setDoorOpen(open: boolean): void {
