@@ -16,6 +16,8 @@ export interface OcclusionTrial {
     occludeAtMs?: number
     /** Give up waiting for the alarm after this long (default 2 h). */
     maxWaitMs?: number
+    /** Disable the trend detector (absolute limit only, like a conventional pump). */
+    limitOnly?: boolean
 }
 
 export interface OcclusionResult {
@@ -43,7 +45,7 @@ export function runOcclusionTrial(o: OcclusionTrial): OcclusionResult {
     const loop = new ClosedLoop({
         plant,
         program: programAt(o.rateUlPerH),
-        safety: { occlusion: { ...OCCLUSION_DEFAULTS, level: o.level } },
+        safety: { occlusion: { ...OCCLUSION_DEFAULTS, level: o.level, riseMmHg: o.limitOnly ? 1e9 : OCCLUSION_DEFAULTS.riseMmHg } },
     })
     const occAt = o.occludeAtMs ?? defaultOcclusionTime(o.rateUlPerH)
     const res: OcclusionResult = { falseAlarm: "", timeToAlarmMs: NaN, pressureAtAlarmMmHg: NaN, bolusUl: NaN, storedAtAlarmUl: NaN, loop }

@@ -73,6 +73,12 @@ export class AirDetector {
         }
     }
 
+    /** Volume of the bubble in the detector now (µL, window subtracted; 0 when no air). */
+    seenUl(): number {
+        const v = this.runUl - this.cfg.windowUl
+        return this.inAir && v > 0 ? v : 0
+    }
+
     /** Forgets the rolling history (operator purged the line). */
     resetHistory() {
         this.segT.length = 0
