@@ -105,6 +105,8 @@ export class OcclusionDetector {
     private readonly histP: number[] = []
     private readonly histV: number[] = []
     private readonly histT: number[] = []
+    private histStart = 0
+    private histN = 0
     private baseline = NaN
     private restMmHg = NaN
     private filtered = NaN
@@ -150,14 +152,15 @@ export class OcclusionDetector {
         if (this.recent.length > c.medianLength) this.recent.shift()
         const pm = median(this.recent)
         this.filtered = pm
-        this.histP.push(pm)
-        this.histV.push(this.volumeUl)
-        this.histT.push(nowMs)
-        if (this.histP.length > HISTORY) {
-            this.histP.shift()
-            this.histV.shift()
-            this.histT.shift()
-        }
+        // Ring buffer: O(1) per second (shifting 900-entry arrays would cost the 20 ms tick).
+        let slot = (this.histStart + this.histN) % HISTORY
+        if (this.histN === HISTORY) {
+            slot = this.histStart
+            this.histStart = (this.histStart + 1) % HISTORY
+        } else this.histN++
+        this.histP[slot] = pm
+        this.histV[slot] = this.volumeUl
+        this.histT[slot] = nowMs
         if (isNaN(this.baseline)) this.baseline = pm
         if (isNaN(this.restMmHg)) this.restMmHg = pm
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
@@ -178,39 +181,73 @@ export class OcclusionDetector {
         return { alarm: false, reason: "" }
     }
 
-    /** Did the filtered pressure rise in both halves of the last volume window as an
-     *  occlusion would (>= minRiseFraction of pumped volume / compliance)? */
+    private v(i: number): number {
+        return this.histV[(this.histStart + i) % HISTORY]
+    }
+
+    private p(i: number): number {
+        return this.histP[(this.histStart + i) % HISTORY]
+    }
+
+    /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
+    private lastWithVolumeAtMost(v: number, lo: number, hi: number): number {
+        let a = lo
+        let b = hi
+        let found = lo - 1
+        while (a <= b) {
+            const mid = (a + b) >> 1
+            if (this.v(mid) <= v) {
+                found = mid
+                a = mid + 1
+            } else b = mid - 1
+        }
+        return found
+    }
+
+    /** Last logical index whose time is <= t (times increase); -1 if none. */
+    private lastWithTimeAtMost(t: number, hi: number): number {
+        let a = 0
+        let b = hi
+        let found = -1
+        while (a <= b) {
+            const mid = (a + b) >> 1
+            if (this.histT[(this.histStart + mid) % HISTORY] <= t) {
+                found = mid
+                a = mid + 1
+            } else b = mid - 1
+        }
+        return found
+    }
+
+    /** Did the filtered pressure rise in every segment of the last volume window as an
+     *  occlusion would (>= minRiseFraction of pumped volume / compliance)? Binary searches
+     *  only: O(log n) per second. */
     private risingWithVolume(): boolean {
         const c = this.cfg
-        const n = this.histP.length
+        const n = this.histN
         if (n < 3) return false
         const last = n - 1
         const wMmHg = this.suspect ? c.windowMmHg / 2 : c.windowMmHg
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
-        const vNow = this.histV[last]
-        const tNow = this.histT[last]
-        // Oldest sample that is both wUl back in volume and minWindowMs back in time.
-        let j = -1
-        for (let i = last - 1; i >= 0; i--) {
-            if (vNow - this.histV[i] >= wUl && tNow - this.histT[i] >= c.minWindowMs) {
-                j = i
-                break
-            }
-        }
+        const vNow = this.v(last)
+        const tNow = this.histT[(this.histStart + last) % HISTORY]
+        // Newest sample that is both wUl back in volume and minWindowMs back in time.
+        const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
+        const jt = this.lastWithTimeAtMost(tNow - c.minWindowMs, last - 1)
+        const j = jv < jt ? jv : jt
         if (j < 0) return false
         // Split the window into equal volume segments; every one must show its share of the
         // rise. A bed-height step or a movement artefact lands in one or two segments only.
         const segs = c.segments
+        const vj = this.v(j)
         let prevIdx = j
         for (let k = 1; k <= segs; k++) {
-            const vk = this.histV[j] + ((vNow - this.histV[j]) * k) / segs
-            let idx = prevIdx
-            if (k === segs) idx = last
-            else for (let i = prevIdx; i <= last; i++) if (this.histV[i] <= vk) idx = i
+            let idx = last
+            if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
             if (idx <= prevIdx) return false
-            const expected = (this.histV[idx] - this.histV[prevIdx]) / c.complianceUlPerMmHg
-            const rose = this.histP[idx] - this.histP[prevIdx]
+            const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
+            const rose = this.p(idx) - this.p(prevIdx)
             if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
             prevIdx = idx
         }
