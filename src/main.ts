@@ -6,7 +6,9 @@
 import * as ds from "@devicescript/core"
 import { EventLog } from "./core/eventLog"
 import { isValidPumpId } from "./core/log/exportLine"
-import { createPump, startControlLoop } from "./control"
+import { createPump, createSafetyState, powerOnSelfTest, startControlLoop } from "./control"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
+import { crc16 } from "./core/safety/selfTest"
 import { createSimHardware } from "./hal/sim"
 import { readTextSetting } from "./hal/settingsStore"
 import { dumpLog, startPersistence } from "./persistence"
@@ -22,9 +24,15 @@ const pumpId = isValidPumpId(configuredId) ? configuredId : "sim-" + ds.deviceId
 const persistence = await startPersistence(pump, log, pumpId)
 console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
 await dumpLog(persistence, pumpId)
-// No drug-library installer is wired yet (issue 3 provides it): library updates are refused.
+// No drug-library installer is wired to the remote link yet: library updates over it are refused.
 await startRemote(pump, log, persistence, pumpId, null)
 
+// The safety settings are the built-in defaults; the self-test checks them as a record.
+const settingsText = "occl=medium air=100uL"
+const selfTestOk = await powerOnSelfTest(hw, pump, log, settingsText, crc16(settingsText))
+const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
+
+// A pump restored after power loss comes up Paused behind an alarm: never load over it.
 if (pump.state() === "Idle") {
     const now = ds.millis()
     const loaded = pump.loadProgram(now, {
@@ -36,6 +44,6 @@ if (pump.state() === "Idle") {
         bolusDurationS: 0,
     })
     if (!loaded.ok) console.log("default program refused: " + loaded.reason)
-    pump.start(now)
+    if (selfTestOk) pump.start(now)
 }
-startControlLoop(hw, pump, log)
+startControlLoop(hw, pump, log, safety)

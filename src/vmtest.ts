@@ -9,8 +9,13 @@ import { StepPlanner } from "./core/planner"
 import { PumpController } from "./core/pump"
 import { findSyringe, picolitresPerMicrostep, REFERENCE_MECHANICS } from "./core/syringe"
 import { formatThousandths, parseThousandths } from "./core/units"
-import { controlTick, createPump, DriveState } from "./control"
+import { controlTick, createPump, createSafetyState, DriveState } from "./control"
 import { PumpHardware } from "./hal/types"
+import { createSimHardware, SimSensors } from "./hal/sim"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
+import { AlarmManager, HIGH_PATTERN, pulseOn } from "./core/safety/alarmManager"
+import { crc16 } from "./core/safety/selfTest"
+import { OCCLUSION_DEFAULTS, OcclusionDetector } from "./core/safety/occlusion"
 
 describe("dosing core under the DeviceScript VM", () => {
     test("BD 50 mL step volume: pi*(13.295 mm)^2/3200 = 173531 pL", () => {
@@ -97,4 +102,68 @@ describe("dosing core under the DeviceScript VM", () => {
         expect(drive.motorOn).toBe(false)
     })
 })
-import "./vmtest-log"
+
+describe("safety core under the DeviceScript VM", () => {
+    test("CRC-16/CCITT-FALSE('123456789') = 0x29B1", () => {
+        expect(crc16("123456789")).toBe(0x29b1)
+    })
+
+    test("high-priority burst: 10 rising edges in 8 s; latch needs ack and cause gone", async () => {
+        let edges = 0
+        let prev = false
+        // Every pulse start and gap is a multiple of 50 ms, so 50 ms sampling sees each edge.
+        for (let t = 0; t < 8000; t += 50) {
+            const on = pulseOn(HIGH_PATTERN, t)
+            if (on && !prev) edges++
+            prev = on
+            if (t % 1000 === 0) await ds.sleep(0)
+        }
+        expect(edges).toBe(10)
+        const m = new AlarmManager(new EventLog(16))
+        m.setCause(0, "DOOR_OPEN", true, "")
+        m.setCause(20, "DOOR_OPEN", false, "")
+        expect(m.isLatched("DOOR_OPEN")).toBe(true)
+        m.acknowledge(40)
+        expect(m.isLatched("DOOR_OPEN")).toBe(false)
+    })
+
+    test("occlusion trend: 1 mL/h into C = 4.5 uL/mmHg rises 0.0617 mmHg/s; alarm after 20 mmHg + filters", async () => {
+        const d = new OcclusionDetector(OCCLUSION_DEFAULTS)
+        let alarmAt = -1
+        let p = 10
+        const ulPerTick = 1000 / 3600 / 50
+        for (let t = 0; t < 1200000 && alarmAt < 0; t += 20) {
+            if (t >= 600000) p += ulPerTick / 4.5
+            if (d.update(t, p, ulPerTick, true).alarm) alarmAt = t
+            if (t % 5000 === 0) await ds.sleep(0)
+        }
+        // 20 mmHg at 0.0617 mmHg/s = 324 s; plus the detector's filter and confirmation.
+        expect(alarmAt - 600000 > 324000).toBe(true)
+        expect(alarmAt - 600000 < 600000).toBe(true)
+    })
+
+    test("door opened mid-infusion: the motor stops in the same control tick", async () => {
+        const log = new EventLog(64)
+        const pump = createPump(log)
+        const hw = createSimHardware()
+        const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
+        pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 10000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
+        pump.start(0)
+        const drive: DriveState = { motorOn: false }
+        let t = 0
+        // Each tick yields, as the timer-driven loop does between ticks.
+        for (; t <= 2000; t += 20) {
+            await controlTick(hw, pump, drive, t, safety)
+            await ds.sleep(0)
+        }
+        const before = await hw.stepper.firedCount()
+        expect(before > 0).toBe(true)
+        const sensors = hw.sensors as SimSensors
+        sensors.doorOpen = true
+        await controlTick(hw, pump, drive, t, safety)
+        expect(pump.state()).toBe("Alarm")
+        expect(await hw.stepper.firedCount()).toBe(before)
+        expect(safety.monitor.annunciation(t).code).toBe("DOOR_OPEN")
+    })
+})
+

@@ -1,0 +1,292 @@
+// Downstream occlusion detector. With the line blocked, every µL the plunger displaces goes into
+// the compliance C of syringe + line, so pressure rises by dV/C: at 1 mL/h and C ≈ 5 µL/mmHg
+// that is 3.3 mmHg/min, far below any absolute limit for a long time (300 mmHg takes 90 min),
+// but unmistakable as a trend. The detector therefore alarms when EITHER
+//   trend:    the filtered pressure is >= riseMmHg above the running baseline AND it rose in
+//             each third of the last volume window by at least minRiseFraction of the rise
+//             an occlusion of the estimated compliance would give (the rise tracks pumped
+//             volume, which patient movement and bed-height steps do not), OR
+//   absolute: the filtered pressure reaches the selected limit (300/500/900 mmHg), OR
+//   ceiling:  the 1 s mean reaches 1034 mmHg (20 psi), with no other filtering.
+// Filtering: 1 s means of the per-tick readings, then a median of 31 of them, which removes
+// movement artefacts shorter than ~15 s; the trend condition must then hold for 10 s in a row. After an occlusion alarm the detector stays "suspect"
+// (half thresholds and window) until the pump has pumped 2 windows of volume without a rise,
+// so a restart against an uncleared occlusion re-alarms sooner (a cause-based check, not a flag).
+
+export type OcclusionLevel = "low" | "medium" | "high"
+
+/** Absolute limits per level (mmHg); the hard ceiling is 20 psi = 1034 mmHg. */
+export function occlusionLimitMmHg(level: OcclusionLevel): number {
+    if (level === "low") return 300
+    if (level === "medium") return 500
+    return 900
+}
+export const PRESSURE_CEILING_MMHG = 1034
+
+export interface OcclusionConfig {
+    level: OcclusionLevel
+    /** Estimated compliance of syringe + line (µL/mmHg) for the loaded syringe. */
+    complianceUlPerMmHg: number
+    riseMmHg: number
+    /** Window of pumped volume expressed as the pressure an occlusion would add over it. */
+    windowMmHg: number
+    minWindowMs: number
+    minRiseFraction: number
+    /** Number of equal-volume segments of the window that must each rise. */
+    segments: number
+    /** Smallest segment (µL): two stick-slip jumps of the plunger seal (ASSUMPTION: 50 mL seal
+     *  slips ~15 µL at a time with 3 N between static and sliding friction), so a segment never
+     *  falls between two slips of a genuinely rising staircase. */
+    minSegmentUl: number
+    /** Baseline time constants (ms): slow upwards, faster downwards. */
+    baselineTauMs: number
+    baselineDownTauMs: number
+    medianLength: number
+    /** The trend condition must hold this many consecutive seconds. */
+    confirmS: number
+}
+
+export const OCCLUSION_DEFAULTS: OcclusionConfig = {
+    level: "medium",
+    complianceUlPerMmHg: 5,
+    riseMmHg: 20,
+    windowMmHg: 16,
+    minWindowMs: 20000,
+    minRiseFraction: 0.3,
+    segments: 3,
+    minSegmentUl: 30,
+    baselineTauMs: 600000,
+    baselineDownTauMs: 60000,
+    medianLength: 31,
+    confirmS: 10,
+}
+
+/** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
+ *  plus a stopper term scaling with area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured
+ *  per syringe model on the bench; see docs/README-safety.md). Deliberately the plant's nominal
+ *  value: the sweep in test/safety varies the plant's true compliance around it. */
+export function complianceEstimateFor(innerDiameterUm: number): number {
+    const d = innerDiameterUm / 1000
+    return 2 + (2.5 * d * d) / (26.59 * 26.59)
+}
+
+/** Copy of `c` with another compliance (explicit copy: no object spread on the device). */
+export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number): OcclusionConfig {
+    return {
+        level: c.level,
+        complianceUlPerMmHg: complianceUlPerMmHg,
+        riseMmHg: c.riseMmHg,
+        windowMmHg: c.windowMmHg,
+        minWindowMs: c.minWindowMs,
+        minRiseFraction: c.minRiseFraction,
+        segments: c.segments,
+        minSegmentUl: c.minSegmentUl,
+        baselineTauMs: c.baselineTauMs,
+        baselineDownTauMs: c.baselineDownTauMs,
+        medianLength: c.medianLength,
+        confirmS: c.confirmS,
+    }
+}
+
+export interface OcclusionVerdict {
+    alarm: boolean
+    reason: string
+}
+
+const HISTORY = 900 // 15 min of 1 s samples
+
+export class OcclusionDetector {
+    cfg: OcclusionConfig
+    private secStartMs = -1
+    private secSum = 0
+    private secN = 0
+    private lastSecondMean = NaN
+    private readonly recent: number[] = []
+    private readonly histP: number[] = []
+    private readonly histV: number[] = []
+    private readonly histT: number[] = []
+    private histStart = 0
+    private histN = 0
+    private baseline = NaN
+    private restMmHg = NaN
+    private filtered = NaN
+    private suspect = false
+    private suspectStartVolUl = 0
+    private volumeUl = 0
+    private wasDelivering = false
+    private heldS = 0
+
+    constructor(cfg: OcclusionConfig) {
+        this.cfg = cfg
+    }
+
+    /** One control tick. `pumpedUl` is the volume the plunger was driven this tick (from the
+     *  step engine's count), `delivering` whether the pump is delivering now. */
+    update(nowMs: number, pressureMmHg: number, pumpedUl: number, delivering: boolean): OcclusionVerdict {
+        if (delivering && !this.wasDelivering) {
+            // Pressure with no flow, just before the (re)start: the back-off target.
+            if (!isNaN(this.lastSecondMean)) this.restMmHg = this.lastSecondMean
+        }
+        this.wasDelivering = delivering
+        if (pumpedUl > 0) this.volumeUl += pumpedUl
+        if (this.secStartMs < 0) this.secStartMs = nowMs
+        this.secSum += pressureMmHg
+        this.secN++
+        let verdict: OcclusionVerdict = { alarm: false, reason: "" }
+        if (nowMs - this.secStartMs >= 1000) {
+            const mean = this.secSum / this.secN
+            this.lastSecondMean = mean
+            this.secSum = 0
+            this.secN = 0
+            this.secStartMs = nowMs
+            verdict = this.perSecond(nowMs, mean, delivering)
+        }
+        if (!isNaN(this.lastSecondMean) && this.lastSecondMean >= PRESSURE_CEILING_MMHG && delivering)
+            verdict = { alarm: true, reason: "ceiling " + Math.round(this.lastSecondMean) + "mmHg" }
+        return verdict
+    }
+
+    private perSecond(nowMs: number, mean: number, delivering: boolean): OcclusionVerdict {
+        const c = this.cfg
+        this.recent.push(mean)
+        if (this.recent.length > c.medianLength) this.recent.shift()
+        const pm = median(this.recent)
+        this.filtered = pm
+        // Ring buffer: O(1) per second (shifting 900-entry arrays would cost the 20 ms tick).
+        let slot = (this.histStart + this.histN) % HISTORY
+        if (this.histN === HISTORY) {
+            slot = this.histStart
+            this.histStart = (this.histStart + 1) % HISTORY
+        } else this.histN++
+        this.histP[slot] = pm
+        this.histV[slot] = this.volumeUl
+        this.histT[slot] = nowMs
+        if (isNaN(this.baseline)) this.baseline = pm
+        if (isNaN(this.restMmHg)) this.restMmHg = pm
+        if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
+        const rising = this.risingWithVolume()
+        // Baseline: follows drops within a minute, rises slowly, never while the rise tracks volume.
+        if (pm < this.baseline) this.baseline += ((pm - this.baseline) * 1000) / c.baselineDownTauMs
+        else if (!rising) this.baseline += ((pm - this.baseline) * 1000) / c.baselineTauMs
+        const rise = pm - this.baseline
+        const need = this.suspect ? c.riseMmHg / 2 : c.riseMmHg
+        if (this.suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
+            this.suspect = false
+        }
+        if (delivering && rising && rise >= need) this.heldS++
+        else this.heldS = 0
+        if (this.heldS >= c.confirmS) {
+            return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
+        }
+        return { alarm: false, reason: "" }
+    }
+
+    private v(i: number): number {
+        return this.histV[(this.histStart + i) % HISTORY]
+    }
+
+    private p(i: number): number {
+        return this.histP[(this.histStart + i) % HISTORY]
+    }
+
+    /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
+    private lastWithVolumeAtMost(v: number, lo: number, hi: number): number {
+        let a = lo
+        let b = hi
+        let found = lo - 1
+        while (a <= b) {
+            const mid = (a + b) >> 1
+            if (this.v(mid) <= v) {
+                found = mid
+                a = mid + 1
+            } else b = mid - 1
+        }
+        return found
+    }
+
+    /** Last logical index whose time is <= t (times increase); -1 if none. */
+    private lastWithTimeAtMost(t: number, hi: number): number {
+        let a = 0
+        let b = hi
+        let found = -1
+        while (a <= b) {
+            const mid = (a + b) >> 1
+            if (this.histT[(this.histStart + mid) % HISTORY] <= t) {
+                found = mid
+                a = mid + 1
+            } else b = mid - 1
+        }
+        return found
+    }
+
+    /** Did the filtered pressure rise in every segment of the last volume window as an
+     *  occlusion would (>= minRiseFraction of pumped volume / compliance)? Binary searches
+     *  only: O(log n) per second. */
+    private risingWithVolume(): boolean {
+        const c = this.cfg
+        const n = this.histN
+        if (n < 3) return false
+        const last = n - 1
+        const wMmHg = this.suspect ? c.windowMmHg / 2 : c.windowMmHg
+        let wUl = wMmHg * c.complianceUlPerMmHg
+        if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
+        const vNow = this.v(last)
+        const tNow = this.histT[(this.histStart + last) % HISTORY]
+        // Newest sample that is both wUl back in volume and minWindowMs back in time.
+        const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
+        const jt = this.lastWithTimeAtMost(tNow - c.minWindowMs, last - 1)
+        const j = jv < jt ? jv : jt
+        if (j < 0) return false
+        // Split the window into equal volume segments; every one must show its share of the
+        // rise. A bed-height step or a movement artefact lands in one or two segments only.
+        const segs = c.segments
+        const vj = this.v(j)
+        let prevIdx = j
+        for (let k = 1; k <= segs; k++) {
+            let idx = last
+            if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
+            if (idx <= prevIdx) return false
+            const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
+            const rose = this.p(idx) - this.p(prevIdx)
+            if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
+            prevIdx = idx
+        }
+        return true
+    }
+
+    /** Call when OCCL_DOWN was raised: the next restart is checked with half thresholds. */
+    markAlarm() {
+        this.suspect = true
+        this.suspectStartVolUl = this.volumeUl
+    }
+
+    isSuspect(): boolean {
+        return this.suspect
+    }
+
+    baselineMmHg(): number {
+        return this.baseline
+    }
+
+    filteredMmHg(): number {
+        return this.filtered
+    }
+
+    /** Pressure the back-off aims for: the no-flow pressure before the last start. */
+    backoffTargetMmHg(): number {
+        const b = this.baseline
+        const r = this.restMmHg
+        if (isNaN(r)) return b
+        return r < b ? r : b
+    }
+}
+
+export function median(values: number[]): number {
+    const a: number[] = []
+    for (let i = 0; i < values.length; i++) a.push(values[i])
+    a.sort((x, y) => x - y)
+    const n = a.length
+    if (n === 0) return NaN
+    if (n % 2 === 1) return a[(n - 1) / 2]
+    return (a[n / 2 - 1] + a[n / 2]) / 2
+}
