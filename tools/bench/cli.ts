@@ -165,6 +165,7 @@ async function record(o: RecordOpts) {
     const logPath = join(outDir!, "recorder.log")
     const log = (msg: string) => appendFileSync(logPath, new Date().toISOString() + " " + msg + "\n")
     let malformed = 0
+    let readings = 0
     const source = o.resume ? meta.source : o.sim ? "sim" : o.meter!
 
     if (source === "sim" || source.startsWith("sim:")) {
@@ -233,14 +234,17 @@ async function record(o: RecordOpts) {
                 if (p.kind === "event") writer.append({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: p.event })
                 else {
                     writer.append({ tMs: t, kind: p.kind, value: p.value, tempC: p.tempC, note: "" })
+                    readings++
                     if (p.event) writer.append({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: p.event })
                 }
-                if (!o.progress) process.stdout.write(`sample ${writer.count}\n`)
-                bar?.update(Math.min(o.duration, Math.floor(t / 60_000)), { readings: writer.count, malformed, status })
+                // Printed after the fsync: a reading reported here is on disk.
+                if (!o.progress) process.stdout.write(`reading ${readings}\n`)
+                bar?.update(Math.min(o.duration, Math.floor(t / 60_000)), { readings, malformed, status })
                 if (t >= endMs) done()
             },
             malformed(reason, raw) {
                 malformed++
+                if (!o.progress) console.log(`malformed ${malformed}: ${reason}`)
                 writer.comment(`malformed t=${now()} reason=${reason} raw=${JSON.stringify(raw)}`)
                 log(`malformed: ${reason}: ${JSON.stringify(raw)}`)
             },
@@ -257,7 +261,7 @@ async function record(o: RecordOpts) {
     process.on("SIGINT", stop)
     process.on("SIGTERM", stop)
     const timer = setInterval(() => {
-        bar?.update(Math.min(o.duration, Math.floor(now() / 60_000)), { readings: writer.count, malformed, status })
+        bar?.update(Math.min(o.duration, Math.floor(now() / 60_000)), { readings, malformed, status })
         if (now() >= endMs) done()
     }, 1000)
     serial.start()
@@ -268,7 +272,7 @@ async function record(o: RecordOpts) {
     writer.close()
     process.off("SIGINT", stop)
     process.off("SIGTERM", stop)
-    console.log(`Recorded ${writer.count} samples, ${malformed} malformed lines, ${serial.disconnects} disconnects -> ${csvPath}`)
+    console.log(`Recorded ${readings} readings (${writer.count} rows in the file), ${malformed} malformed lines, ${serial.disconnects} disconnects -> ${csvPath}`)
     await analyseFile(csvPath, outDir, o, undefined, false)
 }
 

@@ -11,6 +11,12 @@ export type Parsed =
 
 const UNIT_MG: Record<string, number> = { g: 1000, mg: 1, kg: 1_000_000 }
 
+/** Unit conversion without binary noise: balances print at most 7 decimals, so rounding to 1 ng
+ *  removes the float error of `12.3456 * 1000` and nothing else. */
+function exactMg(value: number, factor: number): number {
+    return Math.round(value * factor * 1e6) / 1e6
+}
+
 // ---- Mettler-Toledo MT-SICS ------------------------------------------------------------------
 // Response to S / SI / SIR (level 0): "S" <space> status <spaces> value <space> unit
 //   S S      12.3456 g    stable       S D      12.3456 g    dynamic (not settled)
@@ -23,7 +29,7 @@ export function parseMtSics(line: string): Parsed {
     if (t === "ES" || t === "ET" || t === "EL") return { ok: false, reason: "balance error response " + t }
     const m = /^S\s+([SD])\s+(-?\s*\d+(?:\.\d+)?)\s+(g|mg|kg)$/.exec(t)
     if (m) {
-        const value = Number(m[2].replace(/\s+/g, "")) * UNIT_MG[m[3]]
+        const value = exactMg(Number(m[2].replace(/\s+/g, "")), UNIT_MG[m[3]])
         if (!Number.isFinite(value)) return { ok: false, reason: "unreadable value" }
         return { ok: true, kind: "mass_mg", value, tempC: NaN, stable: m[1] === "S" }
     }
@@ -41,15 +47,16 @@ export function parseMtSics(line: string): Parsed {
 export function parseSartoriusSbi(line: string): Parsed {
     const t = line.replace(/[\r\n]/g, "")
     if (t.trim() === "") return { ok: "skip" }
-    const m = /^(?:([A-Za-z][A-Za-z0-9 ]{0,5}?)\s+)?([+-])?\s*(\d+(?:\.\d+)?)\s*(g|mg|kg)?\s*$/.exec(t.trim())
+    if (/err|high|low|cal/i.test(t)) return { ok: false, reason: "balance status: " + t.trim() }
+    // With an ID field the sign is mandatory (it separates ID and value); without one it may be blank.
+    const m = /^(?:[A-Za-z][A-Za-z0-9 ]{0,5}?\s+([+-])|([+-])?)\s*(\d+(?:\.\d+)?)\s*(g|mg|kg)?\s*$/.exec(t.trim())
     if (m) {
-        const sign = m[2] === "-" ? -1 : 1
+        const sign = (m[1] ?? m[2]) === "-" ? -1 : 1
         const unit = m[4] ?? "g"
-        const value = sign * Number(m[3]) * UNIT_MG[unit]
+        const value = sign * exactMg(Number(m[3]), UNIT_MG[unit])
         if (!Number.isFinite(value)) return { ok: false, reason: "unreadable value" }
         return { ok: true, kind: "mass_mg", value, tempC: NaN, stable: m[4] !== undefined }
     }
-    if (/err|high|low|cal/i.test(t)) return { ok: false, reason: "balance status: " + t.trim() }
     return { ok: false, reason: "not a Sartorius SBI weight line" }
 }
 

@@ -10,7 +10,7 @@
 // time_ms counts from the start of the recording (wall clock for instruments, virtual clock
 // for --sim); a resumed run keeps counting from the original start so the gap stays visible.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs"
 
 export type SampleKind = "mass_mg" | "flow_ul_h" | "volume_ul" | "event"
 
@@ -72,7 +72,12 @@ export function loadRecording(path: string): LoadedRecording {
     let meta: RecordingMeta | null = null
     const samples: BenchSample[] = []
     let badRows = 0
-    for (const raw of text.split("\n")) {
+    const lines = text.split("\n")
+    // Every row is written with its newline in one write: a last line without one was torn by a
+    // crash mid-write, and its number may be cut short ("12.34" -> "12.3"), so it is not trusted.
+    const torn = lines.pop()
+    if (torn !== undefined && torn.trim() !== "") badRows++
+    for (const raw of lines) {
         const line = raw.trim()
         if (line === "" || line === HEADER || line === MAGIC) continue
         if (line.startsWith("# meta ")) {
@@ -120,12 +125,15 @@ export class RecordingWriter {
     /** Reopens an interrupted recording for appending; returns what it already holds. */
     static resume(path: string): { writer: RecordingWriter; loaded: LoadedRecording } {
         const loaded = loadRecording(path)
+        // A crash can leave a torn last line: cut it off (keeping its text as a comment) so it
+        // can never be read back as a valid but truncated number.
+        const text = readFileSync(path, "utf8")
+        const cut = text.lastIndexOf("\n") + 1
+        const torn = text.slice(cut)
+        if (torn.length > 0) truncateSync(path, Buffer.byteLength(text.slice(0, cut)))
         const fd = openSync(path, "a")
         const w = new RecordingWriter(path, fd, true)
-        // A crash can leave a torn last line: start on a fresh line so the next row parses.
-        const text = readFileSync(path, "utf8")
-        if (text.length > 0 && !text.endsWith("\n")) w.writeLine("")
-        w.writeLine("# resumed " + new Date().toISOString())
+        w.writeLine("# resumed " + new Date().toISOString() + (torn.length > 0 ? " torn-row-dropped " + JSON.stringify(torn) : ""))
         w.count = loaded.samples.length
         return { writer: w, loaded }
     }
