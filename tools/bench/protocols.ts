@@ -144,9 +144,16 @@ export interface ShdlcFrame {
 
 /** Byte-stream decoder: feed chunks, get whole frames or errors (bad checksum, bad length). */
 export class ShdlcDecoder {
+    /** "miso": device replies (with a state byte), what the recorder reads; "mosi": host
+     *  requests (no state byte), what a simulated SCC1 reads. */
+    private readonly direction: "miso" | "mosi"
     private buf: number[] = []
     private inFrame = false
     private escape = false
+
+    constructor(direction: "miso" | "mosi" = "miso") {
+        this.direction = direction
+    }
 
     push(chunk: Uint8Array): { frames: ShdlcFrame[]; errors: string[] } {
         const frames: ShdlcFrame[] = []
@@ -182,12 +189,13 @@ export class ShdlcDecoder {
 
     private finish(): ShdlcFrame | string {
         const b = this.buf
-        if (b.length < 5) return "frame too short"
-        const len = b[3]
-        if (b.length !== 5 + len) return "frame length mismatch"
+        const head = this.direction === "miso" ? 4 : 3 // addr, cmd, [state], len
+        if (b.length < head + 1) return "frame too short"
+        const len = b[head - 1]
+        if (b.length !== head + len + 1) return "frame length mismatch"
         const chk = b[b.length - 1]
         if (shdlcChecksum(b.slice(0, b.length - 1)) !== chk) return "checksum error"
-        return { addr: b[0], cmd: b[1], state: b[2], data: b.slice(4, 4 + len) }
+        return { addr: b[0], cmd: b[1], state: this.direction === "miso" ? b[2] : 0, data: b.slice(head, head + len) }
     }
 }
 
