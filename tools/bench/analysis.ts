@@ -23,6 +23,8 @@ export interface AnalysisOptions {
     waterTempC: number
     /** Evaporation loss measured before the run (mg/h), added back to the balance reading. */
     evaporationMgPerH: number
+    /** Liquid density (g/mL) if it is not water; null: water at the measured temperature. */
+    liquidDensityGPerMl: number | null
     /** Apply the air-buoyancy correction to balance readings (ISO 4787 style). */
     airBuoyancy: boolean
     /** Post-occlusion bolus: volume collected in this many seconds after the occlusion is released. */
@@ -36,6 +38,7 @@ export const DEFAULT_ANALYSIS: Omit<AnalysisOptions, "rateMlPerH"> = {
     windowsMin: [2, 5, 11, 19, 31],
     waterTempC: 20,
     evaporationMgPerH: 0,
+    liquidDensityGPerMl: null,
     airBuoyancy: false,
     bolusWindowS: 60,
 }
@@ -95,9 +98,9 @@ const AIR_DENSITY = 0.0012 // g/mL, ISO 4787 reference
 const WEIGHT_DENSITY = 8.0 // g/mL, steel reference weights the balance is calibrated with
 
 /** Volume (mL) of water that reads `massMg` on the balance. */
-export function massToVolumeMl(massMg: number, tC: number, airBuoyancy: boolean): number {
+export function massToVolumeMl(massMg: number, tC: number, airBuoyancy: boolean, densityGPerMl: number | null = null): number {
     const g = massMg / 1000
-    const rho = waterDensityGPerMl(tC)
+    const rho = densityGPerMl ?? waterDensityGPerMl(tC)
     if (!airBuoyancy) return g / rho
     return (g * (1 - AIR_DENSITY / WEIGHT_DENSITY)) / (rho - AIR_DENSITY)
 }
@@ -123,7 +126,7 @@ export function cumulativeVolume(samples: BenchSample[], o: AnalysisOptions, war
         for (const s of data) {
             const tC = Number.isFinite(s.tempC) ? s.tempC : o.waterTempC
             const evapMg = (o.evaporationMgPerH * (s.tMs - data[0].tMs)) / 3_600_000
-            out.push({ tMs: s.tMs, ml: massToVolumeMl(s.value - m0 + evapMg, tC, o.airBuoyancy) })
+            out.push({ tMs: s.tMs, ml: massToVolumeMl(s.value - m0 + evapMg, tC, o.airBuoyancy, o.liquidDensityGPerMl) })
         }
     } else if (kind === "volume_ul") {
         const v0 = data.length > 0 ? data[0].value : 0
@@ -220,7 +223,7 @@ export function analyse(samples: BenchSample[], o: AnalysisOptions, meta?: Recor
         totalVolumeMl: grid.length > 0 ? grid[grid.length - 1] : 0,
         recordedMin,
         complete,
-        densityGPerMl: waterDensityGPerMl(Number.isFinite(tMean) ? tMean : o.waterTempC),
+        densityGPerMl: o.liquidDensityGPerMl ?? waterDensityGPerMl(Number.isFinite(tMean) ? tMean : o.waterTempC),
         sampleCount: series.length,
         largestGapS: largestGap / 1000,
         occlusions: occlusions(samples, series, o),

@@ -12,6 +12,9 @@
 import type { Plant, PlantDrive, PlantSensorReadings, PlantTruth } from "../../hil-tests/plant/api"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, REFERENCE_MECHANICS } from "../../src/core/syringe"
 
+/** Water at 20 °C (g/mL), what this plant's balance weighs. */
+export const BENCH_PLANT_DENSITY = 0.9982067
+
 export interface BenchPlantConfig {
     syringeId: string
     seed: number
@@ -52,7 +55,7 @@ export function createBenchPlant(cfg: BenchPlantConfig): Plant {
     const limitMmHg = cfg.occlusionLimitMmHg ?? 1500
     const rnd = mulberry32(cfg.seed)
     const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd())
-    const density = 0.9982 // g/mL at 20 °C
+    const density = BENCH_PLANT_DENSITY
 
     let timeMs = 0
     let steps = 0

@@ -11,7 +11,7 @@ import { importFile } from "./importers"
 import { writeReport } from "./report"
 import { BenchSample, loadRecording, RecordingMeta, RecordingWriter } from "./samples"
 import { SerialProtocol, SerialSource } from "./serialSource"
-import { runSim } from "./sim"
+import { loadPlant, runSim } from "./sim"
 import { SLF3X_MODELS } from "./protocols"
 
 const num = (name: string) => (v: string) => {
@@ -27,6 +27,7 @@ const positive = (name: string) => (v: string) => {
 
 interface CommonOpts {
     temp: number
+    density?: number
     evaporation: number
     buoyancy: boolean
     sampleS: number
@@ -37,6 +38,7 @@ interface CommonOpts {
 function addAnalysisOptions(c: Command): Command {
     return c
         .option("--temp <degC>", "water temperature for the density correction (if the instrument reports none)", num("--temp"), 20)
+        .option("--density <g/mL>", "liquid density if not water (default: water at --temp / the sensor temperature)", positive("--density"))
         .option("--evaporation <mg/h>", "evaporation loss measured before the run, added back", num("--evaporation"), 0)
         .option("--buoyancy", "apply the air-buoyancy correction to balance readings", false)
         .option("--sample-s <s>", "sample interval S", positive("--sample-s"), 30)
@@ -44,9 +46,11 @@ function addAnalysisOptions(c: Command): Command {
         .option("--bolus-window-s <s>", "post-occlusion bolus collection time", positive("--bolus-window-s"), 60)
 }
 
-function analysisOptions(rate: number, o: CommonOpts): AnalysisOptions {
+function analysisOptions(rate: number, o: CommonOpts, meta?: RecordingMeta): AnalysisOptions {
+    const metaDensity = meta && typeof meta.liquidDensityGPerMl === "number" ? meta.liquidDensityGPerMl : null
     return {
         ...DEFAULT_ANALYSIS,
+        liquidDensityGPerMl: o.density ?? metaDensity,
         rateMlPerH: rate,
         sampleIntervalMin: o.sampleS / 60,
         periodMin: o.periodMin,
@@ -62,7 +66,7 @@ function analysisOptions(rate: number, o: CommonOpts): AnalysisOptions {
 export async function analyseFile(csv: string, outDir: string | undefined, o: CommonOpts, rateOverride?: number, quiet = false) {
     const rec = loadRecording(csv)
     const rate = rateOverride ?? rec.meta.rateMlPerH
-    const a = analyse(rec.samples, analysisOptions(rate, o), rec.meta)
+    const a = analyse(rec.samples, analysisOptions(rate, o, rec.meta), rec.meta)
     const malformedCount = countComments(csv, "# malformed ")
     const stats: Record<string, number | string> = {
         "Malformed instrument lines": malformedCount,
@@ -158,7 +162,13 @@ async function record(o: RecordOpts) {
             startedEpochMs: Date.now(),
             durationMin: o.duration,
         }
-        if (o.sim) meta.syringe = o.syringe
+        if (o.sim) {
+            meta.syringe = o.syringe
+            // The simulated balance weighs the plant's liquid: analyse with the plant's density.
+            const probe = await loadPlant({ syringeId: o.syringe, seed: o.seed })
+            meta.plant = probe.name
+            meta.liquidDensityGPerMl = probe.balanceDensityGPerMl
+        }
         writer = RecordingWriter.create(join(outDir, "recording.csv"), meta, !o.sim)
     }
     const csvPath = writer.path

@@ -8,7 +8,7 @@ import { EventLog } from "../../src/core/eventLog"
 import { PumpController } from "../../src/core/pump"
 import { REFERENCE_MECHANICS } from "../../src/core/syringe"
 import type { Plant } from "../../hil-tests/plant/api"
-import { createBenchPlant } from "./benchPlant"
+import { BENCH_PLANT_DENSITY, createBenchPlant } from "./benchPlant"
 import { formatMtSics, parseMtSics } from "./protocols"
 import { BenchSample } from "./samples"
 
@@ -34,19 +34,33 @@ export interface SimRun {
     malformed: number
 }
 
+/** Bench set-up per IEC 60601-2-24: the line ends in a vessel on the balance at atmospheric
+ *  pressure, not in a patient, so the HIL plant's venous pressure and its artefacts are off. */
+const BENCH_SETUP = {
+    venousMmHg: 0,
+    artefactMeanIntervalS: 1e12,
+    postureMeanIntervalS: 1e12,
+    respirationMmHg: 0,
+}
+
 /** Loads the HIL plant if it is on this branch, else the bench plant that ships with the tool. */
-export async function loadPlant(o: SimOptions): Promise<{ plant: Plant; name: string }> {
+export async function loadPlant(o: Pick<SimOptions, "syringeId" | "seed">): Promise<{ plant: Plant; name: string; balanceDensityGPerMl: number }> {
     // The module name is not a literal so the type check does not need the HIL plant on the branch.
-    for (const name of ["plant", "index", "model"]) {
+    for (const name of ["index", "plant"]) {
         const url = new URL(`../../hil-tests/plant/${name}.ts`, import.meta.url)
         if (!existsSync(url)) continue
         const mod: Record<string, unknown> = await import(url.href)
         const create = mod.createPlant as ((cfg: unknown) => Plant) | undefined
         if (typeof create === "function") {
-            return { plant: create({ syringeId: o.syringeId, seed: o.seed }), name: `hil-tests/plant/${name}.ts (HIL plant model)` }
+            // The HIL plant's balance weighs 1 mg per µL (its documented water model).
+            return { plant: create({ syringeId: o.syringeId, seed: o.seed, ...BENCH_SETUP }), name: `hil-tests/plant/${name}.ts (HIL plant model)`, balanceDensityGPerMl: 1.0 }
         }
     }
-    return { plant: createBenchPlant({ syringeId: o.syringeId, seed: o.seed }), name: "tools/bench/benchPlant (bench plant model)" }
+    return {
+        plant: createBenchPlant({ syringeId: o.syringeId, seed: o.seed }),
+        name: "tools/bench/benchPlant (bench plant model)",
+        balanceDensityGPerMl: BENCH_PLANT_DENSITY,
+    }
 }
 
 /** Runs the simulated bench test; `emit` receives samples exactly as the recorder would store
