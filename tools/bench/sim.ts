@@ -69,6 +69,8 @@ export async function runSim(
     o: SimOptions,
     emit: (s: BenchSample) => void,
     progress?: (tMs: number) => void,
+    /** Called at every instrument reading with the plant (tests compare against its truth). */
+    observe?: (tMs: number, plant: Plant) => void,
 ): Promise<SimRun> {
     const { plant, name } = await loadPlant(o)
     const log = new EventLog(256)
@@ -94,6 +96,7 @@ export async function runSim(
     let nextRead = 0
     let nextProgress = 0
     const read = (t: number) => {
+        if (observe) observe(t, plant)
         if (o.instrument === "balance") {
             // Through the MT-SICS text the real balance would send, and the real parser.
             const p = parseMtSics(formatMtSics(plant.balanceMg(), true))
