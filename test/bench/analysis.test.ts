@@ -140,6 +140,10 @@ describe("gravimetric, flow-meter and occlusion inputs", () => {
         within01pct(a.occlusions[0].timeToAlarmS, 45.5)
         within01pct(a.occlusions[0].bolusUl, 40)
     })
+    it("flags a pump alarm inside the test period", () => {
+        const a = analyse([vol(0, 0), vol(600_000, 10), ev(300_000, "alarm:SYRINGE_EMPTY")], { ...DEFAULT_ANALYSIS, rateMlPerH: 1 })
+        expect(a.warnings.join(" ")).toMatch(/SYRINGE_EMPTY at 5\.00 min/)
+    })
     it("reports a recording that mixes measurands instead of combining them", () => {
         const a = analyse([vol(0, 0), vol(60_000, 10), mass(30_000, 5)], { ...DEFAULT_ANALYSIS, rateMlPerH: 1 })
         expect(a.warnings.join(" ")).toMatch(/mixes measurands/)

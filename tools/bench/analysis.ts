@@ -208,6 +208,13 @@ export function analyse(samples: BenchSample[], o: AnalysisOptions, meta?: Recor
         }
     }
 
+    // An alarm inside the test period means the pump stopped: the curves after it are not
+    // steady infusion, and the reader must know.
+    for (const e of samples) {
+        if (e.kind === "event" && e.note.startsWith("alarm:") && e.tMs - t0 <= o.periodMin * 60_000)
+            warnings.push(`pump alarm ${e.note.slice(6)} at ${((e.tMs - t0) / 60_000).toFixed(2)} min, inside the test period`)
+    }
+
     let largestGap = 0
     for (let i = 1; i < series.length; i++) largestGap = Math.max(largestGap, series[i].tMs - series[i - 1].tMs)
     if (largestGap > sMs) warnings.push(`largest gap between readings is ${(largestGap / 1000).toFixed(0)} s (longer than one sample interval)`)
@@ -249,7 +256,7 @@ function occlusions(samples: BenchSample[], series: VolumePoint[], o: AnalysisOp
         if (e.note === "occlusion_on") {
             cur = { occludedAtS: e.tMs / 1000, alarmAtS: null, timeToAlarmS: null, releasedAtS: null, bolusUl: null }
             out.push(cur)
-        } else if (cur && e.note.startsWith("alarm") && cur.alarmAtS === null && cur.releasedAtS === null) {
+        } else if (cur && e.note.startsWith("alarm:") && cur.alarmAtS === null && cur.releasedAtS === null) {
             cur.alarmAtS = e.tMs / 1000
             cur.timeToAlarmS = cur.alarmAtS - cur.occludedAtS
         } else if (cur && e.note === "occlusion_off" && cur.releasedAtS === null) {

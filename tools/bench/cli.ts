@@ -11,7 +11,7 @@ import { importFile } from "./importers"
 import { writeReport } from "./report"
 import { BenchSample, loadRecording, RecordingMeta, RecordingWriter } from "./samples"
 import { SerialProtocol, SerialSource } from "./serialSource"
-import { loadPlant, runSim } from "./sim"
+import { PLANT_BALANCE_DENSITY, PLANT_NAME, runSim, syringeCapacityMl } from "./sim"
 import { SLF3X_MODELS } from "./protocols"
 
 const num = (name: string) => (v: string) => {
@@ -165,9 +165,15 @@ async function record(o: RecordOpts) {
         if (o.sim) {
             meta.syringe = o.syringe
             // The simulated balance weighs the plant's liquid: analyse with the plant's density.
-            const probe = await loadPlant({ syringeId: o.syringe, seed: o.seed })
-            meta.plant = probe.name
-            meta.liquidDensityGPerMl = probe.balanceDensityGPerMl
+            meta.plant = PLANT_NAME
+            meta.liquidDensityGPerMl = PLANT_BALANCE_DENSITY
+            const need = (o.rate * o.duration) / 60
+            const cap = syringeCapacityMl(o.syringe)
+            if (need > cap * 0.99)
+                console.warn(
+                    `warning: ${o.duration} min at ${o.rate} mL/h needs ${need.toFixed(1)} mL; the ${o.syringe} holds ${cap.toFixed(1)} mL: ` +
+                        `the pump will stop on its syringe-empty alarm before the end, and the report will show it`,
+                )
         }
         writer = RecordingWriter.create(join(outDir, "recording.csv"), meta, !o.sim)
     }
@@ -198,6 +204,7 @@ async function record(o: RecordOpts) {
         writer.comment(`plant ${run.plantName}`)
         writer.close()
         console.log(`Simulated ${o.duration} min with ${run.plantName}: ${run.samples} readings`)
+        for (const a of run.alarms) console.log(`  firmware alarm ${a.code} at ${(a.tMs / 60_000).toFixed(2)} min`)
         await analyseFile(csvPath, outDir, o, undefined, false)
         return
     }

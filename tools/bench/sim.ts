@@ -1,19 +1,15 @@
-// `--sim`: the real dosing core (src/core) drives the physical plant model on a virtual clock,
-// and the plant's balance (or flow meter) is read through the same text protocol and parser a
-// real instrument would use, so the whole pipeline from parse to report is exercised. Two hours
-// of infusion run in seconds.
+// `--sim`: the real firmware core (PumpController + SafetyMonitor, via the host closed loop in
+// hil-tests/host/closedLoop.ts) drives the HIL plant model on a virtual clock at the firmware's
+// 20 ms tick. The plant's balance is read through the same MT-SICS text and parser a real
+// balance would use, so the pipeline from parse to report is the one used on the bench. Two
+// hours of infusion run in about a second.
 
-import { existsSync } from "node:fs"
-import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { ClosedLoop } from "../../hil-tests/host/closedLoop"
 import type { Plant } from "../../hil-tests/plant/api"
-import { BENCH_PLANT_DENSITY, createBenchPlant } from "./benchPlant"
+import { createPlant } from "../../hil-tests/plant/index"
+import { findSyringe } from "../../src/core/syringe"
 import { formatMtSics, parseMtSics } from "./protocols"
 import { BenchSample } from "./samples"
-
-export const SIM_TICK_MS = 20
-const ACCEL_STEPS_PER_S2 = 20000
 
 export interface SimOptions {
     rateMlPerH: number
@@ -23,8 +19,8 @@ export interface SimOptions {
     /** How often the instrument is read (virtual ms). */
     readEveryMs: number
     seed: number
-    /** Occlusion test after the accuracy run: close the line, wait for the alarm (or the limit),
-     *  release after `occlusionHoldS`. Needs an occlusion detector in the control loop. */
+    /** After the accuracy run, an occlusion test with a fresh syringe: run `OCCLUSION_WARMUP_MS`,
+     *  close the line, wait for the alarm (at most `OCCLUSION_LIMIT_MS`), release, collect. */
     occlusion: boolean
 }
 
@@ -32,76 +28,78 @@ export interface SimRun {
     plantName: string
     samples: number
     malformed: number
+    alarms: { tMs: number; code: string }[]
 }
 
 /** Bench set-up per IEC 60601-2-24: the line ends in a vessel on the balance at atmospheric
- *  pressure, not in a patient, so the HIL plant's venous pressure and its artefacts are off. */
-const BENCH_SETUP = {
+ *  pressure, not in a patient, so the plant's venous pressure and its artefacts are off. */
+export const BENCH_SETUP = {
     venousMmHg: 0,
     artefactMeanIntervalS: 1e12,
     postureMeanIntervalS: 1e12,
     respirationMmHg: 0,
 }
 
-/** Loads the HIL plant if it is on this branch, else the bench plant that ships with the tool. */
-export async function loadPlant(o: Pick<SimOptions, "syringeId" | "seed">): Promise<{ plant: Plant; name: string; balanceDensityGPerMl: number }> {
-    // The module name is not a literal so the type check does not need the HIL plant on the branch.
-    for (const name of ["index", "plant"]) {
-        const url = new URL(`../../hil-tests/plant/${name}.ts`, import.meta.url)
-        if (!existsSync(url)) continue
-        const mod: Record<string, unknown> = await import(url.href)
-        const create = mod.createPlant as ((cfg: unknown) => Plant) | undefined
-        if (typeof create === "function") {
-            // The HIL plant's balance weighs 1 mg per µL (its documented water model).
-            return { plant: create({ syringeId: o.syringeId, seed: o.seed, ...BENCH_SETUP }), name: `hil-tests/plant/${name}.ts (HIL plant model)`, balanceDensityGPerMl: 1.0 }
-        }
-    }
-    return {
-        plant: createBenchPlant({ syringeId: o.syringeId, seed: o.seed }),
-        name: "tools/bench/benchPlant (bench plant model)",
-        balanceDensityGPerMl: BENCH_PLANT_DENSITY,
-    }
+/** The HIL plant's balance weighs 1 mg per µL (its documented water model). */
+export const PLANT_BALANCE_DENSITY = 1.0
+export const PLANT_NAME = "hil-tests/plant (HIL plant model) + hil-tests/host/closedLoop (core + safety monitor)"
+
+const OCCLUSION_WARMUP_MS = 10 * 60_000
+const OCCLUSION_LIMIT_MS = 2 * 3_600_000
+
+export function createBenchPlant(o: Pick<SimOptions, "syringeId" | "seed">): Plant {
+    return createPlant({ syringeId: o.syringeId, seed: o.seed, ...BENCH_SETUP })
 }
 
-/** Runs the simulated bench test; `emit` receives samples exactly as the recorder would store
- *  them. `progress` is called about once per simulated minute. */
+/** Volume a full syringe holds (mL) from the syringe table, to warn before a run that cannot fit. */
+export function syringeCapacityMl(syringeId: string): number {
+    const s = findSyringe(syringeId)
+    if (!s) throw new Error("unknown syringe " + syringeId)
+    const r = s.innerDiameterUm / 2000
+    return (Math.PI * r * r * s.plungerTravelUm) / 1e6
+}
+
+/** Runs the simulated bench test; `emit` receives samples exactly as the recorder stores them;
+ *  `progress` is called about once per simulated minute; `observe` at every reading (tests
+ *  compare against the plant's ground truth there). */
 export async function runSim(
     o: SimOptions,
     emit: (s: BenchSample) => void,
     progress?: (tMs: number) => void,
-    /** Called at every instrument reading with the plant (tests compare against its truth). */
     observe?: (tMs: number, plant: Plant) => void,
 ): Promise<SimRun> {
-    const { plant, name } = await loadPlant(o)
-    const log = new EventLog(256)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: SIM_TICK_MS, accelStepsPerS2: ACCEL_STEPS_PER_S2 }, log)
     const rateUl = Math.round(o.rateMlPerH * 1000)
-    const loaded = pump.loadProgram(0, {
-        syringeId: o.syringeId,
-        rateUlPerH: rateUl,
-        vtbiUl: 50000,
-        kvoRateUlPerH: 0,
-        bolusUl: 0,
-        bolusDurationS: 0,
-    })
-    if (!loaded.ok) throw new Error("simulated pump refused the program: " + loaded.reason)
-    let alarmSeen = ""
-    log.onRecord = e => {
-        if (e.kind === "ALARM") alarmSeen = e.detail.split(" ")[0]
-    }
-    pump.start(0)
-    const endMs = o.durationMin * 60_000
+    // VTBI: the whole syringe, so the run ends by time (or by the syringe-empty alarm), never by VTBI.
+    const vtbiUl = findSyringe(o.syringeId)!.nominalMl * 1000
+    const program = { syringeId: o.syringeId, rateUlPerH: rateUl, vtbiUl, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }
+    const alarms: { tMs: number; code: string }[] = []
     let samples = 0
     let malformed = 0
-    let nextRead = 0
-    let nextProgress = 0
-    const read = (t: number) => {
+    let massOffsetMg = 0 // the occlusion test weighs into the same vessel with a fresh syringe
+    let lastMassMg = 0
+    const event = (tMs: number, note: string) => emit({ tMs, kind: "event", value: NaN, tempC: NaN, note })
+
+    const makeLoop = (startMs: number) => {
+        const plant = createBenchPlant(o)
+        const loop = new ClosedLoop({ plant, program })
+        loop.log.onRecord = e => {
+            // Every alarm the firmware raises goes into the recording, with its code.
+            if (e.kind === "ALARM_ON") {
+                const code = e.detail.split(" ")[0]
+                alarms.push({ tMs: startMs + e.timeMs, code })
+                event(startMs + e.timeMs, "alarm:" + code)
+            }
+        }
+        return { plant, loop }
+    }
+    const read = (t: number, plant: Plant) => {
         if (observe) observe(t, plant)
         if (o.instrument === "balance") {
-            // Through the MT-SICS text the real balance would send, and the real parser.
-            const p = parseMtSics(formatMtSics(plant.balanceMg(), true))
+            // Through the MT-SICS text a real balance sends, and the real parser.
+            const p = parseMtSics(formatMtSics(plant.balanceMg() + massOffsetMg, true))
             if (p.ok === true && p.kind === "mass_mg") {
                 emit({ tMs: t, kind: "mass_mg", value: p.value, tempC: NaN, note: "" })
+                lastMassMg = p.value
                 samples++
             } else malformed++
         } else {
@@ -109,41 +107,53 @@ export async function runSim(
             samples++
         }
     }
-    for (let t = 0; t <= endMs; t += SIM_TICK_MS) {
-        if (t >= nextRead) {
-            read(t)
+
+    // Accuracy run.
+    const endMs = o.durationMin * 60_000
+    const { plant, loop } = makeLoop(0)
+    let nextRead = 0
+    let nextProgress = 0
+    while (loop.nowMs <= endMs) {
+        if (loop.nowMs >= nextRead) {
+            read(loop.nowMs, plant)
             nextRead += o.readEveryMs
         }
-        if (progress && t >= nextProgress) {
-            progress(t)
+        if (progress && loop.nowMs >= nextProgress) {
+            progress(loop.nowMs)
             nextProgress += 60_000
             await new Promise(r => setImmediate(r)) // let the progress bar draw
         }
-        const out = pump.update(t)
-        plant.advance(SIM_TICK_MS, { steps: out.forward ? out.steps : -out.steps, motorEnabled: out.motorEnabled })
+        loop.tick()
     }
+
     if (o.occlusion) {
-        // Occlusion test: the line is closed while running; the alarm must come from the control
-        // loop's occlusion detection. Without one, the run records that no alarm came.
-        let t = endMs + SIM_TICK_MS
-        emit({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: "occlusion_on" })
-        plant.setDownstreamOcclusion(true)
-        const limit = t + 30 * 60_000
-        alarmSeen = ""
-        for (; t <= limit && alarmSeen === ""; t += SIM_TICK_MS) {
-            if (t >= nextRead) (read(t), (nextRead += o.readEveryMs))
-            const out = pump.update(t)
-            plant.advance(SIM_TICK_MS, { steps: out.steps, motorEnabled: out.motorEnabled })
+        // Occlusion test with a fresh syringe into the same vessel.
+        const t0 = endMs + o.readEveryMs
+        massOffsetMg = lastMassMg
+        const occ = makeLoop(t0)
+        const at = (t: number) => t0 + t
+        let next = 0
+        const runTo = (untilMs: number, stop?: () => boolean) => {
+            while (occ.loop.nowMs < untilMs) {
+                if (occ.loop.nowMs >= next) {
+                    read(at(occ.loop.nowMs), occ.plant)
+                    next += o.readEveryMs
+                }
+                occ.loop.tick()
+                if (stop && stop()) return
+            }
         }
-        if (alarmSeen !== "") emit({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: "alarm:" + alarmSeen })
-        plant.setDownstreamOcclusion(false)
-        emit({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: "occlusion_off" })
-        for (const stop = t + 120_000; t <= stop; t += SIM_TICK_MS) {
-            if (t >= nextRead) (read(t), (nextRead += o.readEveryMs))
-            const out = pump.update(t)
-            plant.advance(SIM_TICK_MS, { steps: out.steps, motorEnabled: out.motorEnabled })
-        }
+        runTo(OCCLUSION_WARMUP_MS)
+        event(at(occ.loop.nowMs), "occlusion_on")
+        occ.plant.setDownstreamOcclusion(true)
+        const alarmsBefore = alarms.length
+        runTo(OCCLUSION_WARMUP_MS + OCCLUSION_LIMIT_MS, () => alarms.length > alarmsBefore)
+        // Release once the alarm has stopped the pump (or the limit passed): the bolus follows.
+        runTo(occ.loop.nowMs + 5_000)
+        event(at(occ.loop.nowMs), "occlusion_off")
+        occ.plant.setDownstreamOcclusion(false)
+        runTo(occ.loop.nowMs + 180_000)
     }
     if (progress) progress(endMs)
-    return { plantName: name, samples, malformed }
+    return { plantName: PLANT_NAME, samples, malformed, alarms }
 }
