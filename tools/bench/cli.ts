@@ -75,6 +75,7 @@ export async function analyseFile(csv: string, outDir: string | undefined, o: Co
     }
     const plant = readFileSync(csv, "utf8").split("\n").find(l => l.startsWith("# plant "))
     if (plant) stats["Plant model"] = plant.slice("# plant ".length)
+    if (typeof rec.meta.syringe === "string") stats["Syringe"] = `${rec.meta.syringe} (${syringeCapacityMl(rec.meta.syringe).toFixed(1)} mL)`
     const dir = outDir ?? dirname(csv)
     const files = await writeReport(dir, a, rec.meta, stats)
     if (!quiet) printSummary(a, files)
