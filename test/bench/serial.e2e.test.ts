@@ -178,7 +178,7 @@ describe.skipIf(skipReason !== null)("bench recorder over a virtual serial port 
                 instr.write(frame)
             }
         })
-        const rec = new Recorder(["--meter", `serial:${METER}`, "--protocol", "scc1-slf3x", "--baud", "115200", "--poll-ms", "50", "--rate", "1", "--duration", "600", "--out", out, "--no-progress"])
+        const rec = new Recorder(["--meter", `serial:${METER}`, "--protocol", "scc1-slf3x", "--poll-ms", "50", "--rate", "1", "--duration", "600", "--out", out, "--no-progress"])
         await waitFor(() => rec.readings() >= 12, 15_000, "12 SLF3x readings").catch(e => {
             throw new Error(e.message + "; recorder said: " + rec.out.slice(-800) + " replies=" + replies)
         })

@@ -4,7 +4,7 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { Command, InvalidArgumentError } from "commander"
+import { Command, InvalidArgumentError, Option } from "commander"
 import cliProgress from "cli-progress"
 import { analyse, AnalysisOptions, DEFAULT_ANALYSIS } from "./analysis"
 import { importFile } from "./importers"
@@ -123,7 +123,7 @@ interface RecordOpts extends CommonOpts {
     out?: string
     resume?: boolean
     protocol: string
-    baud: number
+    baud?: number
     pollMs: number
     sir: boolean
     slfModel: string
@@ -160,6 +160,7 @@ async function record(o: RecordOpts) {
             rateMlPerH: o.rate,
             source: sourceName,
             protocol: o.meter?.startsWith("serial:") ? o.protocol : undefined,
+            serial: o.meter?.startsWith("serial:") ? { baud: o.baud ?? (o.protocol === "scc1-slf3x" ? 115200 : 9600), pollMs: o.pollMs, sir: o.sir, slfModel: o.slfModel } : undefined,
             startedEpochMs: Date.now(),
             durationMin: o.duration,
         }
@@ -225,9 +226,12 @@ async function record(o: RecordOpts) {
     }
 
     if (!source.startsWith("serial:")) throw new Error(`unknown source '${source}': use serial:<path>, pumplog:<file>, csv:<file> or --sim`)
+    // A resumed run talks to the instrument the way the original run did.
+    const saved = (o.resume ? meta.serial : undefined) as { baud?: number; pollMs: number; sir: boolean; slfModel: string } | undefined
     const protocol = (o.resume ? meta.protocol : o.protocol) as SerialProtocol
-    if (!["mt-sics", "sartorius-sbi", "scc1-slf3x", "pumplog"].includes(protocol)) throw new Error(`unknown --protocol ${protocol}`)
-    if (protocol === "scc1-slf3x" && !(o.slfModel in SLF3X_MODELS)) throw new Error(`unknown --slf-model ${o.slfModel}`)
+    if (!["mt-sics", "sartorius-sbi", "scc1-slf3x", "pumplog"].includes(protocol)) throw new Error(`unknown protocol ${protocol}`)
+    const slfModel = saved ? saved.slfModel : o.slfModel
+    const baud = o.baud ?? saved?.baud ?? (protocol === "scc1-slf3x" ? 115200 : 9600)
     const startedEpoch = meta.startedEpochMs
     const endMs = o.duration * 60_000
     const bar = makeProgress(o.progress, o.duration)
@@ -238,11 +242,11 @@ async function record(o: RecordOpts) {
     const serial = new SerialSource(
         {
             path: source.slice("serial:".length),
-            baudRate: o.baud,
+            baudRate: baud,
             protocol,
-            pollMs: o.pollMs,
-            mtSicsRepeat: o.sir,
-            slfModel: o.slfModel,
+            pollMs: saved ? saved.pollMs : o.pollMs,
+            mtSicsRepeat: saved ? saved.sir : o.sir,
+            slfModel,
             reconnectMs: o.reconnectMs,
             stallTimeoutMs: o.stallTimeoutMs,
         },
@@ -307,16 +311,16 @@ export function buildProgram(): Command {
             .option("--duration <min>", "recording length", positive("--duration"), 120)
             .option("--out <dir>", "output directory (default reports/bench-<time>-<rate>)")
             .option("--resume", "continue the interrupted recording in --out")
-            .option("--protocol <p>", "serial protocol: mt-sics | sartorius-sbi | scc1-slf3x | pumplog", "mt-sics")
-            .option("--baud <n>", "serial baud rate", positive("--baud"), 9600)
+            .addOption(new Option("--protocol <p>", "serial protocol").choices(["mt-sics", "sartorius-sbi", "scc1-slf3x", "pumplog"]).default("mt-sics"))
+            .option("--baud <n>", "serial baud rate (default: 115200 for scc1-slf3x, else 9600)", positive("--baud"))
             .option("--poll-ms <ms>", "ask the instrument for a reading this often (0: it streams)", num("--poll-ms"), 1000)
             .option("--sir", "MT-SICS: send SIR once (balance repeats) instead of polling SI", false)
-            .option("--slf-model <m>", `SLF3x model (${Object.keys(SLF3X_MODELS).join(", ")})`, "slf3s-0600f")
+            .addOption(new Option("--slf-model <m>", "SLF3x model (flow scale factor)").choices(Object.keys(SLF3X_MODELS)).default("slf3s-0600f"))
             .option("--reconnect-ms <ms>", "delay between reconnect attempts", positive("--reconnect-ms"), 1000)
             .option("--stall-timeout-ms <ms>", "reopen the port after this long without data", positive("--stall-timeout-ms"), 10_000)
             .option("--no-progress", "plain log lines instead of a progress bar")
             .option("--syringe <id>", "simulated syringe", "bd-plastipak-50")
-            .option("--sim-instrument <i>", "simulated instrument: balance | flowmeter", "balance")
+            .addOption(new Option("--sim-instrument <i>", "simulated instrument").choices(["balance", "flowmeter"]).default("balance"))
             .option("--seed <n>", "simulation noise seed", num("--seed"), 1)
             .option("--occlusion", "simulation: add an occlusion test after the accuracy run", false),
     ).action(async (opts: RecordOpts) => record(opts))
