@@ -1,7 +1,7 @@
 // Instrument protocol parsers and the recording file: valid input decodes to the physical value,
 // anything else is rejected with a reason and never throws.
 
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs"
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
@@ -143,5 +143,6 @@ describe("recording file", () => {
         const again = loadRecording(path)
         expect(again.samples.map(s => s.value)).toEqual([0, 0.5, 1, 1.5, 2, 3])
         expect(readFileSync(path, "utf8")).toMatch(/# resumed/)
+        rmSync(dir, { recursive: true, force: true })
     })
 })

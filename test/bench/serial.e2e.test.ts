@@ -5,7 +5,7 @@
 // recorder had reported as received is in the CSV; then resumes the run and finishes it.
 
 import { ChildProcess, execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SerialPort } from "serialport"
@@ -93,6 +93,7 @@ const closePort = (p: SerialPort) => new Promise<void>(res => (p.isOpen ? p.clos
 
 afterAll(async () => {
     for (const c of children) await stopProcess(c, "SIGKILL")
+    rmSync(dir, { recursive: true, force: true })
 })
 
 describe.skipIf(skipReason !== null)("bench recorder over a virtual serial port (socat)", () => {

@@ -2,7 +2,7 @@
 // the MT-SICS parser and analysed. The analysis must agree with the plant's ground truth (the
 // volume that really reached the vessel), which no part of the pipeline sees.
 
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -75,5 +75,8 @@ describe("bench --sim pipeline against plant ground truth", () => {
         const dir = mkdtempSync(join(tmpdir(), "bench-report-"))
         const files = await writeReport(dir, a, { rateMlPerH: 25, source: "sim:balance", startedEpochMs: 0 }, {})
         for (const f of ["startup.svg", "trumpet.svg", "report.svg", "report.html", "analysis.json"]) expect(files).toContain(join(dir, f))
+        // The trumpet chart plots both curves with one marker per window.
+        expect((readFileSync(join(dir, "trumpet.svg"), "utf8").match(/<circle /g) ?? []).length).toBe(10)
+        rmSync(dir, { recursive: true, force: true })
     })
 })

@@ -212,6 +212,7 @@ async function record(o: RecordOpts) {
     }
 
     if (source.startsWith("pumplog:") || source.startsWith("csv:")) {
+        if (o.resume) throw new Error("an imported file is re-imported, not resumed: run it again with a new --out")
         const kind = source.startsWith("pumplog:") ? "pumplog" : "csv"
         const imp = importFile(kind, source.slice(kind.length + 1))
         for (const s of imp.samples) writer.append(s)
