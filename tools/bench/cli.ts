@@ -145,6 +145,9 @@ async function record(o: RecordOpts) {
         if (!outDir) throw new Error("--resume needs --out <dir> of the interrupted run")
         const csv = join(outDir, "recording.csv")
         if (!existsSync(csv)) throw new Error(`${csv} not found: nothing to resume`)
+        const peek = loadRecording(csv).meta
+        if (!String(peek.source).startsWith("serial:"))
+            throw new Error(`only instrument recordings are resumed; ${peek.source} is regenerated or re-imported: run it again with a new --out`)
         const r = RecordingWriter.resume(csv)
         writer = r.writer
         meta = r.loaded.meta
@@ -187,7 +190,6 @@ async function record(o: RecordOpts) {
     const source = o.resume ? meta.source : o.sim ? "sim" : o.meter!
 
     if (source === "sim" || source.startsWith("sim:")) {
-        if (o.resume) throw new Error("a --sim run is regenerated, not resumed")
         const bar = makeProgress(o.progress, o.duration)
         const run = await runSim(
             {
@@ -212,7 +214,6 @@ async function record(o: RecordOpts) {
     }
 
     if (source.startsWith("pumplog:") || source.startsWith("csv:")) {
-        if (o.resume) throw new Error("an imported file is re-imported, not resumed: run it again with a new --out")
         const kind = source.startsWith("pumplog:") ? "pumplog" : "csv"
         const imp = importFile(kind, source.slice(kind.length + 1))
         for (const s of imp.samples) writer.append(s)
