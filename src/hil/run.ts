@@ -30,9 +30,17 @@ export function runHil(program: InfusionProgram) {
     const pump = createPump(log)
     const hw = createHilHardware()
     const signals = new HilSignals()
-    signals.keypad.down.subscribe(i => {
-        if (i >= 0 && i < KEY_NAMES.length) onKey(pump, KEY_NAMES[i])
-        else console.log(HIL_PREFIX + "t=" + ds.millis() + " unknown-key=" + i)
+    // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
+    let held: number[] = []
+    signals.keypad.reading.subscribe(pressed => {
+        const now: number[] = pressed ? pressed : []
+        for (let j = 0; j < now.length; j++) {
+            const i = now[j]
+            if (held.indexOf(i) >= 0) continue
+            if (i >= 0 && i < KEY_NAMES.length) onKey(pump, KEY_NAMES[i])
+            else console.log(HIL_PREFIX + "t=" + ds.millis() + " unknown-key=" + i)
+        }
+        held = now
     })
     const loaded = pump.loadProgram(ds.millis(), program)
     console.log(HIL_PREFIX + "t=" + ds.millis() + " program=" + (loaded.ok ? "ok" : "refused") + (loaded.ok ? "" : " reason=" + loaded.reason))
