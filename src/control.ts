@@ -4,6 +4,9 @@
 import * as ds from "@devicescript/core"
 import { EventLog } from "./core/eventLog"
 import { PumpController } from "./core/pump"
+import { applySelfTest, evaluateSelfTest } from "./core/safety/selfTest"
+import { NOMINAL_PRESSURE_CAL, SafetyMonitor } from "./core/safety/monitor"
+import { SensorSnapshot } from "./core/sensors"
 import { REFERENCE_MECHANICS } from "./core/syringe"
 import { formatThousandths } from "./core/units"
 import { PumpHardware } from "./hal/types"
@@ -37,17 +40,58 @@ export interface DriveState {
     motorOn: boolean
 }
 
-/** One control tick: plan steps for `nowMs` and hand them to the pulse engine. A drive error
- *  raises DRIVE_FAULT at once: the pump stops and the record says why. */
-export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number) {
+/** Safety monitor plus what the loop last sent to the buzzer and alarm LED. */
+export interface SafetyState {
+    monitor: SafetyMonitor
+    lastToneHz: number
+    lastLed: boolean
+}
+
+export function createSafetyState(monitor: SafetyMonitor): SafetyState {
+    return { monitor: monitor, lastToneHz: 0, lastLed: false }
+}
+
+/** Reads the sensors and runs the safety monitor BEFORE the pump plans its steps, so a
+ *  high-priority condition stops the motor in the same tick. A failed read is a sensor fault. */
+async function safetyCheck(hw: PumpHardware, safety: SafetyState, nowMs: number): Promise<number> {
+    let snap: SensorSnapshot = null
     try {
+        snap = await hw.sensors.read()
+    } catch (e) {
+        snap = null
+    }
+    return safety.monitor.check(nowMs, snap).reverseSteps
+}
+
+/** Drives buzzer and LED from the alarm manager: one beep per pattern pulse (rising edge). */
+async function annunciate(hw: PumpHardware, safety: SafetyState, nowMs: number) {
+    const a = safety.monitor.annunciation(nowMs)
+    if (a.toneHz > 0 && safety.lastToneHz === 0) await hw.indicators.beep(a.toneHz, a.pulseMs)
+    safety.lastToneHz = a.toneHz
+    const led = a.redLed || a.yellowLed
+    if (led !== safety.lastLed) {
+        safety.lastLed = led
+        await hw.indicators.setAlarmLed(led)
+    }
+}
+
+/** One control tick: safety check first (when a monitor is given), then plan steps for `nowMs`
+ *  and hand them to the pulse engine, plus any occlusion back-off reverse steps. A drive error
+ *  raises DRIVE_FAULT at once: the pump stops and the record says why. */
+export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number, safety?: SafetyState) {
+    try {
+        let reverse = 0
+        if (safety && hw.sensors) reverse = await safetyCheck(hw, safety, nowMs)
         const out = pump.update(nowMs)
-        if (out.motorEnabled !== drive.motorOn) {
-            drive.motorOn = out.motorEnabled
+        const motor = out.motorEnabled || reverse > 0
+        if (motor !== drive.motorOn) {
+            drive.motorOn = motor
             await hw.stepper.enable(drive.motorOn)
             await hw.indicators.setRunLed(drive.motorOn)
         }
         if (out.steps > 0) await hw.stepper.queue(out.steps, out.forward, TICK_MS)
+        if (reverse > 0) await hw.stepper.queue(reverse, false, TICK_MS)
+        if (safety) await annunciate(hw, safety, nowMs)
     } catch (e) {
         pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + e)
         try {
@@ -60,17 +104,45 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
 }
 
 /** Starts the control tick and a once-a-second status print. */
-export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog) {
+export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety?: SafetyState) {
     const drive: DriveState = { motorOn: false }
     let busy = false
     setInterval(async () => {
         // A tick still running when the next is due is skipped; the planner sees the late tick.
         if (busy) return
         busy = true
-        await controlTick(hw, pump, drive, ds.millis())
+        await controlTick(hw, pump, drive, ds.millis(), safety)
         busy = false
     }, TICK_MS)
     setInterval(async () => {
         console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))
     }, 1000)
+}
+
+/** Power-on self-test: sounds the buzzer and lights the alarm LED while reading their driver
+ *  current (where the board can), takes a sensor snapshot and checks the settings record.
+ *  A failure puts the pump Out of Service with the reasons kept. Returns true on pass. */
+export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, log: EventLog, settingsText: string, settingsCrc: number): Promise<boolean> {
+    let buzzerOn = NaN
+    let buzzerOff = NaN
+    let ledOn = NaN
+    let ledOff = NaN
+    let snap: SensorSnapshot = null
+    try {
+        if (hw.feedback) buzzerOff = await hw.feedback.buzzerCurrentMa()
+        await hw.indicators.beep(960, 200)
+        if (hw.feedback) buzzerOn = await hw.feedback.buzzerCurrentMa()
+        await hw.indicators.setAlarmLed(true)
+        if (hw.feedback) ledOn = await hw.feedback.alarmLedCurrentMa()
+        await hw.indicators.setAlarmLed(false)
+        if (hw.feedback) ledOff = await hw.feedback.alarmLedCurrentMa()
+        if (hw.sensors) snap = await hw.sensors.read()
+    } catch (e) {
+        log.record(ds.millis(), "SELFTEST_ERROR", "" + e)
+    }
+    const r = evaluateSelfTest(
+        { buzzerOnMa: buzzerOn, buzzerOffMa: buzzerOff, ledOnMa: ledOn, ledOffMa: ledOff, snapshot: snap, settingsText: settingsText, settingsCrc: settingsCrc },
+        NOMINAL_PRESSURE_CAL
+    )
+    return applySelfTest(ds.millis(), r, pump, log)
 }

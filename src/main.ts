@@ -3,13 +3,20 @@
 
 import * as ds from "@devicescript/core"
 import { EventLog } from "./core/eventLog"
-import { createPump, startControlLoop } from "./control"
+import { createPump, createSafetyState, powerOnSelfTest, startControlLoop } from "./control"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
+import { crc16 } from "./core/safety/selfTest"
 import { createSimHardware } from "./hal/sim"
 
 const log = new EventLog(256)
 log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
 const pump = createPump(log)
 const hw = createSimHardware()
+
+// Settings persistence is another issue; until then the built-in defaults are checked as a record.
+const settingsText = "occl=medium air=100uL"
+const selfTestOk = await powerOnSelfTest(hw, pump, log, settingsText, crc16(settingsText))
+const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
 
 const now = ds.millis()
 const loaded = pump.loadProgram(now, {
@@ -21,5 +28,5 @@ const loaded = pump.loadProgram(now, {
     bolusDurationS: 0,
 })
 if (!loaded.ok) console.log("default program refused: " + loaded.reason)
-pump.start(now)
-startControlLoop(hw, pump, log)
+if (selfTestOk) pump.start(now)
+startControlLoop(hw, pump, log, safety)

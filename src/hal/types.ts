@@ -1,3 +1,5 @@
+import { SensorSnapshot } from "../core/sensors"
+
 // Hardware adapter interfaces. The control loop talks only to these; the board adapter
 // implements them with pins from boards/*.board.json and the simulator adapter with in-VM
 // fakes, because ds.gpio throws and board pins are undefined in the simulator.
@@ -18,8 +20,22 @@ export interface Indicators {
     beep(frequencyHz: number, durationMs: number): Promise<void>
 }
 
+/** All safety sensors, read once per control tick. */
+export interface Sensors {
+    read(): Promise<SensorSnapshot>
+}
+
+/** Driver current feedback for the power-on self-test; NaN when the board has no sense resistor. */
+export interface IndicatorFeedback {
+    buzzerCurrentMa(): Promise<number>
+    alarmLedCurrentMa(): Promise<number>
+}
+
 export interface PumpHardware {
     name: string
     stepper: StepEngine
     indicators: Indicators
+    /** Optional so adapters written before the safety monitor still type-check. */
+    sensors?: Sensors
+    feedback?: IndicatorFeedback
 }

@@ -1,0 +1,225 @@
+// Alarm manager after IEC 60601-1-8: every alarm latches until it is acknowledged AND its cause
+// is gone (both, in either order); the highest priority (then the oldest) alarm is annunciated;
+// audio can be paused for 2 min, and the pause ends early when any new alarm is raised.
+// Acknowledging never silences an alarm whose cause remains: only the timed pause does.
+//
+// Annunciation (IEC 60601-1-8 Tables 2-4; times in ms):
+//   high:   10 pulses "3+2, 3+2", pulse 150 ms, spacing 100 ms (3rd->4th 2·ts+td = 350 ms,
+//           5th->6th 1000 ms), burst every 8 s, 960 Hz; red LED flashing 2 Hz, 50 % duty
+//   medium: 3 pulses, pulse 200 ms, spacing 150 ms, burst every 10 s, 720 Hz; yellow LED
+//           flashing 0.5 Hz, 50 % duty
+//   low:    2 pulses, pulse 200 ms, spacing 150 ms, burst every 20 s, 480 Hz; yellow LED steady
+// Standard limits: high td 75-200, ts 50-125, 5th->6th 350-1300, interburst 2.5-15 s; medium
+// td 125-250, ts 125-250, interburst 2.5-30 s; low td 125-250, interburst > 15 s. Red LED
+// 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
+
+import { EventSink } from "../eventLog"
+import { ALARM_DEFS, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
+
+export const AUDIO_PAUSE_MS = 120000
+
+export interface BurstPattern {
+    /** Pulse start offsets within a burst (ms). */
+    pulses: number[]
+    pulseMs: number
+    periodMs: number
+    toneHz: number
+}
+
+export const HIGH_PATTERN: BurstPattern = {
+    pulses: [0, 250, 500, 1000, 1250, 2400, 2650, 2900, 3400, 3650],
+    pulseMs: 150,
+    periodMs: 8000,
+    toneHz: 960,
+}
+export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 350, 700], pulseMs: 200, periodMs: 10000, toneHz: 720 }
+export const LOW_PATTERN: BurstPattern = { pulses: [0, 350], pulseMs: 200, periodMs: 20000, toneHz: 480 }
+
+export function patternFor(p: AlarmPriority): BurstPattern {
+    if (p === "high") return HIGH_PATTERN
+    if (p === "medium") return MEDIUM_PATTERN
+    return LOW_PATTERN
+}
+
+export interface Annunciation {
+    /** "" when no alarm is latched. */
+    code: string
+    priority: string
+    text: string
+    /** Buzzer frequency now (0 = silent). */
+    toneHz: number
+    /** Length of one pulse of the current pattern (ms), for buzzers driven per pulse. */
+    pulseMs: number
+    redLed: boolean
+    yellowLed: boolean
+    audioPaused: boolean
+    /** Number of latched alarms (the display lists them all). */
+    latchedCount: number
+}
+
+interface AlarmSlot {
+    def: AlarmDef
+    cause: boolean
+    latched: boolean
+    acked: boolean
+    raisedMs: number
+    detail: string
+}
+
+export class AlarmManager {
+    private readonly log: EventSink
+    private readonly slots: AlarmSlot[] = []
+    private pausedUntilMs = -1
+
+    constructor(log: EventSink) {
+        this.log = log
+        for (let i = 0; i < ALARM_DEFS.length; i++) {
+            this.slots.push({ def: ALARM_DEFS[i], cause: false, latched: false, acked: false, raisedMs: 0, detail: "" })
+        }
+    }
+
+    /** Reports whether `code`'s cause is present now. Raising latches; a cause going away
+     *  clears the alarm only if it was already acknowledged. */
+    setCause(nowMs: number, code: string, present: boolean, detail: string) {
+        const s = this.slot(code)
+        if (!s) {
+            this.log.record(nowMs, "ALARM_UNKNOWN", code + " " + detail)
+            return
+        }
+        s.cause = present
+        if (present && !s.latched) {
+            s.latched = true
+            s.acked = false
+            s.raisedMs = nowMs
+            s.detail = detail
+            // A new alarm always ends an audio pause (escalation; IEC 60601-1-8 6.8.4).
+            if (this.pausedUntilMs >= 0) this.log.record(nowMs, "AUDIO_PAUSE_END", "new alarm " + code)
+            this.pausedUntilMs = -1
+            this.log.record(nowMs, "ALARM_ON", code + " " + s.def.priority + " " + detail)
+        }
+        if (!present && s.latched && s.acked) this.clearSlot(nowMs, s)
+    }
+
+    /** Operator acknowledges all latched alarms; those whose cause is gone clear now, the rest
+     *  clear as soon as their cause goes. Returns how many cleared. */
+    acknowledge(nowMs: number): number {
+        let cleared = 0
+        for (let i = 0; i < this.slots.length; i++) {
+            const s = this.slots[i]
+            if (!s.latched) continue
+            if (!s.acked) this.log.record(nowMs, "ALARM_ACK", s.def.code + (s.cause ? " (cause still present)" : ""))
+            s.acked = true
+            if (!s.cause) {
+                this.clearSlot(nowMs, s)
+                cleared++
+            }
+        }
+        return cleared
+    }
+
+    /** Pauses the audio (not the lights) for 2 min; refused when nothing is latched. */
+    pauseAudio(nowMs: number): boolean {
+        if (this.latchedCount() === 0) return false
+        this.pausedUntilMs = nowMs + AUDIO_PAUSE_MS
+        this.log.record(nowMs, "AUDIO_PAUSE", "until t=" + this.pausedUntilMs)
+        return true
+    }
+
+    isLatched(code: string): boolean {
+        const s = this.slot(code)
+        return s ? s.latched : false
+    }
+
+    isAcknowledged(code: string): boolean {
+        const s = this.slot(code)
+        return s ? s.latched && s.acked : false
+    }
+
+    latchedCount(): number {
+        let n = 0
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched) n++
+        return n
+    }
+
+    /** true while any latched alarm requires delivery to stop. */
+    deliveryBlocked(): boolean {
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched && this.slots[i].def.stopsDelivery) return true
+        return false
+    }
+
+    latchedCodes(): string[] {
+        const out: string[] = []
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched) out.push(this.slots[i].def.code)
+        return out
+    }
+
+    annunciation(nowMs: number): Annunciation {
+        const top = this.top()
+        if (!top) return { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+        if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
+            this.pausedUntilMs = -1
+            this.log.record(nowMs, "AUDIO_PAUSE_END", "2 min elapsed; " + top.def.code + " sounds again")
+        }
+        const paused = this.pausedUntilMs >= 0
+        const p = top.def.priority
+        const t = nowMs - top.raisedMs
+        const pat = patternFor(p)
+        let tone = 0
+        if (!paused && pulseOn(pat, t)) tone = pat.toneHz
+        let red = false
+        let yellow = false
+        if (p === "high") red = t % 500 < 250
+        else if (p === "medium") yellow = t % 2000 < 1000
+        else yellow = true
+        return {
+            code: top.def.code,
+            priority: p,
+            text: top.def.text + (top.detail.length > 0 ? " (" + top.detail + ")" : ""),
+            toneHz: tone,
+            pulseMs: pat.pulseMs,
+            redLed: red,
+            yellowLed: yellow,
+            audioPaused: paused,
+            latchedCount: this.latchedCount(),
+        }
+    }
+
+    private top(): AlarmSlot {
+        let best: AlarmSlot = null
+        for (let i = 0; i < this.slots.length; i++) {
+            const s = this.slots[i]
+            if (!s.latched) continue
+            if (!best) {
+                best = s
+                continue
+            }
+            const a = priorityRank(s.def.priority)
+            const b = priorityRank(best.def.priority)
+            if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s
+        }
+        return best
+    }
+
+    private clearSlot(nowMs: number, s: AlarmSlot) {
+        s.latched = false
+        s.acked = false
+        this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
+        if (this.latchedCount() === 0) this.pausedUntilMs = -1
+    }
+
+    private slot(code: string): AlarmSlot {
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].def.code === code) return this.slots[i]
+        return null
+    }
+}
+
+/** true while a pulse of the pattern sounds `t` ms after the alarm was raised. */
+export function pulseOn(pat: BurstPattern, t: number): boolean {
+    if (t < 0) return false
+    const inBurst = t % pat.periodMs
+    for (let i = 0; i < pat.pulses.length; i++) {
+        const s = pat.pulses[i]
+        if (inBurst >= s && inBurst < s + pat.pulseMs) return true
+    }
+    return false
+}

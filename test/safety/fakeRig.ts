@@ -1,0 +1,74 @@
+// A minimal rig for monitor-level tests: fake sensor snapshot driven by the pump's own steps,
+import { expect } from "vitest"
+// on a virtual 20 ms clock, with the tick order of src/control.ts.
+
+import { EventLog } from "../../src/core/eventLog"
+import { InfusionProgram } from "../../src/core/program"
+import { PumpController } from "../../src/core/pump"
+import { SafetyConfig, SAFETY_DEFAULTS, SafetyMonitor } from "../../src/core/safety/monitor"
+import { SensorSnapshot } from "../../src/core/sensors"
+import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+
+export const TICK = 20
+
+export class FakeRig {
+    log = new EventLog(5000)
+    pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, this.log)
+    monitor: SafetyMonitor
+    t = 0
+    snap: SensorSnapshot = {
+        pressureAdc: 425,
+        airInLine: false,
+        doorOpen: false,
+        plungerEngaged: true,
+        batteryMv: 3900,
+        firedSteps: 0,
+        plungerPositionUm: 0,
+    }
+    /** Position of the pusher at fired=0 (µm from the full mark). */
+    basePosUm = 0
+    stalled = false
+    /** Pressure in mmHg the fake sensor reports (plus one count of dither). */
+    pressureMmHg = 7
+    stalledAtFired = 0
+    lastTickSteps = 0
+    private dither = 0
+
+    constructor(program?: InfusionProgram, safety: Partial<SafetyConfig> = {}) {
+        this.monitor = new SafetyMonitor(this.pump, this.log, { ...SAFETY_DEFAULTS, ...safety })
+        if (program) {
+            expect(this.pump.loadProgram(0, program).ok).toBe(true)
+            expect(this.pump.start(0).ok).toBe(true)
+        }
+    }
+
+    tick(gapMs = TICK) {
+        this.dither = 1 - this.dither
+        this.snap.pressureAdc = Math.round(410 + 2.112 * this.pressureMmHg) + this.dither
+        const firedBefore = this.snap.firedSteps
+        if (!this.stalled) this.snap.plungerPositionUm = this.basePosUm + Math.floor((firedBefore * 1000) / 3200)
+        const s = this.monitor.check(this.t, { ...this.snap })
+        const out = this.pump.update(this.t)
+        const steps = (out.motorEnabled ? out.steps : 0) - s.reverseSteps
+        this.lastTickSteps = steps
+        this.snap.firedSteps += steps
+        this.t += gapMs
+    }
+
+    run(ms: number, stop?: () => boolean): boolean {
+        const end = this.t + ms
+        while (this.t < end) {
+            this.tick()
+            if (stop && stop()) return true
+        }
+        return false
+    }
+
+    latched(code: string) {
+        return this.monitor.alarms.isLatched(code)
+    }
+}
+
+export function program(rateUlPerH: number, vtbiUl = 45000, kvo = 0): InfusionProgram {
+    return { syringeId: "bd-plastipak-50", rateUlPerH, vtbiUl, kvoRateUlPerH: kvo, bolusUl: 0, bolusDurationS: 0 }
+}
