@@ -1,83 +1,87 @@
-// Host backend: the same dosing core and plant on a virtual clock (a 24 h scenario runs in
-// seconds). The core is the one the firmware compiles (src/core); the tick period and
-// acceleration are read from src/control.ts so the two paths cannot drift apart. What this path
-// does NOT exercise: the DeviceScript VM, the bus and the HIL adapter (the sim backend does).
+// Host backend: the scenario on the closed-loop harness (hil-tests/host/closedLoop.ts): the real
+// core and safety monitor (src/core) at the firmware's 20 ms tick against the same plant, on a
+// virtual clock, so a 2 h scenario runs in seconds. What this path does NOT exercise: the
+// DeviceScript VM, the bus, the HIL adapter's stale-sensor handling and real-time jitter (the sim
+// backend does).
 
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
-import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { ClosedLoop } from "../host/closedLoop"
+import type { Plant } from "../plant/api"
 import { applyToPlant } from "./drive"
 import { evaluate, ScenarioResult, Trace } from "./evaluate"
 import type { Scenario } from "./scenario"
-import { plantFor, ROOT } from "./sim"
+import { plantFor } from "./sim"
 
-function controlConstant(name: string): number {
-    const src = readFileSync(join(ROOT, "src/control.ts"), "utf8")
-    const m = new RegExp("export const " + name + " = (\\d+)").exec(src)
-    if (!m) throw new Error("src/control.ts: cannot find " + name)
-    return Number(m[1])
+const SAMPLE_MS = 100 // like the firmware's HIL status line
+
+function boot(plant: Plant, sc: Scenario, trace: Trace): ClosedLoop | undefined {
+    try {
+        const loop = new ClosedLoop({ plant, program: sc.program, start: false })
+        trace.program = { ok: true, reason: "" }
+        return loop
+    } catch (e) {
+        trace.program = { ok: false, reason: (e as Error).message }
+        return new ClosedLoop({ plant }) // no program: the pump idles, as the firmware does
+    }
 }
 
 export function runHostScenario(sc: Scenario): ScenarioResult {
     const wall0 = Date.now()
-    const tickMs = controlConstant("TICK_MS")
-    const accel = controlConstant("ACCEL_STEPS_PER_S2")
-    const log = new EventLog(256)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs, accelStepsPerS2: accel }, log)
     const plant = plantFor(sc)
     const trace: Trace = { samples: [], program: { ok: false, reason: "" }, restarts: [] }
-    const loaded = pump.loadProgram(0, sc.program)
-    trace.program = { ok: loaded.ok, reason: loaded.reason }
+    let loop = boot(plant, sc, trace)!
     const events = [...sc.events].sort((a, b) => a.atS - b.atS)
     let next = 0
     let powered = true
+    let offsetMs = 0
     let infusedBefore = 0
+    let sampleRestart = false
     const endMs = Math.round(sc.durationS * 1000)
-    const sampleEvery = 100 // ms, like the firmware's HIL status line
-    for (let t = 0; t <= endMs; t += tickMs) {
+    let t = 0
+    let nextSample = 0
+    while (t <= endMs) {
         while (next < events.length && events[next].atS * 1000 <= t) {
             const e = events[next++]
+            if (e.do === "sensor" && e.fault === "unplugged") {
+                plant.setPressureSensorFault("disconnected") // the adapter reads a missing sensor as 0 counts
+                continue
+            }
             if (applyToPlant(plant, e)) continue
-            if (e.do === "key") {
+            const p = loop.pump
+            const now = loop.nowMs
+            if (e.do === "key" && powered) {
                 if (e.key === "start") {
-                    if (pump.state() === "Paused") pump.resume(t)
-                    else pump.start(t)
-                } else if (e.key === "pause") pump.pause(t)
-                else if (e.key === "stop") pump.stop(t)
-                else if (e.key === "bolus") pump.bolus(t)
-                else if (e.key === "ack") pump.resetAlarm(t)
-            } else if (e.do === "power") {
-                if (!e.on && powered) {
-                    powered = false
-                    infusedBefore = pump.status().infusedUl
-                } else if (e.on && !powered) {
-                    // No persistence module exists yet: a restart is a fresh boot with the program.
-                    powered = true
-                    const fresh = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs, accelStepsPerS2: accel }, log)
-                    fresh.loadProgram(t, sc.program)
-                    Object.assign(pump, fresh)
-                    const s = pump.status()
-                    trace.restarts.push({ tS: t / 1000, state: s.state, infusedUl: s.infusedUl, infusedBeforeUl: infusedBefore })
-                }
+                    if (p.state() === "Paused") p.resume(now)
+                    else p.start(now)
+                } else if (e.key === "pause") p.pause(now)
+                else if (e.key === "stop") p.stop(now)
+                else if (e.key === "bolus") p.bolus(now)
+                else if (e.key === "ack") p.resetAlarm(now)
+            } else if (e.do === "power" && !e.on && powered) {
+                powered = false
+                infusedBefore = p.status().infusedUl
+            } else if (e.do === "power" && e.on && !powered) {
+                // A fresh boot, as the firmware does (its clock restarts at 0).
+                powered = true
+                offsetMs = t
+                loop = boot(plant, sc, trace)!
+                sampleRestart = true
             }
         }
-        const out = powered ? pump.update(t) : { steps: 0, forward: true, motorEnabled: false }
-        plant.advance(tickMs, { steps: out.forward ? out.steps : -out.steps, motorEnabled: out.motorEnabled })
-        if (t % sampleEvery === 0 && powered) {
-            const s = pump.status()
+        if (powered) {
+            loop.tick()
+        } else {
+            plant.advance(20, { steps: 0, motorEnabled: false })
+        }
+        t = powered ? offsetMs + loop.nowMs : t + 20
+        if (powered && t >= nextSample) {
+            nextSample = t + SAMPLE_MS
+            const s = loop.pump.status()
             const tr = plant.truth()
-            trace.samples.push({
-                tS: t / 1000,
-                state: s.state,
-                alarm: s.alarmCode,
-                infusedUl: s.infusedUl,
-                bolusUl: s.bolusUl,
-                deliveredUl: tr.deliveredUl,
-                displacedUl: tr.displacedUl,
-                pressureMmHg: tr.linePressureMmHg,
-            })
+            trace.samples.push({ tS: t / 1000, state: s.state, alarm: s.alarmCode, infusedUl: s.infusedUl, bolusUl: s.bolusUl, deliveredUl: tr.deliveredUl, displacedUl: tr.displacedUl, pressureMmHg: tr.linePressureMmHg })
+            if (sampleRestart) {
+                sampleRestart = false
+                trace.restarts.push({ tS: t / 1000, state: s.state, infusedUl: s.infusedUl, infusedBeforeUl: infusedBefore })
+            }
         }
     }
     return evaluate(sc, trace, "host", (Date.now() - wall0) / 1000)

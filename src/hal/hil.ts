@@ -14,7 +14,8 @@
 //   keys                               -> MatrixKeypad, 5x1 membrane keypad, key i = KEY_NAMES[i]
 
 import * as ds from "@devicescript/core"
-import { Indicators, PumpHardware, StepEngine } from "./types"
+import { SensorSnapshot } from "../core/sensors"
+import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
 export const HIL_PREFIX = "HIL "
 
@@ -94,6 +95,14 @@ export class HilSignals {
     }
 }
 
+/** True once every rig signal has reported recently. */
+export function allFresh(g: HilSignals, nowMs: number): boolean {
+    return (
+        fresh(g.pressureRatio, nowMs) && fresh(g.air, nowMs) && fresh(g.doorField, nowMs) &&
+        fresh(g.plungerSwitch, nowMs) && fresh(g.batteryV, nowMs) && fresh(g.positionUm, nowMs)
+    )
+}
+
 /** Pulse engine stand-in: counts steps and prints one line per tick that fired any. */
 class HilStepEngine implements StepEngine {
     private enabled = false
@@ -126,6 +135,27 @@ class HilIndicators implements Indicators {
     }
 }
 
-export function createHilHardware(): PumpHardware {
-    return { name: "hil", stepper: new HilStepEngine(), indicators: new HilIndicators() }
+/** Sensors HAL over the rig signals. A signal whose role is unbound or silent for
+ *  SENSOR_STALE_MS reads as its wire would with the connector pulled: ADC 0 (pull-down), switch
+ *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value. */
+class HilSensors implements Sensors {
+    constructor(private sig: HilSignals, private stepper: StepEngine) {}
+    async read(): Promise<SensorSnapshot> {
+        const now = ds.millis()
+        const g = this.sig
+        return {
+            pressureAdc: fresh(g.pressureRatio, now) ? Math.round(g.pressureRatio.value * 4095) : 0,
+            airInLine: fresh(g.air, now) ? g.air.value > 0.5 : true,
+            doorOpen: fresh(g.doorField, now) ? g.doorField.value > 0.5 : true,
+            plungerEngaged: fresh(g.plungerSwitch, now) ? g.plungerSwitch.value > 0 : false,
+            batteryMv: fresh(g.batteryV, now) ? Math.round(g.batteryV.value * 1000) : 0,
+            firedSteps: await this.stepper.firedCount(),
+            plungerPositionUm: fresh(g.positionUm, now) ? g.positionUm.value : 0,
+        }
+    }
+}
+
+export function createHilHardware(signals: HilSignals): PumpHardware {
+    const stepper = new HilStepEngine()
+    return { name: "hil", stepper: stepper, indicators: new HilIndicators(), sensors: new HilSensors(signals, stepper) }
 }

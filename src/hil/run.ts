@@ -6,8 +6,9 @@ import * as ds from "@devicescript/core"
 import { EventLog } from "../core/eventLog"
 import { InfusionProgram } from "../core/program"
 import { PumpController } from "../core/pump"
-import { createPump, startControlLoop } from "../control"
-import { createHilHardware, HIL_PREFIX, HilSignals, KEY_NAMES } from "../hal/hil"
+import { createPump, createSafetyState, startControlLoop } from "../control"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
+import { createHilHardware, HIL_PREFIX, HilSignals, KEY_NAMES, allFresh } from "../hal/hil"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
@@ -24,12 +25,16 @@ function onKey(pump: PumpController, key: string) {
     else if (key === "ack") pump.resetAlarm(now)
 }
 
-export function runHil(program: InfusionProgram) {
+/** Sensors on the bus appear some time after boot; the loop starts once all report, or after
+ *  this long anyway (the safety monitor then raises the sensor fault). */
+export const SENSOR_WAIT_MS = 15000
+
+export async function runHil(program: InfusionProgram) {
     const log = new EventLog(256)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
     const pump = createPump(log)
-    const hw = createHilHardware()
     const signals = new HilSignals()
+    const hw = createHilHardware(signals)
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
     let held: number[] = []
     signals.keypad.reading.subscribe(pressed => {
@@ -42,9 +47,13 @@ export function runHil(program: InfusionProgram) {
         }
         held = now
     })
+    const t0 = ds.millis()
+    while (!allFresh(signals, ds.millis()) && ds.millis() - t0 < SENSOR_WAIT_MS) await ds.sleep(20)
+    console.log(HIL_PREFIX + "t=" + ds.millis() + " sensors=" + (allFresh(signals, ds.millis()) ? "ok" : "missing"))
     const loaded = pump.loadProgram(ds.millis(), program)
     console.log(HIL_PREFIX + "t=" + ds.millis() + " program=" + (loaded.ok ? "ok" : "refused") + (loaded.ok ? "" : " reason=" + loaded.reason))
-    startControlLoop(hw, pump, log)
+    // Same safety monitor and defaults as the shipping entry (src/main.ts).
+    startControlLoop(hw, pump, log, createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS)))
     setInterval(async () => {
         const s = pump.status()
         console.log(
