@@ -59,9 +59,13 @@ export async function runBoardScenario(sc: Scenario, boardSpec: string, rigSpec:
         log("rig <- " + cmd)
         rig.port.write(cmd + "\n")
     }
-    board.lines.on("data", (raw: string) => {
+    const onRigLine = (raw: string) => {
         const rigLine = /^RIG t=(\d+) balance_mg=([-\d.]+)/.exec(raw.trim())
-        if (rigLine) balanceMg = Number(rigLine[2])
+        if (rigLine) balanceMg = Number(rigLine[2]) // water: 1 mg = 1 µL
+    }
+    if (rig !== board) rig.lines.on("data", onRigLine)
+    board.lines.on("data", (raw: string) => {
+        onRigLine(raw)
         const f = parseHilLine(raw.trim())
         if (!f) return
         const t = Number(f.t)

@@ -33,11 +33,20 @@ async function main() {
         .option("--backend <backend>", "sim | host (default: each scenario's own 'backend' field)")
         .option("--board <port>", "bench mode: run against a real board, e.g. serial:/dev/ttyACM0")
         .option("--rig <port>", "bench mode: serial port of the rig controller (default: same as --board)")
+        .option("--ci", "run only the scenarios marked \"ci\": true (what npm test runs)")
+        .option("--mutate <detector>", "deliberately blind one detector (air, door, occlusion, stall) to show its scenarios fail")
         .option("-v, --verbose", "print firmware and devtools output")
         .parse()
-    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean }>()
+    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean }>()
     if (opts.backend && opts.backend !== "sim" && opts.backend !== "host") throw new Error("--backend must be sim or host")
-    const scenarios: Scenario[] = program.args.map(f => loadScenario(f))
+    const scenarios: Scenario[] = program.args.map(f => loadScenario(f)).filter(s => !opts.ci || s.ci === true)
+    // Libraries (jacdac-ts) print to console.log; keep stdout for the results alone.
+    const quiet = (...a: unknown[]) => {
+        if (opts.verbose) process.stderr.write(a.join(" ") + "\n")
+    }
+    console.log = quiet
+    console.debug = quiet
+    console.info = quiet
     const log = (l: string) => {
         if (opts.verbose) process.stderr.write(l + "\n")
     }
@@ -62,27 +71,28 @@ async function main() {
             let r: ScenarioResult
             try {
                 if (backend === "board") r = await runBoardScenario(sc, opts.board!, opts.rig ?? opts.board!, log)
-                else if (backend === "host") r = runHostScenario(sc)
+                else if (backend === "host") r = runHostScenario(sc, opts.mutate)
                 else {
                     if (!bus) {
                         bus = new SimBus()
                         await bus.start(log)
                     }
-                    r = await runSimScenario(bus, sc, log, env)
+                    r = await runSimScenario(bus, sc, log, env, opts.mutate)
                 }
             } catch (e) {
                 r = evaluate(sc, { samples: [], program: { ok: false, reason: "" }, restarts: [], error: (e as Error).message }, backend, 0)
             }
             results.push(r)
             if (!opts.json) process.stderr.write((r.pass ? "  PASS" : "  FAIL") + "\n")
+            if (opts.mutate && backend === "board") throw new Error("--mutate is for sim and host only")
         }
     } finally {
         await cleanup()
     }
-    if (opts.json) console.log(JSON.stringify({ passed: results.filter(r => r.pass).length, total: results.length, results }, null, 2))
-    else console.log(table(results))
-    // Exit explicitly: the Jacdac bus library keeps timers alive after disconnect.
-    process.exit(results.every(r => r.pass) ? 0 : 1)
+    const text = opts.json ? JSON.stringify({ passed: results.filter(r => r.pass).length, total: results.length, results }, null, 2) : table(results)
+    // Exit explicitly (the Jacdac bus library keeps timers alive), once stdout has drained.
+    const code = results.every(r => r.pass) ? 0 : 1
+    process.stdout.write(text + "\n", () => process.exit(code))
 }
 
 main().catch(e => {

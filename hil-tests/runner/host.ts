@@ -24,9 +24,9 @@ function boot(plant: Plant, sc: Scenario, trace: Trace): ClosedLoop | undefined 
     }
 }
 
-export function runHostScenario(sc: Scenario): ScenarioResult {
+export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult {
     const wall0 = Date.now()
-    const plant = plantFor(sc)
+    const plant = plantFor(sc, mutation)
     const trace: Trace = { samples: [], program: { ok: false, reason: "" }, restarts: [] }
     let loop = boot(plant, sc, trace)!
     const events = [...sc.events].sort((a, b) => a.atS - b.atS)
@@ -84,5 +84,5 @@ export function runHostScenario(sc: Scenario): ScenarioResult {
             }
         }
     }
-    return evaluate(sc, trace, "host", (Date.now() - wall0) / 1000)
+    return evaluate(sc, trace, mutation ? "host!" + mutation : "host", (Date.now() - wall0) / 1000)
 }

@@ -39,6 +39,8 @@ export interface Scenario {
     description: string
     backend: Backend
     durationS: number
+    /** Run in `npm test` (test:hil passes --ci). */
+    ci?: boolean
     program: InfusionProgram
     plant?: Record<string, unknown>
     events: ScenarioEvent[]

@@ -13,6 +13,7 @@ import { findSyringe } from "../../src/core/syringe"
 import { applyToPlant, describe } from "./drive"
 import { evaluate, Sample, ScenarioResult, Trace } from "./evaluate"
 import { portOpen, startChild, stopChild, waitFor } from "./procs"
+import { mutatePlant } from "./mutate"
 import { SimRig } from "./rig"
 import type { Scenario, ScenarioEvent } from "./scenario"
 
@@ -90,18 +91,18 @@ function entrySource(sc: Scenario): string {
     )
 }
 
-export function plantFor(sc: Scenario): Plant {
+export function plantFor(sc: Scenario, mutation?: string): Plant {
     const syringeId = findSyringe(sc.program.syringeId) ? sc.program.syringeId : "bd-plastipak-50"
-    return createPlant({ syringeId, ...(sc.plant ?? {}) })
+    return mutatePlant(createPlant({ syringeId, ...(sc.plant ?? {}) }), mutation)
 }
 
-export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, env: Record<string, string> = {}): Promise<ScenarioResult> {
+export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, env: Record<string, string> = {}, mutation?: string): Promise<ScenarioResult> {
     const wall0 = Date.now()
     const genDir = join(WORK, "gen")
     mkdirSync(genDir, { recursive: true })
     const entry = join(genDir, sc.name + ".ts")
     writeFileSync(entry, entrySource(sc))
-    const plant = plantFor(sc)
+    const plant = plantFor(sc, mutation)
     const trace: Trace = { samples: [], program: { ok: false, reason: "no program line seen" }, restarts: [] }
     const events = [...sc.events].sort((a, b) => a.atS - b.atS)
     let nextEvent = 0
@@ -261,5 +262,5 @@ export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, en
         powered = false
         await stopChild(vm)
     }
-    return evaluate(sc, trace, "sim", (Date.now() - wall0) / 1000)
+    return evaluate(sc, trace, mutation ? "sim!" + mutation : "sim", (Date.now() - wall0) / 1000)
 }

@@ -35,6 +35,8 @@ export interface HilReading {
 function track(reg: ds.Register<number>): HilReading {
     const r: HilReading = { value: 0, atMs: -1 }
     reg.subscribe(v => {
+        // An unbound role reports undefined: that is no reading, so the value ages out instead.
+        if (typeof v !== "number" || isNaN(v)) return
         r.value = v
         r.atMs = ds.millis()
     })
@@ -44,6 +46,7 @@ function track(reg: ds.Register<number>): HilReading {
 function trackBool(reg: ds.Register<boolean>): HilReading {
     const r: HilReading = { value: 0, atMs: -1 }
     reg.subscribe(v => {
+        if (v !== true && v !== false) return
         r.value = v ? 1 : 0
         r.atMs = ds.millis()
     })
