@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { runHostScenario } from "../../hil-tests/runner/host"
 import { loadScenario, parseScenario } from "../../hil-tests/runner/scenario"
 import { parseHilLine } from "../../hil-tests/runner/sim"
-import { evaluateOne, Trace } from "../../hil-tests/runner/evaluate"
+import { evaluate, evaluateOne, Trace } from "../../hil-tests/runner/evaluate"
 
 const DIR = "hil-tests/scenarios"
 const files = readdirSync(DIR).filter(f => f.endsWith(".json")).map(f => join(DIR, f))
@@ -69,6 +69,15 @@ describe("evaluator", () => {
         expect(r.figures.latencyS).toBe(2)
         expect(evaluateOne({ check: "alarm", code: "OCCL_DOWN", afterS: 1, withinS: 1.5 }, trace, 4).pass).toBe(false)
         expect(evaluateOne({ check: "alarm", code: "AIR_BUBBLE", afterS: 0, withinS: 9 }, trace, 4).pass).toBe(false)
+    })
+    it("a run that broke is a failure, whatever the checks would say (REQ-HIL-002)", () => {
+        const sc = loadScenario(join(DIR, "door-open.json"))
+        const broke = evaluate(sc, { samples: [], program: { ok: true, reason: "" }, restarts: [], error: "firmware process exited (code 1)" }, "sim", 1)
+        expect(broke.pass).toBe(false)
+        expect(broke.error).toMatch(/exited/)
+        // noAlarm alone would pass on an empty trace; the error must still fail the scenario
+        const quiet = { ...sc, expect: [{ check: "noAlarm" as const }] }
+        expect(evaluate(quiet, { samples: [], program: { ok: true, reason: "" }, restarts: [], error: "timed out" }, "sim", 1).pass).toBe(false)
     })
     it("checks a volume against its tolerance", () => {
         expect(evaluateOne({ check: "volume", source: "delivered", atS: 2, expectedUl: 19, tolerancePct: 5 }, trace, 4).pass).toBe(false) // 18 vs 19 ± 0.95
