@@ -7,7 +7,7 @@ import { evaluate, ScenarioResult } from "./evaluate"
 import { runHostScenario } from "./host"
 import { killAllChildren } from "./procs"
 import { loadScenario, Scenario } from "./scenario"
-import { runSimScenario, SimBus } from "./sim"
+import { forgetDevtoolsPid, runSimScenario, SimBus } from "./sim"
 import { runBoardScenario } from "./board"
 
 function table(results: ScenarioResult[]): string {
@@ -59,6 +59,7 @@ async function main() {
     }
     const onSignal = () => {
         killAllChildren()
+        forgetDevtoolsPid()
         process.exit(130)
     }
     process.on("SIGINT", onSignal)

@@ -49,7 +49,14 @@ export function parseHilLine(raw: string): Record<string, string> | null {
 function killLeftover(log: LogSink) {
     if (!existsSync(PIDFILE)) return
     const pid = Number(readFileSync(PIDFILE, "utf8"))
-    if (pid > 0) {
+    // Only if that pid is still a devtools started from this checkout (pids get reused).
+    let cmd = ""
+    try {
+        cmd = readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\0").join(" ")
+    } catch {
+        cmd = ""
+    }
+    if (pid > 0 && cmd.indexOf(CLI) >= 0 && cmd.indexOf("devtools") >= 0) {
         try {
             process.kill(-pid, "SIGKILL")
             log("killed leftover devtools process group " + pid)
@@ -57,6 +64,11 @@ function killLeftover(log: LogSink) {
             /* already gone */
         }
     }
+    rmSync(PIDFILE, { force: true })
+}
+
+/** For signal handlers: the devtools is being killed with every child, forget its pid. */
+export function forgetDevtoolsPid() {
     rmSync(PIDFILE, { force: true })
 }
 
