@@ -27,6 +27,13 @@ const steps = [
             return m.reduce((a, x) => ({ passed: a.passed + +x[2], failed: a.failed + +x[3] }), { passed: 0, failed: 0 })
         },
     },
+    {
+        script: "test:hil",
+        count: out => {
+            const m = out.match(/(\d+)\/(\d+) scenarios passed/)
+            return m ? { passed: +m[1], failed: +m[2] - +m[1] } : null
+        },
+    },
 ]
 
 function run(script, args = []) {

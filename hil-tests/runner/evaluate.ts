@@ -1,0 +1,178 @@
+// Checks a scenario's expectations against a run trace. The same code judges the simulator,
+// host and bench backends, so a scenario means the same thing on every path.
+
+import type { Expectation, Scenario } from "./scenario"
+
+/** One observation: what the firmware reported and what the plant (ground truth) did. */
+export interface Sample {
+    /** Scenario time (s after the firmware was ready with the program loaded). */
+    tS: number
+    state: string
+    /** "" when no alarm is latched. */
+    alarm: string
+    /** Volume the firmware reports infused (µL, from commanded steps). */
+    infusedUl: number
+    bolusUl: number
+    /** Plant truth (NaN on the bench, where there is no plant: the balance fills deliveredUl). */
+    deliveredUl: number
+    displacedUl: number
+    pressureMmHg: number
+}
+
+export interface Trace {
+    samples: Sample[]
+    program: { ok: boolean; reason: string }
+    /** Firmware state and infused volume first reported after each power-on. */
+    restarts: { tS: number; state: string; infusedUl: number; infusedBeforeUl: number }[]
+    /** Set when the run itself broke (process died, roles never bound, timeout). */
+    error?: string
+}
+
+export interface CheckResult {
+    check: string
+    pass: boolean
+    /** Measured figure(s), human-readable, e.g. "OCCLUSION after 4.20 s (limit 15 s)". */
+    measured: string
+    figures: Record<string, number | string>
+}
+
+export interface ScenarioResult {
+    name: string
+    backend: string
+    pass: boolean
+    wallS: number
+    checks: CheckResult[]
+    error?: string
+    /** Headline figures for the table. */
+    summary: Record<string, number | string>
+}
+
+function at(samples: Sample[], tS: number): Sample | undefined {
+    let best: Sample | undefined
+    for (const s of samples) {
+        if (s.tS <= tS + 1e-9) best = s
+        else break
+    }
+    return best
+}
+
+function r2(x: number): number {
+    return Math.round(x * 100) / 100
+}
+
+export function evaluateOne(e: Expectation, trace: Trace, durationS: number): CheckResult {
+    const S = trace.samples
+    const last = S[S.length - 1]
+    switch (e.check) {
+        case "alarm": {
+            const first = S.find(s => s.tS >= e.afterS && s.alarm === e.code)
+            const other = S.find(s => s.alarm !== "" && s.alarm !== e.code)
+            if (!first) {
+                return {
+                    check: "alarm " + e.code,
+                    pass: false,
+                    measured: "not raised in " + r2(durationS - e.afterS) + " s" + (other ? " (saw " + other.alarm + " at " + r2(other.tS) + " s)" : ""),
+                    figures: { latencyS: "none" },
+                }
+            }
+            const latency = first.tS - e.afterS
+            const base = at(S, e.afterS)
+            const after = base ? first.deliveredUl - base.deliveredUl : NaN
+            let pass = latency <= e.withinS
+            let extra = ""
+            if (e.maxDeliveredAfterUl !== undefined && Number.isFinite(after)) {
+                pass = pass && after <= e.maxDeliveredAfterUl
+                extra = ", delivered after cause " + r2(after) + " µL (limit " + e.maxDeliveredAfterUl + ")"
+            }
+            return {
+                check: "alarm " + e.code,
+                pass,
+                measured: "after " + r2(latency) + " s (limit " + e.withinS + " s)" + extra,
+                figures: { latencyS: r2(latency), deliveredAfterCauseUl: r2(after) },
+            }
+        }
+        case "noAlarm": {
+            const until = e.untilS ?? durationS
+            const a = S.find(s => s.tS <= until && s.alarm !== "")
+            return {
+                check: "no alarm",
+                pass: !a,
+                measured: a ? a.alarm + " at " + r2(a.tS) + " s" : "none until " + r2(Math.min(until, last ? last.tS : 0)) + " s",
+                figures: { alarm: a ? a.alarm : "" },
+            }
+        }
+        case "volume": {
+            const tS = e.atS ?? durationS
+            const s = at(S, tS)
+            if (!s) return { check: "volume " + e.source, pass: false, measured: "no sample at " + tS + " s", figures: {} }
+            const v = e.source === "reported" ? s.infusedUl : e.source === "delivered" ? s.deliveredUl : s.displacedUl
+            const tol = Math.max((e.expectedUl * e.tolerancePct) / 100, e.toleranceUl ?? 0)
+            const err = v - e.expectedUl
+            const pct = e.expectedUl > 0 ? (100 * err) / e.expectedUl : 0
+            return {
+                check: "volume " + e.source,
+                pass: Number.isFinite(v) && Math.abs(err) <= tol,
+                measured: r2(v) + " µL at " + r2(s.tS) + " s vs " + e.expectedUl + " µL (" + (pct >= 0 ? "+" : "") + r2(pct) + " %, tol ±" + r2(tol) + " µL)",
+                figures: { ul: r2(v), expectedUl: e.expectedUl, errorPct: r2(pct) },
+            }
+        }
+        case "state": {
+            const s = at(S, e.atS)
+            return {
+                check: "state@" + e.atS + "s",
+                pass: !!s && s.state === e.state,
+                measured: (s ? s.state : "no sample") + " (want " + e.state + ")",
+                figures: { state: s ? s.state : "" },
+            }
+        }
+        case "bolusMax": {
+            const a = at(S, e.fromS)
+            const b = at(S, e.fromS + e.windowS)
+            const v = a && b ? b.deliveredUl - a.deliveredUl : NaN
+            return {
+                check: "bolus after release",
+                pass: Number.isFinite(v) && v <= e.ul,
+                measured: r2(v) + " µL in " + e.windowS + " s (limit " + e.ul + " µL)",
+                figures: { bolusUl: r2(v) },
+            }
+        }
+        case "programRefused": {
+            const ok = !trace.program.ok && (!e.reasonContains || trace.program.reason.indexOf(e.reasonContains) >= 0)
+            const delivered = last ? last.deliveredUl : 0
+            return {
+                check: "program refused",
+                pass: ok && !(delivered > 0.5),
+                measured: (trace.program.ok ? "accepted" : "refused: " + trace.program.reason) + ", delivered " + r2(delivered) + " µL",
+                figures: { refused: trace.program.ok ? 0 : 1 },
+            }
+        }
+        case "restart": {
+            const r = trace.restarts[trace.restarts.length - 1]
+            if (!r) return { check: "restart", pass: false, measured: "no power-on seen", figures: {} }
+            let pass = r.state === e.state
+            let m = "state " + r.state + " (want " + e.state + ")"
+            if (e.infusedKeptUl !== undefined) {
+                const lost = r.infusedBeforeUl - r.infusedUl
+                pass = pass && Math.abs(lost) <= e.infusedKeptUl
+                m += ", infused " + r2(r.infusedBeforeUl) + " -> " + r2(r.infusedUl) + " µL (±" + e.infusedKeptUl + ")"
+            }
+            return { check: "restart", pass, measured: m, figures: { state: r.state, infusedUl: r.infusedUl } }
+        }
+    }
+}
+
+export function evaluate(sc: Scenario, trace: Trace, backend: string, wallS: number): ScenarioResult {
+    const checks = trace.error ? [] : sc.expect.map(e => evaluateOne(e, trace, sc.durationS))
+    const last = trace.samples[trace.samples.length - 1]
+    return {
+        name: sc.name,
+        backend,
+        pass: !trace.error && checks.every(c => c.pass),
+        wallS: r2(wallS),
+        checks,
+        error: trace.error,
+        summary: last
+            ? { simS: r2(last.tS), state: last.state, alarm: last.alarm, infusedUl: r2(last.infusedUl), deliveredUl: r2(last.deliveredUl) }
+            : {},
+    }
+}

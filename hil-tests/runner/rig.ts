@@ -1,0 +1,79 @@
+// Simulated rig on the Jacdac bus: one device that serves the plant's sensor signals and the
+// membrane keypad, with the service mapping documented in src/hal/hil.ts.
+
+import { createRequire } from "node:module"
+import type { PlantSensorReadings } from "../plant/api"
+
+// jacdac-ts's ESM build cannot reach `net` (its TCP transport calls require); the CJS build can.
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jd: any = require("jacdac-ts")
+
+export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack"]
+/** Fixed rig device id so the firmware's role bindings do not depend on a random id. */
+const RIG_DEVICE_ID = "48494c2d52494731"
+const STREAM_MS = 20
+
+export class SimRig {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private bus: any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private servers: Record<string, any> = {}
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private provider: any
+    private pressurePlugged = true
+
+    async connect(port = 8082) {
+        this.bus = new jd.JDBus([jd.createNodeSocketTransport(port, "127.0.0.1")], { client: false, disableRoleManager: true })
+        const opt = (v: unknown[]) => ({ readingValues: v, streamingInterval: STREAM_MS, preferredStreamingInterval: STREAM_MS })
+        this.servers = {
+            pressure: new jd.SensorServer(jd.SRV_POTENTIOMETER, opt([0.1])),
+            air: new jd.SensorServer(jd.SRV_REFLECTED_LIGHT, opt([0])),
+            door: new jd.SensorServer(jd.SRV_MAGNETIC_FIELD_LEVEL, opt([0])),
+            plunger: new jd.SensorServer(jd.SRV_SWITCH, opt([true])),
+            battery: new jd.SensorServer(jd.SRV_DC_VOLTAGE_MEASUREMENT, opt([3.9])),
+            position: new jd.SensorServer(jd.SRV_ROTARY_ENCODER, opt([0])),
+            keypad: new jd.MatrixKeypadServer(KEY_NAMES.length, 1, KEY_NAMES),
+        }
+        this.provider = new jd.JDServerServiceProvider("pump-rig", this.services(), { deviceId: RIG_DEVICE_ID })
+        this.bus.addServiceProvider(this.provider)
+        await this.bus.connect()
+    }
+
+    private services() {
+        const s = this.servers
+        const list = [s.air, s.door, s.plunger, s.battery, s.position, s.keypad]
+        if (this.pressurePlugged) list.unshift(s.pressure)
+        return list
+    }
+
+    /** Pulls the pressure sensor's connector: its service leaves the bus. */
+    setPressurePlugged(plugged: boolean) {
+        if (plugged === this.pressurePlugged) return
+        this.pressurePlugged = plugged
+        this.provider.updateServices(this.services())
+    }
+
+    update(r: PlantSensorReadings) {
+        const s = this.servers
+        const adc = Math.max(0, Math.min(4095, r.pressureAdc))
+        s.pressure.reading.setValues([adc / 4095])
+        s.air.reading.setValues([r.airInLine ? 1 : 0])
+        s.door.reading.setValues([r.doorOpen ? 1 : 0])
+        s.plunger.reading.setValues([r.plungerEngaged])
+        s.battery.reading.setValues([r.batteryMv / 1000])
+        s.position.reading.setValues([Math.round(r.plungerPositionUm)])
+    }
+
+    async press(key: string, holdMs = 150) {
+        const i = KEY_NAMES.indexOf(key)
+        if (i < 0) throw new Error("unknown key " + key)
+        await this.servers.keypad.down(i)
+        setTimeout(() => this.servers.keypad.up(i), holdMs)
+    }
+
+    async close() {
+        if (this.bus) await this.bus.disconnect()
+        this.bus = undefined
+    }
+}

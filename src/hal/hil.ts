@@ -1,0 +1,164 @@
+// HIL adapter: the firmware's sensors and keys are Jacdac roles served by the rig (a plant model
+// on a simulated bus, or the bench rig's own Jacdac devices), and the pulse engine reports every
+// tick's fired steps as a machine-readable line on the console (stdout in the simulator, the
+// serial log on a board) so the rig can move the plant. Only this adapter differs from the
+// shipping build; the control loop and the core are the same modules.
+//
+// Service mapping (each signal has its own service class, so role binding is unambiguous):
+//   line-pressure / plunger-force ADC  -> Potentiometer (ratio 0..1 = ADC counts / 4095)
+//   air-in-line detector               -> ReflectedLight (reading > 0.5 = air in the window)
+//   door hall sensor                   -> MagneticFieldLevel (reading > 0.5 = door OPEN)
+//   plunger-engaged microswitch        -> Switch (true = engaged)
+//   battery voltage                    -> DcVoltageMeasurement (V)
+//   plunger position (linear encoder)  -> RotaryEncoder (position in µm from the full mark)
+//   keys                               -> MatrixKeypad, 5x1 membrane keypad, key i = KEY_NAMES[i]
+
+import * as ds from "@devicescript/core"
+import { SensorSnapshot } from "../core/sensors"
+import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
+
+export const HIL_PREFIX = "HIL "
+
+/** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
+export const SENSOR_STALE_MS = 500
+
+/** Membrane keypad layout, left to right. */
+export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack"]
+
+export interface HilReading {
+    value: number
+    /** ds.millis() of the last update; -1 if never seen. */
+    atMs: number
+}
+
+/** Last value and its age, updated by the role's stream; reads never block the control loop. */
+function track(reg: ds.Register<number>): HilReading {
+    const r: HilReading = { value: 0, atMs: -1 }
+    reg.subscribe(v => {
+        // An unbound role reports undefined: that is no reading, so the value ages out instead.
+        if (typeof v !== "number" || isNaN(v)) return
+        r.value = v
+        r.atMs = ds.millis()
+    })
+    return r
+}
+
+function trackBool(reg: ds.Register<boolean>): HilReading {
+    const r: HilReading = { value: 0, atMs: -1 }
+    reg.subscribe(v => {
+        if (v !== true && v !== false) return
+        r.value = v ? 1 : 0
+        r.atMs = ds.millis()
+    })
+    return r
+}
+
+export function fresh(r: HilReading, nowMs: number): boolean {
+    return r.atMs >= 0 && nowMs - r.atMs <= SENSOR_STALE_MS
+}
+
+/** Logs every bind/unbind so the rig can wait for the firmware to see all of its signals. */
+function watchBinding(role: ds.Role, name: string) {
+    role.binding().subscribe(bound => {
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " role=" + name + " bound=" + (bound ? 1 : 0))
+    })
+}
+
+/** Raw rig signals, in the units the board reads them. */
+export class HilSignals {
+    readonly pressureRatio: HilReading
+    readonly air: HilReading
+    readonly doorField: HilReading
+    readonly plungerSwitch: HilReading
+    readonly batteryV: HilReading
+    readonly positionUm: HilReading
+    readonly keypad: ds.MatrixKeypad
+
+    constructor() {
+        const pressure = new ds.Potentiometer()
+        const air = new ds.ReflectedLight()
+        const door = new ds.MagneticFieldLevel()
+        const plunger = new ds.Switch()
+        const battery = new ds.DcVoltageMeasurement()
+        const position = new ds.RotaryEncoder()
+        watchBinding(pressure, "pressure")
+        watchBinding(air, "air")
+        watchBinding(door, "door")
+        watchBinding(plunger, "plunger")
+        watchBinding(battery, "battery")
+        watchBinding(position, "position")
+        this.pressureRatio = track(pressure.reading)
+        this.air = track(air.reading)
+        this.doorField = track(door.reading)
+        this.plungerSwitch = trackBool(plunger.reading)
+        this.batteryV = track(battery.reading)
+        this.positionUm = track(position.reading)
+        this.keypad = new ds.MatrixKeypad()
+        watchBinding(this.keypad, "keypad")
+    }
+}
+
+/** True once every rig signal has reported recently. */
+export function allFresh(g: HilSignals, nowMs: number): boolean {
+    return (
+        fresh(g.pressureRatio, nowMs) && fresh(g.air, nowMs) && fresh(g.doorField, nowMs) &&
+        fresh(g.plungerSwitch, nowMs) && fresh(g.batteryV, nowMs) && fresh(g.positionUm, nowMs)
+    )
+}
+
+/** Pulse engine stand-in: counts steps and prints one line per tick that fired any. */
+class HilStepEngine implements StepEngine {
+    private enabled = false
+    private fired = 0
+
+    async enable(on: boolean) {
+        this.enabled = on
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (on ? 1 : 0))
+    }
+
+    async queue(steps: number, forward: boolean, windowMs: number) {
+        if (!this.enabled) return
+        const n = forward ? steps : -steps
+        this.fired += n
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + this.fired)
+    }
+
+    async firedCount() {
+        return this.fired
+    }
+}
+
+class HilIndicators implements Indicators {
+    async setRunLed(on: boolean) {}
+    async setAlarmLed(on: boolean) {
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " alarmLed=" + (on ? 1 : 0))
+    }
+    async beep(frequencyHz: number, durationMs: number) {
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " beep=" + frequencyHz + "/" + durationMs)
+    }
+}
+
+/** Sensors HAL over the rig signals. A signal whose role is unbound or silent for
+ *  SENSOR_STALE_MS reads as its wire would with the connector pulled: ADC 0 (pull-down), switch
+ *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value. */
+class HilSensors implements Sensors {
+    constructor(private sig: HilSignals, private stepper: StepEngine) {}
+    async read(): Promise<SensorSnapshot> {
+        const now = ds.millis()
+        const g = this.sig
+        return {
+            pressureAdc: fresh(g.pressureRatio, now) ? Math.round(g.pressureRatio.value * 4095) : 0,
+            airInLine: fresh(g.air, now) ? g.air.value > 0.5 : true,
+            doorOpen: fresh(g.doorField, now) ? g.doorField.value > 0.5 : true,
+            plungerEngaged: fresh(g.plungerSwitch, now) ? g.plungerSwitch.value > 0 : false,
+            batteryMv: fresh(g.batteryV, now) ? Math.round(g.batteryV.value * 1000) : 0,
+            firedSteps: await this.stepper.firedCount(),
+            plungerPositionUm: fresh(g.positionUm, now) ? g.positionUm.value : 0,
+        }
+    }
+}
+
+export function createHilHardware(signals: HilSignals): PumpHardware {
+    const stepper = new HilStepEngine()
+    return { name: "hil", stepper: stepper, indicators: new HilIndicators(), sensors: new HilSensors(signals, stepper) }
+}
