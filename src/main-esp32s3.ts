@@ -9,4 +9,5 @@ await runBoardPump("pump_ref_esp32s3", pins, {
     buzzer: startBuzzer({ pin: pins.BUZZER }),
     pressure: startPotentiometer({ pin: pins.PRESSURE }),
     battery: startPotentiometer({ pin: pins.BATTERY }),
+    position: startPotentiometer({ pin: pins.POSITION }),
 })

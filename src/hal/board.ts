@@ -8,7 +8,8 @@
 import * as ds from "@devicescript/core"
 import { digitalRead, digitalWrite, pinMode } from "@devicescript/gpio"
 import { i2c } from "@devicescript/i2c"
-import { Indicators, PumpHardware, StepEngine } from "./types"
+import { SensorSnapshot } from "../core/sensors"
+import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
 /** The named pins of a reference pump board that this adapter drives or reads. */
 export interface BoardPins {
@@ -35,6 +36,8 @@ export interface BoardServers {
     pressure: ds.Potentiometer
     /** Analog reading 0..1 of pins.BATTERY (battery voltage divider). */
     battery: ds.Potentiometer
+    /** Analog reading 0..1 of pins.POSITION (linear potentiometer on the pusher). */
+    position: ds.Potentiometer
 }
 
 // ---- step pulse co-processor, I2C register protocol (docs/boards.md) ----------------------
@@ -146,67 +149,61 @@ class BoardIndicators implements Indicators {
 }
 
 export function createBoardHardware(pins: BoardPins, servers: BoardServers, name?: string): PumpHardware {
+    const stepper = new I2CStepEngine(pins.STEP_EN, pins.STEP_FAULT)
     return {
         name: name ? name : "board",
-        stepper: new I2CStepEngine(pins.STEP_EN, pins.STEP_FAULT),
+        stepper: stepper,
         indicators: new BoardIndicators(pins, servers.buzzer),
+        sensors: new PinSensors(pins, servers, stepper),
     }
 }
 
-// ---- sensors (not used by the dosing core yet) --------------------------------------------
+// ---- sensors -----------------------------------------------------------------------------
 
-/** Raw sensor reads; calibration and alarm thresholds belong to the core, not here. */
-export interface BoardSensors {
-    /** Plunger force / line pressure, ADC fraction of full scale 0..1 (uncalibrated). */
-    pressureRaw(): Promise<number>
-    /** Battery divider, ADC fraction of full scale 0..1 (uncalibrated). */
-    batteryRaw(): Promise<number>
-    /** True when the detector does not see liquid, or its wire is open. */
-    airInLine(): Promise<boolean>
-    doorClosed(): Promise<boolean>
-    plungerEngaged(): Promise<boolean>
+/** The safety monitor's units: a 12-bit ADC count, as the reference pressure front end and the
+ *  plant model use. The DeviceScript analog server reports a 0..1 fraction of full scale. */
+export const ADC_FULL_SCALE_COUNTS = 4095
+/** Battery divider: 1:2 into a 3.3 V ADC, so 0..6.6 V for a single Li-ion cell (3.0-4.2 V). */
+export const BATTERY_FULL_SCALE_MV = 6600
+/** Pusher position potentiometer: 90 mm over the full ADC range = 22 µm per count. */
+export const POSITION_UM_PER_COUNT = 22
+
+function counts(fraction: number): number {
+    // A missing or non-numeric reading stays NaN: the safety monitor treats it as a sensor fault.
+    if (typeof fraction !== "number" || fraction !== fraction) return NaN
+    return Math.floor(fraction * ADC_FULL_SCALE_COUNTS + 0.5)
 }
 
-class PinSensors implements BoardSensors {
-    private readonly pressure: ds.Potentiometer
-    private readonly battery: ds.Potentiometer
-    private readonly air: ds.InputPin
-    private readonly door: ds.InputPin
-    private readonly plunger: ds.InputPin
+/** Reads every safety input once per control tick, raw; calibration and thresholds are the
+ *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition. */
+class PinSensors implements Sensors {
+    private readonly servers: BoardServers
+    private readonly pins: BoardPins
+    private readonly stepper: StepEngine
 
-    constructor(pins: BoardPins, servers: BoardServers) {
-        this.pressure = servers.pressure
-        this.battery = servers.battery
-        this.air = pins.AIR
-        this.door = pins.DOOR
-        this.plunger = pins.PLUNGER
-        // Pull-ups make an open wire read as the unsafe condition: air, door open, not engaged.
-        pinMode(this.air, ds.GPIOMode.InputPullUp)
-        pinMode(this.door, ds.GPIOMode.InputPullUp)
-        pinMode(this.plunger, ds.GPIOMode.InputPullUp)
+    constructor(pins: BoardPins, servers: BoardServers, stepper: StepEngine) {
+        this.pins = pins
+        this.servers = servers
+        this.stepper = stepper
+        pinMode(pins.AIR, ds.GPIOMode.InputPullUp)
+        pinMode(pins.DOOR, ds.GPIOMode.InputPullUp)
+        pinMode(pins.PLUNGER, ds.GPIOMode.InputPullUp)
     }
 
-    async pressureRaw() {
-        return await this.pressure.reading.read()
-    }
-
-    async batteryRaw() {
-        return await this.battery.reading.read()
-    }
-
-    async airInLine() {
-        return digitalRead(this.air) !== 0
-    }
-
-    async doorClosed() {
-        return digitalRead(this.door) === 0
-    }
-
-    async plungerEngaged() {
-        return digitalRead(this.plunger) === 0
+    async read(): Promise<SensorSnapshot> {
+        const pressure = counts(await this.servers.pressure.reading.read())
+        const battery = counts(await this.servers.battery.reading.read())
+        const position = counts(await this.servers.position.reading.read())
+        return {
+            pressureAdc: pressure,
+            airInLine: digitalRead(this.pins.AIR) !== 0,
+            doorOpen: digitalRead(this.pins.DOOR) !== 0,
+            plungerEngaged: digitalRead(this.pins.PLUNGER) === 0,
+            batteryMv: Math.floor((battery * BATTERY_FULL_SCALE_MV) / ADC_FULL_SCALE_COUNTS),
+            firedSteps: await this.stepper.firedCount(),
+            plungerPositionUm: position * POSITION_UM_PER_COUNT,
+        }
     }
 }
 
-export function createBoardSensors(pins: BoardPins, servers: BoardServers): BoardSensors {
-    return new PinSensors(pins, servers)
-}
+

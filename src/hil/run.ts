@@ -3,17 +3,15 @@
 // entry (src/main-hil.ts, or a rig-generated entry that differs only in the program constant).
 
 import * as ds from "@devicescript/core"
-import { EventLog } from "../core/eventLog"
 import { InfusionProgram } from "../core/program"
-import { PumpController } from "../core/pump"
-import { createPump, createSafetyState, startControlLoop } from "../control"
-import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
+import { bootFirmware, PumpFirmware, runFirmware } from "../app"
 import { createHilHardware, HIL_PREFIX, HilSignals, KEY_NAMES, allFresh } from "../hal/hil"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
 
-function onKey(pump: PumpController, key: string) {
+function onKey(fw: PumpFirmware, key: string) {
+    const pump = fw.pump
     const now = ds.millis()
     console.log(HIL_PREFIX + "t=" + now + " key=" + key)
     if (key === "start") {
@@ -22,7 +20,8 @@ function onKey(pump: PumpController, key: string) {
     } else if (key === "pause") pump.pause(now)
     else if (key === "stop") pump.stop(now)
     else if (key === "bolus") pump.bolus(now)
-    else if (key === "ack") pump.resetAlarm(now)
+    // Acknowledge goes through the alarm manager: it clears only alarms whose cause is gone.
+    else if (key === "ack") fw.safety.monitor.acknowledge(now)
 }
 
 /** Sensors on the bus appear some time after boot; the loop starts once all report, or after
@@ -30,11 +29,15 @@ function onKey(pump: PumpController, key: string) {
 export const SENSOR_WAIT_MS = 15000
 
 export async function runHil(program: InfusionProgram) {
-    const log = new EventLog(256)
-    log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
-    const pump = createPump(log)
     const signals = new HilSignals()
     const hw = createHilHardware(signals)
+    const t0 = ds.millis()
+    while (!allFresh(signals, ds.millis()) && ds.millis() - t0 < SENSOR_WAIT_MS) await ds.sleep(20)
+    console.log(HIL_PREFIX + "t=" + ds.millis() + " sensors=" + (allFresh(signals, ds.millis()) ? "ok" : "missing"))
+    // The same start-up as the shipping entries: persistence and power-loss restore, remote
+    // interface, self-test and safety monitor (src/app.ts).
+    const fw = await bootFirmware(hw, "hil-")
+    const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
     let held: number[] = []
     signals.keypad.reading.subscribe(pressed => {
@@ -42,18 +45,15 @@ export async function runHil(program: InfusionProgram) {
         for (let j = 0; j < now.length; j++) {
             const i = now[j]
             if (held.indexOf(i) >= 0) continue
-            if (i >= 0 && i < KEY_NAMES.length) onKey(pump, KEY_NAMES[i])
+            if (i >= 0 && i < KEY_NAMES.length) onKey(fw, KEY_NAMES[i])
             else console.log(HIL_PREFIX + "t=" + ds.millis() + " unknown-key=" + i)
         }
         held = now
     })
-    const t0 = ds.millis()
-    while (!allFresh(signals, ds.millis()) && ds.millis() - t0 < SENSOR_WAIT_MS) await ds.sleep(20)
-    console.log(HIL_PREFIX + "t=" + ds.millis() + " sensors=" + (allFresh(signals, ds.millis()) ? "ok" : "missing"))
-    const loaded = pump.loadProgram(ds.millis(), program)
-    console.log(HIL_PREFIX + "t=" + ds.millis() + " program=" + (loaded.ok ? "ok" : "refused") + (loaded.ok ? "" : " reason=" + loaded.reason))
-    // Same safety monitor and defaults as the shipping entry (src/main.ts).
-    startControlLoop(hw, pump, log, createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS)))
+    // A pump restored after power loss keeps its own program (Paused behind POWER_RESTORED).
+    const loaded = runFirmware(fw, program, false)
+    const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
+    console.log(HIL_PREFIX + "t=" + ds.millis() + " program=" + programText)
     setInterval(async () => {
         const s = pump.status()
         console.log(

@@ -1,0 +1,84 @@
+// Firmware start-up shared by every entry point (simulator, boards, HIL rig): the same event
+// log, persistence and power-loss restore, remote interface, power-on self-test and safety
+// monitor everywhere, so no entry can ship without one of them. Entries differ only in the
+// hardware adapter and in whether a default program is loaded.
+
+import * as ds from "@devicescript/core"
+import { EventLog } from "./core/eventLog"
+import { isValidPumpId } from "./core/log/exportLine"
+import { InfusionProgram } from "./core/program"
+import { CommandResult, PumpController } from "./core/pump"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
+import { crc16 } from "./core/safety/selfTest"
+import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
+import { readTextSetting } from "./hal/settingsStore"
+import { PumpHardware } from "./hal/types"
+import { dumpLog, Persistence, startPersistence } from "./persistence"
+import { startRemote } from "./remoteDevice"
+
+export interface PumpFirmware {
+    pump: PumpController
+    log: EventLog
+    hw: PumpHardware
+    persistence: Persistence
+    safety: SafetyState
+    selfTestOk: boolean
+}
+
+/** The safety settings are the built-in defaults; the self-test checks them as a record. */
+const SAFETY_SETTINGS_TEXT = "occl=medium air=100uL"
+
+/** Analog servers report their first reading shortly after start; the self-test must not judge
+ *  a sensor before it has reported (it would wrongly take the pump out of service). */
+export const SENSOR_SETTLE_MS = 3000
+
+function numeric(v: any): boolean {
+    return typeof v === "number" && v === v
+}
+
+async function waitForSensors(hw: PumpHardware, limitMs: number) {
+    if (!hw.sensors) return
+    const t0 = ds.millis()
+    while (ds.millis() - t0 < limitMs) {
+        try {
+            const s = await hw.sensors.read()
+            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) return
+        } catch (e) {
+            // not ready yet; the self-test reports it if it never becomes ready
+        }
+        await ds.sleep(50)
+    }
+}
+
+/** Brings the pump up to the point where it can take a program: restored, self-tested, with the
+ *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
+export async function bootFirmware(hw: PumpHardware, idPrefix: string): Promise<PumpFirmware> {
+    const log = new EventLog(256)
+    log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
+    const pump = createPump(log)
+    const configuredId = await readTextSetting("PUMP_ID")
+    const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + ds.deviceIdentifier("self")
+    const persistence = await startPersistence(pump, log, pumpId)
+    console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
+    await dumpLog(persistence, pumpId)
+    // No drug-library installer is wired to the remote link yet: library updates over it are refused.
+    await startRemote(pump, log, persistence, pumpId, null)
+    await waitForSensors(hw, SENSOR_SETTLE_MS)
+    const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT))
+    const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
+    return { pump: pump, log: log, hw: hw, persistence: persistence, safety: safety, selfTestOk: selfTestOk }
+}
+
+/** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the
+ *  self-test passed, and starts the control loop. A restored pump stays Paused behind its alarm. */
+export function runFirmware(fw: PumpFirmware, program: InfusionProgram, autoStart: boolean): CommandResult {
+    let loaded: CommandResult = null
+    if (program && fw.pump.state() === "Idle") {
+        const now = ds.millis()
+        loaded = fw.pump.loadProgram(now, program)
+        if (!loaded.ok) console.log("program refused: " + loaded.reason)
+        else if (autoStart && fw.selfTestOk) fw.pump.start(now)
+    }
+    startControlLoop(fw.hw, fw.pump, fw.log, fw.safety)
+    return loaded
+}
