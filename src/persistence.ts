@@ -72,7 +72,9 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
             n++
-            if (n % 4 === 0) await ds.sleep(0)
+            // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
+            // restore logs several at once) cannot reach the VM's InfiniteLoop budget.
+            await ds.sleep(0)
         }
         if (overflow > 0) {
             plog.append(ds.millis(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
@@ -80,7 +82,9 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         }
     }
     const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log)
+    await ds.sleep(0)
     const restoreResult = safety.boot(now, pump)
+    await ds.sleep(0)
     await drain()
     await cellStore.flush()
     await logStore.flush()
@@ -105,9 +109,14 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
 
 /** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
 export async function dumpLog(p: Persistence, pumpId: string) {
-    const recs = p.plog.read(1, LOG_SLOTS)
-    for (let i = 0; i < recs.length; i++) {
-        console.log(formatLogLine(pumpId, recs[i]))
-        if (i % 8 === 7) await ds.sleep(0)
+    // One record at a time with a yield after each: decoding and CRC of a full ring in one go
+    // exceeds the VM's InfiniteLoop budget (found by the HIL power-restart scenario).
+    let next = 1
+    for (let i = 0; i < LOG_SLOTS; i++) {
+        const recs = p.plog.read(next, 1)
+        if (recs.length === 0) break
+        console.log(formatLogLine(pumpId, recs[0]))
+        next = recs[0].seq + 1
+        await ds.sleep(0)
     }
 }

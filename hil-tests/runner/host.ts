@@ -55,7 +55,7 @@ export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult
                 } else if (e.key === "pause") p.pause(now)
                 else if (e.key === "stop") p.stop(now)
                 else if (e.key === "bolus") p.bolus(now)
-                else if (e.key === "ack") p.resetAlarm(now)
+                else if (e.key === "ack") loop.monitor.acknowledge(now) // through the alarm manager, as the firmware does
             } else if (e.do === "power" && !e.on && powered) {
                 powered = false
                 infusedBefore = p.status().infusedUl

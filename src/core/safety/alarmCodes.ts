@@ -27,6 +27,7 @@ export const ALARM_DEFS: AlarmDef[] = [
     d("DRIVE_MISMATCH", "high", true, "Motor stall or plunger position does not match steps"),
     d("WATCHDOG", "high", true, "Control loop stopped responding"),
     d("DRIVE_FAULT", "high", true, "Step engine error"),
+    d("POWER_RESTORED", "high", true, "Power was lost during an infusion: check patient and volume, then resume"),
     d("PUMP_ALARM", "high", true, "Pump stopped by an alarm (see event log)"),
     d("NEAR_EMPTY", "medium", false, "Syringe near empty"),
     d("VTBI_DONE", "medium", false, "Volume to be infused complete (KVO running or stopped)"),
