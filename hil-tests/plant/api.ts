@@ -1,3 +1,5 @@
+import { SensorSnapshot } from "../../src/core/sensors"
+
 // Contract of the physical plant model (motor, lead screw, syringe, line, patient, bubbles,
 // sensors, flow meter, balance). Plain TypeScript, host only. The implementation lives next to
 // this file; the HIL runner (hil-tests/), the safety benchmarks and the bench tool (--sim) all
@@ -10,21 +12,10 @@ export interface PlantDrive {
     motorEnabled: boolean
 }
 
-/** What the firmware's sensors see, in the units the board reads them. */
-export interface PlantSensorReadings {
-    /** Plunger-force / line-pressure sensor, 12-bit ADC counts (0..4095). */
-    pressureAdc: number
-    /** Air-in-line detector: true while air is in the sensor window. */
-    airInLine: boolean
-    doorOpen: boolean
-    plungerEngaged: boolean
-    batteryMv: number
-    /** Microsteps the pulse engine reports fired (missed steps under load are NOT subtracted: the
-     *  engine cannot see them). */
-    firedSteps: number
-    /** Plunger position from the position sensor in µm from the full mark (for stall detection). */
-    plungerPositionUm: number
-}
+/** What the firmware's sensors see, in the units the board reads them: exactly the firmware's
+ *  own SensorSnapshot, so the rig and the host harness pass readings straight through. Note that
+ *  `firedSteps` does NOT subtract missed steps under load: the engine cannot see them. */
+export type PlantSensorReadings = SensorSnapshot
 
 /** Ground truth that no sensor sees: what tests compare against. */
 export interface PlantTruth {

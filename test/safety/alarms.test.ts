@@ -239,6 +239,16 @@ describe("alarm life cycle (every alarm)", () => {
         expect(r.log.ofKind("SENSOR_GARBLED").length).toBe(1)
     })
 
+    it("a run of garbled snapshots is logged once with its length, not once per tick", () => {
+        const r = new FakeRig(program(10000))
+        r.run(1000)
+        const t0 = r.t
+        for (let i = 0; i < 500; i++) r.monitor.check(t0 + i * 20, { ...r.snap, pressureAdc: NaN }) // 10 s of 20 ms ticks
+        r.monitor.check(t0 + 10000, r.snap)
+        expect(r.log.ofKind("SENSOR_GARBLED").length).toBe(1)
+        expect(r.log.ofKind("SENSOR_GARBLED_END").map(e => e.detail)).toEqual(["valid snapshots again after 10000ms"])
+    })
+
     it("a stuck pressure reading (no change for 10 s) is a sensor fault", () => {
         const r = new FakeRig(program(10000))
         r.run(1000)

@@ -3,6 +3,8 @@
 // explicit check that they stay below 2^53 (where doubles stop being exact integers). A result
 // that cannot be computed exactly is refused (-1), never approximated.
 
+import { floorDiv } from "../units"
+
 export const MAX_EXACT = 9007199254740991
 
 function gcd(a: number, b: number): number {
@@ -44,18 +46,9 @@ export function ratioRound(num: number[], den: number[]): Quotient {
         if (d > MAX_EXACT / den[j]) return { value: -1, exact: false }
         d = d * den[j]
     }
-    // n and d are exact integers < 2^53; Math.floor(n / d) can be off by one only through the
-    // float division, so correct it with the exact remainder.
-    let q = Math.floor(n / d)
-    let r = n - q * d
-    while (r < 0) {
-        q--
-        r += d
-    }
-    while (r >= d) {
-        q++
-        r -= d
-    }
+    // n and d are exact integers < 2^53; floorDiv corrects the float division's rounding.
+    const q = floorDiv(n, d)
+    const r = n - q * d
     if (r === 0) return { value: q, exact: true }
     return { value: 2 * r >= d ? q + 1 : q, exact: false }
 }

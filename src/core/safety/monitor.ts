@@ -86,6 +86,8 @@ function isNum(x: number): boolean {
 }
 
 export class SafetyMonitor {
+    /** Start of the current run of garbled sensor snapshots, or -1. */
+    private garbledSinceMs = -1
     readonly cfg: SafetyConfig
     readonly alarms: AlarmManager
     readonly occlusion: OcclusionDetector
@@ -137,10 +139,19 @@ export class SafetyMonitor {
         const delivering = isDelivering(state)
         this.mirrorPumpAlarm(nowMs, state)
         if (!this.snapshotValid(s)) {
-            this.log.record(nowMs, "SENSOR_GARBLED", "snapshot has a non-numeric field")
+            // Logged once per episode: a record every 20 ms tick would push the whole history
+            // (alarms, overrides) out of the ring. The episode's length is logged when it ends.
+            if (this.garbledSinceMs < 0) {
+                this.garbledSinceMs = nowMs
+                this.log.record(nowMs, "SENSOR_GARBLED", "snapshot has a non-numeric field")
+            }
             a.setCause(nowMs, "SENSOR_FAULT", true, "garbled snapshot")
             this.enforce(nowMs)
             return { reverseSteps: 0 }
+        }
+        if (this.garbledSinceMs >= 0) {
+            this.log.record(nowMs, "SENSOR_GARBLED_END", "valid snapshots again after " + (nowMs - this.garbledSinceMs) + "ms")
+            this.garbledSinceMs = -1
         }
         // ---- volume moved this tick, from the engine's own count
         const dSteps = isNaN(this.lastFired) ? 0 : s.firedSteps - this.lastFired
