@@ -13,6 +13,9 @@ import { crc16 } from "./core/safety/selfTest"
 import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
 import { readTextSetting } from "./hal/settingsStore"
 import { PumpHardware } from "./hal/types"
+import { LibraryStore } from "./core/druglib/store"
+import { cryptoVerifier, loadDeviceKey, restorePersisted } from "./druglib/device"
+import { QueuedLibraryInstaller } from "./druglib/remoteInstaller"
 import { dumpLog, Persistence, startPersistence } from "./persistence"
 import { startRemote } from "./remoteDevice"
 
@@ -23,6 +26,8 @@ export interface PumpFirmware {
     persistence: Persistence
     safety: SafetyState
     selfTestOk: boolean
+    /** The drug library in force (none until a signed one is installed). */
+    library: LibraryStore
 }
 
 /** The safety settings are the built-in defaults; the self-test checks them as a record. */
@@ -61,12 +66,15 @@ export async function bootFirmware(hw: PumpHardware, idPrefix: string): Promise<
     const persistence = await startPersistence(pump, log, pumpId)
     console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
     await dumpLog(persistence, pumpId)
-    // No drug-library installer is wired to the remote link yet: library updates over it are refused.
-    await startRemote(pump, log, persistence, pumpId, null)
+    // Drug library: verified again with the device key at every boot; updates arrive signed over
+    // the remote link. No key provisioned means every library is refused (and logged).
+    const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(log, ds.millis())), log)
+    await restorePersisted(library, ds.millis())
+    await startRemote(pump, log, persistence, pumpId, new QueuedLibraryInstaller(library, pump))
     await waitForSensors(hw, SENSOR_SETTLE_MS)
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT))
     const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
-    return { pump: pump, log: log, hw: hw, persistence: persistence, safety: safety, selfTestOk: selfTestOk }
+    return { pump: pump, log: log, hw: hw, persistence: persistence, safety: safety, selfTestOk: selfTestOk, library: library }
 }
 
 /** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the

@@ -13,6 +13,7 @@ import { LibraryStore } from "./core/druglib/store"
 import { settings } from "@devicescript/settings"
 import { CUR_SETTING, cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "./druglib/device"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "./generated/druglibFixture"
+import { QueuedLibraryInstaller } from "./druglib/remoteInstaller"
 
 const MCG_KG_MIN = 3 | UNIT_PER_KG | UNIT_PER_MIN // mcg/kg/min
 
@@ -166,5 +167,27 @@ describe("drug library on the device", () => {
         expect(r.reason).toBe("MAC does not verify (wrong key or altered library)")
         expect(s2.current()).toBe(null)
         expect(log.ofKind("DLIB_RESTORE_FAILED").length).toBe(1)
+    })
+
+    test("remote install path: refused while an infusion is programmed or the MAC is wrong; accepted when Idle", async () => {
+        store = null // release the earlier tests' library: the VM heap is small
+        const key = await loadDeviceKey(log, ds.millis())
+        const s = new LibraryStore(cryptoVerifier(key), log)
+        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const inst = new QueuedLibraryInstaller(s, pump)
+        const image = Buffer.from(SAMPLE_SIGNED)
+        pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
+        pump.start(0)
+        expect(inst.install(ds.millis(), image).ok).toBe(false)
+        pump.stop(1)
+        pump.clear(2)
+        image[10] = image[10] ^ 1
+        expect(inst.install(ds.millis(), image).reason).toBe("MAC does not verify (wrong key or altered library)")
+        image[10] = image[10] ^ 1
+        expect(inst.install(ds.millis(), image).ok).toBe(true)
+        expect(inst.install(ds.millis(), image).reason).toBe("another library install is in progress")
+        while (inst.inProgress()) await ds.sleep(20)
+        expect(s.current() !== null).toBe(true)
+        expect(log.ofKind("DLIB_INSTALLED").length > 0).toBe(true)
     })
 })

@@ -131,7 +131,7 @@ describe("remote commands", () => {
 
     it("hands a chunked library transfer to the injected installer, byte for byte", () => {
         const got: number[][] = []
-        const installer: LibraryInstaller = { install: (_t, b) => (got.push(b), { ok: true, reason: "" }) }
+        const installer: LibraryInstaller = { install: (_t, b) => (got.push([...b]), { ok: true, reason: "" }) }
         const { ep, log } = setup({ installer })
         const lib = [...Buffer.from("LIBRARY v7 ".repeat(40))] // 440 bytes -> 3 chunks of <= 188
         let ctr = 1

@@ -43,7 +43,9 @@ import {
 
 /** Receives a complete drug library image; verifies its own signature and installs it. */
 export interface LibraryInstaller {
-    install(nowMs: number, bytes: number[]): CommandResult
+    /** `image` is the signed library as received (a Buffer: a number[] of a real library
+     *  exhausts the DeviceScript VM heap). */
+    install(nowMs: number, image: Buffer): CommandResult
 }
 
 export interface LogReader {
@@ -97,7 +99,9 @@ export class RemoteEndpoint {
     private lastRefillMs = -1
     private dropsLogged = 0
     private lastDropLogMs = -DROP_LOG_INTERVAL_MS
-    private lib: number[] = null
+    /** Transfer buffer, allocated once at LIB_BEGIN with the announced size. */
+    private lib: Buffer = null
+    private libLen = 0
     private libTotal = 0
     private libLastMs = 0
 
@@ -195,7 +199,7 @@ export class RemoteEndpoint {
     poll(nowMs: number) {
         this.noteDrops(nowMs)
         if (this.lib && nowMs - this.libLastMs > LIB_IDLE_TIMEOUT_MS) {
-            this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer abandoned after " + this.lib.length + "/" + this.libTotal + " bytes")
+            this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer abandoned after " + this.libLen + "/" + this.libTotal + " bytes")
             this.lib = null
         }
     }
@@ -277,7 +281,8 @@ export class RemoteEndpoint {
             if (p.length !== 4) return this.refuse(nowMs, req, "LIB_BEGIN needs length u32")
             const total = u32At(p, 0)
             if (total < 1 || total > MAX_LIBRARY_BYTES) return this.refuse(nowMs, req, "library size " + total + " outside 1.." + MAX_LIBRARY_BYTES)
-            this.lib = []
+            this.lib = Buffer.alloc(total)
+            this.libLen = 0
             this.libTotal = total
             this.libLastMs = nowMs
             this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer started, " + total + " bytes")
@@ -287,14 +292,14 @@ export class RemoteEndpoint {
         if (req.command === CMD_LIB_CHUNK) {
             if (p.length < 5) return this.refuse(nowMs, req, "LIB_CHUNK needs offset u32 + data")
             const offset = u32At(p, 0)
-            if (offset !== this.lib.length) return this.refuse(nowMs, req, "chunk offset " + offset + ", expected " + this.lib.length)
+            if (offset !== this.libLen) return this.refuse(nowMs, req, "chunk offset " + offset + ", expected " + this.libLen)
             if (offset + p.length - 4 > this.libTotal) return this.refuse(nowMs, req, "chunk runs past the announced size")
-            for (let i = 4; i < p.length; i++) this.lib.push(p[i])
+            for (let i = 4; i < p.length; i++) this.lib[this.libLen++] = p[i] & 0xff
             this.libLastMs = nowMs
-            return { ok: true, reason: "" + this.lib.length }
+            return { ok: true, reason: "" + this.libLen }
         }
         // Commit: the installer checks the library's own signature and content.
-        if (this.lib.length !== this.libTotal) return this.refuse(nowMs, req, "library incomplete: " + this.lib.length + "/" + this.libTotal)
+        if (this.libLen !== this.libTotal) return this.refuse(nowMs, req, "library incomplete: " + this.libLen + "/" + this.libTotal)
         const bytes = this.lib
         this.lib = null
         if (!this.ctx.installer) return this.refuse(nowMs, req, "no library installer on this pump")
