@@ -5,7 +5,8 @@
 // the flood. The simulator VM is not the MCU: figures are relative, HIL must confirm on hardware.
 
 import * as ds from "@devicescript/core"
-import { controlTick, createPump, DriveState, TICK_MS } from "./control"
+import { controlTick, createPump, createSafetyState, DriveState, TICK_MS } from "./control"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
 import { EventLog } from "./core/eventLog"
 import { DurableCell } from "./core/log/durableCell"
 import { MemoryPageStore } from "./core/log/pageStore"
@@ -96,6 +97,8 @@ console.log("BENCH per-packet VM cost (one fiber turn each), mean of 50: " + emp
 let intervals: number[] = []
 let lastTick = -1
 const drive: DriveState = { motorOn: false }
+// The shipping tick includes the safety check, so the flood is measured against the real cost.
+const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
 let busy = false
 setInterval(async () => {
     if (busy) return
@@ -103,7 +106,7 @@ setInterval(async () => {
     const t = ds.millis()
     if (lastTick >= 0) intervals.push(t - lastTick)
     lastTick = t
-    await controlTick(hw, pump, drive, t)
+    await controlTick(hw, pump, drive, t, safety)
     busy = false
 }, TICK_MS)
 

@@ -80,13 +80,12 @@ async function annunciate(hw: PumpHardware, safety: SafetyState, nowMs: number) 
     }
 }
 
-/** One control tick: safety check first (when a monitor is given), then plan steps for `nowMs`
+/** One control tick: safety check first, then plan steps for `nowMs`
  *  and hand them to the pulse engine, plus any occlusion back-off reverse steps. A drive error
  *  raises DRIVE_FAULT at once: the pump stops and the record says why. */
-export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number, safety?: SafetyState) {
+export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number, safety: SafetyState) {
     try {
-        let reverse = 0
-        if (safety && hw.sensors) reverse = await safetyCheck(hw, safety, nowMs)
+        const reverse = await safetyCheck(hw, safety, nowMs)
         const out = pump.update(nowMs)
         const motor = out.motorEnabled || reverse > 0
         if (motor !== drive.motorOn) {
@@ -96,7 +95,7 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
         }
         if (out.steps > 0) await hw.stepper.queue(out.steps, out.forward, TICK_MS)
         if (reverse > 0) await hw.stepper.queue(reverse, false, TICK_MS)
-        if (safety) await annunciate(hw, safety, nowMs)
+        await annunciate(hw, safety, nowMs)
     } catch (e) {
         pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + errorText(e))
         try {
@@ -109,7 +108,7 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
 }
 
 /** Starts the control tick and a once-a-second status print. */
-export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety?: SafetyState) {
+export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety: SafetyState) {
     const drive: DriveState = { motorOn: false }
     let busy = false
     setInterval(async () => {

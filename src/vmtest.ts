@@ -92,11 +92,13 @@ describe("dosing core under the DeviceScript VM", () => {
                 firedCount: async () => 0,
             },
             indicators: { setRunLed: async (on: boolean) => {}, setAlarmLed: async (on: boolean) => {}, beep: async (f: number, d: number) => {} },
+            sensors: createSimHardware().sensors,
         }
+        const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 1000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)
         const drive: DriveState = { motorOn: false }
-        for (let t = 0; t <= 200; t += 20) await controlTick(hw, pump, drive, t)
+        for (let t = 0; t <= 200; t += 20) await controlTick(hw, pump, drive, t, safety)
         expect(pump.state()).toBe("Alarm")
         expect(pump.status().alarmCode).toBe("DRIVE_FAULT")
         expect(drive.motorOn).toBe(false)

@@ -35,7 +35,7 @@ export interface PumpHardware {
     name: string
     stepper: StepEngine
     indicators: Indicators
-    /** Optional so adapters written before the safety monitor still type-check. */
-    sensors?: Sensors
+    /** Required: every adapter feeds the safety monitor; there is no tick without it. */
+    sensors: Sensors
     feedback?: IndicatorFeedback
 }
