@@ -1,7 +1,7 @@
 // Host closed loop: the REAL firmware core (PumpController + SafetyMonitor, src/core) driven on a
 // virtual clock at the firmware's 20 ms tick against the plant model, with scenario
 // disturbances applied at given times. Hours run in seconds; the HIL rig reuses this as its
-// faster-than-real-time path. The tick order is the firmware's (src/control.ts): read sensors,
+// faster-than-real-time path. The tick order is the firmware's (src/firmware/control.ts): read sensors,
 // safety check (may stop the pump), pump.update, fire steps (forward or back-off reverse).
 
 import { EventLog } from "../../src/core/eventLog"

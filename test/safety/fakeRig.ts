@@ -1,6 +1,6 @@
 // A minimal rig for monitor-level tests: fake sensor snapshot driven by the pump's own steps,
 import { expect } from "vitest"
-// on a virtual 20 ms clock, with the tick order of src/control.ts.
+// on a virtual 20 ms clock, with the tick order of src/firmware/control.ts.
 
 import { EventLog } from "../../src/core/eventLog"
 import { InfusionProgram } from "../../src/core/program"

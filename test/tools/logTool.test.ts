@@ -101,7 +101,7 @@ describe("trend from the sample logs (docs/sample-logs), checked by hand", () =>
     })
 
     it("npm run log -- trend prints the table", () => {
-        const out = execFileSync("npx", ["tsx", "tools/log-tool.ts", "trend", ...samples().map(s => `${DIR}/${s.source}`)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+        const out = execFileSync("npx", ["tsx", "tools/logTool.ts", "trend", ...samples().map(s => `${DIR}/${s.source}`)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
         expect(out).toMatch(/ICU-01\s+OCCLUSION_DOWNSTREAM\s+2\s+20\.00\s+10\.00/)
         expect(out).toMatch(/ALL\s+OCCLUSION_DOWNSTREAM\s+2\s+40\.00\s+5\.00/)
     })

@@ -61,7 +61,7 @@ export function parseSartoriusSbi(line: string): Parsed {
 }
 
 // ---- the pump's own log ----------------------------------------------------------------------
-// Status line printed once a second by src/control.ts:
+// Status line printed once a second by src/firmware/control.ts:
 //   state=Running rate=25.000mL/h infused=1.234mL vtbi=50.000mL [alarm=OCCLUSION]
 // optionally preceded by a capture timestamp in seconds ("12.5 state=...").
 // EVENT lines ("EVENT #7 t=1234 ALARM OCCLUSION ...") become events.

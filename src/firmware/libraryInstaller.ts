@@ -7,7 +7,7 @@ import * as ds from "@devicescript/core"
 import { CommandResult, PumpController } from "../core/pump"
 import { LibraryInstaller } from "../core/remote/endpoint"
 import { LibraryStore, MAC_BYTES } from "../core/druglib/store"
-import { installSigned } from "./device"
+import { installSigned } from "./libraryDevice"
 
 export class QueuedLibraryInstaller implements LibraryInstaller {
     private readonly store: LibraryStore

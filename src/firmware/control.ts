@@ -2,14 +2,14 @@
 // tick's steps and hands them to the pulse engine. All dosing decisions live in src/core.
 
 import * as ds from "@devicescript/core"
-import { EventLog } from "./core/eventLog"
-import { PumpController } from "./core/pump"
-import { applySelfTest, evaluateSelfTest } from "./core/safety/selfTest"
-import { NOMINAL_PRESSURE_CAL, SafetyMonitor } from "./core/safety/monitor"
-import { SensorSnapshot } from "./core/sensors"
-import { REFERENCE_MECHANICS } from "./core/syringe"
-import { formatThousandths } from "./core/units"
-import { PumpHardware } from "./hal/types"
+import { EventLog } from "../core/eventLog"
+import { PumpController } from "../core/pump"
+import { applySelfTest, evaluateSelfTest } from "../core/safety/selfTest"
+import { NOMINAL_PRESSURE_CAL, SafetyMonitor } from "../core/safety/monitor"
+import { SensorSnapshot } from "../core/sensors"
+import { REFERENCE_MECHANICS } from "../core/syringe"
+import { formatThousandths } from "../core/units"
+import { PumpHardware } from "../hal/types"
 
 export const TICK_MS = 20
 /** Reference drive acceleration (µsteps/s²); with 20 ms ticks that is +8 steps per tick. */

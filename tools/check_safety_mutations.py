@@ -1,4 +1,4 @@
-# Mutation check for the safety mitigations (run once by hand: python3 tools/check-safety-mutations.py).
+# Mutation check for the safety mitigations (run once by hand: python3 tools/check_safety_mutations.py).
 # Each entry removes one mitigation and runs the tests that must then fail; all 21 were caught.
 import subprocess, sys
 M = [

@@ -1,8 +1,8 @@
 // `npm run bench:remote`: control-tick timing under a remote packet flood, measured in the
-// DeviceScript simulator VM (src/bench-remote.ts). Prints figures; asserts nothing.
+// DeviceScript simulator VM (src/vmbench/remote.ts). Prints figures; asserts nothing.
 import { execFileSync } from "node:child_process"
 
-const out = execFileSync("npx", ["devs", "run", "src/bench-remote.ts", "--test", "--test-self-exit", "--test-timeout", "60000"], {
+const out = execFileSync("npx", ["devs", "run", "src/vmbench/remote.ts", "--test", "--test-self-exit", "--test-timeout", "60000"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
 })

@@ -5,12 +5,12 @@
 // before a command runs, so a power cut cannot reopen an executed request.
 
 import * as ds from "@devicescript/core"
-import { EventLog } from "./core/eventLog"
-import { HexKeyRing, keyProblem, ReplayCounters } from "./core/remote/auth"
-import { LibraryInstaller, RemoteEndpoint } from "./core/remote/endpoint"
-import { PumpController } from "./core/pump"
-import { deviceHmac, toBuffer, toBytes } from "./hal/deviceCrypto"
-import { readTextSetting } from "./hal/settingsStore"
+import { EventLog } from "../core/eventLog"
+import { HexKeyRing, keyProblem, ReplayCounters } from "../core/remote/auth"
+import { LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
+import { PumpController } from "../core/pump"
+import { deviceHmac, toBuffer, toBytes } from "../hal/deviceCrypto"
+import { readTextSetting } from "../hal/settingsStore"
 import { Persistence } from "./persistence"
 
 export interface DeviceRemote {

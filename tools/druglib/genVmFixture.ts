@@ -16,7 +16,7 @@ if (r.errors.length > 0) {
 const keyHex = newKeyHex()
 const signed = sign(Buffer.from(keyHex, "hex"), r.bytes!)
 mkdirSync(root + "src/generated", { recursive: true })
-let text = tsModule({ SAMPLE_SIGNED: signed }, "tools/druglib/gen-vm-fixture.ts (sample library, per-run test key)")
+let text = tsModule({ SAMPLE_SIGNED: signed }, "tools/druglib/genVmFixture.ts (sample library, per-run test key)")
 text += "export const TEST_KEY_HEX = \"" + keyHex + "\"\n"
 writeFileSync(root + "src/generated/druglibFixture.ts", text)
 console.log("src/generated/druglibFixture.ts: " + signed.length + " signed bytes, fresh test key")

@@ -4,20 +4,20 @@
 // hardware adapter and in whether a default program is loaded.
 
 import * as ds from "@devicescript/core"
-import { EventLog } from "./core/eventLog"
-import { isValidPumpId } from "./core/log/exportLine"
-import { InfusionProgram } from "./core/program"
-import { CommandResult, PumpController } from "./core/pump"
-import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
-import { crc16 } from "./core/safety/selfTest"
+import { EventLog } from "../core/eventLog"
+import { isValidPumpId } from "../core/log/exportLine"
+import { InfusionProgram } from "../core/program"
+import { CommandResult, PumpController } from "../core/pump"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
+import { crc16 } from "../core/safety/selfTest"
 import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
-import { readTextSetting } from "./hal/settingsStore"
-import { PumpHardware } from "./hal/types"
-import { LibraryStore } from "./core/druglib/store"
-import { cryptoVerifier, loadDeviceKey, restorePersisted } from "./druglib/device"
-import { QueuedLibraryInstaller } from "./druglib/remoteInstaller"
+import { readTextSetting } from "../hal/settingsStore"
+import { PumpHardware } from "../hal/types"
+import { LibraryStore } from "../core/druglib/store"
+import { cryptoVerifier, loadDeviceKey, restorePersisted } from "./libraryDevice"
+import { QueuedLibraryInstaller } from "./libraryInstaller"
 import { dumpLog, Persistence, startPersistence } from "./persistence"
-import { startRemote } from "./remoteDevice"
+import { startRemote } from "./remote"
 
 export interface PumpFirmware {
     pump: PumpController

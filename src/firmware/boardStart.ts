@@ -4,7 +4,7 @@
 import * as ds from "@devicescript/core"
 import { bootFirmware, runFirmware } from "./app"
 import { errorText } from "./control"
-import { BoardPins, BoardServers, createBoardHardware } from "./hal/board"
+import { BoardPins, BoardServers, createBoardHardware } from "../hal/board"
 
 /** A real pump starts Idle: no default program is loaded; a program arrives through the UI. */
 export async function runBoardPump(boardId: string, pins: BoardPins, servers: BoardServers) {

@@ -1,11 +1,11 @@
 // Measures the cost of one pump control tick inside the DeviceScript VM (run by
-// tools/bench-core.ts). The simulator's VM is not the MCU, so the figure is a relative
+// tools/benchCore.ts). The simulator's VM is not the MCU, so the figure is a relative
 // budget check: a tick must cost far less than the 20 ms tick period.
 
 import * as ds from "@devicescript/core"
-import { EventLog } from "./core/eventLog"
-import { PumpController } from "./core/pump"
-import { REFERENCE_MECHANICS } from "./core/syringe"
+import { EventLog } from "../core/eventLog"
+import { PumpController } from "../core/pump"
+import { REFERENCE_MECHANICS } from "../core/syringe"
 
 async function bench(rateUlPerH: number) {
     const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(32))

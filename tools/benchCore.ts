@@ -1,7 +1,7 @@
 // Core benchmark (`npm run bench:core`): prints figures, asserts nothing.
 //  1. Simulated infusion hours per wall-clock second for the pure dosing core on Node
 //     (virtual clock, 20 ms ticks); target: 24 h at 1 mL/h in under 1 s on one core.
-//  2. Cost of one control tick inside the DeviceScript VM (src/bench-vm.ts in the simulator).
+//  2. Cost of one control tick inside the DeviceScript VM (src/vmbench/tick.ts in the simulator).
 //  3. Firmware bytecode size per entry point (`devs build --stats`).
 import { execFileSync } from "node:child_process"
 import { statSync } from "node:fs"
@@ -40,7 +40,7 @@ console.log(`24 h at 1 mL/h: ${day.wallMs.toFixed(0)} ms (target < 1000 ms: ${da
 
 console.log("\n== control tick inside the DeviceScript VM ==")
 try {
-    const out = execFileSync("npx", ["devs", "run", "src/bench-vm.ts", "--test", "--test-self-exit", "--test-timeout", "60000"], {
+    const out = execFileSync("npx", ["devs", "run", "src/vmbench/tick.ts", "--test", "--test-self-exit", "--test-timeout", "60000"], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
     })
@@ -50,7 +50,7 @@ try {
 }
 
 console.log("\n== firmware bytecode size (devs build --stats) ==")
-for (const entry of ["src/main.ts", "src/main-esp32s3.ts", "src/main-rp2040.ts"]) {
+for (const entry of ["src/entries/sim.ts", "src/entries/esp32s3.ts", "src/entries/rp2040.ts"]) {
     try {
         const out = execFileSync("npx", ["devs", "build", entry, "--stats"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
         const line = out.split("\n").find(l => l.startsWith("bytecode:")) ?? "?"

@@ -4,15 +4,15 @@
 // background (every 100 ms, in its own timer, never inside the 20 ms control tick).
 
 import * as ds from "@devicescript/core"
-import { EventLog, LogEvent } from "./core/eventLog"
-import { DurableCell } from "./core/log/durableCell"
-import { formatLogLine } from "./core/log/exportLine"
-import { PersistentLog } from "./core/log/persistentLog"
-import { MaintenanceCounters } from "./core/persist/maintenance"
-import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "./core/persist/powerSafety"
-import { PumpController } from "./core/pump"
-import { isDelivering } from "./core/stateMachine"
-import { SettingsPageStore } from "./hal/settingsStore"
+import { EventLog, LogEvent } from "../core/eventLog"
+import { DurableCell } from "../core/log/durableCell"
+import { formatLogLine } from "../core/log/exportLine"
+import { PersistentLog } from "../core/log/persistentLog"
+import { MaintenanceCounters } from "../core/persist/maintenance"
+import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
+import { PumpController } from "../core/pump"
+import { isDelivering } from "../core/stateMachine"
+import { SettingsPageStore } from "../hal/settingsStore"
 
 /** 32 records x 128 bytes = 4 KB of settings flash for the log ring (31 guaranteed records). */
 export const LOG_SLOTS = 32

@@ -3,8 +3,8 @@
 // After a power cut the saved infusion comes back Paused behind a POWER_RESTORED alarm and the
 // default program is not loaded over it.
 
-import { bootFirmware, runFirmware } from "./app"
-import { createSimHardware } from "./hal/sim"
+import { bootFirmware, runFirmware } from "../firmware/app"
+import { createSimHardware } from "../hal/sim"
 
 const fw = await bootFirmware(createSimHardware(), "sim-")
 runFirmware(fw, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }, true)

@@ -1,11 +1,11 @@
-// ESP32-S3 reference pump board entry point (boards/pump_ref_esp32s3.board.json, docs/boards.md).
+// RP2040 reference pump board entry point (boards/pump_ref_rp2040.board.json, docs/boards.md).
 
 import { startBuzzer, startPotentiometer } from "@devicescript/servers"
-import { pins } from "@dsboard/pump_ref_esp32s3"
-import { runBoardPump } from "./boardMain"
+import { pins } from "@dsboard/pump_ref_rp2040"
+import { runBoardPump } from "../firmware/boardStart"
 
 // Server configs must be literals naming pins.X, so they are started here, not in hal/board.ts.
-await runBoardPump("pump_ref_esp32s3", pins, {
+await runBoardPump("pump_ref_rp2040", pins, {
     buzzer: startBuzzer({ pin: pins.BUZZER }),
     pressure: startPotentiometer({ pin: pins.PRESSURE }),
     battery: startPotentiometer({ pin: pins.BATTERY }),

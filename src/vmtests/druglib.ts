@@ -1,19 +1,19 @@
 // In-VM drug library test (`npm run test:vm`): the sample library, compiled and signed on the
-// host with a per-run key (tools/druglib/gen-vm-fixture.ts), verified with @devicescript/crypto,
+// host with a per-run key (tools/druglib/genVmFixture.ts), verified with @devicescript/crypto,
 // persisted in settings, restored as after a restart, and used to program doses.
 
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
-import { EventLog } from "./core/eventLog"
-import { PumpController } from "./core/pump"
-import { REFERENCE_MECHANICS } from "./core/syringe"
-import { AMT_MG, UNIT_PER_KG, UNIT_PER_MIN } from "./core/druglib/doseUnits"
-import { DoseRequest, emptyRequest, programDose } from "./core/druglib/dosing"
-import { LibraryStore } from "./core/druglib/store"
+import { EventLog } from "../core/eventLog"
+import { PumpController } from "../core/pump"
+import { REFERENCE_MECHANICS } from "../core/syringe"
+import { AMT_MG, UNIT_PER_KG, UNIT_PER_MIN } from "../core/druglib/doseUnits"
+import { DoseRequest, emptyRequest, programDose } from "../core/druglib/dosing"
+import { LibraryStore } from "../core/druglib/store"
 import { settings } from "@devicescript/settings"
-import { CUR_SETTING, cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "./druglib/device"
-import { SAMPLE_SIGNED, TEST_KEY_HEX } from "./generated/druglibFixture"
-import { QueuedLibraryInstaller } from "./druglib/remoteInstaller"
+import { CUR_SETTING, cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "../firmware/libraryDevice"
+import { SAMPLE_SIGNED, TEST_KEY_HEX } from "../generated/druglibFixture"
+import { QueuedLibraryInstaller } from "../firmware/libraryInstaller"
 
 const MCG_KG_MIN = 3 | UNIT_PER_KG | UNIT_PER_MIN // mcg/kg/min
 

@@ -1,10 +1,10 @@
 // HIL firmware body: the shipping control loop and core, the HIL adapter for sensors, keys and
 // the pulse engine, and a status line the rig parses. The program to load is passed in by the
-// entry (src/main-hil.ts, or a rig-generated entry that differs only in the program constant).
+// entry (src/entries/hil.ts, or a rig-generated entry that differs only in the program constant).
 
 import * as ds from "@devicescript/core"
 import { InfusionProgram } from "../core/program"
-import { bootFirmware, PumpFirmware, runFirmware } from "../app"
+import { bootFirmware, PumpFirmware, runFirmware } from "./app"
 import { createHilHardware, HIL_PREFIX, HilSignals, KEY_NAMES, allFresh } from "../hal/hil"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
@@ -35,7 +35,7 @@ export async function runHil(program: InfusionProgram) {
     while (!allFresh(signals, ds.millis()) && ds.millis() - t0 < SENSOR_WAIT_MS) await ds.sleep(20)
     console.log(HIL_PREFIX + "t=" + ds.millis() + " sensors=" + (allFresh(signals, ds.millis()) ? "ok" : "missing"))
     // The same start-up as the shipping entries: persistence and power-loss restore, remote
-    // interface, self-test and safety monitor (src/app.ts).
+    // interface, self-test and safety monitor (src/firmware/app.ts).
     const fw = await bootFirmware(hw, "hil-")
     const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.

@@ -1,21 +1,21 @@
 // Packet flood vs. control tick, measured inside the DeviceScript VM (run by
-// tools/bench-remote.ts). The 20 ms control loop runs as in the firmware (setInterval +
+// tools/benchRemote.ts). The 20 ms control loop runs as in the firmware (setInterval +
 // controlTick) while a second fiber feeds remote packets as fast as the VM allows through the
 // same accept/execute path the transport uses. Prints tick-interval statistics with and without
 // the flood. The simulator VM is not the MCU: figures are relative, HIL must confirm on hardware.
 
 import * as ds from "@devicescript/core"
-import { controlTick, createPump, createSafetyState, DriveState, TICK_MS } from "./control"
-import { SAFETY_DEFAULTS, SafetyMonitor } from "./core/safety/monitor"
-import { EventLog } from "./core/eventLog"
-import { DurableCell } from "./core/log/durableCell"
-import { MemoryPageStore } from "./core/log/pageStore"
-import { HexKeyRing, ReplayCounters } from "./core/remote/auth"
-import { buildRequest } from "./core/remote/client"
-import { AcceptedRequest, RemoteEndpoint } from "./core/remote/endpoint"
-import { CMD_STATUS } from "./core/remote/packet"
-import { deviceHmac, toBuffer, toBytes } from "./hal/deviceCrypto"
-import { createSimHardware } from "./hal/sim"
+import { controlTick, createPump, createSafetyState, DriveState, TICK_MS } from "../firmware/control"
+import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
+import { EventLog } from "../core/eventLog"
+import { DurableCell } from "../core/log/durableCell"
+import { MemoryPageStore } from "../core/log/pageStore"
+import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
+import { buildRequest } from "../core/remote/client"
+import { AcceptedRequest, RemoteEndpoint } from "../core/remote/endpoint"
+import { CMD_STATUS } from "../core/remote/packet"
+import { deviceHmac, toBuffer, toBytes } from "../hal/deviceCrypto"
+import { createSimHardware } from "../hal/sim"
 
 const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
 const log = new EventLog(32)
@@ -155,7 +155,7 @@ while (ds.millis() < end) {
         genuine++
     } else pkt = forged[sent % forged.length]
     await ds.sleep(0)
-    // Same path as src/remoteDevice.ts: rate limit before converting the packet.
+    // Same path as src/firmware/remote.ts: rate limit before converting the packet.
     const acc = ep.admit(ds.millis()) ? ep.acceptAdmitted(toBytes(pkt), ds.millis()) : null
     if (acc) {
         await ds.sleep(0)
