@@ -25,7 +25,7 @@ function sources(dir: string): string[] {
     return out
 }
 // Firmware entry points only: test and benchmark programs are not shipped.
-const shipped = sources("src").filter(f => !/vmtest|bench-/.test(f))
+const shipped = sources("src").filter(f => !/vmtests|vmbench|generated/.test(f))
 const wanted = new Set<string>()
 for (const f of shipped) for (const m of readFileSync(f, "utf8").matchAll(/from\s+"(@devicescript\/[a-z-]+)"/g)) wanted.add(m[1])
 // The @devicescript packages are not npm-installed: `devs build` (npm run setup) copies them out
