@@ -6,19 +6,16 @@
 import { execFileSync } from "node:child_process"
 import { statSync } from "node:fs"
 import { EventLog } from "../src/core/eventLog"
-import { PumpController } from "../src/core/pump"
-import { REFERENCE_MECHANICS } from "../src/core/syringe"
-
-const TICK_MS = 20
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../src/core/pump"
 
 function simulate(rateUlPerH: number, hours: number): { wallMs: number; infusedUl: number; ticks: number } {
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK_MS, accelStepsPerS2: 20000 }, new EventLog(64))
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, new EventLog(64))
     pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH, vtbiUl: 50000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
     pump.start(0)
     const end = hours * 3600_000
     const t0 = performance.now()
     let ticks = 0
-    for (let t = 0; t <= end; t += TICK_MS) {
+    for (let t = 0; t <= end; t += CONTROL_PERIOD_MS) {
         pump.update(t)
         ticks++
     }

@@ -1,18 +1,15 @@
 // Host closed loop: the REAL firmware core (PumpController + SafetyMonitor, src/core) driven on a
 // virtual clock at the firmware's 20 ms tick against the plant model, with scenario
 // disturbances applied at given times. Hours run in seconds; the HIL rig reuses this as its
-// faster-than-real-time path. The tick order is the firmware's (src/firmware/control.ts): read sensors,
-// safety check (may stop the pump), pump.update, fire steps (forward or back-off reverse).
+// faster-than-real-time path. Each tick runs the firmware's own tick function (src/core/tick.ts,
+// also called by src/firmware/control.ts) on the plant's sensors and fires its steps into the plant.
 
 import { EventLog } from "../../src/core/eventLog"
 import { InfusionProgram } from "../../src/core/program"
-import { PumpController } from "../../src/core/pump"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { SafetyConfig, SAFETY_DEFAULTS, SafetyMonitor } from "../../src/core/safety/monitor"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { runControlTick, TickActions } from "../../src/core/tick"
 import { Plant } from "../plant/api"
-
-export const TICK_MS = 20
-export const ACCEL_STEPS_PER_S2 = 20000
 
 export interface ScenarioEvent {
     atMs: number
@@ -40,15 +37,17 @@ export class ClosedLoop {
     /** Forward steps the pump asked for, and reverse steps the back-off fired. */
     forwardSteps = 0
     reverseSteps = 0
+    /** What the core tick decided in the last tick (null before the first). */
+    lastTick: TickActions = null
     private events: ScenarioEvent[] = []
     private readonly tickMs: number
     private extraDelayMs = 0
 
     constructor(o: ClosedLoopOptions) {
         this.plant = o.plant
-        this.tickMs = o.tickMs ?? TICK_MS
+        this.tickMs = o.tickMs ?? CONTROL_PERIOD_MS
         this.log = new EventLog(o.logCapacity ?? 4000)
-        this.pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK_MS, accelStepsPerS2: ACCEL_STEPS_PER_S2 }, this.log)
+        this.pump = new PumpController(REFERENCE_PUMP_CONFIG, this.log)
         this.monitor = new SafetyMonitor(this.pump, this.log, { ...SAFETY_DEFAULTS, ...(o.safety ?? {}) })
         if (o.program) {
             const r = this.pump.loadProgram(0, o.program)
@@ -74,23 +73,15 @@ export class ClosedLoop {
             this.log.record(this.nowMs, "SCENARIO", e.label)
             e.apply(this.plant, this)
         }
-        const snap = this.plant.sensors()
-        const safety = this.monitor.check(this.nowMs, snap)
-        const out = this.pump.update(this.nowMs)
-        let steps = 0
-        let enabled = out.motorEnabled
-        if (out.motorEnabled && out.steps > 0) {
-            steps = out.forward ? out.steps : -out.steps
-            this.forwardSteps += out.steps
-        }
-        if (safety.reverseSteps > 0) {
-            steps = -safety.reverseSteps
-            enabled = true
-            this.reverseSteps += safety.reverseSteps
-        }
+        const t = runControlTick(this.nowMs, this.plant.sensors(), this.monitor, this.pump)
+        this.lastTick = t
+        this.forwardSteps += t.forwardSteps
+        this.reverseSteps += t.reverseSteps
+        // Signed steps for the plant; at most one of the two is non-zero (see src/core/tick.ts).
+        const steps = t.forwardSteps - t.reverseSteps
         const dt = this.tickMs + this.extraDelayMs
         this.extraDelayMs = 0
-        this.plant.advance(dt, { steps, motorEnabled: enabled })
+        this.plant.advance(dt, { steps, motorEnabled: t.motorOn })
         this.nowMs += dt
     }
 

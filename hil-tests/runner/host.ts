@@ -4,6 +4,7 @@
 // DeviceScript VM, the bus, the HIL adapter's stale-sensor handling and real-time jitter (the sim
 // backend does).
 
+import { CONTROL_PERIOD_MS } from "../../src/core/pump"
 import { ClosedLoop } from "../host/closedLoop"
 import type { Plant } from "../plant/api"
 import { applyToPlant } from "./drive"
@@ -70,9 +71,9 @@ export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult
         if (powered) {
             loop.tick()
         } else {
-            plant.advance(20, { steps: 0, motorEnabled: false })
+            plant.advance(CONTROL_PERIOD_MS, { steps: 0, motorEnabled: false })
         }
-        t = powered ? offsetMs + loop.nowMs : t + 20
+        t = powered ? offsetMs + loop.nowMs : t + CONTROL_PERIOD_MS
         if (powered && t >= nextSample) {
             nextSample = t + SAMPLE_MS
             const s = loop.pump.status()

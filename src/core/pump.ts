@@ -6,7 +6,7 @@ import { EventSink } from "./eventLog"
 import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
-import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, SyringeSpec, validateMechanics } from "./syringe"
+import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
 import { isWholeNumber } from "./units"
 import { VolumeAccount } from "./volume"
 
@@ -15,6 +15,19 @@ export interface PumpConfig {
     tickMs: number
     /** Drive acceleration limit in µsteps/s². */
     accelStepsPerS2: number
+}
+
+/** The control period: one tick every 20 ms (50 Hz), on the device, in the VM and on the host. */
+export const CONTROL_PERIOD_MS = 20
+/** Reference drive acceleration (µsteps/s²); at a 20 ms period that is +8 steps per tick. */
+export const REFERENCE_ACCEL_STEPS_PER_S2 = 20000
+
+/** The one reference configuration every image, rig, benchmark and test uses. A test that varies
+ *  a field spreads this and overrides that field. */
+export const REFERENCE_PUMP_CONFIG: PumpConfig = {
+    mechanics: REFERENCE_MECHANICS,
+    tickMs: CONTROL_PERIOD_MS,
+    accelStepsPerS2: REFERENCE_ACCEL_STEPS_PER_S2,
 }
 
 export interface CommandResult {

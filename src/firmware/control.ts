@@ -1,27 +1,20 @@
-// Timer-based control loop: every tick it reads the clock once, asks the pump core for this
-// tick's steps and hands them to the pulse engine. All dosing decisions live in src/core.
+// Timer-based control loop: every tick it reads the clock once, reads the sensors, runs the core
+// tick (src/core/tick.ts: safety check, plan, back-off, annunciation) and hands the result to the
+// drive, buzzer and LEDs. All dosing and safety decisions live in src/core.
 
 import * as ds from "@devicescript/core"
 import { EventLog } from "../core/eventLog"
-import { PumpController } from "../core/pump"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
+import { Annunciation } from "../core/safety/alarmManager"
 import { applySelfTest, evaluateSelfTest } from "../core/safety/selfTest"
 import { NOMINAL_PRESSURE_CAL, SafetyMonitor } from "../core/safety/monitor"
 import { SensorSnapshot } from "../core/sensors"
-import { REFERENCE_MECHANICS } from "../core/syringe"
+import { runControlTick } from "../core/tick"
 import { formatThousandths } from "../core/units"
 import { PumpHardware } from "../hal/types"
 
-export const TICK_MS = 20
-/** Reference drive acceleration (µsteps/s²); with 20 ms ticks that is +8 steps per tick. */
-export const ACCEL_STEPS_PER_S2 = 20000
-
-export interface ControlLoop {
-    pump: PumpController
-    log: EventLog
-}
-
 export function createPump(log: EventLog): PumpController {
-    return new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK_MS, accelStepsPerS2: ACCEL_STEPS_PER_S2 }, log)
+    return new PumpController(REFERENCE_PUMP_CONFIG, log)
 }
 
 export function statusLine(pump: PumpController): string {
@@ -56,21 +49,18 @@ export function createSafetyState(monitor: SafetyMonitor): SafetyState {
     return { monitor: monitor, lastToneHz: 0, lastLed: false }
 }
 
-/** Reads the sensors and runs the safety monitor BEFORE the pump plans its steps, so a
- *  high-priority condition stops the motor in the same tick. A failed read is a sensor fault. */
-async function safetyCheck(hw: PumpHardware, safety: SafetyState, nowMs: number): Promise<number> {
-    let snap: SensorSnapshot = null
+/** Reads the sensors; a failed read is passed on as null (the safety check makes it a
+ *  SENSOR_FAULT). */
+async function readSensors(hw: PumpHardware): Promise<SensorSnapshot> {
     try {
-        snap = await hw.sensors.read()
+        return await hw.sensors.read()
     } catch (e) {
-        snap = null
+        return null
     }
-    return safety.monitor.check(nowMs, snap).reverseSteps
 }
 
-/** Drives buzzer and LED from the alarm manager: one beep per pattern pulse (rising edge). */
-async function annunciate(hw: PumpHardware, safety: SafetyState, nowMs: number) {
-    const a = safety.monitor.annunciation(nowMs)
+/** Drives buzzer and LED from this tick's annunciation: one beep per pattern pulse (rising edge). */
+async function annunciate(hw: PumpHardware, safety: SafetyState, a: Annunciation) {
     if (a.toneHz > 0 && safety.lastToneHz === 0) await hw.indicators.beep(a.toneHz, a.pulseMs)
     safety.lastToneHz = a.toneHz
     const led = a.redLed || a.yellowLed
@@ -80,22 +70,22 @@ async function annunciate(hw: PumpHardware, safety: SafetyState, nowMs: number) 
     }
 }
 
-/** One control tick: safety check first, then plan steps for `nowMs`
- *  and hand them to the pulse engine, plus any occlusion back-off reverse steps. A drive error
- *  raises DRIVE_FAULT at once: the pump stops and the record says why. */
+/** One control tick: the device I/O around the core tick (src/core/tick.ts), which decides the
+ *  steps, motor state and annunciation. A drive error raises DRIVE_FAULT at once: the pump
+ *  stops and the record says why. */
 export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number, safety: SafetyState) {
     try {
-        const reverse = await safetyCheck(hw, safety, nowMs)
-        const out = pump.update(nowMs)
-        const motor = out.motorEnabled || reverse > 0
-        if (motor !== drive.motorOn) {
-            drive.motorOn = motor
+        const snap = await readSensors(hw)
+        const t = runControlTick(nowMs, snap, safety.monitor, pump)
+        if (t.motorOn !== drive.motorOn) {
+            drive.motorOn = t.motorOn
             await hw.stepper.enable(drive.motorOn)
             await hw.indicators.setRunLed(drive.motorOn)
         }
-        if (out.steps > 0) await hw.stepper.queue(out.steps, out.forward, TICK_MS)
-        if (reverse > 0) await hw.stepper.queue(reverse, false, TICK_MS)
-        await annunciate(hw, safety, nowMs)
+        // At most one of the two is non-zero (invariant of runControlTick).
+        if (t.forwardSteps > 0) await hw.stepper.queue(t.forwardSteps, true, CONTROL_PERIOD_MS)
+        if (t.reverseSteps > 0) await hw.stepper.queue(t.reverseSteps, false, CONTROL_PERIOD_MS)
+        await annunciate(hw, safety, t.annunciation)
     } catch (e) {
         pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + errorText(e))
         try {
@@ -117,7 +107,7 @@ export function startControlLoop(hw: PumpHardware, pump: PumpController, log: Ev
         busy = true
         await controlTick(hw, pump, drive, ds.millis(), safety)
         busy = false
-    }, TICK_MS)
+    }, CONTROL_PERIOD_MS)
     setInterval(async () => {
         console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))
     }, 1000)
@@ -140,7 +130,7 @@ export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, lo
         if (hw.feedback) ledOn = await hw.feedback.alarmLedCurrentMa()
         await hw.indicators.setAlarmLed(false)
         if (hw.feedback) ledOff = await hw.feedback.alarmLedCurrentMa()
-        if (hw.sensors) snap = await hw.sensors.read()
+        snap = await hw.sensors.read()
     } catch (e) {
         log.record(ds.millis(), "SELFTEST_ERROR", "" + e)
     }

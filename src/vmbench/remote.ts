@@ -5,7 +5,8 @@
 // the flood. The simulator VM is not the MCU: figures are relative, HIL must confirm on hardware.
 
 import * as ds from "@devicescript/core"
-import { controlTick, createPump, createSafetyState, DriveState, TICK_MS } from "../firmware/control"
+import { controlTick, createPump, createSafetyState, DriveState } from "../firmware/control"
+import { CONTROL_PERIOD_MS } from "../core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { EventLog } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
@@ -108,7 +109,7 @@ setInterval(async () => {
     lastTick = t
     await controlTick(hw, pump, drive, t, safety)
     busy = false
-}, TICK_MS)
+}, CONTROL_PERIOD_MS)
 
 function report(label: string, extra: string) {
     let max = 0

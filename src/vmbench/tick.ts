@@ -4,11 +4,10 @@
 
 import * as ds from "@devicescript/core"
 import { EventLog } from "../core/eventLog"
-import { PumpController } from "../core/pump"
-import { REFERENCE_MECHANICS } from "../core/syringe"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 
 async function bench(rateUlPerH: number) {
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(32))
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, new EventLog(32))
     pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: rateUlPerH, vtbiUl: 50000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
     pump.start(0)
     let total = 0

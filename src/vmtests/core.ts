@@ -6,7 +6,7 @@ import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { EventLog } from "../core/eventLog"
 import { StepPlanner } from "../core/planner"
-import { PumpController } from "../core/pump"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { findSyringe, picolitresPerMicrostep, REFERENCE_MECHANICS } from "../core/syringe"
 import { formatThousandths, parseThousandths } from "../core/units"
 import { controlTick, createPump, createSafetyState, DriveState } from "../firmware/control"
@@ -58,7 +58,7 @@ describe("dosing core under the DeviceScript VM", () => {
 
     test("pump: VTBI 100 uL at 10 mL/h completes with floor(1e8/173531) = 576 steps", async () => {
         const log = new EventLog(64)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         expect(
             pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 100, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }).ok
         ).toBe(true)
@@ -75,7 +75,7 @@ describe("dosing core under the DeviceScript VM", () => {
     })
 
     test("illegal command is rejected with its reason", () => {
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, new EventLog(8))
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, new EventLog(8))
         expect(pump.start(0).reason).toBe("'start' is not allowed in state Idle")
     })
 

@@ -5,8 +5,7 @@
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { EventLog } from "../core/eventLog"
-import { PumpController } from "../core/pump"
-import { REFERENCE_MECHANICS } from "../core/syringe"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { AMT_MG, UNIT_PER_KG, UNIT_PER_MIN } from "../core/druglib/doseUnits"
 import { DoseRequest, emptyRequest, programDose } from "../core/druglib/dosing"
 import { LibraryStore } from "../core/druglib/store"
@@ -146,7 +145,7 @@ describe("drug library on the device", () => {
         const o = log.ofKind("DERS_OVERRIDE")
         expect(o.length).toBe(1)
         expect(o[0].detail).toBe("area=ICU drug=Dopamine dose=17.000 mcg/kg/min beyond softMax 15.000 mcg/kg/min (confirmed)")
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         expect(pump.loadProgram(ds.millis(), r.program).ok).toBe(true)
     })
 
@@ -173,7 +172,7 @@ describe("drug library on the device", () => {
         store = null // release the earlier tests' library: the VM heap is small
         const key = await loadDeviceKey(log, ds.millis())
         const s = new LibraryStore(cryptoVerifier(key), log)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         const inst = new QueuedLibraryInstaller(s, pump)
         const image = Buffer.from(SAMPLE_SIGNED)
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })

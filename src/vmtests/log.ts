@@ -9,12 +9,11 @@ import { DurableCell } from "../core/log/durableCell"
 import { MemoryPageStore } from "../core/log/pageStore"
 import { PersistentLog } from "../core/log/persistentLog"
 import { PowerSafety } from "../core/persist/powerSafety"
-import { PumpController } from "../core/pump"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { buildRequest, verifyResponse } from "../core/remote/client"
 import { RemoteEndpoint } from "../core/remote/endpoint"
 import { CMD_START, CMD_STATUS, STATUS_REFUSED } from "../core/remote/packet"
-import { REFERENCE_MECHANICS } from "../core/syringe"
 import { deviceHmac, toBytes } from "../hal/deviceCrypto"
 import { readTextSetting, SettingsPageStore } from "../hal/settingsStore"
 import { writeSetting } from "@devicescript/settings"
@@ -69,7 +68,7 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         const store = new SettingsPageStore("vs", 2, 192)
         await store.load()
         const log1 = new EventLog(16)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log1)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log1)
         const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log1)
         safety.boot(0, pump)
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
@@ -86,7 +85,7 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         const flash = new SettingsPageStore("vs", 2, 192)
         await flash.load()
         const log2 = new EventLog(16)
-        const p2 = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log2)
+        const p2 = new PumpController(REFERENCE_PUMP_CONFIG, log2)
         new PowerSafety(new DurableCell(flash, 0, "snap"), 5000, log2).boot(0, p2)
         expect(p2.state()).toBe("Alarm")
         expect(p2.status().alarmCode).toBe("POWER_RESTORED")
@@ -98,7 +97,7 @@ describe("persistent log, power loss and remote interface in the VM", () => {
 
     test("remote: a VM-signed status request is answered; a signed START is refused", async () => {
         const log = new EventLog(16)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         const keys = new HexKeyRing(GW_HEX, "")
         const ep = new RemoteEndpoint({
             deviceId: "vm-pump",

@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
 import { InfusionProgram } from "../../src/core/program"
-import { PumpController } from "../../src/core/pump"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 
-const TICK = 20
 const PL = 173531 // BD 50 mL on the reference drive
 
 function makePump() {
     const log = new EventLog(1000)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     return { pump, log }
 }
 
@@ -25,7 +23,7 @@ const program: InfusionProgram = {
 /** Runs ticks from `from` to `to` ms (virtual clock) and returns the steps fired. */
 function run(pump: PumpController, from: number, to: number, onTick?: (t: number) => void) {
     let steps = 0
-    for (let t = from; t <= to; t += TICK) {
+    for (let t = from; t <= to; t += CONTROL_PERIOD_MS) {
         steps += pump.update(t).steps
         onTick?.(t)
     }
@@ -43,7 +41,7 @@ describe("pump controller", () => {
         })
         // 5 mL / 10 mL/h = 1800 s; the last whole microstep is owed ≤ one step (62 ms) earlier.
         expect(kvoAt).toBeGreaterThan(1_800_000 - 100)
-        expect(kvoAt).toBeLessThanOrEqual(1_800_000 + TICK)
+        expect(kvoAt).toBeLessThanOrEqual(1_800_000 + CONTROL_PERIOD_MS)
         expect(log.ofKind("VTBI_DONE")).toHaveLength(1)
         // KVO 1 mL/h for the remaining ~100 s ≈ 27.8 µL more.
         const kvoSteps = run(pump, 1_900_020, 1_900_020 + 3_600_000)
@@ -85,7 +83,7 @@ describe("pump controller", () => {
             if (doneAt < 0 && pump.state() === "Running") doneAt = t
         })
         expect(doneAt).toBeGreaterThan(60_000 + 59_000)
-        expect(doneAt).toBeLessThanOrEqual(60_000 + 60_000 + TICK)
+        expect(doneAt).toBeLessThanOrEqual(60_000 + 60_000 + CONTROL_PERIOD_MS)
         expect(Math.abs(pump.status().bolusUl - 1000)).toBeLessThanOrEqual(1)
         expect(log.ofKind("BOLUS_DONE")).toHaveLength(1)
         // 60 s primary + 60 s bolus + 10 s primary: 166.7 + 1000 + 27.8 µL

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { programDose } from "../../src/core/druglib/dosing"
 import { titrateDose } from "../../src/core/druglib/titrate"
 import { compileTest, dopamine } from "./fixture"
@@ -10,7 +9,7 @@ const { lib } = compileTest()
 
 function running() {
     const log = new EventLog(200)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const active = dopamine(5000)
     const r = programDose(lib, active, log, 0)
     expect(pump.loadProgram(0, r.program).ok).toBe(true)
@@ -55,7 +54,7 @@ describe("retitration of a running infusion", () => {
 
     it("the pump refuses titrate outside Running/Paused", () => {
         const log = new EventLog(10)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         expect(pump.titrate(0, 5000).reason).toBe("'titrate' is not allowed in state Idle")
     })
 

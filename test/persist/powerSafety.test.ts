@@ -7,17 +7,15 @@ import { MaintenanceCounters } from "../../src/core/persist/maintenance"
 import { PowerSafety } from "../../src/core/persist/powerSafety"
 import { decodeSnapshot, encodeSnapshot } from "../../src/core/persist/snapshot"
 import { InfusionProgram } from "../../src/core/program"
-import { PumpController } from "../../src/core/pump"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { ALL_STATES } from "../../src/core/stateMachine"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
 
-const TICK = 20
 const PL = 173531 // pL per microstep, BD 50 mL on the reference drive
 const program: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10_000, vtbiUl: 20_000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }
 
 function boot(store: MemoryPageStore, nowMs = 0) {
     const log = new EventLog(500)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log)
     const result = safety.boot(nowMs, pump)
     return { log, pump, safety, result }
@@ -26,7 +24,7 @@ function boot(store: MemoryPageStore, nowMs = 0) {
 /** Runs the pump on a virtual clock with the persistence poll every 100 ms, as on the device. */
 function run(pump: PumpController, safety: PowerSafety, from: number, to: number) {
     let steps = 0
-    for (let t = from; t <= to; t += TICK) {
+    for (let t = from; t <= to; t += CONTROL_PERIOD_MS) {
         steps += pump.update(t).steps
         if (t % 100 === 0) safety.poll(t, pump)
     }

@@ -5,12 +5,11 @@ import { EventLog } from "../../src/core/eventLog"
 import { DurableCell } from "../../src/core/log/durableCell"
 import { MemoryPageStore } from "../../src/core/log/pageStore"
 import { PersistentLog } from "../../src/core/log/persistentLog"
-import { PumpController } from "../../src/core/pump"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { constantTimeEqual, HexKeyRing, HmacSha256, keyProblem, ReplayCounters } from "../../src/core/remote/auth"
 import { buildRequest, verifyResponse } from "../../src/core/remote/client"
 import { LibraryInstaller, RemoteEndpoint } from "../../src/core/remote/endpoint"
 import * as P from "../../src/core/remote/packet"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
 
 const nodeHmac: HmacSha256 = { mac: (k, d) => [...createHmac("sha256", Buffer.from(k)).update(Buffer.from(d)).digest()] }
 const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -22,7 +21,7 @@ const PL = 173531
 
 function setup(opts: { gw?: string; ce?: string; installer?: LibraryInstaller } = {}) {
     const log = new EventLog(2000)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const cells = new MemoryPageStore(2, 96)
     const plogStore = new MemoryPageStore(16, 128)
     const plog = new PersistentLog(plogStore)

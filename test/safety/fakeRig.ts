@@ -1,19 +1,17 @@
 // A minimal rig for monitor-level tests: fake sensor snapshot driven by the pump's own steps,
+// on a virtual 20 ms clock, running the firmware's own tick function (src/core/tick.ts).
 import { expect } from "vitest"
-// on a virtual 20 ms clock, with the tick order of src/firmware/control.ts.
 
 import { EventLog } from "../../src/core/eventLog"
 import { InfusionProgram } from "../../src/core/program"
-import { PumpController } from "../../src/core/pump"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { SafetyConfig, SAFETY_DEFAULTS, SafetyMonitor } from "../../src/core/safety/monitor"
 import { SensorSnapshot } from "../../src/core/sensors"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
-
-export const TICK = 20
+import { runControlTick } from "../../src/core/tick"
 
 export class FakeRig {
     log = new EventLog(5000)
-    pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, this.log)
+    pump = new PumpController(REFERENCE_PUMP_CONFIG, this.log)
     monitor: SafetyMonitor
     t = 0
     snap: SensorSnapshot = {
@@ -42,14 +40,13 @@ export class FakeRig {
         }
     }
 
-    tick(gapMs = TICK) {
+    tick(gapMs = CONTROL_PERIOD_MS) {
         this.dither = 1 - this.dither
         this.snap.pressureAdc = Math.round(410 + 2.112 * this.pressureMmHg) + this.dither
         const firedBefore = this.snap.firedSteps
         if (!this.stalled) this.snap.plungerPositionUm = this.basePosUm + Math.floor((firedBefore * 1000) / 3200)
-        const s = this.monitor.check(this.t, { ...this.snap })
-        const out = this.pump.update(this.t)
-        const steps = (out.motorEnabled ? out.steps : 0) - s.reverseSteps
+        const a = runControlTick(this.t, { ...this.snap }, this.monitor, this.pump)
+        const steps = a.forwardSteps - a.reverseSteps
         this.lastTickSteps = steps
         this.snap.firedSteps += steps
         this.t += gapMs

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { NOMINAL_PRESSURE_CAL } from "../../src/core/safety/monitor"
 import { applySelfTest, crc16, evaluateSelfTest, SelfTestInputs } from "../../src/core/safety/selfTest"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
 
 const good = (): SelfTestInputs => ({
     buzzerOnMa: 25,
@@ -17,7 +16,7 @@ const good = (): SelfTestInputs => ({
 
 function pump() {
     const log = new EventLog(100)
-    return { log, pump: new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log) }
+    return { log, pump: new PumpController(REFERENCE_PUMP_CONFIG, log) }
 }
 
 describe("power-on self-test", () => {
