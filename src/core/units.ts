@@ -2,7 +2,6 @@
 // microsteps so that no result depends on float formatting or on DeviceScript's rounding rules.
 
 export const UL_PER_ML = 1000
-export const MS_PER_HOUR = 3600000
 export const PL_PER_UL = 1000000
 
 /** Parses a plain decimal string ("10", "0.1", "12.345") into thousandths, exactly.

@@ -253,7 +253,7 @@ async function record(o: RecordOpts) {
             stallTimeoutMs: o.stallTimeoutMs,
         },
         {
-            reading(p, raw) {
+            reading(p) {
                 const t = now()
                 if (p.kind === "event") writer.append({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: p.event })
                 else {
