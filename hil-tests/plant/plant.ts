@@ -6,7 +6,8 @@
 // Units inside: mm, N, mmHg, µL, s. 1 mmHg = 133.322 Pa = 133.322e-6 N/mm².
 //
 // Every default below either cites where the number comes from or is marked ASSUMPTION: a value
-// chosen to be plausible that must be measured on the bench rig (docs/README-safety.md lists them).
+// chosen to be plausible that must be measured on the bench rig (docs/requirements.md, "Not verified
+// here (yet)", says so).
 
 import { findSyringe, microstepsPerMm, REFERENCE_MECHANICS, Mechanics, SyringeSpec } from "../../src/core/syringe"
 import { Instruments, Plant, PlantDrive, PlantSensorReadings, PlantTruth } from "./api"

@@ -1,7 +1,7 @@
 // Deliberate breakage for proving the scenarios can fail: each mutation blinds one detector by
 // freezing the sensor signal it depends on, between the plant and the firmware (sim: on the
 // bus; host: into the safety monitor). `npm run hil -- --mutate air ...` must make the air
-// scenarios fail; test/hil/mutation.test.ts checks that in every `npm test`.
+// scenarios fail; test/hil/runner.test.ts checks that in every `npm test`.
 
 import type { Plant, PlantSensorReadings } from "../plant/api"
 

@@ -8,7 +8,7 @@
 import { floorDiv } from "./units"
 
 export interface PlannerConfig {
-    picolitresPerStep: number
+    picolitresPerMicrostep: number
     /** Largest allowed increase of steps-per-tick from one tick to the next (acceleration limit). */
     maxStepIncreasePerTick: number
     /** Longest elapsed time one tick may account for; a longer gap is a loop overrun. */
@@ -29,7 +29,7 @@ export class StepPlanner {
 
     constructor(cfg: PlannerConfig) {
         this.cfg = cfg
-        this.unitsPerStep = cfg.picolitresPerStep * 36
+        this.unitsPerStep = cfg.picolitresPerMicrostep * 36
     }
 
     /** Acceleration limit derived from a drive's acceleration (µsteps/s²) and the tick length. */

@@ -78,7 +78,7 @@ export class PumpController {
     private lastMs = -1
     private alarmCode = ""
     private outOfServiceReason = ""
-    private currentRate = 0
+    private currentRateUlPerH = 0
 
     constructor(config: PumpConfig, log: EventSink) {
         const errors = validateMechanics(config.mechanics)
@@ -99,12 +99,12 @@ export class PumpController {
         const syringe = p ? findSyringe(p.syringeId) : null
         const v = validateProgram(p, syringe)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
-        const pl = this.install(p, syringe)
+        const plPerMicrostep = this.install(p, syringe)
         this.log.record(
             nowMs,
             "PROGRAM",
             "syringe=" + p.syringeId + " rate=" + p.rateUlPerH + "uL/h vtbi=" + p.vtbiUl + "uL kvo=" + p.kvoRateUlPerH +
-                "uL/h bolus=" + p.bolusUl + "uL/" + p.bolusDurationS + "s pL/step=" + pl
+                "uL/h bolus=" + p.bolusUl + "uL/" + p.bolusDurationS + "s pL/step=" + plPerMicrostep
         )
         this.transition(nowMs, "program")
         return OK
@@ -206,24 +206,24 @@ export class PumpController {
 
     /** One control tick: how many microsteps to fire now. Accounts them as delivered. */
     update(nowMs: number): TickOutput {
-        const elapsed = this.lastMs < 0 ? 0 : nowMs - this.lastMs
+        const elapsedMs = this.lastMs < 0 ? 0 : nowMs - this.lastMs
         this.lastMs = nowMs
         const s = this.sm.state()
         if (!isDelivering(s)) {
-            this.currentRate = 0
+            this.currentRateUlPerH = 0
             if (this.planner) this.planner.reset()
             return { steps: 0, forward: true, motorEnabled: false }
         }
-        if (elapsed < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsed + "ms; tick skipped")
-        const rate = this.rateFor(s)
-        this.currentRate = rate
+        if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
+        const rateUlPerH = this.rateFor(s)
+        this.currentRateUlPerH = rateUlPerH
         let limit = this.vtbiSteps - this.volume.steps()
         if (s === "Bolus") {
             const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
             if (bolusLeft < limit) limit = bolusLeft
         }
         if (s === "KVO") limit = this.kvoStepLimit()
-        const plan = this.planner.plan(rate, elapsed, limit)
+        const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
         if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
         this.volume.add(plan.steps, s === "Bolus")
         this.afterSteps(nowMs, s)
@@ -235,7 +235,7 @@ export class PumpController {
         const vtbi = this.program ? this.program.vtbiUl : 0
         return {
             state: this.sm.state(),
-            rateUlPerH: this.currentRate,
+            rateUlPerH: this.currentRateUlPerH,
             infusedUl: infused,
             bolusUl: this.volume ? this.volume.bolusUl() : 0,
             vtbiUl: vtbi,
@@ -296,18 +296,18 @@ export class PumpController {
     // ---- internals ------------------------------------------------------------------------
 
     private install(p: InfusionProgram, syringe: SyringeSpec): number {
-        const pl = picolitresPerMicrostep(syringe, this.config.mechanics)
+        const plPerMicrostep = picolitresPerMicrostep(syringe, this.config.mechanics)
         this.program = p
         this.syringe = syringe
         const plannerCfg: PlannerConfig = {
-            picolitresPerStep: pl,
+            picolitresPerMicrostep: plPerMicrostep,
             maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
             maxTickMs: this.config.tickMs * 3,
         }
         this.planner = new StepPlanner(plannerCfg)
-        this.volume = new VolumeAccount(pl)
+        this.volume = new VolumeAccount(plPerMicrostep)
         this.vtbiSteps = this.volume.stepsFor(p.vtbiUl)
-        return pl
+        return plPerMicrostep
     }
 
     private rateFor(s: PumpState): number {

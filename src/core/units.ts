@@ -1,8 +1,47 @@
-// Integer unit helpers shared by firmware and host. The dosing core works in µL, µL/h, ms and
-// microsteps so that no result depends on float formatting or on DeviceScript's rounding rules.
+// Units and the integer helpers shared by firmware and host.
+//
+// The dosing core works in integer µL, µL/h, ms and microsteps so that no result depends on float
+// formatting or on DeviceScript's rounding rules. Every numeric name carries its unit as a suffix
+// (camelCase `rateUlPerH`, constants `MAX_RATE_UL_PER_H`); a name without one is a count or a ratio.
+//
+// Glossary of suffixes:
+//   Ms          milliseconds. Time is always injected (`nowMs` = ms since boot), never read here.
+//   S           seconds (durations a user programs: bolusDurationS, loadingDurationS).
+//   Min         minutes (dose-limit windows: windowMin). NB `hardMin`, `softMin` are minima.
+//   H           hours, only inside rates (UlPerH) and dose-unit codes (UNIT_PER_H).
+//   Ul          microlitres, the volume unit of the dosing core.
+//   UlPerH      microlitres per hour, the rate unit of the dosing core.
+//   Ml          millilitres, only for syringe nominal sizes and display (1 mL = UL_PER_ML µL).
+//   Nl          nanolitres (infusedNl: sub-µL resolution for reports).
+//   Pl          picolitres; PlPerMicrostep / picolitresPerMicrostep is the volume one microstep
+//               moves (1 µL = PL_PER_UL pL).
+//   Um          micrometres (plunger position, syringe bore, lead of the screw).
+//   Mm          millimetres (microstepsPerMm, areaMm2).
+//   Steps       microsteps: one step pulse to the driver moves one microstep (firedSteps,
+//               vtbiSteps). Microsteps is the same unit spelt out; `fullStepsPerRev` counts full
+//               steps of the motor, and `microsteps` in Mechanics is microsteps per full step.
+//   StepsPerS2  microsteps per second squared (drive acceleration).
+//   Mv          millivolts (battery).
+//   Ma          milliamps (alarm LED and buzzer drive current).
+//   MmHg        millimetres of mercury (line pressure; 1 mmHg = 133.322 Pa).
+//   Adc, Counts raw ADC or encoder counts (0..ADC_FULL_SCALE_COUNTS = 4095 on the reference board);
+//               pressureAdc is counts before calibration to mmHg.
+//   Hz          hertz (buzzer tone).
+//   G, Kg       grams (patient weight: weightG), kilograms only inside dose units (UNIT_PER_KG).
+//   Bytes       bytes (record, slot and chunk sizes).
+//   Thousandths a decimal quantity ×1000 as an integer (drug doses and concentrations:
+//               "12.345" -> 12345); see parseThousandths / formatThousandths.
+//   PerX        "per X" (UlPerH, PlPerMicrostep, StepsPerS2, MmHgPerUl...).
+//
+// Exported here:
+//   UL_PER_ML          µL in one mL (1000).
+//   PL_PER_UL          pL in one µL (1 000 000).
+//   parseThousandths   "12.345" -> 12345 exactly; NaN for anything that is not a plain decimal.
+//   formatThousandths  12345 -> "12.345", integer arithmetic only.
+//   isWholeNumber      true for a finite whole number (guards integer-unit fields).
+//   floorDiv           floor(a / b) for non-negative integers, exact where a float quotient rounds.
 
 export const UL_PER_ML = 1000
-export const MS_PER_HOUR = 3600000
 export const PL_PER_UL = 1000000
 
 /** Parses a plain decimal string ("10", "0.1", "12.345") into thousandths, exactly.

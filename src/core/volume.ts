@@ -4,12 +4,12 @@
 import { floorDiv, PL_PER_UL } from "./units"
 
 export class VolumeAccount {
-    private readonly picolitresPerStep: number
+    private readonly picolitresPerMicrostep: number
     private totalSteps = 0
     private bolusSteps = 0
 
-    constructor(picolitresPerStep: number) {
-        this.picolitresPerStep = picolitresPerStep
+    constructor(picolitresPerMicrostep: number) {
+        this.picolitresPerMicrostep = picolitresPerMicrostep
     }
 
     add(steps: number, isBolus: boolean) {
@@ -23,21 +23,21 @@ export class VolumeAccount {
 
     /** Whole µL infused, rounded down. */
     infusedUl(): number {
-        return floorDiv(this.totalSteps * this.picolitresPerStep, PL_PER_UL)
+        return floorDiv(this.totalSteps * this.picolitresPerMicrostep, PL_PER_UL)
     }
 
     /** Infused volume in nL, for reports that need sub-µL resolution. */
     infusedNl(): number {
-        return floorDiv(this.totalSteps * this.picolitresPerStep, 1000)
+        return floorDiv(this.totalSteps * this.picolitresPerMicrostep, 1000)
     }
 
     bolusUl(): number {
-        return floorDiv(this.bolusSteps * this.picolitresPerStep, PL_PER_UL)
+        return floorDiv(this.bolusSteps * this.picolitresPerMicrostep, PL_PER_UL)
     }
 
     /** Steps that deliver at most `ul` µL: a volume target is never overshot. */
     stepsFor(ul: number): number {
-        return floorDiv(ul * PL_PER_UL, this.picolitresPerStep)
+        return floorDiv(ul * PL_PER_UL, this.picolitresPerMicrostep)
     }
 
     /** Restores a persisted count (power-loss recovery). */

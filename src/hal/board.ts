@@ -191,17 +191,17 @@ class PinSensors implements Sensors {
     }
 
     async read(): Promise<SensorSnapshot> {
-        const pressure = counts(await this.servers.pressure.reading.read())
-        const battery = counts(await this.servers.battery.reading.read())
-        const position = counts(await this.servers.position.reading.read())
+        const pressureCounts = counts(await this.servers.pressure.reading.read())
+        const batteryCounts = counts(await this.servers.battery.reading.read())
+        const positionCounts = counts(await this.servers.position.reading.read())
         return {
-            pressureAdc: pressure,
+            pressureAdc: pressureCounts,
             airInLine: digitalRead(this.pins.AIR) !== 0,
             doorOpen: digitalRead(this.pins.DOOR) !== 0,
             plungerEngaged: digitalRead(this.pins.PLUNGER) === 0,
-            batteryMv: Math.floor((battery * BATTERY_FULL_SCALE_MV) / ADC_FULL_SCALE_COUNTS),
+            batteryMv: Math.floor((batteryCounts * BATTERY_FULL_SCALE_MV) / ADC_FULL_SCALE_COUNTS),
             firedSteps: await this.stepper.firedCount(),
-            plungerPositionUm: position * POSITION_UM_PER_COUNT,
+            plungerPositionUm: positionCounts * POSITION_UM_PER_COUNT,
         }
     }
 }

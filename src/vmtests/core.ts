@@ -31,7 +31,7 @@ describe("dosing core under the DeviceScript VM", () => {
     })
 
     test("1 h at 10 mL/h = floor(1e10 pL / 173531 pL) = 57626 microsteps", async () => {
-        const p = new StepPlanner({ picolitresPerStep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        const p = new StepPlanner({ picolitresPerMicrostep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
         let steps = 0
         for (let i = 0; i < 3600; i++) {
             steps += p.plan(10000, 1000, 1000000000).steps
@@ -41,7 +41,7 @@ describe("dosing core under the DeviceScript VM", () => {
     })
 
     test("24 h at 0.1 mL/h with 997 ms ticks = floor(2.4e9 pL / 173531) = 13830 microsteps", async () => {
-        const p = new StepPlanner({ picolitresPerStep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        const p = new StepPlanner({ picolitresPerMicrostep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
         let steps = 0
         let t = 0
         let i = 0

@@ -11,7 +11,7 @@ function owedSteps(rateUlPerH: number, ms: number, pl: number): number {
 }
 
 function planner(pl = PL_BD50, maxInc = 1_000_000, maxTickMs = 60) {
-    return new StepPlanner({ picolitresPerStep: pl, maxStepIncreasePerTick: maxInc, maxTickMs })
+    return new StepPlanner({ picolitresPerMicrostep: pl, maxStepIncreasePerTick: maxInc, maxTickMs })
 }
 
 /** Deterministic tick jitter like the VM's setInterval (mean 20 ms, 19..21). */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
-import { readFileSync } from "node:fs"
 import { EventLog } from "../../src/core/eventLog"
 import { decodeEntry, parseLibrary } from "../../src/core/druglib/parse"
 import { LibraryStore } from "../../src/core/druglib/store"

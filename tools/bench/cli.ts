@@ -1,6 +1,6 @@
 // Bench test tool (`npm run bench -- ...`): records delivered volume from a balance, a flow
 // meter, the pump's own log, a CSV file or the simulator, and writes an IEC 60601-2-24 style
-// report. See docs/README-bench.md for usage and docs/bench-testing.md for the method.
+// report. See README.md ("Bench testing") for usage and docs/bench-testing.md for the method.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -253,7 +253,7 @@ async function record(o: RecordOpts) {
             stallTimeoutMs: o.stallTimeoutMs,
         },
         {
-            reading(p, raw) {
+            reading(p) {
                 const t = now()
                 if (p.kind === "event") writer.append({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: p.event })
                 else {

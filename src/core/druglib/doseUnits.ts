@@ -36,10 +36,6 @@ export function isPerMin(code: number): boolean {
     return (code & UNIT_PER_MIN) !== 0
 }
 
-export function isRateUnit(code: number): boolean {
-    return (code & (UNIT_PER_MIN | UNIT_PER_H)) !== 0
-}
-
 export function amountFactor(amount: number): number {
     return AMOUNT_FACTORS[amount]
 }

@@ -423,17 +423,3 @@ function finish(res: DoseResult, req: DoseRequest, log: EventSink, nowMs: number
         " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : ""))
     return res
 }
-
-/** The loading dose as its own first-phase program (delivered before the maintenance program):
- *  rate = volume / duration, rounded up so it never takes longer than programmed. */
-export function loadingProgram(res: DoseResult): InfusionProgram {
-    if (!res.program || res.loadingUl <= 0) return null
-    return {
-        syringeId: res.program.syringeId,
-        rateUlPerH: Math.ceil((res.loadingUl * 3600) / res.loadingDurationS),
-        vtbiUl: res.loadingUl,
-        kvoRateUlPerH: 0,
-        bolusUl: 0,
-        bolusDurationS: 0,
-    }
-}

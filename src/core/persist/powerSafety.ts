@@ -17,11 +17,11 @@ export const DEFAULT_SAVE_INTERVAL_MS = 5000
  *  (plus one tick's worth is covered by rounding up to whole µL). */
 export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs: number): number {
     if (!p) return 0
-    let rate = 0
-    if (state === "Running") rate = p.rateUlPerH
-    else if (state === "Bolus") rate = bolusRateUlPerH(p)
-    else if (state === "KVO") rate = p.kvoRateUlPerH
-    return Math.ceil((rate * intervalMs) / 3600000)
+    let rateUlPerH = 0
+    if (state === "Running") rateUlPerH = p.rateUlPerH
+    else if (state === "Bolus") rateUlPerH = bolusRateUlPerH(p)
+    else if (state === "KVO") rateUlPerH = p.kvoRateUlPerH
+    return Math.ceil((rateUlPerH * intervalMs) / 3600000)
 }
 
 export class PowerSafety {

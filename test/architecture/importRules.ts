@@ -1,0 +1,113 @@
+// The layer rules of src/ (docs/architecture.md, "Layers") as a checker over import lines, so
+// test/architecture/imports.test.ts can run it on the real tree and on synthetic files that must
+// fail. Pure: it reads no files itself.
+
+import { posix } from "node:path"
+
+export interface SourceFile {
+    /** Repository-relative path with forward slashes, e.g. "src/core/pump.ts". */
+    path: string
+    text: string
+}
+
+export interface Violation {
+    file: string
+    /** The module specifier as written. */
+    spec: string
+    rule: string
+}
+
+/** Firmware files still allowed to import @devicescript/* while the Clock injection (issue 10,
+ *  helper `clock`) removes those imports. Every entry is a debt: the lead empties this list
+ *  after merging; the rule then holds for all of src/firmware. */
+export const FIRMWARE_DEVICESCRIPT_ALLOWED: readonly string[] = [
+    "src/firmware/app.ts",
+    "src/firmware/boardStart.ts",
+    "src/firmware/control.ts",
+    "src/firmware/hilRun.ts",
+    "src/firmware/libraryDevice.ts",
+    "src/firmware/libraryInstaller.ts",
+    "src/firmware/persistence.ts",
+    "src/firmware/remote.ts",
+]
+
+/** Files under src/ other than src/core that host code (test/, tools/, hil-tests/) imports
+ *  today. Empty: host code reaches the firmware only through devs builds of src/entries or
+ *  generated entry files (hil-tests/runner/sim.ts writes one as text, not an import). */
+export const HOST_SRC_ALLOWED: readonly string[] = []
+
+const STATIC_IMPORT = /^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*(["'])([^"'\n]+)\1/gm
+const SIDE_EFFECT_IMPORT = /^[ \t]*import\s*(["'])([^"'\n]+)\1/gm
+const DYNAMIC_IMPORT = /\b(?:import|require)\s*\(\s*(["'])([^"'\n]+)\1\s*\)/g
+
+/** Module specifiers of a file's import/export-from statements, side-effect imports, dynamic
+ *  import() and require(). Comment lines are skipped; an import written inside a string literal
+ *  (a line that starts with a quote) is not an import. */
+export function importSpecifiers(text: string): string[] {
+    const code = text
+        .split("\n")
+        .map((line) => (/^\s*(\/\/|\/\*|\*)/.test(line) ? "" : line))
+        .join("\n")
+    const specs: string[] = []
+    for (const re of [STATIC_IMPORT, SIDE_EFFECT_IMPORT, DYNAMIC_IMPORT]) {
+        re.lastIndex = 0
+        let m: RegExpExecArray | null
+        while ((m = re.exec(code)) !== null) specs.push(m[2])
+    }
+    return specs
+}
+
+/** The src/ folder a repository path lies in ("core", "hal", ...), or null outside src/. */
+function srcFolder(path: string): string | null {
+    const m = /^src\/([^/]+)\//.exec(path)
+    return m ? m[1] : null
+}
+
+/** Repository-relative target of a relative specifier, or null for a package import. */
+function resolveTarget(fromPath: string, spec: string): string | null {
+    if (!spec.startsWith(".")) return null
+    return posix.normalize(posix.join(posix.dirname(fromPath), spec))
+}
+
+function isPackage(spec: string, scope: string): boolean {
+    return spec === scope || spec.startsWith(scope + "/")
+}
+
+export function checkImports(files: SourceFile[]): Violation[] {
+    const out: Violation[] = []
+    for (const f of files) {
+        const from = srcFolder(f.path)
+        const host = /^(test|tools|hil-tests)\//.test(f.path)
+        for (const spec of importSpecifiers(f.text)) {
+            const target = resolveTarget(f.path, spec)
+            const to = target === null ? null : srcFolder(target)
+            const fail = (rule: string) => out.push({ file: f.path, spec, rule })
+
+            if (isPackage(spec, "@dsboard") && from !== "entries") fail("only src/entries imports @dsboard/*")
+
+            if (from === "core") {
+                if (target === null) fail("src/core imports no package (no @devicescript/*: it is host-tested)")
+                else if (to !== "core") fail("src/core imports only src/core")
+            } else if (from === "hal") {
+                if (to !== null && to !== "core" && to !== "hal") fail("src/hal imports only src/core and src/hal")
+            } else if (from === "firmware") {
+                if (isPackage(spec, "@devicescript") && FIRMWARE_DEVICESCRIPT_ALLOWED.indexOf(f.path) < 0)
+                    fail("src/firmware imports no @devicescript/* (time and hardware come in through src/hal)")
+                if (to !== null && to !== "core" && to !== "hal" && to !== "firmware")
+                    fail("src/firmware imports only src/core, src/hal and src/firmware")
+            } else if (from === "entries") {
+                if (to !== null && to !== "hal" && to !== "firmware" && to !== "core")
+                    fail("src/entries imports only src/core, src/hal and src/firmware")
+            } else if (from === "vmtests" || from === "vmbench") {
+                if (to === "entries" || (to === "vmtests" && from !== "vmtests") || (to === "vmbench" && from !== "vmbench"))
+                    fail("src/" + from + " does not import another image or test set")
+            }
+            if (to === "generated" && from !== "vmtests" && !host) fail("only src/vmtests imports src/generated")
+            if (from !== null && target !== null && to === null) fail("src/ imports nothing outside src/")
+
+            if (host && to !== null && to !== "core" && HOST_SRC_ALLOWED.indexOf(target + ".ts") < 0 && HOST_SRC_ALLOWED.indexOf(target) < 0)
+                fail("test/, tools/, hil-tests/ import from src/ only src/core")
+        }
+    }
+    return out
+}

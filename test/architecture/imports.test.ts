@@ -1,0 +1,110 @@
+// Layer rules of src/ (docs/architecture.md, "Layers"): the real tree obeys them, and each rule
+// fails on a synthetic file that breaks it (so removing a rule from the checker fails this test).
+
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { join, relative, sep } from "node:path"
+import { describe, expect, it } from "vitest"
+import { checkImports, FIRMWARE_DEVICESCRIPT_ALLOWED, importSpecifiers, SourceFile } from "./importRules"
+
+const root = join(__dirname, "..", "..")
+
+function walk(dir: string, out: SourceFile[]) {
+    for (const name of readdirSync(dir)) {
+        if (name === "node_modules" || name.startsWith(".")) continue
+        const full = join(dir, name)
+        if (statSync(full).isDirectory()) walk(full, out)
+        else if (/\.(ts|mts|mjs|js)$/.test(name))
+            out.push({ path: relative(root, full).split(sep).join("/"), text: readFileSync(full, "utf8") })
+    }
+}
+
+function treeFiles(): SourceFile[] {
+    const out: SourceFile[] = []
+    for (const d of ["src", "test", "tools", "hil-tests"]) walk(join(root, d), out)
+    return out
+}
+
+/** Rules broken by one synthetic file importing `spec`. */
+function rulesBroken(path: string, spec: string): string[] {
+    return checkImports([{ path, text: 'import { x } from "' + spec + '"\n' }]).map((v) => v.rule)
+}
+
+describe("import rules on the real tree", () => {
+    it("every file under src/, test/, tools/ and hil-tests/ obeys the layer rules", () => {
+        const files = treeFiles()
+        expect(files.filter((f) => f.path.startsWith("src/core/")).length).toBeGreaterThan(20)
+        expect(checkImports(files)).toEqual([])
+    })
+
+    it("the firmware allow-list names only files that exist and still import @devicescript/*", () => {
+        // A stale entry would hide a new import under an old name: drop it once the file is clean.
+        for (const path of FIRMWARE_DEVICESCRIPT_ALLOWED) {
+            const specs = importSpecifiers(readFileSync(join(root, path), "utf8"))
+            expect(specs.some((s) => s.startsWith("@devicescript/")), path).toBe(true)
+        }
+    })
+})
+
+describe("each rule fails on a file that breaks it", () => {
+    it("src/core importing @devicescript/*, src/hal, src/firmware or src/entries", () => {
+        expect(rulesBroken("src/core/pump.ts", "@devicescript/core")).toHaveLength(1)
+        expect(rulesBroken("src/core/pump.ts", "../hal/types")).toHaveLength(1)
+        expect(rulesBroken("src/core/log/record.ts", "../../firmware/control")).toHaveLength(1)
+        expect(rulesBroken("src/core/pump.ts", "../entries/sim")).toHaveLength(1)
+        expect(rulesBroken("src/core/log/record.ts", "../units")).toEqual([])
+    })
+
+    it("src/hal importing src/firmware or src/entries", () => {
+        expect(rulesBroken("src/hal/sim.ts", "../firmware/control")).toHaveLength(1)
+        expect(rulesBroken("src/hal/sim.ts", "../entries/sim")).toHaveLength(1)
+        expect(rulesBroken("src/hal/sim.ts", "../core/pump")).toEqual([])
+        expect(rulesBroken("src/hal/sim.ts", "@devicescript/core")).toEqual([])
+    })
+
+    it("anything but src/entries importing @dsboard/*", () => {
+        expect(rulesBroken("src/entries/esp32s3.ts", "@dsboard/pump_ref_esp32s3")).toEqual([])
+        for (const path of ["src/hal/board.ts", "src/firmware/boardStart.ts", "src/vmtests/core.ts", "tools/x.ts"])
+            expect(rulesBroken(path, "@dsboard/pump_ref_rp2040"), path).toContain("only src/entries imports @dsboard/*")
+    })
+
+    it("src/firmware importing @devicescript/* outside the allow-list", () => {
+        expect(rulesBroken("src/firmware/newGlue.ts", "@devicescript/core")).toHaveLength(1)
+        expect(rulesBroken(FIRMWARE_DEVICESCRIPT_ALLOWED[0], "@devicescript/core")).toEqual([])
+        expect(rulesBroken("src/firmware/newGlue.ts", "../entries/sim")).toHaveLength(1)
+    })
+
+    it("test/, tools/ and hil-tests/ importing src/ beyond src/core", () => {
+        expect(rulesBroken("test/core/x.test.ts", "../../src/firmware/control")).toHaveLength(1)
+        expect(rulesBroken("tools/x.ts", "../src/hal/sim")).toHaveLength(1)
+        expect(rulesBroken("hil-tests/runner/x.ts", "../../src/entries/hil")).toHaveLength(1)
+        expect(rulesBroken("hil-tests/runner/x.ts", "../../src/core/pump")).toEqual([])
+    })
+
+    it("src/ importing outside src/, and src/generated imported by anything but src/vmtests", () => {
+        expect(rulesBroken("src/hal/sim.ts", "../../tools/x")).toHaveLength(1)
+        expect(rulesBroken("src/vmbench/tick.ts", "../generated/druglibFixture")).toHaveLength(1)
+        expect(rulesBroken("src/vmtests/druglib.ts", "../generated/druglibFixture")).toEqual([])
+    })
+})
+
+describe("import parsing", () => {
+    it("finds multi-line, type-only, re-export, side-effect, dynamic and require imports", () => {
+        const text = [
+            "import {",
+            "    a,",
+            "    b,",
+            '} from "./multi"',
+            'import type { T } from "./typeOnly"',
+            'export * from "./reexport"',
+            'import "./sideEffect"',
+            'const m = await import("./dynamic")',
+            'const r = require("./required")',
+        ].join("\n")
+        expect(importSpecifiers(text).sort()).toEqual(["./dynamic", "./multi", "./reexport", "./required", "./sideEffect", "./typeOnly"])
+    })
+
+    it("ignores imports in comments and inside string literals", () => {
+        const text = ['// import { x } from "../hal/sim"', " * import { y } from \"../hal/sim\"", "const src = 'import { runHil } from \"../../src/firmware/hilRun\"\\n'"].join("\n")
+        expect(importSpecifiers(text)).toEqual([])
+    })
+})
