@@ -7,9 +7,9 @@ export interface Clock {
     /** Milliseconds since power-up. */
     nowMs(): number
     /** Calls `fn` every `periodMs` until power-off (the firmware never cancels its timers). */
-    every(periodMs: number, fn: () => void): void
+    every(periodMs: number, fn: () => void | Promise<void>): void
     /** Calls `fn` once, `delayMs` from now (0: after the current task). */
-    after(delayMs: number, fn: () => void): void
+    after(delayMs: number, fn: () => void | Promise<void>): void
     /** Resolves `ms` from now; sleep(0) yields to other tasks (the VM's loop budget needs it). */
     sleep(ms: number): Promise<void>
 }

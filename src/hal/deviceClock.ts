@@ -5,10 +5,10 @@ import { Clock } from "../core/clock"
 
 export const deviceClock: Clock = {
     nowMs: () => ds.millis(),
-    every: (periodMs: number, fn: () => void) => {
+    every: (periodMs: number, fn: () => void | Promise<void>) => {
         setInterval(fn, periodMs)
     },
-    after: (delayMs: number, fn: () => void) => {
+    after: (delayMs: number, fn: () => void | Promise<void>) => {
         setTimeout(fn, delayMs)
     },
     sleep: async (ms: number) => {

@@ -11,7 +11,7 @@ interface Timer {
     dueMs: number
     periodMs: number
     seq: number
-    fn: () => void
+    fn: () => void | Promise<void>
 }
 
 /** Lets every promise chain started by a timer callback run to its next wait on the clock (all
@@ -32,17 +32,17 @@ export class FakeClock implements Clock {
     nowMs(): number {
         return this.now
     }
-    every(periodMs: number, fn: () => void) {
+    every(periodMs: number, fn: () => void | Promise<void>) {
         this.add(periodMs, Math.max(1, periodMs), fn)
     }
-    after(delayMs: number, fn: () => void) {
+    after(delayMs: number, fn: () => void | Promise<void>) {
         this.add(delayMs, 0, fn)
     }
     sleep(ms: number): Promise<void> {
         return new Promise(resolve => this.add(ms, 0, resolve))
     }
 
-    private add(delayMs: number, periodMs: number, fn: () => void) {
+    private add(delayMs: number, periodMs: number, fn: () => void | Promise<void>) {
         if (this.dead) return
         this.timers.push({ dueMs: this.now + Math.max(0, delayMs), periodMs, seq: this.seq++, fn })
     }
