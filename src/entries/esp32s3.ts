@@ -3,11 +3,14 @@
 import { startBuzzer, startPotentiometer } from "@devicescript/servers"
 import { pins } from "@dsboard/pump_ref_esp32s3"
 import { runBoardPump } from "../firmware/boardStart"
+import { createBoardHardware } from "../hal/board"
+import { createDeviceServices } from "../hal/device"
 
 // Server configs must be literals naming pins.X, so they are started here, not in hal/board.ts.
-await runBoardPump("pump_ref_esp32s3", pins, {
+const servers = {
     buzzer: startBuzzer({ pin: pins.BUZZER }),
     pressure: startPotentiometer({ pin: pins.PRESSURE }),
     battery: startPotentiometer({ pin: pins.BATTERY }),
     position: startPotentiometer({ pin: pins.POSITION }),
-})
+}
+await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createDeviceServices())

@@ -3,5 +3,7 @@
 // per-scenario entries that differ only in this constant (hil-tests/runner).
 
 import { runHil } from "../firmware/hilRun"
+import { createDeviceServices } from "../hal/device"
+import { createHilRig } from "../hal/hil"
 
-await runHil({ syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 })
+await runHil({ syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }, createHilRig(), createDeviceServices())

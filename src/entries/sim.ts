@@ -4,7 +4,8 @@
 // default program is not loaded over it.
 
 import { bootFirmware, runFirmware } from "../firmware/app"
+import { createDeviceServices } from "../hal/device"
 import { createSimHardware } from "../hal/sim"
 
-const fw = await bootFirmware(createSimHardware(), "sim-")
+const fw = await bootFirmware(createSimHardware(), createDeviceServices(), "sim-")
 runFirmware(fw, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }, true)

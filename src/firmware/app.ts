@@ -1,9 +1,10 @@
 // Firmware start-up shared by every entry point (simulator, boards, HIL rig): the same event
 // log, persistence and power-loss restore, remote interface, power-on self-test and safety
 // monitor everywhere, so no entry can ship without one of them. Entries differ only in the
-// hardware adapter and in whether a default program is loaded.
+// hardware adapter and in whether a default program is loaded. Time, timers, settings flash, HMAC and
+// the device identifier come in as DeviceServices, so this layer also runs in vitest on a fake clock.
 
-import * as ds from "@devicescript/core"
+import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
 import { isValidPumpId } from "../core/log/exportLine"
 import { InfusionProgram } from "../core/program"
@@ -11,8 +12,7 @@ import { CommandResult, PumpController } from "../core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { crc16 } from "../core/safety/selfTest"
 import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
-import { readTextSetting } from "../hal/settingsStore"
-import { PumpHardware } from "../hal/types"
+import { DeviceServices, PumpHardware } from "../hal/types"
 import { LibraryStore } from "../core/druglib/store"
 import { cryptoVerifier, loadDeviceKey, restorePersisted } from "./libraryDevice"
 import { QueuedLibraryInstaller } from "./libraryInstaller"
@@ -24,6 +24,7 @@ export interface PumpFirmware {
     log: EventLog
     hw: PumpHardware
     persistence: Persistence
+    dev: DeviceServices
     safety: SafetyState
     selfTestOk: boolean
     /** The drug library in force (none until a signed one is installed). */
@@ -41,40 +42,41 @@ function numeric(v: any): boolean {
     return typeof v === "number" && v === v
 }
 
-async function waitForSensors(hw: PumpHardware, limitMs: number) {
+async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
     if (!hw.sensors) return
-    const t0 = ds.millis()
-    while (ds.millis() - t0 < limitMs) {
+    const t0 = clock.nowMs()
+    while (clock.nowMs() - t0 < limitMs) {
         try {
             const s = await hw.sensors.read()
             if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) return
         } catch (e) {
             // not ready yet; the self-test reports it if it never becomes ready
         }
-        await ds.sleep(50)
+        await clock.sleep(50)
     }
 }
 
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
-export async function bootFirmware(hw: PumpHardware, idPrefix: string): Promise<PumpFirmware> {
+export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string): Promise<PumpFirmware> {
+    const clock = dev.clock
     const log = new EventLog(256)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
     const pump = createPump(log)
-    const configuredId = await readTextSetting("PUMP_ID")
-    const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + ds.deviceIdentifier("self")
-    const persistence = await startPersistence(pump, log, pumpId)
+    const configuredId = await dev.settings.readText("PUMP_ID")
+    const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + dev.deviceId()
+    const persistence = await startPersistence(pump, log, pumpId, dev)
     console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
-    await dumpLog(persistence, pumpId)
+    await dumpLog(persistence, pumpId, clock)
     // Drug library: verified again with the device key at every boot; updates arrive signed over
     // the remote link. No key provisioned means every library is refused (and logged).
-    const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(log, ds.millis())), log)
-    await restorePersisted(library, ds.millis())
-    await startRemote(pump, log, persistence, pumpId, new QueuedLibraryInstaller(library, pump))
-    await waitForSensors(hw, SENSOR_SETTLE_MS)
-    const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT))
+    const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, clock.nowMs()), dev.hmacSha256), log)
+    await restorePersisted(library, clock.nowMs(), dev)
+    await startRemote(pump, log, persistence, pumpId, new QueuedLibraryInstaller(library, pump, dev), dev)
+    await waitForSensors(hw, clock, SENSOR_SETTLE_MS)
+    const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
     const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
-    return { pump: pump, log: log, hw: hw, persistence: persistence, safety: safety, selfTestOk: selfTestOk, library: library }
+    return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library }
 }
 
 /** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the
@@ -82,11 +84,11 @@ export async function bootFirmware(hw: PumpHardware, idPrefix: string): Promise<
 export function runFirmware(fw: PumpFirmware, program: InfusionProgram, autoStart: boolean): CommandResult {
     let loaded: CommandResult = null
     if (program && fw.pump.state() === "Idle") {
-        const now = ds.millis()
+        const now = fw.dev.clock.nowMs()
         loaded = fw.pump.loadProgram(now, program)
         if (!loaded.ok) console.log("program refused: " + loaded.reason)
         else if (autoStart && fw.selfTestOk) fw.pump.start(now)
     }
-    startControlLoop(fw.hw, fw.pump, fw.log, fw.safety)
+    startControlLoop(fw.hw, fw.pump, fw.log, fw.safety, fw.dev.clock)
     return loaded
 }

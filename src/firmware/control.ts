@@ -2,7 +2,7 @@
 // tick (src/core/tick.ts: safety check, plan, back-off, annunciation) and hands the result to the
 // drive, buzzer and LEDs. All dosing and safety decisions live in src/core.
 
-import * as ds from "@devicescript/core"
+import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
 import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { Annunciation } from "../core/safety/alarmManager"
@@ -98,25 +98,25 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
 }
 
 /** Starts the control tick and a once-a-second status print. */
-export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety: SafetyState) {
+export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety: SafetyState, clock: Clock) {
     const drive: DriveState = { motorOn: false }
     let busy = false
-    setInterval(async () => {
+    clock.every(CONTROL_PERIOD_MS, async () => {
         // A tick still running when the next is due is skipped; the planner sees the late tick.
         if (busy) return
         busy = true
-        await controlTick(hw, pump, drive, ds.millis(), safety)
+        await controlTick(hw, pump, drive, clock.nowMs(), safety)
         busy = false
-    }, CONTROL_PERIOD_MS)
-    setInterval(async () => {
+    })
+    clock.every(1000, async () => {
         console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))
-    }, 1000)
+    })
 }
 
 /** Power-on self-test: sounds the buzzer and lights the alarm LED while reading their driver
  *  current (where the board can), takes a sensor snapshot and checks the settings record.
  *  A failure puts the pump Out of Service with the reasons kept. Returns true on pass. */
-export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, log: EventLog, settingsText: string, settingsCrc: number): Promise<boolean> {
+export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, log: EventLog, settingsText: string, settingsCrc: number, clock: Clock): Promise<boolean> {
     let buzzerOn = NaN
     let buzzerOff = NaN
     let ledOn = NaN
@@ -132,11 +132,11 @@ export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, lo
         if (hw.feedback) ledOff = await hw.feedback.alarmLedCurrentMa()
         snap = await hw.sensors.read()
     } catch (e) {
-        log.record(ds.millis(), "SELFTEST_ERROR", "" + e)
+        log.record(clock.nowMs(), "SELFTEST_ERROR", "" + e)
     }
     const r = evaluateSelfTest(
         { buzzerOnMa: buzzerOn, buzzerOffMa: buzzerOff, ledOnMa: ledOn, ledOffMa: ledOff, snapshot: snap, settingsText: settingsText, settingsCrc: settingsCrc },
         NOMINAL_PRESSURE_CAL
     )
-    return applySelfTest(ds.millis(), r, pump, log)
+    return applySelfTest(clock.nowMs(), r, pump, log)
 }

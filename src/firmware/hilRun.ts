@@ -1,18 +1,19 @@
 // HIL firmware body: the shipping control loop and core, the HIL adapter for sensors, keys and
 // the pulse engine, and a status line the rig parses. The program to load is passed in by the
-// entry (src/entries/hil.ts, or a rig-generated entry that differs only in the program constant).
+// entry (src/entries/hil.ts, or a rig-generated entry that differs only in the program constant),
+// together with the rig adapter and the device services.
 
-import * as ds from "@devicescript/core"
 import { InfusionProgram } from "../core/program"
 import { bootFirmware, PumpFirmware, runFirmware } from "./app"
-import { createHilHardware, HIL_PREFIX, HilSignals, KEY_NAMES, allFresh } from "../hal/hil"
+import { HIL_PREFIX, HilRig, KEY_NAMES } from "../hal/hilTypes"
+import { DeviceServices } from "../hal/types"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
 
 function onKey(fw: PumpFirmware, key: string) {
     const pump = fw.pump
-    const now = ds.millis()
+    const now = fw.dev.clock.nowMs()
     console.log(HIL_PREFIX + "t=" + now + " key=" + key)
     if (key === "start") {
         if (pump.state() === "Paused") pump.resume(now)
@@ -28,37 +29,37 @@ function onKey(fw: PumpFirmware, key: string) {
  *  this long anyway (the safety monitor then raises the sensor fault). */
 export const SENSOR_WAIT_MS = 15000
 
-export async function runHil(program: InfusionProgram) {
-    const signals = new HilSignals()
-    const hw = createHilHardware(signals)
-    const t0 = ds.millis()
-    while (!allFresh(signals, ds.millis()) && ds.millis() - t0 < SENSOR_WAIT_MS) await ds.sleep(20)
-    console.log(HIL_PREFIX + "t=" + ds.millis() + " sensors=" + (allFresh(signals, ds.millis()) ? "ok" : "missing"))
+export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices) {
+    const clock = dev.clock
+    const hw = rig.hw
+    const t0 = clock.nowMs()
+    while (!rig.allSignalsFresh(clock.nowMs()) && clock.nowMs() - t0 < SENSOR_WAIT_MS) await clock.sleep(20)
+    console.log(HIL_PREFIX + "t=" + clock.nowMs() + " sensors=" + (rig.allSignalsFresh(clock.nowMs()) ? "ok" : "missing"))
     // The same start-up as the shipping entries: persistence and power-loss restore, remote
     // interface, self-test and safety monitor (src/firmware/app.ts).
-    const fw = await bootFirmware(hw, "hil-")
+    const fw = await bootFirmware(hw, dev, "hil-")
     const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
     let held: number[] = []
-    signals.keypad.reading.subscribe(pressed => {
+    rig.onKeypad(pressed => {
         const now: number[] = pressed ? pressed : []
         for (let j = 0; j < now.length; j++) {
             const i = now[j]
             if (held.indexOf(i) >= 0) continue
             if (i >= 0 && i < KEY_NAMES.length) onKey(fw, KEY_NAMES[i])
-            else console.log(HIL_PREFIX + "t=" + ds.millis() + " unknown-key=" + i)
+            else console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
         }
         held = now
     })
     // A pump restored after power loss keeps its own program (Paused behind POWER_RESTORED).
     const loaded = runFirmware(fw, program, false)
     const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
-    console.log(HIL_PREFIX + "t=" + ds.millis() + " program=" + programText)
-    setInterval(async () => {
+    console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
+    clock.every(HIL_STATUS_MS, async () => {
         const s = pump.status()
         console.log(
-            HIL_PREFIX + "t=" + ds.millis() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-") +
+            HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-") +
                 " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + (await hw.stepper.firedCount())
         )
-    }, HIL_STATUS_MS)
+    })
 }

@@ -1,15 +1,14 @@
 // Device side of the drug library: HMAC-SHA256 with the provisioned per-device key
-// (@devicescript/crypto), persistence in settings (chunked, two banks, commit record written
+// (the device services' native HMAC), persistence in settings (chunked, two banks, commit record written
 // last), and the install/restore sequence of src/core/druglib/store.ts with yields between parse
 // steps (long synchronous loops trap in the VM).
 
-import * as ds from "@devicescript/core"
-import { hmac } from "@devicescript/crypto"
-import { settings } from "@devicescript/settings"
 import { EventSink } from "../core/eventLog"
 import { LibraryParser } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
 import { PumpState } from "../core/stateMachine"
+import { Clock } from "../core/clock"
+import { DeviceServices, SettingsAccess } from "../hal/types"
 
 /** Settings key of the per-device HMAC key (64 hex digits). Keys are at most 13 characters. */
 export const KEY_SETTING = "DERSKEY"
@@ -23,12 +22,6 @@ function chunkKey(bank: string, i: number): string {
     return "dlib" + bank + (i < 10 ? "00" : i < 100 ? "0" : "") + i
 }
 
-async function getRaw(key: string): Promise<Buffer> {
-    const pkt = await ds.actionReport(settings, "get", async () => await settings.get(key), p => p.decode()[0] === key)
-    const v = pkt.decode()[1] as Buffer
-    return v && v.length > 0 ? v : null
-}
-
 function hexValue(c: number): number {
     if (c >= 48 && c <= 57) return c - 48
     if (c >= 97 && c <= 102) return c - 87
@@ -38,8 +31,8 @@ function hexValue(c: number): number {
 
 /** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
  *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
-export async function loadDeviceKey(log: EventSink, nowMs: number): Promise<Buffer> {
-    const raw = await getRaw(KEY_SETTING)
+export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, nowMs: number): Promise<Buffer> {
+    const raw = await settings.readBytes(KEY_SETTING)
     if (!raw) {
         log.record(nowMs, "DLIB_NO_KEY", "no device key in setting " + KEY_SETTING + "; every drug library will be refused")
         return null
@@ -68,17 +61,17 @@ export async function loadDeviceKey(log: EventSink, nowMs: number): Promise<Buff
 }
 
 /** The explicit provisioning step (service mode / factory): stores the 64-hex-digit key. */
-export async function provisionDeviceKey(hex64: string) {
+export async function provisionDeviceKey(settings: SettingsAccess, hex64: string) {
     if (hex64.length !== 64) throw new RangeError("device key must be 64 hex digits")
-    await settings.set(KEY_SETTING, Buffer.from(hex64))
+    await settings.writeBytes(KEY_SETTING, Buffer.from(hex64))
 }
 
-export function cryptoVerifier(key: Buffer): MacVerifier {
+export function cryptoVerifier(key: Buffer, hmacSha256: (key: Buffer, data: Buffer) => Buffer): MacVerifier {
     return {
         hasKey: () => key !== null,
         verify: (body: Buffer, mac: Buffer) => {
             if (key === null || mac.length !== MAC_BYTES) return false
-            const want = hmac(key, "sha256", body)
+            const want = hmacSha256(key, body)
             // Constant time: no early exit on the first differing byte.
             let diff = 0
             for (let i = 0; i < MAC_BYTES; i++) diff = diff | (want[i] ^ mac[i])
@@ -87,28 +80,28 @@ export function cryptoVerifier(key: Buffer): MacVerifier {
     }
 }
 
-async function readCommit(): Promise<string> {
-    const raw = await getRaw(CUR_SETTING)
+async function readCommit(settings: SettingsAccess): Promise<string> {
+    const raw = await settings.readBytes(CUR_SETTING)
     return raw ? raw.toString() : ""
 }
 
 /** Persists the signed library into the bank not in use, then switches the commit record, so
  *  a power cut mid-write leaves the previous library intact. */
-export async function persistSigned(signed: Buffer) {
-    const cur = await readCommit()
+export async function persistSigned(settings: SettingsAccess, signed: Buffer) {
+    const cur = await readCommit(settings)
     const bank = cur.length > 0 && cur.charAt(0) === "A" ? "B" : "A"
     const n = Math.ceil(signed.length / CHUNK_BYTES)
     if (n > MAX_CHUNKS) throw new RangeError("library too large to persist")
     for (let i = 0; i < n; i++) {
         const end = (i + 1) * CHUNK_BYTES < signed.length ? (i + 1) * CHUNK_BYTES : signed.length
-        await settings.set(chunkKey(bank, i), signed.slice(i * CHUNK_BYTES, end))
+        await settings.writeBytes(chunkKey(bank, i), signed.slice(i * CHUNK_BYTES, end))
     }
-    await settings.set(CUR_SETTING, Buffer.from(bank + n + "," + signed.length))
+    await settings.writeBytes(CUR_SETTING, Buffer.from(bank + n + "," + signed.length))
 }
 
 /** The persisted signed library, or null with the reason. */
-export async function readPersisted(): Promise<{ signed: Buffer; reason: string }> {
-    const cur = await readCommit()
+export async function readPersisted(settings: SettingsAccess): Promise<{ signed: Buffer; reason: string }> {
+    const cur = await readCommit(settings)
     if (cur.length === 0) return { signed: null, reason: "no library persisted" }
     const comma = cur.indexOf(",")
     const bank = cur.charAt(0)
@@ -119,18 +112,18 @@ export async function readPersisted(): Promise<{ signed: Buffer; reason: string 
     const out = Buffer.alloc(len)
     let at = 0
     for (let i = 0; i < n; i++) {
-        const c = await getRaw(chunkKey(bank, i))
+        const c = await settings.readBytes(chunkKey(bank, i))
         if (!c || at + c.length > len) return { signed: null, reason: "chunk " + i + " of bank " + bank + " is missing or too long" }
-        out.blitAt(at, c, 0, c.length)
+        out.set(c, at)
         at += c.length
     }
     if (at !== len) return { signed: null, reason: "persisted library is " + at + " bytes, commit record says " + len }
     return { signed: out, reason: "" }
 }
 
-async function parseWithYields(body: Buffer) {
+async function parseWithYields(clock: Clock, body: Buffer) {
     const p = new LibraryParser(body)
-    while (!p.step()) await ds.sleep(0)
+    while (!p.step()) await clock.sleep(0)
     return p.result()
 }
 
@@ -141,16 +134,16 @@ function splitSigned(signed: Buffer) {
 
 /** Install a signed library received over the service interface. The old library stays in force
  *  (and the reason is logged) unless every check passes and the new one is persisted. */
-export async function installSigned(store: LibraryStore, state: PumpState, signed: Buffer, nowMs: number): Promise<InstallResult> {
+export async function installSigned(store: LibraryStore, state: PumpState, signed: Buffer, nowMs: number, dev: DeviceServices): Promise<InstallResult> {
     const s = splitSigned(signed)
     if (!s) return store.reject(nowMs, "DLIB_REJECTED", "too short to hold a MAC")
     const g = store.gate(state, s.body, s.mac)
     if (g.length > 0) return store.reject(nowMs, "DLIB_REJECTED", g)
-    const parsed = await parseWithYields(s.body)
+    const parsed = await parseWithYields(dev.clock, s.body)
     const j = store.judge(parsed, s.mac)
     if (j.length > 0) return store.reject(nowMs, "DLIB_REJECTED", j)
     try {
-        await persistSigned(signed)
+        await persistSigned(dev.settings, signed)
     } catch (e) {
         return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + e)
     }
@@ -159,14 +152,14 @@ export async function installSigned(store: LibraryStore, state: PumpState, signe
 }
 
 /** Boot: load the persisted library and verify it again with the device key. */
-export async function restorePersisted(store: LibraryStore, nowMs: number): Promise<InstallResult> {
-    const r = await readPersisted()
+export async function restorePersisted(store: LibraryStore, nowMs: number, dev: DeviceServices): Promise<InstallResult> {
+    const r = await readPersisted(dev.settings)
     if (!r.signed) return store.reject(nowMs, "DLIB_RESTORE_FAILED", r.reason)
     const s = splitSigned(r.signed)
     if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "persisted library too short")
     const g = store.gate(null, s.body, s.mac)
     if (g.length > 0) return store.reject(nowMs, "DLIB_RESTORE_FAILED", g)
-    const parsed = await parseWithYields(s.body)
+    const parsed = await parseWithYields(dev.clock, s.body)
     if (!parsed.ok) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "malformed library: " + parsed.error)
     store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
     return { ok: true, reason: "" }

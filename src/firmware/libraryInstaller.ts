@@ -3,20 +3,22 @@
 // device key, MAC) answer the remote request at once; the rest runs in the background and its
 // outcome is logged as DLIB_INSTALLED or DLIB_REJECTED with the library still in force.
 
-import * as ds from "@devicescript/core"
 import { CommandResult, PumpController } from "../core/pump"
 import { LibraryInstaller } from "../core/remote/endpoint"
 import { LibraryStore, MAC_BYTES } from "../core/druglib/store"
 import { installSigned } from "./libraryDevice"
+import { DeviceServices } from "../hal/types"
 
 export class QueuedLibraryInstaller implements LibraryInstaller {
     private readonly store: LibraryStore
     private readonly pump: PumpController
+    private readonly dev: DeviceServices
     private busy = false
 
-    constructor(store: LibraryStore, pump: PumpController) {
+    constructor(store: LibraryStore, pump: PumpController, dev: DeviceServices) {
         this.store = store
         this.pump = pump
+        this.dev = dev
     }
 
     inProgress(): boolean {
@@ -31,14 +33,14 @@ export class QueuedLibraryInstaller implements LibraryInstaller {
         if (g.length > 0) return this.store.reject(nowMs, "DLIB_REJECTED", g)
         this.busy = true
         const self = this
-        setTimeout(async () => {
+        self.dev.clock.after(0, async () => {
             try {
                 // installSigned re-checks the pump state: an infusion programmed meanwhile wins.
-                await installSigned(self.store, self.pump.state(), image, ds.millis())
+                await installSigned(self.store, self.pump.state(), image, self.dev.clock.nowMs(), self.dev)
             } finally {
                 self.busy = false
             }
-        }, 0)
+        })
         return { ok: true, reason: "MAC verified; parsing and persisting, outcome logged as DLIB_INSTALLED or DLIB_REJECTED" }
     }
 }

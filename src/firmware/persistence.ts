@@ -3,7 +3,7 @@
 // this file loads the settings-backed stores, mirrors the EventLog and flushes in the
 // background (every 100 ms, in its own timer, never inside the 20 ms control tick).
 
-import * as ds from "@devicescript/core"
+import { Clock } from "../core/clock"
 import { EventLog, LogEvent } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
 import { formatLogLine } from "../core/log/exportLine"
@@ -12,7 +12,7 @@ import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
 import { PumpController } from "../core/pump"
 import { isDelivering } from "../core/stateMachine"
-import { SettingsPageStore } from "../hal/settingsStore"
+import { DeviceServices, FlashPageStore } from "../hal/types"
 
 /** 32 records x 128 bytes = 4 KB of settings flash for the log ring (31 guaranteed records). */
 export const LOG_SLOTS = 32
@@ -25,8 +25,8 @@ export const LOG_QUEUE_MAX = 64
 
 export interface Persistence {
     plog: PersistentLog
-    logStore: SettingsPageStore
-    cellStore: SettingsPageStore
+    logStore: FlashPageStore
+    cellStore: FlashPageStore
     safety: PowerSafety
     maintenance: MaintenanceCounters
     rctrCell: DurableCell
@@ -35,18 +35,19 @@ export interface Persistence {
 
 /** Loads stores, recovers the log, restores the pump and starts the background saver. `mirror`
  *  keeps any existing console mirror of the EventLog. */
-export async function startPersistence(pump: PumpController, log: EventLog, pumpId: string): Promise<Persistence> {
-    const now = ds.millis()
-    const logStore = new SettingsPageStore("pl", LOG_SLOTS, LOG_SLOT_BYTES)
-    await ds.sleep(0)
-    const cellStore = new SettingsPageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
+export async function startPersistence(pump: PumpController, log: EventLog, pumpId: string, dev: DeviceServices): Promise<Persistence> {
+    const clock = dev.clock
+    const now = clock.nowMs()
+    const logStore = dev.settings.pageStore("pl", LOG_SLOTS, LOG_SLOT_BYTES)
+    await clock.sleep(0)
+    const cellStore = dev.settings.pageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
     const unreadable = (await logStore.load()) + (await cellStore.load())
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
     plog.beginRecovery()
     for (let s = 0; s < plog.slotTotal(); s++) {
         plog.scanSlot(s)
-        if (s % 4 === 3) await ds.sleep(0)
+        if (s % 4 === 3) await clock.sleep(0)
     }
     const rec = plog.endRecovery()
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
@@ -74,27 +75,27 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             n++
             // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
             // restore logs several at once) cannot reach the VM's InfiniteLoop budget.
-            await ds.sleep(0)
+            await clock.sleep(0)
         }
         if (overflow > 0) {
-            plog.append(ds.millis(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
+            plog.append(clock.nowMs(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
             overflow = 0
         }
     }
     const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log)
-    await ds.sleep(0)
+    await clock.sleep(0)
     const restoreResult = safety.boot(now, pump)
-    await ds.sleep(0)
+    await clock.sleep(0)
     await drain()
     await cellStore.flush()
     await logStore.flush()
 
-    let last = ds.millis()
+    let last = clock.nowMs()
     let busy = false
-    setInterval(async () => {
+    clock.every(100, async () => {
         if (busy) return
         busy = true
-        const t = ds.millis()
+        const t = clock.nowMs()
         if (isDelivering(pump.state())) maintenance.addRunMs(t - last)
         last = t
         safety.poll(t, pump)
@@ -103,12 +104,12 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         await cellStore.flush()
         await logStore.flush()
         busy = false
-    }, 100)
+    })
     return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
 }
 
 /** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
-export async function dumpLog(p: Persistence, pumpId: string) {
+export async function dumpLog(p: Persistence, pumpId: string, clock: Clock) {
     // One record at a time with a yield after each: decoding and CRC of a full ring in one go
     // exceeds the VM's InfiniteLoop budget (found by the HIL power-restart scenario).
     let next = 1
@@ -117,6 +118,6 @@ export async function dumpLog(p: Persistence, pumpId: string) {
         if (recs.length === 0) break
         console.log(formatLogLine(pumpId, recs[0]))
         next = recs[0].seq + 1
-        await ds.sleep(0)
+        await clock.sleep(0)
     }
 }

@@ -1,16 +1,15 @@
 // Thin device transport for the remote interface: keys from settings (provisioned per device via
-// .env.local / the settings service; never in the source), HMAC from @devicescript/crypto, and
+// .env.local / the settings service; never in the source), HMAC from the device services, and
 // `handle(packet)` for whatever link carries frames (Jacdac or serial binding: see
 // docs/security.md, not yet wired to a physical link). The replay counter is flushed to flash
 // before a command runs, so a power cut cannot reopen an executed request.
 
-import * as ds from "@devicescript/core"
 import { EventLog } from "../core/eventLog"
 import { HexKeyRing, keyProblem, ReplayCounters } from "../core/remote/auth"
 import { LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
 import { PumpController } from "../core/pump"
-import { deviceHmac, toBuffer, toBytes } from "../hal/deviceCrypto"
-import { readTextSetting } from "../hal/settingsStore"
+import { toBuffer, toBytes } from "../core/bytes"
+import { DeviceServices } from "../hal/types"
 import { Persistence } from "./persistence"
 
 export interface DeviceRemote {
@@ -18,12 +17,13 @@ export interface DeviceRemote {
     handle(packet: Buffer): Promise<Buffer>
 }
 
-export async function startRemote(pump: PumpController, log: EventLog, p: Persistence, pumpId: string, installer: LibraryInstaller): Promise<DeviceRemote> {
+export async function startRemote(pump: PumpController, log: EventLog, p: Persistence, pumpId: string, installer: LibraryInstaller, dev: DeviceServices): Promise<DeviceRemote> {
+    const clock = dev.clock
     // .env values are JSON-decoded: an unquoted all-digit key would come back as a number and
     // read as "" (not provisioned), so it is refused, never misused.
-    const gw = await readTextSetting("RKEY_GW")
-    const ce = await readTextSetting("RKEY_CE")
-    const now = ds.millis()
+    const gw = await dev.settings.readText("RKEY_GW")
+    const ce = await dev.settings.readText("RKEY_CE")
+    const now = clock.nowMs()
     const gwProblem = keyProblem(gw)
     const ceProblem = keyProblem(ce)
     if (gwProblem !== "") log.record(now, "REMOTE_KEY", "gateway key " + gwProblem + ": gateway requests refused")
@@ -32,22 +32,22 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
         deviceId: pumpId,
         pump: pump,
         log: log,
-        hmac: deviceHmac,
+        hmac: dev.remoteHmac,
         keys: new HexKeyRing(gw, ce),
         replay: new ReplayCounters(p.rctrCell),
         logReader: p.plog,
         maintenance: () => p.maintenance.text(),
         installer: installer,
     })
-    setInterval(() => endpoint.poll(ds.millis()), 1000)
+    clock.every(1000, () => endpoint.poll(clock.nowMs()))
     return {
         endpoint: endpoint,
         handle: async (packet: Buffer) => {
-            if (!endpoint.admit(ds.millis())) return null
-            const req = endpoint.acceptAdmitted(toBytes(packet), ds.millis())
+            if (!endpoint.admit(clock.nowMs())) return null
+            const req = endpoint.acceptAdmitted(toBytes(packet), clock.nowMs())
             if (!req) return null
             await p.cellStore.flush()
-            return toBuffer(endpoint.execute(req, ds.millis()))
+            return toBuffer(endpoint.execute(req, clock.nowMs()))
         },
     }
 }

@@ -16,14 +16,11 @@
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"
 import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
+import { HIL_PREFIX, HilRig } from "./hilTypes"
 
-export const HIL_PREFIX = "HIL "
 
 /** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
 export const SENSOR_STALE_MS = 500
-
-/** Membrane keypad layout, left to right. */
-export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack"]
 
 export interface HilReading {
     value: number
@@ -161,4 +158,16 @@ class HilSensors implements Sensors {
 export function createHilHardware(signals: HilSignals): PumpHardware {
     const stepper = new HilStepEngine()
     return { name: "hil", stepper: stepper, indicators: new HilIndicators(), sensors: new HilSensors(signals, stepper) }
+}
+
+/** The rig as the HIL firmware body sees it: hardware adapter, signal freshness and keypad. */
+export function createHilRig(): HilRig {
+    const signals = new HilSignals()
+    return {
+        hw: createHilHardware(signals),
+        allSignalsFresh: (nowMs: number) => allFresh(signals, nowMs),
+        onKeypad: (fn: (pressed: number[]) => void) => {
+            signals.keypad.reading.subscribe(fn)
+        },
+    }
 }

@@ -7,7 +7,8 @@
 
 import * as ds from "@devicescript/core"
 import { settings } from "@devicescript/settings"
-import { ERASED, PageStore } from "../core/log/pageStore"
+import { ERASED } from "../core/log/pageStore"
+import { FlashPageStore, SettingsAccess } from "./types"
 
 export const MAX_SLOT_BYTES = 200
 
@@ -56,7 +57,7 @@ export async function readTextSetting(key: string): Promise<string> {
     }
 }
 
-export class SettingsPageStore implements PageStore {
+export class SettingsPageStore implements FlashPageStore {
     private readonly prefix: string
     private readonly size: number
     /** Buffers, not number[]: a number[] slot costs several bytes per element in the VM heap
@@ -141,4 +142,21 @@ export class SettingsPageStore implements PageStore {
             this.flushing = false
         }
     }
+}
+
+/** Raw bytes of one setting via ds.actionReport (no timeout): the drug library's reads. */
+async function readRawReport(key: string): Promise<Buffer> {
+    const pkt = await ds.actionReport(settings, "get", async () => await settings.get(key), p => p.decode()[0] === key)
+    const v = pkt.decode()[1] as Buffer
+    return v && v.length > 0 ? v : null
+}
+
+/** The device's settings flash behind the firmware's SettingsAccess. */
+export const deviceSettings: SettingsAccess = {
+    readText: readTextSetting,
+    readBytes: readRawReport,
+    writeBytes: async (key: string, value: Buffer) => {
+        await settings.set(key, value)
+    },
+    pageStore: (prefix: string, count: number, size: number) => new SettingsPageStore(prefix, count, size),
 }

@@ -1,3 +1,6 @@
+import { Clock } from "../core/clock"
+import { PageStore } from "../core/log/pageStore"
+import { HmacSha256 } from "../core/remote/auth"
 import { SensorSnapshot } from "../core/sensors"
 
 // Hardware adapter interfaces. The control loop talks only to these; the board adapter
@@ -38,4 +41,39 @@ export interface PumpHardware {
     /** Required: every adapter feeds the safety monitor; there is no tick without it. */
     sensors: Sensors
     feedback?: IndicatorFeedback
+}
+
+/** A PageStore kept in settings flash: a RAM mirror loaded once at power-up and flushed by the
+ *  background writer (device: SettingsPageStore in settingsStore.ts). */
+export interface FlashPageStore extends PageStore {
+    /** Reads every slot into the mirror; returns how many slots could not be read. */
+    load(): Promise<number>
+    /** Writes dirty slots to flash; concurrent callers wait for the running flush. */
+    flush(): Promise<void>
+    pending(): number
+}
+
+/** Settings flash as the firmware uses it (device: @devicescript/settings; host tests: a map). */
+export interface SettingsAccess {
+    /** A JSON-encoded string setting (as `.env` files store them); "" if missing, unreadable or not a string. */
+    readText(key: string): Promise<string>
+    /** Raw bytes of a setting; null when missing or empty. */
+    readBytes(key: string): Promise<Buffer>
+    writeBytes(key: string, value: Buffer): Promise<void>
+    /** `count` slots of `size` bytes, one setting per slot, key = prefix + slot number. */
+    pageStore(prefix: string, count: number, size: number): FlashPageStore
+}
+
+/** What the firmware layer needs from the device besides the pump hardware: time, settings
+ *  flash, HMAC-SHA256 and the device identifier. Built by the entries (src/hal/device.ts on the
+ *  device), so src/firmware imports no @devicescript module and runs under Node. */
+export interface DeviceServices {
+    clock: Clock
+    settings: SettingsAccess
+    /** HMAC-SHA256 over byte arrays, for the remote interface core. */
+    remoteHmac: HmacSha256
+    /** HMAC-SHA256 over Buffers, for the drug library's MAC. */
+    hmacSha256(key: Buffer, data: Buffer): Buffer
+    /** The hardware's own identifier (used when no PUMP_ID is provisioned). */
+    deviceId(): string
 }

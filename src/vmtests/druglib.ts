@@ -13,6 +13,9 @@ import { settings } from "@devicescript/settings"
 import { CUR_SETTING, cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, restorePersisted } from "../firmware/libraryDevice"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "../generated/druglibFixture"
 import { QueuedLibraryInstaller } from "../firmware/libraryInstaller"
+import { createDeviceServices } from "../hal/device"
+
+const dev = createDeviceServices()
 
 const MCG_KG_MIN = 3 | UNIT_PER_KG | UNIT_PER_MIN // mcg/kg/min
 
@@ -36,22 +39,22 @@ let store: LibraryStore = null
 
 describe("drug library on the device", () => {
     test("no provisioned key: the library is refused and the reason logged", async () => {
-        const s = new LibraryStore(cryptoVerifier(null), log)
-        const r = await installSigned(s, "Idle", SAMPLE_SIGNED, ds.millis())
+        const s = new LibraryStore(cryptoVerifier(null, dev.hmacSha256), log)
+        const r = await installSigned(s, "Idle", SAMPLE_SIGNED, ds.millis(), dev)
         expect(r.ok).toBe(false)
         expect(r.reason).toBe("no device key is provisioned; every library is refused")
         expect(s.current()).toBe(null)
     })
 
     test("signed sample library verifies (HMAC-SHA256), installs and persists", async () => {
-        await provisionDeviceKey(TEST_KEY_HEX)
-        const key = await loadDeviceKey(log, ds.millis())
+        await provisionDeviceKey(dev.settings, TEST_KEY_HEX)
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
         expect(key !== null).toBe(true)
-        store = new LibraryStore(cryptoVerifier(key), log)
-        const busy = await installSigned(store, "Running", SAMPLE_SIGNED, ds.millis())
+        store = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        const busy = await installSigned(store, "Running", SAMPLE_SIGNED, ds.millis(), dev)
         expect(busy.ok).toBe(false)
         const t0 = ds.millis()
-        const r = await installSigned(store, "Idle", SAMPLE_SIGNED, ds.millis())
+        const r = await installSigned(store, "Idle", SAMPLE_SIGNED, ds.millis(), dev)
         // Figure, not a timed assertion: verify + parse (with yields) + persist in the simulator.
         console.log("FIGURE install " + SAMPLE_SIGNED.length + " bytes: " + (ds.millis() - t0) + " ms")
         expect(r.reason).toBe("")
@@ -62,15 +65,15 @@ describe("drug library on the device", () => {
         const bad = Buffer.alloc(SAMPLE_SIGNED.length)
         bad.blitAt(0, SAMPLE_SIGNED, 0, SAMPLE_SIGNED.length)
         bad[100] = bad[100] ^ 1
-        const r = await installSigned(store, "Idle", bad, ds.millis())
+        const r = await installSigned(store, "Idle", bad, ds.millis(), dev)
         expect(r.reason).toBe("MAC does not verify (wrong key or altered library)")
         expect(store.current().version).toBe(1)
     })
 
     test("after a restart the persisted library is restored and verified again", async () => {
-        const key = await loadDeviceKey(log, ds.millis())
-        store = new LibraryStore(cryptoVerifier(key), log)
-        const r = await restorePersisted(store, ds.millis())
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
+        store = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        const r = await restorePersisted(store, ds.millis(), dev)
         expect(r.reason).toBe("")
         expect(store.current().name).toBe("Reference Hospital sample library")
     })
@@ -156,13 +159,13 @@ describe("drug library on the device", () => {
         const spare = active === "A" ? "B" : "A"
         // Power cut while writing a new library: some spare-bank chunks written, no commit record.
         await settings.set("dlib" + spare + "000", Buffer.alloc(192))
-        const key = await loadDeviceKey(log, ds.millis())
-        const s1 = new LibraryStore(cryptoVerifier(key), log)
-        expect((await restorePersisted(s1, ds.millis())).reason).toBe("")
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
+        const s1 = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        expect((await restorePersisted(s1, ds.millis(), dev)).reason).toBe("")
         // Flash corruption in the bank in use: the MAC check at boot catches it.
         await settings.set("dlib" + active + "005", Buffer.alloc(192))
-        const s2 = new LibraryStore(cryptoVerifier(key), log)
-        const r = await restorePersisted(s2, ds.millis())
+        const s2 = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        const r = await restorePersisted(s2, ds.millis(), dev)
         expect(r.reason).toBe("MAC does not verify (wrong key or altered library)")
         expect(s2.current()).toBe(null)
         expect(log.ofKind("DLIB_RESTORE_FAILED").length).toBe(1)
@@ -170,10 +173,10 @@ describe("drug library on the device", () => {
 
     test("remote install path: refused while an infusion is programmed or the MAC is wrong; accepted when Idle", async () => {
         store = null // release the earlier tests' library: the VM heap is small
-        const key = await loadDeviceKey(log, ds.millis())
-        const s = new LibraryStore(cryptoVerifier(key), log)
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
+        const s = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
         const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
-        const inst = new QueuedLibraryInstaller(s, pump)
+        const inst = new QueuedLibraryInstaller(s, pump, dev)
         const image = Buffer.from(SAMPLE_SIGNED)
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)

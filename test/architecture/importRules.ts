@@ -17,24 +17,13 @@ export interface Violation {
     rule: string
 }
 
-/** Firmware files still allowed to import @devicescript/* while the Clock injection (issue 10,
- *  helper `clock`) removes those imports. Every entry is a debt: the lead empties this list
- *  after merging; the rule then holds for all of src/firmware. */
-export const FIRMWARE_DEVICESCRIPT_ALLOWED: readonly string[] = [
-    "src/firmware/app.ts",
-    "src/firmware/boardStart.ts",
-    "src/firmware/control.ts",
-    "src/firmware/hilRun.ts",
-    "src/firmware/libraryDevice.ts",
-    "src/firmware/libraryInstaller.ts",
-    "src/firmware/persistence.ts",
-    "src/firmware/remote.ts",
-]
+/** Adapter modules of src/hal that hold only interfaces and constants: the firmware layer may
+ *  import these (never an adapter implementation), so it stays runnable on Node. */
+export const HAL_INTERFACES: readonly string[] = ["src/hal/types", "src/hal/hilTypes"]
 
-/** Files under src/ other than src/core that host code (test/, tools/, hil-tests/) imports
- *  today. Empty: host code reaches the firmware only through devs builds of src/entries or
- *  generated entry files (hil-tests/runner/sim.ts writes one as text, not an import). */
-export const HOST_SRC_ALLOWED: readonly string[] = []
+/** Host test folders that may import, beyond src/core, the firmware layer and the hal modules
+ *  that import no @devicescript/* package (they run on Node with fake device services). */
+export const HOST_FIRMWARE_TESTS = "test/firmware/"
 
 const STATIC_IMPORT = /^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*(["'])([^"'\n]+)\1/gm
 const SIDE_EFFECT_IMPORT = /^[ \t]*import\s*(["'])([^"'\n]+)\1/gm
@@ -75,6 +64,11 @@ function isPackage(spec: string, scope: string): boolean {
 
 export function checkImports(files: SourceFile[]): Violation[] {
     const out: Violation[] = []
+    // src/hal modules that import a @devicescript/* package directly (not runnable on Node).
+    const deviceBound = new Set<string>()
+    for (const f of files)
+        if (srcFolder(f.path) === "hal" && importSpecifiers(f.text).some((s) => isPackage(s, "@devicescript")))
+            deviceBound.add(f.path.replace(/\.ts$/, ""))
     for (const f of files) {
         const from = srcFolder(f.path)
         const host = /^(test|tools|hil-tests)\//.test(f.path)
@@ -91,8 +85,10 @@ export function checkImports(files: SourceFile[]): Violation[] {
             } else if (from === "hal") {
                 if (to !== null && to !== "core" && to !== "hal") fail("src/hal imports only src/core and src/hal")
             } else if (from === "firmware") {
-                if (isPackage(spec, "@devicescript") && FIRMWARE_DEVICESCRIPT_ALLOWED.indexOf(f.path) < 0)
+                if (isPackage(spec, "@devicescript"))
                     fail("src/firmware imports no @devicescript/* (time and hardware come in through src/hal)")
+                if (to === "hal" && HAL_INTERFACES.indexOf(target.replace(/\.ts$/, "")) < 0)
+                    fail("src/firmware imports from src/hal only the interface modules")
                 if (to !== null && to !== "core" && to !== "hal" && to !== "firmware")
                     fail("src/firmware imports only src/core, src/hal and src/firmware")
             } else if (from === "entries") {
@@ -105,8 +101,10 @@ export function checkImports(files: SourceFile[]): Violation[] {
             if (to === "generated" && from !== "vmtests" && !host) fail("only src/vmtests imports src/generated")
             if (from !== null && target !== null && to === null) fail("src/ imports nothing outside src/")
 
-            if (host && to !== null && to !== "core" && HOST_SRC_ALLOWED.indexOf(target + ".ts") < 0 && HOST_SRC_ALLOWED.indexOf(target) < 0)
-                fail("test/, tools/, hil-tests/ import from src/ only src/core")
+            if (host && to !== null && to !== "core") {
+                const firmwareTest = f.path.startsWith(HOST_FIRMWARE_TESTS) && (to === "firmware" || (to === "hal" && !deviceBound.has(target.replace(/\.ts$/, ""))))
+                if (!firmwareTest) fail("test/, tools/, hil-tests/ import from src/ only src/core (test/firmware/ also the Node-runnable firmware layer)")
+            }
         }
     }
     return out
