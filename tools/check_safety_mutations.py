@@ -3,34 +3,40 @@
 import subprocess, sys
 M = [
  ("latch", "src/core/safety/alarmManager.ts", "if (!present && s.latched && s.acked) this.clearSlot(nowMs, s)", "if (!present && s.latched) this.clearSlot(nowMs, s)", "test/safety/alarms.test.ts test/safety/alarmManager.test.ts"),
- ("stop in same tick", "src/core/safety/monitor.ts", 'this.pump.raiseAlarm(nowMs, code, "safety monitor")', '// removed', "test/safety/alarms.test.ts"),
- ("back-off", "src/core/safety/monitor.ts", "        this.backoffSteps += n\n        return n", "        this.backoffSteps += n\n        return 0", "test/safety/occlusion.test.ts"),
- ("trend", "src/core/safety/occlusion.ts", "if (delivering && rising && rise >= need) this.heldS++", "if (false) this.heldS++", "test/safety/occlusion.test.ts"),
+ ("stop in same tick", "src/core/safety/monitor.ts", 'this.pump.raiseAlarm(nowMs, d.code, "safety monitor")', '// removed', "test/safety/alarms.test.ts"),
+ ("back-off", "src/core/safety/detectors/backoff.ts", "        this.doneSteps += n\n        return n", "        this.doneSteps += n\n        return 0", "test/safety/occlusion.test.ts"),
+ ("trend", "src/core/safety/occlusion.ts", "if (delivering && rising && rise >= need) this.heldSeconds++", "if (false) this.heldSeconds++", "test/safety/occlusion.test.ts"),
  ("segments", "src/core/safety/occlusion.ts", "if (!(expected > 0) || rose < c.minRiseFraction * expected) return false", "if (!(expected > 0)) return false", "test/safety/occlusion.test.ts"),
  ("ceiling", "src/core/safety/occlusion.ts", "this.lastSecondMean >= PRESSURE_CEILING_MMHG && delivering", "this.lastSecondMean >= 1e9 && delivering", "test/safety/occlusion.test.ts"),
  ("abs limit", "src/core/safety/occlusion.ts", "if (pm >= occlusionLimitMmHg(c.level) && delivering)", "if (false)", "test/safety/occlusion.test.ts"),
- ("one-shot occlusion", "src/core/safety/monitor.ts", "if (v.alarm && !a.isLatched(\"OCCL_DOWN\")) {", "if (v.alarm && !a.isLatched(\"OCCL_DOWN\") && !this.occlOnce) { this.occlOnce = true", "test/safety/occlusion.test.ts"),
+ ("one-shot occlusion", "src/core/safety/monitor.ts", "const raised = r.cause(f)\n", "const raised = r.cause(f) && !(r.code === \"OCCL_DOWN\" && this.occlOnce++ > 0)\n", "test/safety/occlusion.test.ts"),
  ("air single", "src/core/safety/air.ts", "single: current > this.cfg.singleBubbleUl,", "single: false,", "test/safety/air.test.ts test/safety/alarms.test.ts"),
  ("air cumulative", "src/core/safety/air.ts", "cumulative: total > this.cfg.cumulativeUl,", "cumulative: false,", "test/safety/air.test.ts"),
  ("window forgets", "src/core/safety/air.ts", "nowMs - this.segT[0] > this.cfg.cumulativeWindowMs", "nowMs - this.segT[0] > 1e12", "test/safety/air.test.ts"),
- ("sensor range", "src/core/safety/monitor.ts", "if (counts < c.adcMinCounts || counts > c.adcMaxCounts) ok = false", "", "test/safety/alarms.test.ts"),
- ("stuck", "src/core/safety/monitor.ts", "} else if (nowMs - this.sameSinceMs >= c.stuckMs) ok = false", "}", "test/safety/alarms.test.ts"),
- ("disengaged", "src/core/safety/monitor.ts", 'a.setCause(nowMs, "SYRINGE_DISENGAGED", !s.plungerEngaged && (delivering || a.isLatched("SYRINGE_DISENGAGED")), "")', 'a.setCause(nowMs, "SYRINGE_DISENGAGED", !s.plungerEngaged && a.isLatched("SYRINGE_DISENGAGED"), "")', "test/safety/alarms.test.ts"),
- ("drive mismatch", "src/core/safety/monitor.ts", "const bad = err > this.cfg.positionMismatchUm || err < -this.cfg.positionMismatchUm", "const bad = false", "test/safety/alarms.test.ts"),
+ ("sensor range", "src/core/safety/detectors/pressureSensor.ts", "if (counts < c.adcMinCounts || counts > c.adcMaxCounts) ok = false", "", "test/safety/alarms.test.ts"),
+ ("stuck", "src/core/safety/detectors/pressureSensor.ts", "} else if (nowMs - this.sameSinceMs >= c.stuckMs) ok = false", "}", "test/safety/alarms.test.ts"),
+ ("disengaged", "src/core/safety/rules.ts", 'f => !f.plungerEngaged && f.delivering,', 'f => false,', "test/safety/alarms.test.ts"),
+ ("drive mismatch", "src/core/safety/detectors/drivePosition.ts", "return this.errorUm > limitUm || this.errorUm < -limitUm", "return false", "test/safety/alarms.test.ts"),
  ("pause escalation", "src/core/safety/alarmManager.ts", "            this.pausedUntilMs = -1\n            this.log.record(nowMs, \"ALARM_ON\"", "            this.log.record(nowMs, \"ALARM_ON\"", "test/safety/alarmManager.test.ts"),
  ("priority", "src/core/safety/alarmManager.ts", "if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s", "if (s.raisedMs < best.raisedMs) best = s", "test/safety/alarmManager.test.ts"),
  ("selftest OOS", "src/core/safety/selfTest.ts", "    pump.setOutOfService(nowMs, reason)\n", "", "test/safety/selfTest.test.ts"),
- ("near empty", "src/core/safety/monitor.ts", "nearS <= this.cfg.nearEmptyS", "nearS <= 0", "test/safety/alarms.test.ts"),
- ("paused long", "src/core/safety/monitor.ts", "nowMs - this.pausedSinceMs >= this.cfg.pausedMaxMs", "false", "test/safety/alarms.test.ts"),
- ("watchdog", "src/core/safety/monitor.ts", "if (gap >= this.cfg.watchdogMs) {", "if (false) {", "test/safety/alarms.test.ts"),
+ ("near empty", "src/core/safety/detectors/syringeLevel.ts", "leftS * 1000 <= nearEmptyMs", "leftS <= 0", "test/safety/alarms.test.ts"),
+ ("paused long", "src/core/safety/detectors/timing.ts", "this.pausedSinceMs >= 0 && nowMs - this.pausedSinceMs >= maxMs", "false", "test/safety/alarms.test.ts"),
+ ("watchdog", "src/core/safety/detectors/timing.ts", "if (gapMs >= watchdogMs) {", "if (false) {", "test/safety/alarms.test.ts"),
 ]
+# Optional arguments: names of the mutations to run; --patterns only checks every target still matches.
+only = [x for x in sys.argv[1:] if not x.startswith("--")]
 for name, f, a, b, tests in M:
     src = open(f).read()
     if a not in src:
         print("MISSING", name); continue
+    if "--patterns" in sys.argv:
+        print("matches", name); continue
+    if only and name not in only:
+        continue
     mut = src.replace(a, b, 1)
     if name == "one-shot occlusion":
-        mut = mut.replace("    private lastAirInLine = false", "    private lastAirInLine = false\n    private occlOnce = false")
+        mut = mut.replace("    private lastAirInLine = false", "    private lastAirInLine = false\n    private occlOnce = 0")
     open(f, "w").write(mut)
     r = subprocess.run("npx vitest run " + tests, shell=True, capture_output=True, text=True)
     open(f, "w").write(src)

@@ -5,6 +5,7 @@
 // also called by src/firmware/control.ts) on the plant's sensors and fires its steps into the plant.
 
 import { EventLog } from "../../src/core/eventLog"
+import { AlarmCode } from "../../src/core/safety/alarmCodes"
 import { InfusionProgram } from "../../src/core/program"
 import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { SafetyConfig, SAFETY_DEFAULTS, SafetyMonitor } from "../../src/core/safety/monitor"
@@ -98,7 +99,7 @@ export class ClosedLoop {
         return this.runUntil(this.nowMs + ms, stop)
     }
 
-    alarmLatched(code: string): boolean {
+    alarmLatched(code: AlarmCode): boolean {
         return this.monitor.alarms.isLatched(code)
     }
 }

@@ -2,15 +2,17 @@
 // reader can always tell whether records were overwritten (a gap in sequence numbers) rather
 // than silently losing them. Persistence to flash sits behind the same `record` call.
 
+import { EventKind } from "./eventKinds"
+
 export interface LogEvent {
     seq: number
     timeMs: number
-    kind: string
+    kind: EventKind
     detail: string
 }
 
 export interface EventSink {
-    record(timeMs: number, kind: string, detail: string): void
+    record(timeMs: number, kind: EventKind, detail: string): void
 }
 
 export class EventLog implements EventSink {
@@ -26,7 +28,7 @@ export class EventLog implements EventSink {
         this.capacity = capacity
     }
 
-    record(timeMs: number, kind: string, detail: string) {
+    record(timeMs: number, kind: EventKind, detail: string) {
         const e: LogEvent = { seq: this.nextSeq, timeMs: timeMs, kind: kind, detail: detail }
         this.nextSeq++
         if (this.items.length < this.capacity) {
@@ -46,7 +48,7 @@ export class EventLog implements EventSink {
         return out
     }
 
-    ofKind(kind: string): LogEvent[] {
+    ofKind(kind: EventKind): LogEvent[] {
         const out: LogEvent[] = []
         const list = this.all()
         for (let i = 0; i < list.length; i++) if (list[i].kind === kind) out.push(list[i])

@@ -3,6 +3,7 @@
 // the steps it returns, so the same object runs on the device, in the simulator and in vitest.
 
 import { EventSink } from "./eventLog"
+import { AlarmCode } from "./safety/alarmCodes"
 import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
@@ -164,7 +165,7 @@ export class PumpController {
     }
 
     /** Stops delivery at once and latches `code` until `resetAlarm`. */
-    raiseAlarm(nowMs: number, code: string, detail: string): CommandResult {
+    raiseAlarm(nowMs: number, code: AlarmCode, detail: string): CommandResult {
         const gate = this.sm.check("alarm")
         if (!gate.ok) {
             // Already alarming or out of service: delivery is stopped; keep the record.

@@ -33,8 +33,8 @@ export interface Persistence {
     restoreResult: string
 }
 
-/** Loads stores, recovers the log, restores the pump and starts the background saver. `mirror`
- *  keeps any existing console mirror of the EventLog. */
+/** Loads stores, recovers the log, restores the pump and starts the background saver. An
+ *  existing `log.onRecord` hook (the console mirror) keeps running after the persistent one. */
 export async function startPersistence(pump: PumpController, log: EventLog, pumpId: string, dev: DeviceServices): Promise<Persistence> {
     const clock = dev.clock
     const now = clock.nowMs()

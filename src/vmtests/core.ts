@@ -98,7 +98,12 @@ describe("dosing core under the DeviceScript VM", () => {
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 1000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)
         const drive: DriveState = { motorOn: false }
-        for (let t = 0; t <= 200; t += 20) await controlTick(hw, pump, drive, t, safety)
+        for (let t = 0; t <= 200; t += 20) {
+            await controlTick(hw, pump, drive, t, safety)
+            // Each firmware tick is its own scheduler turn (clock.every); yield as it does, or
+            // eleven ticks share one turn's 131,072-opcode budget with the next test.
+            await ds.sleep(0)
+        }
         expect(pump.state()).toBe("Alarm")
         expect(pump.status().alarmCode).toBe("DRIVE_FAULT")
         expect(drive.motorOn).toBe(false)

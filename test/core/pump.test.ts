@@ -115,10 +115,10 @@ describe("pump controller", () => {
         pump.loadProgram(0, program)
         pump.start(0)
         run(pump, 0, 5_000)
-        pump.raiseAlarm(5_000, "OCCLUSION_DOWNSTREAM", "test")
+        pump.raiseAlarm(5_000, "OCCL_DOWN", "test")
         const out = pump.update(5_020)
         expect(out).toEqual({ steps: 0, forward: true, motorEnabled: false })
-        expect(pump.status().alarmCode).toBe("OCCLUSION_DOWNSTREAM")
+        expect(pump.status().alarmCode).toBe("OCCL_DOWN")
         expect(pump.resetAlarm(6_000).ok).toBe(true)
         expect(pump.state()).toBe("Paused")
         expect(run(pump, 6_020, 20_000)).toBe(0)
@@ -180,7 +180,7 @@ describe("pump controller", () => {
 describe("event log ring", () => {
     it("keeps the newest records and counts what it overwrote", () => {
         const log = new EventLog(3)
-        for (let i = 0; i < 5; i++) log.record(i, "K", "" + i)
+        for (let i = 0; i < 5; i++) log.record(i, "STATE", "" + i)
         expect(log.all().map(e => e.seq)).toEqual([3, 4, 5])
         expect(log.overwrittenCount()).toBe(2)
         expect(log.lastSeq()).toBe(5)

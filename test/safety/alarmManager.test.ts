@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
+import { AlarmCode } from "../../src/core/safety/alarmCodes"
 import { AlarmManager, AUDIO_PAUSE_MS, BurstPattern, HIGH_PATTERN, LOW_PATTERN, MEDIUM_PATTERN, pulseOn } from "../../src/core/safety/alarmManager"
 
 /** Gaps between the end of one pulse and the start of the next (ms). */
@@ -152,7 +153,8 @@ describe("alarm manager", () => {
         const log = new EventLog(100)
         const m = new AlarmManager(log)
         expect(m.pauseAudio(0)).toBe(false)
-        m.setCause(0, "NOPE", true, "")
+        // A code from outside the catalogue (e.g. restored from storage) is cast in deliberately.
+        m.setCause(0, "NOPE" as AlarmCode, true, "")
         expect(log.ofKind("ALARM_UNKNOWN").length).toBe(1)
     })
 })

@@ -3,7 +3,7 @@
 // remains), clear (ack + cause gone), and for stopping alarms: no step after the raise tick.
 
 import { describe, expect, it } from "vitest"
-import { findAlarm } from "../../src/core/safety/alarmCodes"
+import { AlarmCode, findAlarm } from "../../src/core/safety/alarmCodes"
 import { HIGH_PATTERN, LOW_PATTERN, MEDIUM_PATTERN } from "../../src/core/safety/alarmManager"
 import { findSyringe } from "../../src/core/syringe"
 import { FakeRig, program } from "./fakeRig"
@@ -11,7 +11,7 @@ import { FakeRig, program } from "./fakeRig"
 const BD50 = findSyringe("bd-plastipak-50")!
 
 interface Case {
-    code: string
+    code: AlarmCode
     /** Rate of the running program (µL/h); 0 = a separate set-up in `make`. */
     make: () => FakeRig
     cause: (r: FakeRig) => void

@@ -3,6 +3,7 @@
 import { expect } from "vitest"
 
 import { EventLog } from "../../src/core/eventLog"
+import { AlarmCode } from "../../src/core/safety/alarmCodes"
 import { InfusionProgram } from "../../src/core/program"
 import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { SafetyConfig, SAFETY_DEFAULTS, SafetyMonitor } from "../../src/core/safety/monitor"
@@ -61,7 +62,7 @@ export class FakeRig {
         return false
     }
 
-    latched(code: string) {
+    latched(code: AlarmCode) {
         return this.monitor.alarms.isLatched(code)
     }
 }

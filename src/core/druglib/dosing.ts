@@ -5,6 +5,7 @@
 // Conversion to µL/h is exact integer arithmetic (exact.ts); the only rounding is the final one to
 // the nearest µL/h (or µL for bolus and loading volumes), halves up.
 
+import { EventKind } from "../eventKinds"
 import { EventSink } from "../eventLog"
 import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, validateProgram } from "../program"
 import { findSyringe } from "../syringe"
@@ -278,7 +279,7 @@ export function checkTitration(lib: DrugLibrary, active: DoseRequest, newDose: n
     return checkDose(lib, req, log, nowMs, "DERS_TITRATE")
 }
 
-function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: string): DoseResult {
+function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
     const chk = new Checker()
     const res: DoseResult = { status: "refused", reasons: chk.reasons, soft: chk.soft, program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0 }
     if (!lib) {
@@ -400,7 +401,7 @@ function describe(req: DoseRequest): string {
     return "area=" + req.careArea + " drug=" + req.drug
 }
 
-function finish(res: DoseResult, req: DoseRequest, log: EventSink, nowMs: number, okKind: string): DoseResult {
+function finish(res: DoseResult, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
     if (res.reasons.length > 0) {
         res.status = "refused"
         res.program = null

@@ -3,6 +3,7 @@
 // old library in force and logs why. Crypto and storage are injected so the same rules run on
 // Node (tests, node:crypto) and on the device (@devicescript/crypto, settings).
 
+import { EventKind } from "../eventKinds"
 import { EventSink } from "../eventLog"
 import { PumpState } from "../stateMachine"
 import { DrugLibrary } from "./model"
@@ -75,7 +76,7 @@ export class LibraryStore {
         return ""
     }
 
-    commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: string) {
+    commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: EventKind) {
         const before = this.describe()
         this.lib = lib
         this.macHex = hex(mac)
@@ -85,7 +86,7 @@ export class LibraryStore {
             " entries=" + entries + " (was " + before + ")")
     }
 
-    reject(nowMs: number, kind: string, reason: string): InstallResult {
+    reject(nowMs: number, kind: EventKind, reason: string): InstallResult {
         this.log.record(nowMs, kind, reason + "; library in force: " + this.describe())
         return { ok: false, reason: reason }
     }

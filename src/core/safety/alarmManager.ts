@@ -14,7 +14,7 @@
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
 
 import { EventSink } from "../eventLog"
-import { ALARM_DEFS, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
+import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
 
@@ -80,7 +80,7 @@ export class AlarmManager {
 
     /** Reports whether `code`'s cause is present now. Raising latches; a cause going away
      *  clears the alarm only if it was already acknowledged. */
-    setCause(nowMs: number, code: string, present: boolean, detail: string) {
+    setCause(nowMs: number, code: AlarmCode, present: boolean, detail: string) {
         const s = this.slot(code)
         if (!s) {
             this.log.record(nowMs, "ALARM_UNKNOWN", code + " " + detail)
@@ -125,12 +125,12 @@ export class AlarmManager {
         return true
     }
 
-    isLatched(code: string): boolean {
+    isLatched(code: AlarmCode): boolean {
         const s = this.slot(code)
         return s ? s.latched : false
     }
 
-    isAcknowledged(code: string): boolean {
+    isAcknowledged(code: AlarmCode): boolean {
         const s = this.slot(code)
         return s ? s.latched && s.acked : false
     }
@@ -147,8 +147,8 @@ export class AlarmManager {
         return false
     }
 
-    latchedCodes(): string[] {
-        const out: string[] = []
+    latchedCodes(): AlarmCode[] {
+        const out: AlarmCode[] = []
         for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched) out.push(this.slots[i].def.code)
         return out
     }
@@ -207,7 +207,7 @@ export class AlarmManager {
         if (this.latchedCount() === 0) this.pausedUntilMs = -1
     }
 
-    private slot(code: string): AlarmSlot {
+    private slot(code: AlarmCode): AlarmSlot {
         for (let i = 0; i < this.slots.length; i++) if (this.slots[i].def.code === code) return this.slots[i]
         return null
     }

@@ -42,8 +42,8 @@ export interface OcclusionConfig {
     baselineTauMs: number
     baselineDownTauMs: number
     medianLength: number
-    /** The trend condition must hold this many consecutive seconds. */
-    confirmS: number
+    /** The trend condition must hold this long (ms; evaluated once a second). */
+    confirmMs: number
 }
 
 export const OCCLUSION_DEFAULTS: OcclusionConfig = {
@@ -58,12 +58,12 @@ export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     baselineTauMs: 600000,
     baselineDownTauMs: 60000,
     medianLength: 31,
-    confirmS: 10,
+    confirmMs: 10000,
 }
 
 /** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
  *  plus a stopper term scaling with area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured
- *  per syringe model on the bench; see docs/README-safety.md). Deliberately the plant's nominal
+ *  per syringe model on the bench). Deliberately the plant's nominal
  *  value: the sweep in test/safety varies the plant's true compliance around it. */
 export function complianceEstimateFor(innerDiameterUm: number): number {
     const d = innerDiameterUm / 1000
@@ -84,7 +84,7 @@ export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number):
         baselineTauMs: c.baselineTauMs,
         baselineDownTauMs: c.baselineDownTauMs,
         medianLength: c.medianLength,
-        confirmS: c.confirmS,
+        confirmMs: c.confirmMs,
     }
 }
 
@@ -93,7 +93,8 @@ export interface OcclusionVerdict {
     reason: string
 }
 
-const HISTORY = 900 // 15 min of 1 s samples
+/** Pressure/volume history: one sample per second for 15 min. */
+const HISTORY_SAMPLES = 900
 
 export class OcclusionDetector {
     cfg: OcclusionConfig
@@ -114,7 +115,8 @@ export class OcclusionDetector {
     private suspectStartVolUl = 0
     private volumeUl = 0
     private wasDelivering = false
-    private heldS = 0
+    /** Consecutive 1 s evaluations with the trend condition true. */
+    private heldSeconds = 0
 
     constructor(cfg: OcclusionConfig) {
         this.cfg = cfg
@@ -153,10 +155,10 @@ export class OcclusionDetector {
         const pm = median(this.recent)
         this.filtered = pm
         // Ring buffer: O(1) per second (shifting 900-entry arrays would cost the 20 ms tick).
-        let slot = (this.histStart + this.histN) % HISTORY
-        if (this.histN === HISTORY) {
+        let slot = (this.histStart + this.histN) % HISTORY_SAMPLES
+        if (this.histN === HISTORY_SAMPLES) {
             slot = this.histStart
-            this.histStart = (this.histStart + 1) % HISTORY
+            this.histStart = (this.histStart + 1) % HISTORY_SAMPLES
         } else this.histN++
         this.histP[slot] = pm
         this.histV[slot] = this.volumeUl
@@ -173,20 +175,20 @@ export class OcclusionDetector {
         if (this.suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
             this.suspect = false
         }
-        if (delivering && rising && rise >= need) this.heldS++
-        else this.heldS = 0
-        if (this.heldS >= c.confirmS) {
+        if (delivering && rising && rise >= need) this.heldSeconds++
+        else this.heldSeconds = 0
+        if (this.heldSeconds * 1000 >= c.confirmMs) {
             return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
         }
         return { alarm: false, reason: "" }
     }
 
     private v(i: number): number {
-        return this.histV[(this.histStart + i) % HISTORY]
+        return this.histV[(this.histStart + i) % HISTORY_SAMPLES]
     }
 
     private p(i: number): number {
-        return this.histP[(this.histStart + i) % HISTORY]
+        return this.histP[(this.histStart + i) % HISTORY_SAMPLES]
     }
 
     /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
@@ -211,7 +213,7 @@ export class OcclusionDetector {
         let found = -1
         while (a <= b) {
             const mid = (a + b) >> 1
-            if (this.histT[(this.histStart + mid) % HISTORY] <= t) {
+            if (this.histT[(this.histStart + mid) % HISTORY_SAMPLES] <= t) {
                 found = mid
                 a = mid + 1
             } else b = mid - 1
@@ -231,7 +233,7 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        const tNow = this.histT[(this.histStart + last) % HISTORY]
+        const tNow = this.histT[(this.histStart + last) % HISTORY_SAMPLES]
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
         const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
         const jt = this.lastWithTimeAtMost(tNow - c.minWindowMs, last - 1)

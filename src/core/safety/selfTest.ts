@@ -5,7 +5,8 @@
 import { EventSink } from "../eventLog"
 import { PumpController } from "../pump"
 import { SensorSnapshot } from "../sensors"
-import { NOMINAL_PRESSURE_CAL, PressureCalibration } from "./monitor"
+import { PressureCalibration } from "./detectors/pressureSensor"
+import { NOMINAL_PRESSURE_CAL } from "./monitor"
 
 export interface SelfTestInputs {
     /** Driver current (mA) with the buzzer on / off; NaN when the board has no feedback. */

@@ -1,0 +1,60 @@
+// Event-log kinds: a closed set, so a misspelt kind in a `record` call or a comparison does not
+// compile. The names are what the log, its export lines and the HIL runner print.
+
+export type EventKind =
+    // alarms (alarmManager.ts, pump.ts)
+    | "ALARM"
+    | "ALARM_ON"
+    | "ALARM_ACK"
+    | "ALARM_CLEAR"
+    | "ALARM_EXTRA"
+    | "ALARM_UNKNOWN"
+    | "AUDIO_PAUSE"
+    | "AUDIO_PAUSE_END"
+    // safety monitor and its detectors
+    | "AIR_HISTORY_RESET"
+    | "BACKOFF_START"
+    | "BACKOFF_END"
+    | "LOOP_LATE"
+    | "WATCHDOG"
+    | "SAFETY_SYRINGE"
+    | "SENSOR_GARBLED"
+    | "SENSOR_GARBLED_END"
+    | "SENSOR_RANGE"
+    // pump state machine and programs
+    | "STATE"
+    | "PROGRAM"
+    | "TITRATE"
+    | "BOLUS_DONE"
+    | "VTBI_DONE"
+    | "CMD_REJECTED"
+    | "OUT_OF_SERVICE"
+    | "CE_CLEARED"
+    | "CLOCK_BACKWARDS"
+    | "LOOP_OVERRUN"
+    // power loss and restart
+    | "POWER_LOSS_BOUND"
+    | "POWER_RESTORED"
+    // power-on self-test
+    | "SELFTEST_PASS"
+    | "SELFTEST_FAIL"
+    | "SELFTEST_NOTE"
+    | "SELFTEST_ERROR"
+    // drug library and dose error reduction
+    | "DERS_PROGRAM"
+    | "DERS_TITRATE"
+    | "DERS_OVERRIDE"
+    | "DERS_REFUSED"
+    | "DLIB_INSTALLED"
+    | "DLIB_RESTORED"
+    | "DLIB_REJECTED"
+    | "DLIB_RESTORE_FAILED"
+    | "DLIB_NO_KEY"
+    | "LIBRARY_UPDATE"
+    // remote link
+    | "REMOTE_KEY"
+    | "REMOTE_DROP"
+    | "REMOTE_ERROR"
+    | "REMOTE_REFUSED"
+    // host test harness only (hil-tests/host closed loop marks scenario steps in the log)
+    | "SCENARIO"

@@ -1,0 +1,72 @@
+// Occlusion back-off: after an occlusion alarm the plunger reverses, a few steps a tick, until
+// the line pressure is back near its level before the run, so the bolus stored in the line's
+// compliance is not pushed into the patient when the occlusion releases. Bounded by a step cap
+// (3x the volume the compliance stores plus drive wind-up) and a time cap.
+
+import { EventSink } from "../../eventLog"
+
+export interface BackoffConfig {
+    backoffStepsPerTick: number
+    backoffMarginMmHg: number
+    backoffMaxMs: number
+}
+
+/** Pressure samples averaged to decide whether the line is relieved. */
+const RECENT_SAMPLES = 5
+/** Drive-train wind-up allowed on top of the compliance volume (µL). */
+const WINDUP_UL = 200
+
+export class OcclusionBackoff {
+    private active = false
+    private startMs = 0
+    private doneSteps = 0
+    private capSteps = 0
+    private targetMmHg = 0
+    private readonly recentMmHg: number[] = []
+
+    isActive(): boolean {
+        return this.active
+    }
+
+    /** Every tick with a valid pressure reading. */
+    addPressure(pMmHg: number) {
+        this.recentMmHg.push(pMmHg)
+        if (this.recentMmHg.length > RECENT_SAMPLES) this.recentMmHg.shift()
+    }
+
+    start(nowMs: number, pMmHg: number, restMmHg: number, complianceUlPerMmHg: number, plPerStep: number, cfg: BackoffConfig, log: EventSink) {
+        const target = restMmHg + cfg.backoffMarginMmHg
+        const excess = pMmHg > target ? pMmHg - target : 0
+        const capUl = 3 * complianceUlPerMmHg * excess + WINDUP_UL
+        this.active = true
+        this.startMs = nowMs
+        this.doneSteps = 0
+        this.targetMmHg = target
+        this.capSteps = plPerStep > 0 ? Math.ceil((capUl * 1000000) / plPerStep) : 0
+        log.record(nowMs, "BACKOFF_START", "p=" + Math.round(pMmHg) + "mmHg target=" + Math.round(target) + "mmHg cap=" + this.capSteps + " steps")
+    }
+
+    /** Reverse microsteps for this tick; ends the back-off when relieved, capped, or when
+     *  `mustStop` (a drive or sensor alarm makes further movement unsafe). */
+    tick(nowMs: number, mustStop: boolean, plPerStep: number, cfg: BackoffConfig, log: EventSink): number {
+        if (!this.active) return 0
+        let sum = 0
+        for (let i = 0; i < this.recentMmHg.length; i++) sum += this.recentMmHg[i]
+        const p = this.recentMmHg.length > 0 ? sum / this.recentMmHg.length : NaN
+        let why = ""
+        if (!(p > this.targetMmHg)) why = "pressure relieved"
+        else if (this.doneSteps >= this.capSteps) why = "step cap reached"
+        else if (nowMs - this.startMs >= cfg.backoffMaxMs) why = "time cap reached"
+        else if (mustStop) why = "drive or sensor alarm"
+        if (why.length > 0) {
+            this.active = false
+            const ul = Math.round((this.doneSteps * plPerStep) / 1000000)
+            log.record(nowMs, "BACKOFF_END", why + ": " + this.doneSteps + " steps (" + ul + "uL withdrawn, still counted as infused) p=" + Math.round(p) + "mmHg")
+            return 0
+        }
+        let n = cfg.backoffStepsPerTick
+        if (this.doneSteps + n > this.capSteps) n = this.capSteps - this.doneSteps
+        this.doneSteps += n
+        return n
+    }
+}

@@ -1,0 +1,32 @@
+// Syringe level from the plunger position sensor: empty (remaining travel) and near empty
+// (remaining time at the current rate).
+
+import { SyringeSpec } from "../../syringe"
+
+export interface SyringeLevel {
+    empty: boolean
+    nearEmpty: boolean
+    leftUl: number
+    /** Time left at the current rate (s; 1e9 when not infusing). */
+    leftS: number
+}
+
+const NO_SYRINGE: SyringeLevel = { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }
+
+export function syringeLevel(
+    syringe: SyringeSpec,
+    positionUm: number,
+    rateUlPerH: number,
+    delivering: boolean,
+    emptyTravelUm: number,
+    nearEmptyMs: number
+): SyringeLevel {
+    if (!syringe) return NO_SYRINGE
+    const dMm = syringe.innerDiameterUm / 1000
+    const ulPerUm = (Math.PI * dMm * dMm) / 4 / 1000
+    const leftUm = syringe.plungerTravelUm - positionUm
+    const leftUl = leftUm * ulPerUm
+    const empty = leftUm <= emptyTravelUm
+    const leftS = rateUlPerH > 0 ? (leftUl * 3600) / rateUlPerH : 1e9
+    return { empty: empty, nearEmpty: delivering && !empty && leftS * 1000 <= nearEmptyMs, leftUl: leftUl, leftS: leftS }
+}

@@ -1,0 +1,52 @@
+// Control-loop timing and time spent paused, both from the tick times the monitor is given.
+
+import { EventSink } from "../../eventLog"
+
+/** A late tick keeps LOOP_OVERRUN's cause for this long, so one late tick is annunciated. */
+const OVERRUN_HOLD_MS = 10000
+
+export class LoopTiming {
+    private lastCheckMs = -1
+    private overrunUntilMs = -1
+    private watchdogSeen = false
+
+    /** One tick: a gap >= watchdogMs is a watchdog event, a gap > overrunMs an overrun. */
+    update(nowMs: number, watchdogMs: number, overrunMs: number, log: EventSink) {
+        if (this.lastCheckMs >= 0) {
+            const gapMs = nowMs - this.lastCheckMs
+            if (gapMs >= watchdogMs) {
+                this.watchdogSeen = true
+                log.record(nowMs, "WATCHDOG", "no control tick for " + gapMs + "ms")
+            } else if (gapMs > overrunMs) {
+                this.overrunUntilMs = nowMs + OVERRUN_HOLD_MS
+                log.record(nowMs, "LOOP_LATE", "tick gap " + gapMs + "ms")
+            }
+        }
+        this.lastCheckMs = nowMs
+    }
+
+    /** A tick gap reached the watchdog limit since the last call (a gap seen in a tick with a
+     *  garbled snapshot is reported at the next valid one). */
+    takeWatchdog(): boolean {
+        const seen = this.watchdogSeen
+        this.watchdogSeen = false
+        return seen
+    }
+
+    /** A late tick within the last OVERRUN_HOLD_MS. */
+    overrun(nowMs: number): boolean {
+        return this.overrunUntilMs >= nowMs
+    }
+}
+
+export class PausedTimer {
+    private pausedSinceMs = -1
+
+    /** true once the pump has been paused for `maxMs` without interruption. */
+    update(nowMs: number, paused: boolean, maxMs: number): boolean {
+        if (paused) {
+            if (this.pausedSinceMs < 0) this.pausedSinceMs = nowMs
+        } else this.pausedSinceMs = -1
+        return this.pausedSinceMs >= 0 && nowMs - this.pausedSinceMs >= maxMs
+    }
+}
