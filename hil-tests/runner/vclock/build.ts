@@ -60,19 +60,12 @@ export interface Image {
 /** The image for `scenarios` (from the cache, or built now with `devs build`). */
 export function buildImage(scenarios: Scenario[], log: (l: string) => void): Image {
     const t0 = performance.now()
-    const programs: Scenario["program"][] = []
-    const keys: string[] = []
+    // Distinct programs in a fixed order: the same set of scenarios gives the same image (and
+    // cache entry) whatever order they were named in.
+    const keys = [...new Set(scenarios.map(sc => JSON.stringify(sc.program)))].sort()
+    const programs = keys.map(k => JSON.parse(k) as Scenario["program"])
     const deviceIds = new Map<string, string>()
-    for (const sc of scenarios) {
-        const k = JSON.stringify(sc.program)
-        let i = keys.indexOf(k)
-        if (i < 0) {
-            i = keys.length
-            keys.push(k)
-            programs.push(sc.program)
-        }
-        deviceIds.set(sc.name, programDeviceId(i))
-    }
+    for (const sc of scenarios) deviceIds.set(sc.name, programDeviceId(keys.indexOf(JSON.stringify(sc.program))))
     const source = imageEntrySource(programs)
     const h = createHash("sha256")
     h.update(PINNED_CLI_VERSION + "\0" + source)
