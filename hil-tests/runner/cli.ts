@@ -92,7 +92,7 @@ async function main() {
     const vclockJobs = jobs.filter(j => j.backend === "vclock")
     if (vclockJobs.length > 0) {
         checkVmBundle()
-        image = buildImage(vclockJobs.map(j => j.sc), l => (opts.json ? log(l) : process.stderr.write(l + "\n")))
+        image = await buildImage(vclockJobs.map(j => j.sc), l => (opts.json ? log(l) : process.stderr.write(l + "\n")))
         if (!opts.json) process.stderr.write("vclock: image " + (image.cached ? "from cache" : "built") + " in " + image.buildS.toFixed(1) + " s\n")
     }
     try {

@@ -53,7 +53,7 @@ describe("vclock co-simulation of the real bytecode", () => {
         const dir = "hil-tests/scenarios"
         const ci = readdirSync(dir).map(f => loadScenario(join(dir, f))).filter(s => s.ci === true && s.backend === "vclock")
         const sc = loadScenario(join(dir, "door-open.json"))
-        const image = buildImage(ci.some(s => s.name === sc.name) ? ci : [sc], () => undefined)
+        const image = await buildImage(ci.some(s => s.name === sc.name) ? ci : [sc], () => undefined)
         const run = () => runVclockScenario(sc, { bytecode: image.bytecode, deviceId: image.deviceIds.get(sc.name)!, chipFactor: 0, log: () => undefined })
         const a = await run()
         const b = await run()

@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto"
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
 import type { Scenario } from "../scenario"
 import { ROOT } from "../sim"
 import { CLI_BUNDLE, PINNED_CLI_VERSION } from "./vmLoader"
@@ -58,7 +59,7 @@ export interface Image {
 }
 
 /** The image for `scenarios` (from the cache, or built now with `devs build`). */
-export function buildImage(scenarios: Scenario[], log: (l: string) => void): Image {
+export async function buildImage(scenarios: Scenario[], log: (l: string) => void): Promise<Image> {
     const t0 = performance.now()
     // Distinct programs in a fixed order: the same set of scenarios gives the same image (and
     // cache entry) whatever order they were named in.
@@ -82,10 +83,11 @@ export function buildImage(scenarios: Scenario[], log: (l: string) => void): Ima
     writeFileSync(ENTRY, source)
     log("vclock: building the HIL image for " + programs.length + " program(s)")
     try {
-        execFileSync(process.execPath, [CLI_BUNDLE, "build", ENTRY, "--quiet"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] })
+        // Asynchronous: a caller's event loop (vitest's worker RPC) keeps running during the build.
+        await promisify(execFile)(process.execPath, [CLI_BUNDLE, "build", ENTRY, "--quiet"], { cwd: ROOT, maxBuffer: 64 << 20 })
     } catch (e) {
-        const err = e as { stdout?: Buffer; stderr?: Buffer; message: string }
-        throw new Error("devs build " + ENTRY + " failed: " + (String(err.stdout ?? "") + String(err.stderr ?? "")).trim().slice(-2000))
+        const err = e as { stdout?: string; stderr?: string; message: string }
+        throw new Error("devs build " + ENTRY + " failed: " + (String(err.stdout ?? "") + String(err.stderr ?? "") || err.message).trim().slice(-2000))
     }
     copyFileSync(BUILT, cachedFile)
     return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, cached: false, buildS: (performance.now() - t0) / 1000 }
