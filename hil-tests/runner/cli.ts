@@ -31,6 +31,18 @@ function table(results: ScenarioResult[]): string {
         if (r.error) lines.push("      ERROR " + r.error)
         for (const c of r.checks) lines.push("      " + (c.pass ? "ok  " : "FAIL") + " " + c.check.padEnd(24) + " " + c.measured)
     }
+    // Side by side where a scenario ran on more than one path.
+    const names = [...new Set(results.map(r => r.name))]
+    for (const n of names) {
+        const rs = results.filter(r => r.name === n)
+        if (rs.length < 2) continue
+        lines.push("")
+        lines.push("compare " + n + ":")
+        for (const r of rs) {
+            const s = r.summary
+            lines.push("  " + r.backend.padEnd(14) + " infused " + String(s.infusedUl).padStart(9) + " µL  delivered " + String(s.deliveredUl).padStart(9) + " µL  alarms " + s.alarms + "  state " + s.state + "  wall " + r.wallS + " s")
+        }
+    }
     const failed = results.filter(r => !r.pass).length
     lines.push("")
     lines.push(results.length - failed + "/" + results.length + " scenarios passed")
@@ -54,13 +66,20 @@ async function main() {
         .option("-v, --verbose", "print firmware and devtools output")
         .parse()
     const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean; chip?: string; chipFactor?: string; ciChip?: string }>()
-    if (opts.backend && opts.backend !== "sim" && opts.backend !== "host" && opts.backend !== "vclock") throw new Error("--backend must be sim, vclock or host")
+    // A comma list runs every scenario on each backend and compares them (e.g. host,vclock).
+    const backends = opts.backend ? opts.backend.split(",") : []
+    for (const b of backends) if (b !== "sim" && b !== "host" && b !== "vclock") throw new Error("--backend must be sim, vclock or host (or a comma list of them)")
     const chip = resolveChip(opts.chip, opts.chipFactor)
-    if (chip && opts.backend && opts.backend !== "vclock") throw new Error("--chip runs on the vclock backend only")
+    if (chip && backends.some(b => b !== "vclock")) throw new Error("--chip runs on the vclock backend only")
     const ciChip = resolveChip(opts.ciChip)
     if (ciChip && !opts.ci) throw new Error("--ci-chip goes with --ci")
     const scenarios: Scenario[] = program.args.map(f => loadScenario(f)).filter(s => !opts.ci || s.ci === true)
-    const jobs: Job[] = scenarios.map(sc => ({ sc, backend: opts.board ? "board" : chip ? "vclock" : (opts.backend ?? sc.backend), chip }))
+    const jobs: Job[] = []
+    for (const sc of scenarios) {
+        if (opts.board) jobs.push({ sc, backend: "board" })
+        else if (chip) jobs.push({ sc, backend: "vclock", chip })
+        else for (const b of backends.length ? backends : [sc.backend]) jobs.push({ sc, backend: b })
+    }
     if (ciChip) for (const sc of scenarios) if (sc.backend === "vclock" && !opts.backend) jobs.push({ sc, backend: "vclock", chip: ciChip })
     // Libraries (jacdac-ts) print to console.log; keep stdout for the results alone.
     const quiet = (...a: unknown[]) => {

@@ -54,6 +54,8 @@ export interface Image {
     bytecode: Uint8Array
     /** Device id per scenario name. */
     deviceIds: Map<string, string>
+    /** Device id of the program, if the image holds it (any scenario with the same program). */
+    deviceIdFor(program: Scenario["program"]): string | undefined
     cached: boolean
     buildS: number
 }
@@ -67,6 +69,10 @@ export async function buildImage(scenarios: Scenario[], log: (l: string) => void
     const programs = keys.map(k => JSON.parse(k) as Scenario["program"])
     const deviceIds = new Map<string, string>()
     for (const sc of scenarios) deviceIds.set(sc.name, programDeviceId(keys.indexOf(JSON.stringify(sc.program))))
+    const deviceIdFor = (p: Scenario["program"]) => {
+        const i = keys.indexOf(JSON.stringify(p))
+        return i >= 0 ? programDeviceId(i) : undefined
+    }
     const source = imageEntrySource(programs)
     const h = createHash("sha256")
     h.update(PINNED_CLI_VERSION + "\0" + source)
@@ -77,7 +83,7 @@ export async function buildImage(scenarios: Scenario[], log: (l: string) => void
     const cachedFile = join(WORK, key + ".devs")
     if (existsSync(cachedFile)) {
         log("vclock: image " + key + " from cache")
-        return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, cached: true, buildS: (performance.now() - t0) / 1000 }
+        return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, cached: true, buildS: (performance.now() - t0) / 1000 }
     }
     mkdirSync(join(ROOT, ".hil", "gen"), { recursive: true })
     writeFileSync(ENTRY, source)
@@ -90,5 +96,5 @@ export async function buildImage(scenarios: Scenario[], log: (l: string) => void
         throw new Error("devs build " + ENTRY + " failed: " + (String(err.stdout ?? "") + String(err.stderr ?? "") || err.message).trim().slice(-2000))
     }
     copyFileSync(BUILT, cachedFile)
-    return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, cached: false, buildS: (performance.now() - t0) / 1000 }
+    return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, cached: false, buildS: (performance.now() - t0) / 1000 }
 }

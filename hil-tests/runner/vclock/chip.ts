@@ -43,7 +43,10 @@ export function resolveChip(name?: string, factor?: string): { factor: number; l
         return { factor: f, label: "x" + f }
     }
     if (name === undefined) return undefined
+    // "x10" or "10": an explicit factor where a chip name is expected.
+    const m = /^x?(\d+(\.\d+)?)$/.exec(name)
+    if (m) return resolveChip(undefined, m[1])
     const c = CHIPS[name]
-    if (!c) throw new Error("--chip must be one of " + Object.keys(CHIPS).join(", "))
+    if (!c) throw new Error("--chip must be one of " + Object.keys(CHIPS).join(", ") + " or a factor such as x10")
     return { factor: c.factor, label: c.name }
 }

@@ -3,20 +3,23 @@
 // its Jacdac frames to and from the bus through the clock's queue (never re-entering the VM).
 //
 // Chip speed: with a chip factor F > 0, each VM slice is charged F x its measured host time on
-// the virtual clock: the VM's clock reads that much later inside and after the slice, and the VM
-// cannot run again (nor take a frame) until the charged time has passed, as a slower CPU would.
-// Host time is this process's CPU time (user + system, process.cpuUsage), not wall time, so a
-// slice preempted by other processes on a loaded machine is not charged for the wait; it still
-// makes this mode non-deterministic (a slice costs what the host makes it, GC and JIT included).
+// the virtual clock: the VM's clock reads that much later after the slice (within a slice it
+// reads the slice's start), and the VM cannot run again nor take a frame until the charged time
+// has passed, as a slower CPU would not.
+// Host time of a slice is the smaller of its wall time and this process's CPU time (user +
+// system, every thread): wall time alone would charge a slice for being preempted on a loaded
+// machine, CPU time alone for V8's background threads (GC, compilers) running meanwhile; the
+// slice's own time is at most either. It still varies run to run, so this mode is NOT
+// deterministic (a slice costs what the host makes it).
+
+import { createVm, VmModule } from "./vmLoader"
+import type { VirtualClock } from "./clock"
 
 /** CPU time of this process in ms (µs resolution). */
 function cpuMs(): number {
     const u = process.cpuUsage()
     return (u.user + u.system) / 1000
 }
-
-import { createVm, VmModule } from "./vmLoader"
-import type { VirtualClock } from "./clock"
 
 export interface VmNodeOptions {
     clock: VirtualClock
@@ -42,7 +45,7 @@ export interface VmStats {
     slices: number
     framesIn: number
     framesOut: number
-    /** Host time inside VM calls: CPU time in chip mode, wall time otherwise. */
+    /** Host time inside VM calls: min(wall, process CPU) per slice in chip mode, wall otherwise. */
     hostMs: number
     chargedMs: number
     maxSliceHostMs: number
@@ -65,7 +68,6 @@ export class VmNode {
     private vm: VmModule | undefined
     private wakeId: number | undefined
     private busyUntilMs = 0
-    private inSliceSince = -1
     private inbox: Uint8Array[] = []
     private outbox: Uint8Array[] = []
     private stopped = false
@@ -73,11 +75,11 @@ export class VmNode {
 
     constructor(private o: VmNodeOptions) {}
 
-    /** The VM's clock: virtual now, plus (chip mode) the charged time of the slice running. */
+    /** The VM's clock: the virtual time at which its slice started. In chip mode a slice's
+     *  cost is charged when it ends (the clock cannot read ahead of what is charged, so the
+     *  firmware's clock stays monotonic and equal to the co-simulation's). */
     private vmNowMs(): number {
-        const now = this.o.clock.nowMs
-        if (this.inSliceSince >= 0 && this.o.chipFactor > 0) return now + (cpuMs() - this.inSliceSince) * this.o.chipFactor
-        return now
+        return this.o.clock.nowMs
     }
 
     async boot() {
@@ -153,8 +155,8 @@ export class VmNode {
             return
         }
         const chip = this.o.chipFactor > 0
-        const t0 = chip ? cpuMs() : performance.now()
-        this.inSliceSince = t0
+        const t0 = performance.now()
+        const c0 = chip ? cpuMs() : 0
         let us = 0
         try {
             // As the CLI's handlePacket: each frame is handed over, then the VM processes.
@@ -168,12 +170,11 @@ export class VmNode {
             }
             us = vm._jd_em_process()
         } catch (e) {
-            this.inSliceSince = -1
             this.fault("VM threw: " + (e as Error).message)
             return
         }
-        this.inSliceSince = -1
-        const hostMs = (chip ? cpuMs() : performance.now()) - t0
+        const wallMs = performance.now() - t0
+        const hostMs = chip ? Math.min(wallMs, cpuMs() - c0) : wallMs
         this.stats.slices++
         this.stats.hostMs += hostMs
         if (hostMs > this.stats.maxSliceHostMs) this.stats.maxSliceHostMs = hostMs
