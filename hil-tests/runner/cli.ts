@@ -24,7 +24,8 @@ function table(results: ScenarioResult[]): string {
     const lines: string[] = []
     for (const r of results) {
         const v = r as Partial<VclockResult>
-        const speed = v.speedup !== undefined ? " (" + v.speedup.toFixed(1) + "x real time)" : ""
+        // Wall speed-up, and virtual time per CPU second of this process (what an idle core gives).
+        const speed = v.speedup !== undefined ? " (" + v.speedup.toFixed(1) + "x real time, " + ((v.virtualS ?? 0) / Math.max(1e-3, v.cpuS ?? 0)).toFixed(1) + "x per CPU s)" : ""
         lines.push((r.pass ? "PASS" : "FAIL") + "  " + r.name.padEnd(30) + " " + r.backend.padEnd(6) + " wall " + String(r.wallS).padStart(6) + " s" + speed + "  " +
             (r.summary.simS !== undefined ? "sim " + r.summary.simS + " s, " + r.summary.state + (r.summary.alarm ? " " + r.summary.alarm : "") + ", infused " + r.summary.infusedUl + " µL, delivered " + r.summary.deliveredUl + " µL" : ""))
         if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s for " + (v.vm.hostMs / 1000).toFixed(3) + " s of host CPU in " + v.vm.slices + " VM slices (longest " + v.vm.maxSliceHostMs.toFixed(2) + " ms host)")
@@ -146,7 +147,7 @@ async function main() {
             results.push(r)
             if (!opts.json) {
                 const v = r as Partial<VclockResult>
-                const speed = v.speedup !== undefined ? " (" + (v.virtualS ?? 0).toFixed(1) + " s virtual in " + r.wallS.toFixed(2) + " s wall: " + v.speedup.toFixed(1) + "x real time)" : ""
+                const speed = v.speedup !== undefined ? " (" + (v.virtualS ?? 0).toFixed(1) + " s virtual in " + r.wallS.toFixed(2) + " s wall: " + v.speedup.toFixed(1) + "x real time; " + (v.cpuS ?? 0).toFixed(2) + " s CPU: " + ((v.virtualS ?? 0) / Math.max(1e-3, v.cpuS ?? 0)).toFixed(1) + "x per CPU s)" : ""
                 process.stderr.write((r.pass ? "  PASS" : "  FAIL") + speed + "\n")
             }
             if (opts.mutate && backend === "board") throw new Error("--mutate is for sim, vclock and host only")
