@@ -1,6 +1,7 @@
 // Builds the bytecode the vclock backend runs: ONE image for every scenario of a run, the HIL
-// firmware (src/firmware/hilRun.ts, the same module the sim backend's per-scenario entries call)
-// with a table of the scenarios' programs, each selected by the VM's device id. One `devs build`
+// firmware (src/firmware/hilRun.ts with the HIL rig and device services, called exactly as the
+// sim backend's per-scenario entries call it), with each scenario's program selected by the VM's
+// device id. One `devs build`
 // instead of one per scenario (each costs seconds), and cached by the hash of everything the
 // image is built from, so a second run builds nothing.
 
@@ -31,11 +32,13 @@ export function imageEntrySource(programs: Scenario["program"][]): string {
         "// this VM's device id (one image for every scenario of a vclock run).\n" +
         'import * as ds from "@devicescript/core"\n' +
         'import { runHil } from "../../src/firmware/hilRun"\n' +
+        'import { createDeviceServices } from "../../src/hal/device"\n' +
+        'import { createHilRig } from "../../src/hal/hil"\n' +
         'import { InfusionProgram } from "../../src/core/program"\n\n' +
         "function programFor(id: string): InfusionProgram {\n" + branches + "\n    return undefined\n}\n\n" +
         'const program = programFor(ds.deviceIdentifier("self"))\n' +
         'if (program === undefined) console.log("HIL t=" + ds.millis() + " vclock-error=no program for device id " + ds.deviceIdentifier("self"))\n' +
-        "else await runHil(program)\n"
+        "else await runHil(program, createHilRig(), createDeviceServices())\n"
     )
 }
 
