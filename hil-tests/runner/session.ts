@@ -126,9 +126,16 @@ export class HilSession {
         void this.applyDue()
     }
 
+    /** Set when the firmware panicked (the VM prints `PANIC <code>`; `devs run` then restarts
+     *  the program, which would otherwise look like a quiet power cycle). */
+    panic: string | undefined
+
     /** One line of firmware output. */
     onLine(raw: string) {
         if (this.verbose) this.log("[" + this.sc.name + "] " + raw)
+        // eslint-disable-next-line no-control-regex
+        const p = /^PANIC (\d+)/.exec(raw.replace(/\x1b\[[0-9;]*m/g, "").trim())
+        if (p && this.powered && !this.panic) this.panic = "firmware panicked (VM panic " + p[1] + ") at firmware t=" + this.lastVmT + " ms"
         const f = parseHilLine(raw)
         if (!f || !this.powered) return
         const t = Number(f.t)

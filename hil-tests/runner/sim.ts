@@ -150,11 +150,13 @@ export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, en
     bus.rig.update(session.plant.sensors())
     try {
         startVm()
-        await waitFor(() => session.ready || !!vmExited, BOOT_TIMEOUT_MS, "firmware to load the program and bind all rig roles (" + ROLES.join(", ") + ")")
+        await waitFor(() => session.ready || !!vmExited || !!session.panic, BOOT_TIMEOUT_MS, "firmware to load the program and bind all rig roles (" + ROLES.join(", ") + ")")
+        if (session.panic) throw new Error(session.panic)
         if (vmExited) throw new Error(vmExited)
         await session.applyDue()
         const limitMs = (sc.durationS * 2 + 60) * 1000
-        await waitFor(() => session.scenT >= sc.durationS || !!vmExited || (session.powered && !!vm && vm.exitCode !== null), limitMs, "scenario clock to reach " + sc.durationS + " s", 100)
+        await waitFor(() => session.scenT >= sc.durationS || !!vmExited || !!session.panic || (session.powered && !!vm && vm.exitCode !== null), limitMs, "scenario clock to reach " + sc.durationS + " s", 100)
+        if (session.panic) throw new Error(session.panic)
         if (vmExited) throw new Error(vmExited)
     } catch (e) {
         session.trace.error = (e as Error).message + " (last firmware t=" + session.lastVmT + " ms, roles bound: " + [...session.bound].join(",") + ")"

@@ -69,3 +69,17 @@ describe("vclock co-simulation of the real bytecode", () => {
         expect([b.virtualS, b.vm.slices, b.vm.framesIn, b.vm.framesOut]).toEqual([a.virtualS, a.vm.slices, a.vm.framesIn, a.vm.framesOut])
     }, 300000)
 })
+
+describe("firmware panic on the bytecode paths", () => {
+    it("a `PANIC <code>` line from the VM marks the run broken (devs run would restart the program quietly)", async () => {
+        const { HilSession } = await import("../../hil-tests/runner/session")
+        const { plantFor } = await import("../../hil-tests/runner/sim")
+        const sc = loadScenario("hil-tests/scenarios/bolus.json")
+        const noop = () => undefined
+        const s = new HilSession(sc, plantFor(sc), { update: noop, press: async () => undefined, setPressurePlugged: noop, powerOff: noop, powerOn: noop }, noop)
+        s.onLine("HIL t=100 state=Idle alarm=- infused=0 bolus=0 fired=0")
+        expect(s.panic).toBeUndefined()
+        s.onLine("\x1b[91mPANIC 60004\x1b[0m")
+        expect(s.panic).toMatch(/VM panic 60004/)
+    })
+})
