@@ -75,8 +75,8 @@ describe("firmware panic on the bytecode paths", () => {
         const { HilSession } = await import("../../hil-tests/runner/session")
         const { plantFor } = await import("../../hil-tests/runner/sim")
         const sc = loadScenario("hil-tests/scenarios/bolus.json")
-        const noop = () => undefined
-        const s = new HilSession(sc, plantFor(sc), { update: noop, press: async () => undefined, setPressurePlugged: noop, powerOff: noop, powerOn: noop }, noop)
+        const noop = (): void => undefined
+        const s = new HilSession(sc, plantFor(sc), { update: noop, press: async (): Promise<void> => undefined, setPressurePlugged: noop, powerOff: noop, powerOn: noop }, noop)
         s.onLine("HIL t=100 state=Idle alarm=- infused=0 bolus=0 fired=0")
         expect(s.panic).toBeUndefined()
         s.onLine("\x1b[91mPANIC 60004\x1b[0m")
