@@ -1,6 +1,6 @@
-// HIL runner CLI: `npm run hil -- <scenario.json...> [--json] [--backend sim|host]
-// [--board serial:/dev/ttyACM0]`. Prints a pass/fail table with measured figures (or JSON) and
-// exits non-zero if any scenario fails or cannot run.
+// HIL runner CLI: `npm run hil -- <scenario.json...> [--json] [--backend sim|vclock|host]
+// [--chip rp2040|esp32s3] [--board serial:/dev/ttyACM0]`. Prints a pass/fail table with measured
+// figures (or JSON) and exits non-zero if any scenario fails or cannot run.
 
 import { Command } from "commander"
 import { evaluate, ScenarioResult } from "./evaluate"
@@ -9,14 +9,40 @@ import { killAllChildren } from "./procs"
 import { loadScenario, Scenario } from "./scenario"
 import { forgetDevtoolsPid, runSimScenario, SimBus } from "./sim"
 import { runBoardScenario } from "./board"
+import { runVclockScenario, VclockResult } from "./vclock/backend"
+import { buildImage, Image } from "./vclock/build"
+import { CHIPS, resolveChip } from "./vclock/chip"
+import { checkVmBundle } from "./vclock/vmLoader"
+
+interface Job {
+    sc: Scenario
+    backend: string
+    chip?: { factor: number; label: string }
+}
 
 function table(results: ScenarioResult[]): string {
     const lines: string[] = []
     for (const r of results) {
-        lines.push((r.pass ? "PASS" : "FAIL") + "  " + r.name.padEnd(30) + " " + r.backend.padEnd(5) + " wall " + String(r.wallS).padStart(6) + " s  " +
+        const v = r as Partial<VclockResult>
+        // Wall speed-up, and virtual time per CPU second of this process (what an idle core gives).
+        const speed = v.speedup !== undefined ? " (" + v.speedup.toFixed(1) + "x real time, " + ((v.virtualS ?? 0) / Math.max(1e-3, v.cpuS ?? 0)).toFixed(1) + "x per CPU s)" : ""
+        lines.push((r.pass ? "PASS" : "FAIL") + "  " + r.name.padEnd(30) + " " + r.backend.padEnd(6) + " wall " + String(r.wallS).padStart(6) + " s" + speed + "  " +
             (r.summary.simS !== undefined ? "sim " + r.summary.simS + " s, " + r.summary.state + (r.summary.alarm ? " " + r.summary.alarm : "") + ", infused " + r.summary.infusedUl + " µL, delivered " + r.summary.deliveredUl + " µL" : ""))
+        if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s for " + (v.vm.hostMs / 1000).toFixed(3) + " s of host CPU in " + v.vm.slices + " VM slices (longest " + v.vm.maxSliceHostMs.toFixed(2) + " ms host)")
         if (r.error) lines.push("      ERROR " + r.error)
         for (const c of r.checks) lines.push("      " + (c.pass ? "ok  " : "FAIL") + " " + c.check.padEnd(24) + " " + c.measured)
+    }
+    // Side by side where a scenario ran on more than one path.
+    const names = [...new Set(results.map(r => r.name))]
+    for (const n of names) {
+        const rs = results.filter(r => r.name === n)
+        if (rs.length < 2) continue
+        lines.push("")
+        lines.push("compare " + n + ":")
+        for (const r of rs) {
+            const s = r.summary
+            lines.push("  " + r.backend.padEnd(14) + " infused " + String(s.infusedUl).padStart(9) + " µL  delivered " + String(s.deliveredUl).padStart(9) + " µL  alarms " + s.alarms + "  state " + s.state + "  wall " + r.wallS + " s")
+        }
     }
     const failed = results.filter(r => !r.pass).length
     lines.push("")
@@ -30,16 +56,32 @@ async function main() {
         .name("hil")
         .argument("<scenarios...>", "scenario files (hil-tests/scenarios/*.json)")
         .option("--json", "print machine-readable results")
-        .option("--backend <backend>", "sim | host (default: each scenario's own 'backend' field)")
+        .option("--backend <backend>", "sim | vclock | host (default: each scenario's own 'backend' field)")
+        .option("--chip <chip>", "vclock at chip speed: " + Object.keys(CHIPS).join(" | ") + " (each VM slice costs its host CPU time x the chip's factor; implies --backend vclock)")
+        .option("--chip-factor <x>", "vclock at chip speed with an explicit factor")
+        .option("--ci-chip <chip>", "with --ci: also run the CI scenarios whose backend is vclock at this chip's speed")
         .option("--board <port>", "bench mode: run against a real board, e.g. serial:/dev/ttyACM0")
         .option("--rig <port>", "bench mode: serial port of the rig controller (default: same as --board)")
         .option("--ci", "run only the scenarios marked \"ci\": true (what npm test runs)")
         .option("--mutate <detector>", "deliberately blind one detector (air, door, occlusion, stall) to show its scenarios fail")
         .option("-v, --verbose", "print firmware and devtools output")
         .parse()
-    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean }>()
-    if (opts.backend && opts.backend !== "sim" && opts.backend !== "host") throw new Error("--backend must be sim or host")
+    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean; chip?: string; chipFactor?: string; ciChip?: string }>()
+    // A comma list runs every scenario on each backend and compares them (e.g. host,vclock).
+    const backends = opts.backend ? opts.backend.split(",") : []
+    for (const b of backends) if (b !== "sim" && b !== "host" && b !== "vclock") throw new Error("--backend must be sim, vclock or host (or a comma list of them)")
+    const chip = resolveChip(opts.chip, opts.chipFactor)
+    if (chip && backends.some(b => b !== "vclock")) throw new Error("--chip runs on the vclock backend only")
+    const ciChip = resolveChip(opts.ciChip)
+    if (ciChip && !opts.ci) throw new Error("--ci-chip goes with --ci")
     const scenarios: Scenario[] = program.args.map(f => loadScenario(f)).filter(s => !opts.ci || s.ci === true)
+    const jobs: Job[] = []
+    for (const sc of scenarios) {
+        if (opts.board) jobs.push({ sc, backend: "board" })
+        else if (chip) jobs.push({ sc, backend: "vclock", chip })
+        else for (const b of backends.length ? backends : [sc.backend]) jobs.push({ sc, backend: b })
+    }
+    if (ciChip) for (const sc of scenarios) if (sc.backend === "vclock" && !opts.backend) jobs.push({ sc, backend: "vclock", chip: ciChip })
     // Libraries (jacdac-ts) print to console.log; keep stdout for the results alone.
     const quiet = (...a: unknown[]) => {
         if (opts.verbose) process.stderr.write(a.join(" ") + "\n")
@@ -65,15 +107,34 @@ async function main() {
     process.on("SIGINT", onSignal)
     process.on("SIGTERM", onSignal)
     process.on("exit", () => killAllChildren())
+    // One image for every vclock scenario, built (or taken from the cache) before any runs.
+    let image: Image | undefined
+    const vclockJobs = jobs.filter(j => j.backend === "vclock")
+    if (vclockJobs.length > 0) {
+        checkVmBundle()
+        image = await buildImage(vclockJobs.map(j => j.sc), l => (opts.json ? log(l) : process.stderr.write(l + "\n")))
+        if (!opts.json) process.stderr.write("vclock: image " + (image.cached ? "from cache" : "built") + " in " + image.buildS.toFixed(1) + " s\n")
+    }
     try {
-        for (const sc of scenarios) {
-            const backend = opts.board ? "board" : (opts.backend ?? sc.backend)
-            if (!opts.json) process.stderr.write("running " + sc.name + " (" + backend + ", " + sc.durationS + " s) ...\n")
+        for (const job of jobs) {
+            const { sc, backend } = job
+            if (!opts.json) process.stderr.write("running " + sc.name + " (" + backend + (job.chip ? " at " + job.chip.label + " speed" : "") + ", " + sc.durationS + " s) ...\n")
             let r: ScenarioResult
             try {
                 if (backend === "board") r = await runBoardScenario(sc, opts.board!, opts.rig ?? opts.board!, log)
                 else if (backend === "host") r = runHostScenario(sc, opts.mutate)
-                else {
+                else if (backend === "vclock") {
+                    r = await runVclockScenario(sc, {
+                        bytecode: image!.bytecode,
+                        deviceId: image!.deviceIds.get(sc.name)!,
+                        chipFactor: job.chip ? job.chip.factor : 0,
+                        chipName: job.chip?.label,
+                        log,
+                        verbose: opts.verbose,
+                        mutation: opts.mutate,
+                    })
+                    delete (r as Partial<VclockResult>).trace // not for the table or --json
+                } else {
                     if (!bus) {
                         bus = new SimBus()
                         await bus.start(log)
@@ -81,11 +142,15 @@ async function main() {
                     r = await runSimScenario(bus, sc, log, env, opts.mutate)
                 }
             } catch (e) {
-                r = evaluate(sc, { samples: [], program: { ok: false, reason: "" }, restarts: [], error: (e as Error).message }, backend, 0)
+                r = evaluate(sc, { samples: [], program: { ok: false, reason: "" }, restarts: [], error: (e as Error).message }, backend + (job.chip ? "@" + job.chip.label : ""), 0)
             }
             results.push(r)
-            if (!opts.json) process.stderr.write((r.pass ? "  PASS" : "  FAIL") + "\n")
-            if (opts.mutate && backend === "board") throw new Error("--mutate is for sim and host only")
+            if (!opts.json) {
+                const v = r as Partial<VclockResult>
+                const speed = v.speedup !== undefined ? " (" + (v.virtualS ?? 0).toFixed(1) + " s virtual in " + r.wallS.toFixed(2) + " s wall: " + v.speedup.toFixed(1) + "x real time; " + (v.cpuS ?? 0).toFixed(2) + " s CPU: " + ((v.virtualS ?? 0) / Math.max(1e-3, v.cpuS ?? 0)).toFixed(1) + "x per CPU s)" : ""
+                process.stderr.write((r.pass ? "  PASS" : "  FAIL") + speed + "\n")
+            }
+            if (opts.mutate && backend === "board") throw new Error("--mutate is for sim, vclock and host only")
         }
     } finally {
         await cleanup()

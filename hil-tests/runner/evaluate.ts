@@ -172,7 +172,15 @@ export function evaluate(sc: Scenario, trace: Trace, backend: string, wallS: num
         checks,
         error: trace.error,
         summary: last
-            ? { simS: r2(last.tS), state: last.state, alarm: last.alarm, infusedUl: r2(last.infusedUl), deliveredUl: r2(last.deliveredUl) }
+            ? {
+                  simS: r2(last.tS),
+                  state: last.state,
+                  alarm: last.alarm,
+                  infusedUl: r2(last.infusedUl),
+                  deliveredUl: r2(last.deliveredUl),
+                  // Every alarm code seen during the run, in order of first appearance.
+                  alarms: [...new Set(trace.samples.filter(x => x.alarm !== "").map(x => x.alarm))].join(",") || "none",
+              }
             : {},
     }
 }

@@ -23,8 +23,23 @@ export class SimRig {
     private provider: any
     private pressurePlugged = true
 
+    /** Joins the bus `devs devtools` hosts over TCP (the sim backend, wall clock). */
     async connect(port = 8082) {
         this.bus = new jd.JDBus([jd.createNodeSocketTransport(port, "127.0.0.1")], { client: false, disableRoleManager: true })
+        await this.serve()
+    }
+
+    /** An in-process bus on a caller's clock (the vclock backend): frames pass through `bridge`
+     *  (a jacdac-ts JDBridge), timers run on `scheduler` (a jacdac-ts Scheduler). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async connectBridge(bridge: any, scheduler: unknown) {
+        // A fixed id for the bus's own device too: nothing on the bus depends on a random id.
+        this.bus = new jd.JDBus([], { client: false, disableRoleManager: true, scheduler, deviceId: "48494c2d42555331" })
+        bridge.bus = this.bus
+        await this.serve()
+    }
+
+    private async serve() {
         const opt = (v: unknown[]) => ({ readingValues: v, streamingInterval: STREAM_MS, preferredStreamingInterval: STREAM_MS })
         this.servers = {
             pressure: new jd.SensorServer(jd.SRV_POTENTIOMETER, opt([0.1])),
@@ -69,7 +84,8 @@ export class SimRig {
         const i = KEY_NAMES.indexOf(key)
         if (i < 0) throw new Error("unknown key " + key)
         await this.servers.keypad.down(i)
-        setTimeout(() => this.servers.keypad.up(i), holdMs)
+        // On the bus's clock: wall time on the sim path, the virtual clock on the vclock path.
+        this.bus.scheduler.setTimeout(() => this.servers.keypad.up(i), holdMs)
     }
 
     async close() {

@@ -11,7 +11,7 @@ import schema from "./scenario.schema.json" with { type: "json" }
 const require = createRequire(import.meta.url)
 const Ajv = require("ajv") as typeof import("ajv").default
 
-export type Backend = "sim" | "host"
+export type Backend = "sim" | "vclock" | "host"
 export type KeyName = "start" | "pause" | "stop" | "bolus" | "ack"
 
 export type ScenarioEvent =

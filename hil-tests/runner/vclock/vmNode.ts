@@ -1,0 +1,196 @@
+// One DeviceScript VM on the virtual clock: loads the bytecode, steps the VM when it asks to run
+// (`_jd_em_process` returns the µs until its next deadline) or when a frame arrives, and passes
+// its Jacdac frames to and from the bus through the clock's queue (never re-entering the VM).
+//
+// Chip speed: with a chip factor F > 0, each VM slice is charged F x its measured host time on
+// the virtual clock: the VM's clock reads that much later after the slice (within a slice it
+// reads the slice's start), and the VM cannot run again nor take a frame until the charged time
+// has passed, as a slower CPU would not.
+// Host time of a slice is the smaller of its wall time and this process's CPU time (user +
+// system, every thread): wall time alone would charge a slice for being preempted on a loaded
+// machine, CPU time alone for V8's background threads (GC, compilers) running meanwhile; the
+// slice's own time is at most either. It still varies run to run, so this mode is NOT
+// deterministic (a slice costs what the host makes it).
+
+import { createVm, VmModule } from "./vmLoader"
+import type { VirtualClock } from "./clock"
+
+/** CPU time of this process in ms (µs resolution). */
+function cpuMs(): number {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1000
+}
+
+export interface VmNodeOptions {
+    clock: VirtualClock
+    bytecode: Uint8Array
+    /** 16 hex digits: fixed so role bindings and traces do not depend on a random id. */
+    deviceId: string
+    /** Seed of the VM's random source. */
+    seed: number
+    /** Non-volatile memory shared across power cycles (the simulator's flash file). */
+    flash: { data: Uint8Array }
+    /** 0: the VM runs in zero virtual time (deterministic); >0: chip-time factor (see above). */
+    chipFactor: number
+    /** Every console/dmesg line of the VM. */
+    onLine: (line: string) => void
+    /** A frame the VM sent (delivered on the clock's queue, outside the VM call). */
+    onFrame: (frame: Uint8Array) => void
+    /** The VM panicked or stopped with an error: the run is broken. */
+    onFault: (why: string) => void
+}
+
+/** Per-run statistics of the VM's cost on this host. */
+export interface VmStats {
+    slices: number
+    framesIn: number
+    framesOut: number
+    /** Host time inside VM calls: min(wall, process CPU) per slice in chip mode, wall otherwise. */
+    hostMs: number
+    chargedMs: number
+    maxSliceHostMs: number
+}
+
+/** xorshift32: a small seeded generator for the VM's random bytes. */
+export function xorshift(seed: number): () => number {
+    let s = seed >>> 0 || 0x9e3779b9
+    return () => {
+        s ^= s << 13
+        s >>>= 0
+        s ^= s >>> 17
+        s ^= s << 5
+        s >>>= 0
+        return s
+    }
+}
+
+export class VmNode {
+    private vm: VmModule | undefined
+    private wakeId: number | undefined
+    private busyUntilMs = 0
+    private inbox: Uint8Array[] = []
+    private outbox: Uint8Array[] = []
+    private stopped = false
+    readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, chargedMs: 0, maxSliceHostMs: 0 }
+
+    constructor(private o: VmNodeOptions) {}
+
+    /** The VM's clock: the virtual time at which its slice started. In chip mode a slice's
+     *  cost is charged when it ends (the clock cannot read ahead of what is charged, so the
+     *  firmware's clock stays monotonic and equal to the co-simulation's). */
+    private vmNowMs(): number {
+        return this.o.clock.nowMs
+    }
+
+    async boot() {
+        const rnd = xorshift(this.o.seed)
+        const vm = await createVm({
+            nowMs: () => this.vmNowMs(),
+            random: out => {
+                for (let i = 0; i < out.length; i++) out[i] = rnd() & 0xff
+            },
+        })
+        this.vm = vm
+        vm.dmesg = (s: string) => {
+            if (!this.stopped) this.o.onLine(s)
+        }
+        vm.log = (...a: unknown[]) => this.o.onLine(a.join(" "))
+        vm.error = (...a: unknown[]) => this.fault("VM error: " + a.join(" "))
+        vm.panicHandler = (code: number) => {
+            if (code) this.fault("VM panic " + code)
+            else this.fault("VM program exited")
+        }
+        vm.sendPacket = (pkt: Uint8Array) => {
+            if (this.stopped) return
+            this.stats.framesOut++
+            // Copied (the VM's heap is reused); delivered after the slice that sent it, never inside.
+            this.outbox.push(new Uint8Array(pkt))
+        }
+        vm.flashLoad = () => this.o.flash.data
+        vm.flashSave = (buf: Uint8Array) => {
+            this.o.flash.data = new Uint8Array(buf)
+        }
+        vm.devsGcStress(false) // as plain `devs run` (the sim path): no collection at every allocation
+        vm.devsSetDeviceId(this.o.deviceId) // also initialises the VM (jd_em_init)
+        const r = vm.devsDeploy(this.o.bytecode)
+        if (r) throw new Error("VM refused the bytecode: deploy error " + r)
+        // `devs run` (devsStart) runs the first slice 10 ms after start.
+        this.schedule(10)
+    }
+
+    /** Power cut: the VM stops where it is; nothing more runs, no shutdown code. */
+    stop() {
+        this.stopped = true
+        if (this.wakeId !== undefined) this.o.clock.clearTimeout(this.wakeId)
+        this.wakeId = undefined
+        this.vm = undefined
+    }
+
+    /** A frame from the bus. Taken when the VM is free (at once, or after its charged slice). */
+    receive(frame: Uint8Array) {
+        if (this.stopped) return
+        this.inbox.push(frame)
+        this.schedule(Math.max(0, this.busyUntilMs - this.o.clock.nowMs))
+    }
+
+    private schedule(delayMs: number) {
+        if (this.stopped) return
+        if (this.wakeId !== undefined) this.o.clock.clearTimeout(this.wakeId)
+        this.wakeId = this.o.clock.setTimeout(() => this.slice(), delayMs)
+    }
+
+    private fault(why: string) {
+        if (this.stopped) return
+        this.stop()
+        this.o.onFault(why)
+    }
+
+    private slice() {
+        this.wakeId = undefined
+        const vm = this.vm
+        if (!vm || this.stopped) return
+        const clock = this.o.clock
+        if (clock.nowMs < this.busyUntilMs) {
+            this.schedule(this.busyUntilMs - clock.nowMs)
+            return
+        }
+        const chip = this.o.chipFactor > 0
+        const t0 = performance.now()
+        const c0 = chip ? cpuMs() : 0
+        let us = 0
+        try {
+            // As the CLI's handlePacket: each frame is handed over, then the VM processes.
+            while (this.inbox.length > 0) {
+                const f = this.inbox.shift()!
+                this.stats.framesIn++
+                const p = vm._malloc(f.length)
+                vm.HEAPU8.set(f, p)
+                vm._jd_em_frame_received(p)
+                vm._free(p)
+            }
+            us = vm._jd_em_process()
+        } catch (e) {
+            this.fault("VM threw: " + (e as Error).message)
+            return
+        }
+        const wallMs = performance.now() - t0
+        const hostMs = chip ? Math.min(wallMs, cpuMs() - c0) : wallMs
+        this.stats.slices++
+        this.stats.hostMs += hostMs
+        if (hostMs > this.stats.maxSliceHostMs) this.stats.maxSliceHostMs = hostMs
+        const charged = this.o.chipFactor > 0 ? hostMs * this.o.chipFactor : 0
+        this.stats.chargedMs += charged
+        this.busyUntilMs = clock.nowMs + charged
+        if (this.stopped) return
+        if (this.outbox.length > 0) {
+            // Frames leave when the slice that sent them has been charged (at once in zero-time mode).
+            const out = this.outbox
+            this.outbox = []
+            clock.setTimeout(() => {
+                for (const f of out) if (!this.stopped) this.o.onFrame(f)
+            }, charged)
+        }
+        const nextMs = Math.max(charged, us / 1000)
+        this.schedule(this.inbox.length > 0 ? charged : nextMs)
+    }
+}
