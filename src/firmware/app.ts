@@ -60,7 +60,9 @@ async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string): Promise<PumpFirmware> {
     const clock = dev.clock
-    const log = new EventLog(256)
+    // The RAM log is a window on the flash log (persistence.ts): 64 records keep the VM heap (64 KB)
+    // for the rest (each record is an object plus its text).
+    const log = new EventLog(64)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
     const pump = createPump(log)
     const configuredId = await dev.settings.readText("PUMP_ID")

@@ -3,7 +3,7 @@
 // for the infusion snapshot, maintenance counters and remote replay counters.
 
 import { PageStore } from "./pageStore"
-import { COMMIT, decodeRecord, encodeRecord, OVERHEAD_BYTES } from "./record"
+import { COMMIT, decodeRecord, encodeRecordInto, OVERHEAD_BYTES, storedDetail } from "./record"
 
 export class DurableCell {
     private readonly store: PageStore
@@ -11,12 +11,15 @@ export class DurableCell {
     private readonly name: string
     private version = 0
     private value: string = null
+    /** One slot image reused by every save (see encodeRecordInto). */
+    private readonly image: number[] = []
 
     /** Uses slots `firstSlot` and `firstSlot + 1` of `store`. */
     constructor(store: PageStore, firstSlot: number, name: string) {
         this.store = store
         this.slotA = firstSlot
         this.name = name
+        for (let i = 0; i < store.slotSize() - 1; i++) this.image.push(0)
         this.load()
     }
 
@@ -35,14 +38,14 @@ export class DurableCell {
         // Version v goes to slot A when odd, B when even: the slot overwritten holds v - 2.
         const slot = this.slotA + (v % 2 === 1 ? 0 : 1)
         const size = this.store.slotSize()
-        const image = encodeRecord({ seq: v, timeMs: 0, kind: this.name, detail: value }, size)
+        encodeRecordInto({ seq: v, timeMs: 0, kind: this.name, detail: value }, this.image, size)
+        // Marker cleared first, then the body, then the marker.
         this.store.write(slot, size - 1, [0])
-        this.store.write(slot, 0, image.slice(0, size - 1))
+        this.store.write(slot, 0, this.image)
         this.store.write(slot, size - 1, [COMMIT])
         this.version = v
         // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
-        image[size - 1] = COMMIT
-        this.value = decodeRecord(image).detail
+        this.value = storedDetail(this.name, value, size)
     }
 
     private load() {

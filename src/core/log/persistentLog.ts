@@ -9,7 +9,7 @@
 // the last N - 1 committed records.
 
 import { ERASED, PageStore } from "./pageStore"
-import { COMMIT, decodeRecord, encodeRecord, StoredRecord } from "./record"
+import { COMMIT, decodeRecord, encodeRecordInto, StoredRecord } from "./record"
 
 export interface RecoveryReport {
     records: number
@@ -25,6 +25,8 @@ export class PersistentLog {
     private readonly n: number
     private nextSeq = 1
     private report: RecoveryReport = null
+    /** One slot image reused by every append (see encodeRecordInto). */
+    private readonly image: number[] = []
 
     constructor(store: PageStore) {
         if (store.slotCount() < 2) throw new RangeError("persistent log needs at least 2 slots")
@@ -93,9 +95,10 @@ export class PersistentLog {
         const seq = this.nextSeq
         const slot = seq % this.n
         const size = this.store.slotSize()
-        const image = encodeRecord({ seq: seq, timeMs: timeMs, kind: kind, detail: detail }, size)
+        for (let i = this.image.length; i < size - 1; i++) this.image.push(0)
+        encodeRecordInto({ seq: seq, timeMs: timeMs, kind: kind, detail: detail }, this.image, size)
         this.store.write(slot, size - 1, [0])
-        this.store.write(slot, 0, image.slice(0, size - 1))
+        this.store.write(slot, 0, this.image)
         this.store.write(slot, size - 1, [COMMIT])
         this.nextSeq = seq + 1
         return seq

@@ -27,12 +27,28 @@ export interface StoredRecord {
 }
 
 /** Printable ASCII only: anything else becomes '?', so stored text is always exportable. */
-function asciiBytes(s: string, max: number, out: number[]) {
-    const n = s.length <= max ? s.length : max
-    for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i)
-        out.push(c >= 0x20 && c <= 0x7e ? c : 0x3f)
-    }
+function asciiAt(s: string, i: number): number {
+    const c = s.charCodeAt(i)
+    return c >= 0x20 && c <= 0x7e ? c : 0x3f
+}
+
+/** Characters of `detail` that fit beside `kind` in a slot, and whether a mark must follow. */
+function detailFit(kind: string, detail: string, slotSize: number): number {
+    const kindLen = kind.length <= MAX_KIND_CHARS ? kind.length : MAX_KIND_CHARS
+    const room = slotSize - OVERHEAD_BYTES - kindLen
+    return detail.length > room ? room - 1 : detail.length
+}
+
+/** The detail text exactly as `encodeRecord` stores it (non-ASCII replaced, over-long text cut
+ *  and marked), computed without building the slot image. */
+export function storedDetail(kind: string, detail: string, slotSize: number): string {
+    const n = detailFit(kind, detail, slotSize)
+    let clean = true
+    for (let i = 0; i < n && clean; i++) if (asciiAt(detail, i) !== detail.charCodeAt(i)) clean = false
+    let out = ""
+    if (clean) out = detail.slice(0, n)
+    else for (let i = 0; i < n; i++) out += String.fromCharCode(asciiAt(detail, i))
+    return n < detail.length ? out + TRUNCATED_MARK : out
 }
 
 function bytesToText(b: number[], from: number, n: number): string {
@@ -61,27 +77,32 @@ function getU(b: number[], at: number, n: number): number {
 
 /** Slot image with the commit marker byte cleared (the caller commits it last). */
 export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
-    const room = slotSize - OVERHEAD_BYTES
-    const kindBytes: number[] = []
-    asciiBytes(r.kind, MAX_KIND_CHARS, kindBytes)
-    const detailBytes: number[] = []
-    const detailRoom = room - kindBytes.length
-    if (r.detail.length > detailRoom) {
-        asciiBytes(r.detail, detailRoom - 1, detailBytes)
-        detailBytes.push(TRUNCATED_MARK.charCodeAt(0))
-    } else asciiBytes(r.detail, detailRoom, detailBytes)
     const b: number[] = []
     for (let i = 0; i < slotSize; i++) b.push(0)
+    encodeRecordInto(r, b, slotSize)
+    return b
+}
+
+/** Same image written into `b`: bytes 0..slotSize-2 (the body, which the stores write before
+ *  the commit marker) and, if `b` has room for it, the cleared marker. Allocates nothing: the
+ *  device keeps one body-sized scratch array per store, because a fresh slot-sized array on every
+ *  save fragmented the VM's 64 KB heap until a 1.5 KB allocation failed (HIL, vclock backend). */
+export function encodeRecordInto(r: StoredRecord, b: number[], slotSize: number) {
+    const kindLen = r.kind.length <= MAX_KIND_CHARS ? r.kind.length : MAX_KIND_CHARS
+    const n = detailFit(r.kind, r.detail, slotSize)
+    const detailLen = n < r.detail.length ? n + 1 : n
+    for (let i = 0; i < slotSize - 1; i++) b[i] = 0
     b[0] = RECORD_MAGIC
     putU(b, 1, r.seq, 4)
     putU(b, 5, r.timeMs < 0 ? 0 : r.timeMs, 6)
-    b[11] = kindBytes.length
-    b[12] = detailBytes.length
-    for (let i = 0; i < kindBytes.length; i++) b[HEADER_BYTES + i] = kindBytes[i]
-    for (let i = 0; i < detailBytes.length; i++) b[HEADER_BYTES + kindBytes.length + i] = detailBytes[i]
+    b[11] = kindLen
+    b[12] = detailLen
+    for (let i = 0; i < kindLen; i++) b[HEADER_BYTES + i] = asciiAt(r.kind, i)
+    const at = HEADER_BYTES + kindLen
+    for (let i = 0; i < n; i++) b[at + i] = asciiAt(r.detail, i)
+    if (n < r.detail.length) b[at + n] = TRUNCATED_MARK.charCodeAt(0)
     putU(b, slotSize - 5, crc32(b, 0, slotSize - 5), 4)
-    b[slotSize - 1] = 0
-    return b
+    if (b.length >= slotSize) b[slotSize - 1] = 0
 }
 
 /** The record in a slot image, or null if the slot is empty, torn, uncommitted or corrupt. */
