@@ -38,6 +38,7 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
         logReader: p.plog,
         maintenance: () => p.maintenance.text(),
         installer: installer,
+        random: dev.randomBytes,
     })
     clock.every(1000, () => endpoint.poll(clock.nowMs()))
     return {

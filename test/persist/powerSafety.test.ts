@@ -180,10 +180,14 @@ describe("stored counter parsers (maintenance, replay) on arbitrary cell content
             { numRuns: 2000 }
         )
         const store = new MemoryPageStore(2, 128)
-        new DurableCell(store, 0, "rctr").set("v1|77|9")
+        // Written twice: only an intact pair of slots proves the value current (REQ-SEC-011).
+        const cell = new DurableCell(store, 0, "rctr")
+        cell.set("v1|77|9")
+        cell.set("v1|77|9")
         const r = new ReplayCounters(new DurableCell(store, 0, "rctr"))
         expect([r.get(0), r.get(1)]).toEqual([77, 9])
-        new DurableCell(store, 0, "rctr").set("v1|78|9x")
+        cell.set("v1|78|9x")
+        cell.set("v1|78|9x")
         const locked = new ReplayCounters(new DurableCell(store, 0, "rctr"))
         expect([locked.get(0), locked.get(1)]).toEqual([4294967295, 4294967295])
     })

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto"
+import { createHmac, randomBytes } from "node:crypto"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
@@ -10,10 +10,12 @@ import { constantTimeEqual, HexKeyRing, HmacSha256, keyProblem, ReplayCounters }
 import { buildRequest, verifyResponse } from "../../src/core/remote/client"
 import { LibraryInstaller, RemoteEndpoint } from "../../src/core/remote/endpoint"
 import * as P from "../../src/core/remote/packet"
+import { provenCounters } from "./fixture"
 
 const nodeHmac: HmacSha256 = { mac: (k, d) => [...createHmac("sha256", Buffer.from(k)).update(Buffer.from(d)).digest()] }
-const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
-const CE_HEX = "c0ffee00112233445566778899aabbccddeeff0123456789abcdef0011223344"
+// Fresh random keys per run: a key written in the repository is public and refused (issue 13).
+const GW_HEX = randomBytes(32).toString("hex")
+const CE_HEX = randomBytes(32).toString("hex")
 const GW = [...Buffer.from(GW_HEX, "hex")]
 const CE = [...Buffer.from(CE_HEX, "hex")]
 const DEV = "pump-0042"
@@ -23,6 +25,7 @@ function setup(opts: { gw?: string; ce?: string; installer?: LibraryInstaller } 
     const log = new EventLog(2000)
     const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const cells = new MemoryPageStore(2, 96)
+    provenCounters(cells)
     const plogStore = new MemoryPageStore(16, 128)
     const plog = new PersistentLog(plogStore)
     plog.recover()
@@ -86,6 +89,7 @@ describe("remote interface authentication", () => {
         const replay = new ReplayCounters(new DurableCell(a.cells, 0, "rctr"))
         expect(replay.get(0)).toBe(500)
         expect(replay.get(1)).toBe(0)
+        expect(replay.isLocked(0)).toBe(false)
     })
 
     it("constant-time compare checks every byte", () => {

@@ -70,32 +70,66 @@ function strictUint(s: string): number {
     return !isNaN(n) && n >= 0 && n <= 4294967295 && "" + n === s ? n : -1
 }
 
-/** Highest accepted counter per key id, persisted so a reboot does not reopen old packets. */
+export const COUNTER_MAX = 4294967295
+
+/** Highest accepted counter per key id, persisted so a reboot does not reopen old packets.
+ *  Fail closed: a role whose stored counter cannot be proven current is LOCKED (every request
+ *  of that role is dropped as a replay) until the authenticated re-synchronisation in
+ *  RemoteEndpoint (RESYNC_CHALLENGE / RESYNC, docs/security.md) sets a new counter. "Proven
+ *  current" means the cell reads back as an intact pair of consecutive versions (DurableCell
+ *  .intact()) holding "v2|<n|L>|<n|L>" (or the older "v1|<n>|<n>"). A blank cell (a fresh pump, or
+ *  a settings read that timed out), a corrupt cell and a cell of which only one slot survives
+ *  all lock both roles: none of them can be told apart from a lost newer value. */
 export class ReplayCounters {
     private readonly cell: DurableCell
     private readonly last: number[] = [0, 0]
+    private readonly locked: boolean[] = [true, true]
 
     constructor(cell: DurableCell) {
         this.cell = cell
         const t = cell.get()
-        // null = never written (fresh pump): counters start at 0. Anything written but not a
-        // strict "v1|<n>|<n>" locks both roles (until re-keying) rather than reopen old packets.
-        if (t !== null) {
-            const f = t.split("|")
-            const a = f.length === 3 && f[0] === "v1" ? strictUint(f[1]) : -1
-            const b = f.length === 3 && f[0] === "v1" ? strictUint(f[2]) : -1
-            const ok = a >= 0 && b >= 0
-            this.last[0] = ok ? a : 4294967295
-            this.last[1] = ok ? b : 4294967295
+        if (t === null || !cell.intact()) return
+        const f = t.split("|")
+        if (f.length !== 3 || (f[0] !== "v1" && f[0] !== "v2")) return
+        for (let k = 0; k < 2; k++) {
+            if (f[0] === "v2" && f[k + 1] === "L") continue
+            const n = strictUint(f[k + 1])
+            if (n < 0) {
+                this.locked[0] = true
+                this.locked[1] = true
+                return
+            }
+            this.last[k] = n
+            this.locked[k] = false
         }
     }
 
+    /** Highest accepted counter; COUNTER_MAX while the role is locked (nothing is newer). */
     get(keyId: number): number {
-        return this.last[keyId]
+        return this.locked[keyId] ? COUNTER_MAX : this.last[keyId]
+    }
+
+    isLocked(keyId: number): boolean {
+        return this.locked[keyId]
     }
 
     set(keyId: number, counter: number) {
         this.last[keyId] = counter
-        this.cell.set("v1|" + this.last[0] + "|" + this.last[1])
+        this.persist()
+    }
+
+    /** End of an authenticated re-synchronisation: the role continues above `counter`. */
+    resync(keyId: number, counter: number) {
+        this.last[keyId] = counter
+        this.locked[keyId] = false
+        this.persist()
+    }
+
+    private persist() {
+        const t = "v2|" + (this.locked[0] ? "L" : "" + this.last[0]) + "|" + (this.locked[1] ? "L" : "" + this.last[1])
+        this.cell.set(t)
+        // A first write (or one after a lost slot) leaves one valid slot, which reads back as
+        // "not proven current": write the same value again so the pair is intact.
+        if (!this.cell.intact()) this.cell.set(t)
     }
 }

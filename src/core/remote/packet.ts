@@ -18,6 +18,12 @@ export const CMD_LIB_CHUNK = 0x11
 export const CMD_LIB_COMMIT = 0x12
 export const CMD_CE_SET_OOS = 0x20
 export const CMD_CE_CLEAR_OOS = 0x21
+/** Authenticated re-synchronisation of a locked role (docs/security.md): the pump answers a
+ *  challenge with a fresh random nonce; RESYNC echoes it and its frame counter becomes the role's
+ *  new counter. Only these two are accepted from a locked role, and the counter is not checked. */
+export const CMD_RESYNC_CHALLENGE = 0x40
+export const CMD_RESYNC = 0x41
+export const RESYNC_NONCE_BYTES = 16
 /** Therapy control: defined only so that they are recognised, refused and logged. */
 export const CMD_START = 0x30
 export const CMD_SET_RATE = 0x31
