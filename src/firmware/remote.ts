@@ -5,11 +5,12 @@
 // before a command runs, so a power cut cannot reopen an executed request.
 
 import { EventLog } from "../core/eventLog"
-import { HexKeyRing, keyProblem, ReplayCounters } from "../core/remote/auth"
+import { HexKeyRing, keySetProblems, ReplayCounters } from "../core/remote/auth"
 import { LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
 import { PumpController } from "../core/pump"
 import { toBuffer, toBytes } from "../core/bytes"
 import { DeviceServices } from "../hal/types"
+import { deviceKeyHex } from "./libraryDevice"
 import { Persistence } from "./persistence"
 
 export interface DeviceRemote {
@@ -24,8 +25,10 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     const gw = await dev.settings.readText("RKEY_GW")
     const ce = await dev.settings.readText("RKEY_CE")
     const now = clock.nowMs()
-    const gwProblem = keyProblem(gw)
-    const ceProblem = keyProblem(ce)
+    const lib = await deviceKeyHex(dev.settings)
+    const problems = keySetProblems(gw, ce, lib)
+    const gwProblem = problems[0]
+    const ceProblem = problems[1]
     if (gwProblem !== "") log.record(now, "REMOTE_KEY", "gateway key " + gwProblem + ": gateway requests refused")
     if (ceProblem !== "") log.record(now, "REMOTE_KEY", "engineering key " + ceProblem + ": engineering requests refused")
     const endpoint = new RemoteEndpoint({
@@ -33,7 +36,7 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
         pump: pump,
         log: log,
         hmac: dev.remoteHmac,
-        keys: new HexKeyRing(gw, ce),
+        keys: new HexKeyRing(gw, ce, lib),
         replay: new ReplayCounters(p.rctrCell),
         logReader: p.plog,
         maintenance: () => p.maintenance.text(),
