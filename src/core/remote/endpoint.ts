@@ -32,6 +32,7 @@ import {
     CMD_SET_RATE,
     CMD_START,
     CMD_STATUS,
+    CUT_MARK,
     frameBody,
     MAC_LEN,
     macInput,
@@ -212,7 +213,11 @@ export class RemoteEndpoint {
         }
         if (status === STATUS_REFUSED) this.stats.refused++
         let payload = asciiBytes(text)
-        if (payload.length > MAX_RESPONSE_PAYLOAD) payload = payload.slice(0, MAX_RESPONSE_PAYLOAD)
+        // One Jacdac packet per frame: a longer text is cut and marked, never sent oversized.
+        if (payload.length > MAX_RESPONSE_PAYLOAD) {
+            payload = payload.slice(0, MAX_RESPONSE_PAYLOAD - 1)
+            payload.push(CUT_MARK.charCodeAt(0))
+        }
         const body = frameBody({ b1: status, counter: req.counter, command: req.command, payload: payload }, MAX_RESPONSE_PAYLOAD)
         const mac = this.ctx.hmac.mac(this.ctx.keys.key(req.keyId), macInput("IPR1R", this.ctx.deviceId, body, body.length))
         for (let i = 0; i < mac.length; i++) body.push(mac[i])
@@ -280,6 +285,7 @@ export class RemoteEndpoint {
                 if (out.length + line.length > MAX_RESPONSE_PAYLOAD) break
                 out += line
             }
+            if (out === "" && recs.length > 0) return this.refuse(nowMs, req, "record " + recs[0].seq + " does not fit one packet")
             return { ok: true, reason: out }
         }
         if (c === CMD_START || c === CMD_SET_RATE || c === CMD_BOLUS || c === CMD_LOAD_PROGRAM)
