@@ -37,7 +37,7 @@ describe("druglib compile: every error with its JSON path", () => {
         const msg = errs.map(e => e.path + ": " + e.message)
         expect(msg).toContain("/careAreas/0/entries/0/dose/hardMax: hardMax 20 is below softMax 25 (need hardMin <= softMin <= softMax <= hardMax)")
         expect(msg).toContain("/careAreas/0/entries/1/weightKg: weight-based unit units/kg/h needs weightKg hardMin (>= 0.001) and hardMax")
-        expect(msg).toContain("/careAreas/0/entries/2/dose/default: must be >= 0 with at most 3 decimals (got 0.0001)")
+        expect(msg).toContain("/careAreas/0/entries/2/dose/default: at most 3 decimals allowed (got 0.0001)")
         expect(msg).toContain("/careAreas/0/entries/3/concentration/unit: mEq/mL cannot express a dose in units/h")
         expect(msg).toContain("/careAreas/1/entries/1/drug: duplicate drug 'Potassium chloride' in care area Pediatrics")
         expect(msg).toContain("/careAreas/0/entries/2/maxDose/unit: units does not match the dose unit mg/h")

@@ -14,6 +14,10 @@ function printProblems(file: string, problems: Problem[]) {
     console.error(problems.length + " error" + (problems.length === 1 ? "" : "s") + " in " + file)
 }
 
+function printWarnings(file: string, warnings: Problem[] | undefined) {
+    for (const w of warnings ?? []) console.error("warning: " + file + " " + w.path + ": " + w.message)
+}
+
 function summary(lib: DrugLibrary, bytes: number): string {
     const entries = lib.careAreas.reduce((n, a) => n + a.drugs.length, 0)
     const drugs = new Set(lib.careAreas.flatMap(a => a.drugs)).size
@@ -29,6 +33,7 @@ function load(file: string, keyFile?: string): DrugLibrary {
             printProblems(file, r.errors)
             process.exit(1)
         }
+        printWarnings(file, r.warnings)
         return r.library!
     }
     let body: Uint8Array = readFileSync(file)
@@ -75,6 +80,7 @@ program
             printProblems(source, r.errors)
             process.exit(1)
         }
+        printWarnings(source, r.warnings)
         if (opts.out) writeFileSync(opts.out, r.bytes!)
         if (opts.ts) writeFileSync(opts.ts, tsModule({ library: r.bytes! }, "npm run druglib -- compile " + source))
         console.log(summary(r.library!, r.bytes!.length) + (opts.out ? " -> " + opts.out : ""))
