@@ -2,17 +2,15 @@
 // one CSV (pump, seq, boot, time, kind, detail).
 // `npm run log -- trend <files...> [--csv]`: alarms per 100 infusion hours by code, per pump and
 // for the fleet. Garbled lines are reported on stderr with file:line and reason, never guessed.
-import { readFileSync, writeFileSync } from "node:fs"
+import { readInput, writeOutput } from "./cliFs"
 import { Command } from "commander"
 import { mergeLogs, recordsCsv, trendCsv, trendRows, trendTable } from "./logAnalysis"
 
 function read(f: string): string {
-    try {
-        return readFileSync(f, "utf8")
-    } catch (e) {
-        console.error(`cannot read ${f}: ${(e as Error).message}`)
-        process.exit(2)
-    }
+    const r = readInput(f)
+    if (r.ok) return r.data!.toString("utf8")
+    console.error("error: " + r.reason)
+    process.exit(2)
 }
 
 function load(files: string[]) {
@@ -35,8 +33,13 @@ program
     .option("-o, --out <file>", "write CSV here instead of stdout")
     .action((files: string[], opts: { out?: string }) => {
         const csv = recordsCsv(load(files))
-        if (opts.out) writeFileSync(opts.out, csv)
-        else process.stdout.write(csv)
+        if (opts.out) {
+            const w = writeOutput(opts.out, csv)
+            if (w) {
+                console.error("error: " + w)
+                process.exit(2)
+            }
+        } else process.stdout.write(csv)
     })
 program
     .command("trend")
