@@ -5,13 +5,12 @@ import { describe, expect, it } from "vitest"
 import { MemoryPageStore } from "../../src/core/log/pageStore"
 import { PersistentLog } from "../../src/core/log/persistentLog"
 import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import { HexKeyRing, ReplayCounters } from "../../src/core/remote/auth"
 import { verifyResponse } from "../../src/core/remote/client"
 import { RemoteEndpoint } from "../../src/core/remote/endpoint"
 import { DurableCell } from "../../src/core/log/durableCell"
 import * as P from "../../src/core/remote/packet"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
 import { DEV, newKey, nodeHmac, nodeRandom, provenCounters, request } from "./fixture"
 
 const GW = newKey()
@@ -21,7 +20,7 @@ describe("remote frames fit one Jacdac packet", () => {
     it("the longest status, log, counter, refusal and nonce responses are at most 236 bytes", () => {
         expect(JD_SERIAL_MAX_PAYLOAD_SIZE).toBe(236)
         const log = new EventLog(2000)
-        const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
         const cells = new MemoryPageStore(2, 96)
         provenCounters(cells)
         const plog = new PersistentLog(new MemoryPageStore(16, 128))
