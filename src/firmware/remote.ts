@@ -31,13 +31,17 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     const ceProblem = problems[1]
     if (gwProblem !== "") log.record(now, "REMOTE_KEY", "gateway key " + gwProblem + ": gateway requests refused")
     if (ceProblem !== "") log.record(now, "REMOTE_KEY", "engineering key " + ceProblem + ": engineering requests refused")
+    const replay = new ReplayCounters(p.rctrCell)
+    // Fail closed (REQ-SEC-011): say so at boot, so clinical engineering knows to re-synchronise.
+    if (replay.isLocked(0) || replay.isLocked(1))
+        log.record(now, "REMOTE_LOCKED", "replay counters not proven current (gateway " + (replay.isLocked(0) ? "locked" : "ok") + ", engineering " + (replay.isLocked(1) ? "locked" : "ok") + "): re-synchronise (docs/security.md)")
     const endpoint = new RemoteEndpoint({
         deviceId: pumpId,
         pump: pump,
         log: log,
         hmac: dev.remoteHmac,
         keys: new HexKeyRing(gw, ce, lib),
-        replay: new ReplayCounters(p.rctrCell),
+        replay: replay,
         logReader: p.plog,
         maintenance: () => p.maintenance.text(),
         installer: installer,
