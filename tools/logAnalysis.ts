@@ -23,8 +23,11 @@ export interface Merged {
     /** Lines that are not LOG lines at all (other console output): skipped. */
     ignored: number
     duplicates: number
-    /** Same pump and seq with different content (kept: the first seen). */
+    /** Same pump and seq with different content: every copy of such a record is left out
+     *  (which one is genuine cannot be known: the export is checksummed, not authenticated). */
     conflicts: Rejected[]
+    /** Records left out because their copies disagree, per pump. */
+    disputed: Map<string, number>
 }
 
 export function mergeLogs(inputs: { source: string; text: string }[]): Merged {
@@ -33,6 +36,7 @@ export function mergeLogs(inputs: { source: string; text: string }[]): Merged {
     const conflicts: Rejected[] = []
     let ignored = 0
     let duplicates = 0
+    const disputedKeys = new Set<string>()
     for (const input of inputs) {
         const lines = input.text.split("\n")
         lines.forEach((raw, i) => {
@@ -54,16 +58,24 @@ export function mergeLogs(inputs: { source: string; text: string }[]): Merged {
             const prev = byKey.get(key)
             if (!prev) byKey.set(key, r)
             else if (prev.timeMs === r.timeMs && prev.kind === r.kind && prev.detail === r.detail) duplicates++
-            else conflicts.push({ source: input.source, line: i + 1, reason: `pump ${r.pump} seq ${r.seq} differs from an earlier copy` })
+            else {
+                conflicts.push({ source: input.source, line: i + 1, reason: `pump ${r.pump} seq ${r.seq} differs from an earlier copy; every copy left out` })
+                disputedKeys.add(key)
+            }
         })
     }
     const pumps = new Map<string, ExportedRecord[]>()
-    for (const r of byKey.values()) {
+    const disputed = new Map<string, number>()
+    for (const [key, r] of byKey) {
+        if (disputedKeys.has(key)) {
+            disputed.set(r.pump, (disputed.get(r.pump) ?? 0) + 1)
+            continue
+        }
         if (!pumps.has(r.pump)) pumps.set(r.pump, [])
         pumps.get(r.pump)!.push(r)
     }
     for (const list of pumps.values()) list.sort((a, b) => a.seq - b.seq)
-    return { pumps: new Map([...pumps.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))), rejected, ignored, duplicates, conflicts }
+    return { pumps: new Map([...pumps.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))), rejected, ignored, duplicates, conflicts, disputed }
 }
 
 const DELIVERING = new Set(["Running", "Bolus", "KVO"])
@@ -129,8 +141,12 @@ export function per100h(count: number, infusionMs: number): number | null {
     return (count * 100 * 3_600_000) / infusionMs
 }
 
-function csvField(s: string | number): string {
-    const t = String(s)
+/** One CSV field. Text that a spreadsheet would run as a formula (starting with = + - @, tab or
+ *  CR; the detail text of a log record is whatever the pump or an attacker put there) is
+ *  prefixed with ' so it stays text (OWASP "CSV injection"). Numbers are written as numbers. */
+export function csvField(s: string | number): string {
+    let t = String(s)
+    if (typeof s === "string" && /^[=+\-@\t\r]/.test(t)) t = "'" + t
     return /[",\n\r]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t
 }
 
@@ -188,6 +204,8 @@ export function trendTable(m: Merged, rows: TrendRow[]): string {
             r.pump.padEnd(14) + r.code.padEnd(24) + String(r.count).padStart(6) + r.infusionHours.toFixed(2).padStart(12) + (r.per100h === null ? "n/a" : r.per100h.toFixed(2)).padStart(11)
         )
     }
+    for (const [pump, n] of m.disputed)
+        lines.push(`WARNING: ${pump}: ${n} record(s) have copies that disagree and were left out; figures for this pump may be wrong (exported logs are checksummed, not authenticated)`)
     for (const [pump, recs] of m.pumps) {
         const t = pumpTrend(pump, recs)
         if (t.seqGaps > 0) lines.push(`note: ${pump} has ${t.seqGaps} gap(s) in sequence numbers (records overwritten or not exported); hours are a lower bound`)

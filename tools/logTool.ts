@@ -2,17 +2,15 @@
 // one CSV (pump, seq, boot, time, kind, detail).
 // `npm run log -- trend <files...> [--csv]`: alarms per 100 infusion hours by code, per pump and
 // for the fleet. Garbled lines are reported on stderr with file:line and reason, never guessed.
-import { readFileSync, writeFileSync } from "node:fs"
+import { readInput, writeOutput } from "./cliFs"
 import { Command } from "commander"
 import { mergeLogs, recordsCsv, trendCsv, trendRows, trendTable } from "./logAnalysis"
 
 function read(f: string): string {
-    try {
-        return readFileSync(f, "utf8")
-    } catch (e) {
-        console.error(`cannot read ${f}: ${(e as Error).message}`)
-        process.exit(2)
-    }
+    const r = readInput(f)
+    if (r.ok) return r.data!.toString("utf8")
+    console.error("error: " + r.reason)
+    process.exit(2)
 }
 
 function load(files: string[]) {
@@ -24,7 +22,20 @@ function load(files: string[]) {
     console.error(
         `${n} records from ${m.pumps.size} pump(s); ${m.duplicates} duplicate(s) merged, ${m.rejected.length} line(s) rejected, ${m.conflicts.length} conflict(s), ${m.ignored} non-LOG line(s) skipped`
     )
+    // No table from nothing: every input garbage (or no LOG line at all) is an error.
+    if (n === 0) {
+        console.error("error: no valid LOG record in the input")
+        process.exit(1)
+    }
     return m
+}
+
+/** Exit status after the output: 1 if copies of a record disagreed (their records were left out). */
+function finish(m: ReturnType<typeof load>) {
+    if (m.conflicts.length > 0) {
+        console.error(`error: ${m.conflicts.length} conflicting copy/copies: those records were left out (see the warnings); the log is checksummed, not authenticated, so which copy is genuine cannot be told`)
+        process.exitCode = 1
+    }
 }
 
 const program = new Command()
@@ -34,9 +45,16 @@ program
     .argument("<files...>", "captured console/serial output containing LOG lines")
     .option("-o, --out <file>", "write CSV here instead of stdout")
     .action((files: string[], opts: { out?: string }) => {
-        const csv = recordsCsv(load(files))
-        if (opts.out) writeFileSync(opts.out, csv)
-        else process.stdout.write(csv)
+        const m = load(files)
+        const csv = recordsCsv(m)
+        if (opts.out) {
+            const w = writeOutput(opts.out, csv)
+            if (w) {
+                console.error("error: " + w)
+                process.exit(2)
+            }
+        } else process.stdout.write(csv)
+        finish(m)
     })
 program
     .command("trend")
@@ -46,5 +64,6 @@ program
         const m = load(files)
         const rows = trendRows(m)
         process.stdout.write(opts.csv ? trendCsv(rows) : trendTable(m, rows) + "\n")
+        finish(m)
     })
 program.parse()

@@ -56,5 +56,9 @@ export type EventKind =
     | "REMOTE_DROP"
     | "REMOTE_ERROR"
     | "REMOTE_REFUSED"
+    /** A locked role re-synchronised by the authenticated challenge (REQ-SEC-012). */
+    | "REMOTE_RESYNC"
+    /** At boot: a role's replay counter is not proven current, so the role is locked (REQ-SEC-011). */
+    | "REMOTE_LOCKED"
     // host test harness only (hil-tests/host closed loop marks scenario steps in the log)
     | "SCENARIO"

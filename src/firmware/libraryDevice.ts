@@ -8,6 +8,7 @@ import { LibraryParser } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
 import { PumpState } from "../core/stateMachine"
 import { Clock } from "../core/clock"
+import { keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
 
 /** Settings key of the per-device HMAC key (64 hex digits). Keys are at most 13 characters. */
@@ -57,7 +58,25 @@ export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, no
         }
         key[i] = hi * 16 + lo
     }
+    // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
+    // a remote-interface key (whoever holds the gateway key could then sign libraries).
+    let hex = ""
+    for (let i = start; i < end; i++) hex += String.fromCharCode(raw[i])
+    const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), hex)[2]
+    if (problem !== "") {
+        log.record(nowMs, "DLIB_NO_KEY", "device key refused: " + problem + "; every drug library will be refused")
+        return null
+    }
     return key
+}
+
+/** The library key as 64 hex digits ("" if none), for the remote key ring's equality check. */
+export async function deviceKeyHex(settings: SettingsAccess): Promise<string> {
+    const raw = await settings.readBytes(KEY_SETTING)
+    if (!raw) return ""
+    let hex = ""
+    for (let i = 0; i < raw.length; i++) if (raw[i] !== 34) hex += String.fromCharCode(raw[i])
+    return hex
 }
 
 /** The explicit provisioning step (service mode / factory): stores the 64-hex-digit key. */

@@ -55,6 +55,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)
     if (unreadable > 0) plog.append(now, "STORE_READ_FAIL", unreadable + " settings slot(s) unreadable at boot; treated as empty")
     if (maintenance.unreadable) plog.append(now, "MAINT_RESET", "stored counters unreadable; restarted at zero")
+    if (maintenance.stale) plog.append(now, "MAINT_STALE", "only one counter slot readable; counters may lag by one save (<= 60 s)")
 
     // Records are queued here and written by the background timer, so the 20 ms control tick
     // never pays for encoding and CRC (about 750 VM loop iterations per record).

@@ -5,11 +5,12 @@
 // before a command runs, so a power cut cannot reopen an executed request.
 
 import { EventLog } from "../core/eventLog"
-import { HexKeyRing, keyProblem, ReplayCounters } from "../core/remote/auth"
+import { HexKeyRing, keySetProblems, ReplayCounters } from "../core/remote/auth"
 import { LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
 import { PumpController } from "../core/pump"
 import { toBuffer, toBytes } from "../core/bytes"
 import { DeviceServices } from "../hal/types"
+import { deviceKeyHex } from "./libraryDevice"
 import { Persistence } from "./persistence"
 
 export interface DeviceRemote {
@@ -24,20 +25,27 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     const gw = await dev.settings.readText("RKEY_GW")
     const ce = await dev.settings.readText("RKEY_CE")
     const now = clock.nowMs()
-    const gwProblem = keyProblem(gw)
-    const ceProblem = keyProblem(ce)
+    const lib = await deviceKeyHex(dev.settings)
+    const problems = keySetProblems(gw, ce, lib)
+    const gwProblem = problems[0]
+    const ceProblem = problems[1]
     if (gwProblem !== "") log.record(now, "REMOTE_KEY", "gateway key " + gwProblem + ": gateway requests refused")
     if (ceProblem !== "") log.record(now, "REMOTE_KEY", "engineering key " + ceProblem + ": engineering requests refused")
+    const replay = new ReplayCounters(p.rctrCell)
+    // Fail closed (REQ-SEC-011): say so at boot, so clinical engineering knows to re-synchronise.
+    if (replay.isLocked(0) || replay.isLocked(1))
+        log.record(now, "REMOTE_LOCKED", "replay counters not proven current (gateway " + (replay.isLocked(0) ? "locked" : "ok") + ", engineering " + (replay.isLocked(1) ? "locked" : "ok") + "): re-synchronise (docs/security.md)")
     const endpoint = new RemoteEndpoint({
         deviceId: pumpId,
         pump: pump,
         log: log,
         hmac: dev.remoteHmac,
-        keys: new HexKeyRing(gw, ce),
-        replay: new ReplayCounters(p.rctrCell),
+        keys: new HexKeyRing(gw, ce, lib),
+        replay: replay,
         logReader: p.plog,
         maintenance: () => p.maintenance.text(),
         installer: installer,
+        random: dev.randomBytes,
     })
     clock.every(1000, () => endpoint.poll(clock.nowMs()))
     return {

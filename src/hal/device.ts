@@ -3,7 +3,7 @@
 
 import * as ds from "@devicescript/core"
 import { deviceClock } from "./deviceClock"
-import { deviceHmac, deviceHmacBuffer } from "./deviceCrypto"
+import { deviceHmac, deviceHmacBuffer, randomBytes } from "./deviceCrypto"
 import { deviceSettings } from "./settingsStore"
 import { DeviceServices } from "./types"
 
@@ -13,6 +13,7 @@ export function createDeviceServices(): DeviceServices {
         settings: deviceSettings,
         remoteHmac: deviceHmac,
         hmacSha256: deviceHmacBuffer,
+        randomBytes: randomBytes,
         deviceId: () => ds.deviceIdentifier("self"),
     }
 }

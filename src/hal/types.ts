@@ -74,6 +74,8 @@ export interface DeviceServices {
     remoteHmac: HmacSha256
     /** HMAC-SHA256 over Buffers, for the drug library's MAC. */
     hmacSha256(key: Buffer, data: Buffer): Buffer
+    /** `n` cryptographically strong random bytes (remote re-synchronisation nonces). */
+    randomBytes(n: number): number[]
     /** The hardware's own identifier (used when no PUMP_ID is provisioned). */
     deviceId(): string
 }

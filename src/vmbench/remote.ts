@@ -15,10 +15,18 @@ import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { buildRequest } from "../core/remote/client"
 import { AcceptedRequest, RemoteEndpoint } from "../core/remote/endpoint"
 import { CMD_STATUS } from "../core/remote/packet"
-import { deviceHmac, toBuffer, toBytes } from "../hal/deviceCrypto"
+import { deviceHmac, randomHex, toBuffer, toBytes } from "../hal/deviceCrypto"
 import { createSimHardware } from "../hal/sim"
 
-const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
+// A fresh key per run: a key written in the repository is public and refused (issue 13).
+const GW_HEX = randomHex(32)
+/** A counter cell proven current at 0 (intact pair), as after a re-synchronisation. */
+function provenCell(): DurableCell {
+    const c = new DurableCell(new MemoryPageStore(2, 96), 0, "rctr")
+    c.set("v2|0|0")
+    c.set("v2|0|0")
+    return c
+}
 const log = new EventLog(32)
 const pump = createPump(log)
 const hw = createSimHardware()
@@ -31,7 +39,7 @@ const ep = new RemoteEndpoint({
     log: log,
     hmac: deviceHmac,
     keys: keys,
-    replay: new ReplayCounters(new DurableCell(new MemoryPageStore(2, 96), 0, "rctr")),
+    replay: new ReplayCounters(provenCell()),
     logReader: null,
     maintenance: null,
     installer: null,
@@ -71,7 +79,7 @@ const costEp = new RemoteEndpoint({
     log: new EventLog(8),
     hmac: deviceHmac,
     keys: new HexKeyRing(GW_HEX, ""),
-    replay: new ReplayCounters(new DurableCell(new MemoryPageStore(2, 96), 0, "rctr")),
+    replay: new ReplayCounters(provenCell()),
     logReader: null,
     maintenance: null,
     installer: null,

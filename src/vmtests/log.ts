@@ -13,12 +13,13 @@ import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { buildRequest, verifyResponse } from "../core/remote/client"
 import { RemoteEndpoint } from "../core/remote/endpoint"
-import { CMD_START, CMD_STATUS, STATUS_REFUSED } from "../core/remote/packet"
-import { deviceHmac, toBytes } from "../hal/deviceCrypto"
+import { CMD_RESYNC, CMD_RESYNC_CHALLENGE, CMD_START, CMD_STATUS, STATUS_OK, STATUS_REFUSED } from "../core/remote/packet"
+import { deviceHmac, randomBytes, randomHex, toBytes } from "../hal/deviceCrypto"
 import { readTextSetting, SettingsPageStore } from "../hal/settingsStore"
 import { writeSetting } from "@devicescript/settings"
 
-const GW_HEX = "3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90"
+// A fresh key per run: a key written in the repository is public and refused (issue 13).
+const GW_HEX = randomHex(32)
 
 function hexOf(b: number[]): string {
     let s = ""
@@ -105,25 +106,40 @@ describe("persistent log, power loss and remote interface in the VM", () => {
             log: log,
             hmac: deviceHmac,
             keys: keys,
+            // A blank counter cell locks the role (REQ-SEC-011): re-synchronise first (REQ-SEC-012),
+            // with the VM's random source for the nonce.
             replay: new ReplayCounters(new DurableCell(new MemoryPageStore(2, 96), 0, "rctr")),
             logReader: null,
             maintenance: null,
             installer: null,
+            random: randomBytes,
         })
         const key = keys.key(0)
+        expect(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_STATUS, []), 0) === null).toBe(true)
+        await ds.sleep(0)
+        const ch = verifyResponse(deviceHmac, key, "vm-pump", ep.execute(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_RESYNC_CHALLENGE, []), 0), 0))
+        expect(ch.status).toBe(STATUS_OK)
+        const nonce: number[] = []
+        const digits = "0123456789abcdef"
+        for (let i = 6; i + 1 < ch.text.length; i += 2) nonce.push(digits.indexOf(ch.text.charAt(i)) * 16 + digits.indexOf(ch.text.charAt(i + 1)))
+        expect(nonce.length).toBe(16)
+        await ds.sleep(0)
+        const rs = verifyResponse(deviceHmac, key, "vm-pump", ep.execute(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_RESYNC, nonce), 0), 0))
+        expect(rs.text).toBe("resynchronised ctr=1")
+        await ds.sleep(0)
         // Yields between packets as the transport does (one packet per fiber turn).
         await ds.sleep(0)
-        const acc = ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_STATUS, []), 0)
+        const acc = ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 2, CMD_STATUS, []), 0)
         expect(acc !== null).toBe(true)
         await ds.sleep(0)
         const r = verifyResponse(deviceHmac, key, "vm-pump", ep.execute(acc, 0))
         await ds.sleep(0)
         expect(r.text.indexOf("state=Idle")).toBe(0)
-        const acc2 = ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 2, CMD_START, []), 0)
+        const acc2 = ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 3, CMD_START, []), 0)
         await ds.sleep(0)
         expect(verifyResponse(deviceHmac, key, "vm-pump", ep.execute(acc2, 0)).status).toBe(STATUS_REFUSED)
         await ds.sleep(0)
-        expect(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 2, CMD_STATUS, []), 0) === null).toBe(true)
+        expect(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 3, CMD_STATUS, []), 0) === null).toBe(true)
         expect(ep.stats.replayed).toBe(1)
         expect(pump.state()).toBe("Idle")
     })

@@ -112,3 +112,22 @@ describe("compact library parser", () => {
         expect(r.error).toContain("dose limits are out of order")
     })
 })
+
+describe("firmware parser: duplicate drug in a care area (issue 13 item 10, killing a surviving mutant)", () => {
+    it("refuses compact bytes that name one drug twice in a care area, though the compiler never emits them", async () => {
+        const { compileSource } = await import("../../tools/druglib/compile")
+        const { encodeLibrary } = await import("../../tools/druglib/encode")
+        const { parseLibrary } = await import("../../src/core/druglib/parse")
+        const { testSource } = await import("./fixture")
+        const src = compileSource(testSource()).source!
+        // Encoded directly (bypassing the compiler's own check): a forged or hand-made library.
+        src.careAreas[0].entries.push({ ...src.careAreas[0].entries[2] })
+        const r = parseLibrary(encodeLibrary(src))
+        expect(r.ok).toBe(false)
+        expect((r as any).error).toContain("duplicate drug 'Morphine'")
+        // The same entry in another care area is legitimate.
+        const other = compileSource(testSource()).source!
+        other.careAreas[1].entries.push({ ...other.careAreas[0].entries[2] })
+        expect(parseLibrary(encodeLibrary(other)).ok).toBe(true)
+    })
+})

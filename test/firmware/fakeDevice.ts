@@ -1,7 +1,7 @@
 // Host stand-ins for the device services (src/hal/types.ts DeviceServices): a virtual-time clock,
 // settings flash as a Map that outlives a "power cut", and HMAC-SHA256 from node:crypto.
 
-import { createHmac } from "node:crypto"
+import { createHmac, randomBytes } from "node:crypto"
 import { Clock } from "../../src/core/clock"
 import { toBuffer, toBytes } from "../../src/core/bytes"
 import { ERASED } from "../../src/core/log/pageStore"
@@ -176,6 +176,7 @@ export function fakeDeviceServices(clock: FakeClock, settings: MapSettings): Dev
         settings,
         remoteHmac: { mac: (key: number[], data: number[]) => toBytes(nodeHmac(toBuffer(key), toBuffer(data))) },
         hmacSha256: nodeHmac,
+        randomBytes: (n: number) => [...randomBytes(n)],
         deviceId: () => "0123456789abcdef",
     }
 }

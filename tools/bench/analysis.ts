@@ -78,6 +78,66 @@ export interface Analysis {
     largestGapS: number
     occlusions: OcclusionResult[]
     warnings: string[]
+    /** Why no result may be reported from this recording (empty: the data is usable). A report
+     *  from invalid data is worse than none: callers must not write one when this is non-empty. */
+    refused: string[]
+}
+
+/** Shortest and longest sample interval S the analysis accepts (the standard uses 30 s). */
+export const MIN_SAMPLE_S = 1
+export const MAX_SAMPLE_S = 600
+/** A test period must hold at least this many sample intervals. */
+export const MIN_INTERVALS = 4
+/** A fall in delivered volume between two readings beyond this is not noise (50 µL = 50 mg of
+ *  water; a 0.1 mg balance drifts far less): tare change, a leaking beaker, a reversed sign. */
+export const MAX_VOLUME_FALL_ML = 0.05
+/** A rise between two readings beyond this plus 10x the set rate's volume is not delivery
+ *  (a released occlusion bolus is < 1 mL by design). */
+export const MAX_VOLUME_JUMP_ML = 1
+
+/** Reasons the options or the readings cannot give a meaningful result. */
+export function recordingProblems(samples: BenchSample[], o: AnalysisOptions): string[] {
+    const out: string[] = []
+    const sS = o.sampleIntervalMin * 60
+    if (!(sS >= MIN_SAMPLE_S && sS <= MAX_SAMPLE_S)) out.push(`sample interval ${sS} s is outside ${MIN_SAMPLE_S}..${MAX_SAMPLE_S} s`)
+    const n = o.periodMin / o.sampleIntervalMin
+    if (!(n >= MIN_INTERVALS) || Math.abs(n - Math.round(n)) > 1e-9)
+        out.push(`test period ${o.periodMin} min must be a whole number (>= ${MIN_INTERVALS}) of ${sS} s sample intervals`)
+    if (!(o.analysisMin > 0 && o.analysisMin <= o.periodMin)) out.push(`analysis period ${o.analysisMin} min must be within the ${o.periodMin} min test period`)
+    const readings = samples.filter(x => x.kind !== "event")
+    if (readings.length < 2) {
+        out.push(`${readings.length} reading(s) in the recording: nothing to analyse (port never opened, every line malformed, or not an instrument file)`)
+        return out
+    }
+    // Conflicting readings at one instant: which one is true cannot be known.
+    const byT = new Map<string, number>()
+    for (const x of readings) {
+        const k = x.kind + "@" + x.tMs
+        const prev = byT.get(k)
+        if (prev !== undefined && prev !== x.value) {
+            out.push(`conflicting ${x.kind} readings at t=${x.tMs / 1000} s (${prev} and ${x.value})`)
+            break
+        }
+        byT.set(k, x.value)
+    }
+    const w: string[] = []
+    const series = cumulativeVolume(samples, o, w)
+    for (let i = 1; i < series.length; i++) {
+        const d = series[i].ml - series[i - 1].ml
+        const expected = (o.rateMlPerH * (series[i].tMs - series[i - 1].tMs)) / 3_600_000
+        if (d < -MAX_VOLUME_FALL_ML) {
+            out.push(`delivered volume falls by ${(-d).toFixed(3)} mL at t=${series[i].tMs / 1000} s (decreasing mass/volume: tare change, leak or a wrong reading)`)
+            break
+        }
+        if (d > MAX_VOLUME_JUMP_ML + 10 * expected) {
+            out.push(`delivered volume jumps by ${d.toFixed(3)} mL at t=${series[i].tMs / 1000} s (set rate gives ${expected.toFixed(3)} mL): an implausible reading`)
+            break
+        }
+    }
+    const total = series.length >= 2 ? series[series.length - 1].ml : 0
+    if (total < -MAX_VOLUME_FALL_ML) out.push(`delivered volume falls by ${(-total).toFixed(3)} mL over the recording (decreasing mass/volume: tare change, leak or reversed sign)`)
+    else if (total <= 0) out.push(`no volume delivered over the recording (${total.toFixed(3)} mL)`)
+    return out
 }
 
 // ---- physics -------------------------------------------------------------------------------
@@ -162,6 +222,12 @@ function volumeAt(series: VolumePoint[], tMs: number, from: { i: number }): numb
 export function analyse(samples: BenchSample[], o: AnalysisOptions, meta?: RecordingMeta): Analysis {
     const warnings: string[] = []
     if (!(o.rateMlPerH > 0)) throw new Error("set rate must be > 0 mL/h")
+    const refused = recordingProblems(samples, o)
+    if (refused.length > 0)
+        return {
+            options: o, startup: [], gridVolumeMl: [], trumpet: [], meanFlowMlPerH: null, overallAccuracyPct: null, totalVolumeMl: 0,
+            recordedMin: 0, complete: false, densityGPerMl: NaN, sampleCount: 0, largestGapS: 0, occlusions: [], warnings, refused,
+        }
     const series = cumulativeVolume(samples, o, warnings)
     const sMs = o.sampleIntervalMin * 60_000
     const t0 = series.length > 0 ? series[0].tMs : 0
@@ -235,6 +301,7 @@ export function analyse(samples: BenchSample[], o: AnalysisOptions, meta?: Recor
         largestGapS: largestGap / 1000,
         occlusions: occlusions(samples, series, o),
         warnings: warnings.concat(meta && meta.warnings ? meta.warnings : []),
+        refused: [],
     }
 }
 

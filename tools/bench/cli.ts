@@ -67,6 +67,9 @@ export async function analyseFile(csv: string, outDir: string | undefined, o: Co
     const rec = loadRecording(csv)
     const rate = rateOverride ?? rec.meta.rateMlPerH
     const a = analyse(rec.samples, analysisOptions(rate, o, rec.meta), rec.meta)
+    // Never write a report from invalid data: say why and fail (exit 2 via the caller).
+    const refused = rec.problems.concat(a.refused)
+    if (refused.length > 0) throw new Error(`no report for ${csv}: ` + refused.join("; "))
     const malformedCount = countComments(csv, "# malformed ")
     const stats: Record<string, number | string> = {
         "Malformed instrument lines": malformedCount,

@@ -65,11 +65,15 @@ export interface LoadedRecording {
     samples: BenchSample[]
     /** Rows that did not parse (a torn last line after a crash, hand edits). */
     badRows: number
+    /** Reasons the recording itself is ambiguous (conflicting meta lines). */
+    problems: string[]
 }
 
 export function loadRecording(path: string): LoadedRecording {
     const text = readFileSync(path, "utf8")
     let meta: RecordingMeta | null = null
+    let metaText = ""
+    const problems: string[] = []
     const samples: BenchSample[] = []
     let badRows = 0
     const lines = text.split("\n")
@@ -81,8 +85,12 @@ export function loadRecording(path: string): LoadedRecording {
         const line = raw.trim()
         if (line === "" || line === HEADER || line === MAGIC) continue
         if (line.startsWith("# meta ")) {
+            // Two different meta lines: the rate or density of the run is ambiguous (the last
+            // one used to win silently).
+            if (meta && line.slice(7) !== metaText) problems.push("conflicting '# meta' lines (rate, source or density of the run is ambiguous)")
             try {
                 meta = JSON.parse(line.slice(7))
+                metaText = line.slice(7)
             } catch {
                 badRows++
             }
@@ -94,7 +102,7 @@ export function loadRecording(path: string): LoadedRecording {
         else badRows++
     }
     if (!meta) throw new Error(`${path}: not a bench recording (no '# meta' line)`)
-    return { meta, samples, badRows }
+    return { meta, samples, badRows, problems }
 }
 
 /** Append-only writer. Each `append` is one write + fsync: slower than buffering, but a bench

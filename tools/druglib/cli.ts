@@ -1,10 +1,11 @@
 // `npm run druglib -- <command>`: compile | check | sign | diff | keygen (docs/drug-library.md).
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { Command } from "commander"
 import { DrugLibrary } from "../../src/core/druglib/model"
 import { parseLibrary } from "../../src/core/druglib/parse"
-import { compileFile, Problem } from "./compile"
+import { looksLikeJson, readInput, writeOutput } from "../cliFs"
+import { compileText, Problem } from "./compile"
 import { diffLibraries } from "./diff"
 import { newKeyHex, nodeVerifier, readKeyFile, sign, split } from "./sign"
 import { tsModule } from "./tsModule"
@@ -14,6 +15,10 @@ function printProblems(file: string, problems: Problem[]) {
     console.error(problems.length + " error" + (problems.length === 1 ? "" : "s") + " in " + file)
 }
 
+function printWarnings(file: string, warnings: Problem[] | undefined) {
+    for (const w of warnings ?? []) console.error("warning: " + file + " " + w.path + ": " + w.message)
+}
+
 function summary(lib: DrugLibrary, bytes: number): string {
     const entries = lib.careAreas.reduce((n, a) => n + a.drugs.length, 0)
     const drugs = new Set(lib.careAreas.flatMap(a => a.drugs)).size
@@ -21,30 +26,55 @@ function summary(lib: DrugLibrary, bytes: number): string {
         lib.careAreas.map(a => a.name + " " + a.drugs.length).join(", ") + "), " + entries + " entries, " + drugs + " drugs, " + bytes + " bytes compact"
 }
 
-/** Loads a library from JSON source, compact (.dlib) or signed compact (.sdlib) form. */
-function load(file: string, keyFile?: string): DrugLibrary {
-    if (file.endsWith(".json")) {
-        const r = compileFile(file)
+interface Loaded {
+    lib: DrugLibrary
+    /** What was checked, and what was not (printed by `check`). */
+    verified: string[]
+    notVerified: string[]
+}
+
+function readOrFail(file: string): Buffer {
+    const r = readInput(file)
+    if (!r.ok) fail(r.reason)
+    return r.data!
+}
+
+/** Loads a library from JSON source, compact (.dlib) or signed compact (.sdlib) form. JSON is
+ *  recognised by its content, whatever the extension's case. With `keyFile`, a library whose
+ *  MAC cannot be verified (unsigned, or not verifying) is an error. */
+function load(file: string, keyFile?: string): Loaded {
+    const data = readOrFail(file)
+    if (looksLikeJson(data)) {
+        if (keyFile) fail(file + " is library JSON source: it has no MAC to verify with --key (compile and sign it first)")
+        const r = compileText(data.toString("utf8"))
         if (r.errors.length > 0) {
             printProblems(file, r.errors)
             process.exit(1)
         }
-        return r.library!
+        printWarnings(file, r.warnings)
+        return { lib: r.library!, verified: ["JSON schema", "limits and units", "reference ranges"], notVerified: ["MAC (JSON source is not signed)"] }
     }
-    let body: Uint8Array = readFileSync(file)
-    if (file.endsWith(".sdlib")) {
+    let body: Uint8Array = data
+    const verified: string[] = []
+    const notVerified: string[] = []
+    if (file.toLowerCase().endsWith(".sdlib")) {
         const s = split(body)
         if (!s) fail(file + ": too short to hold a MAC")
         if (keyFile) {
             const v = nodeVerifier(keyOrFail(keyFile))
             if (!v.verify(s!.body, s!.mac)) fail(file + ": MAC does not verify with " + keyFile)
-            console.log(file + ": MAC verifies")
-        } else console.log(file + ": MAC not checked (no --key)")
+            verified.push("MAC with " + keyFile)
+        } else notVerified.push("MAC (no --key given)")
         body = s!.body
+    } else {
+        // An unsigned compact library: nothing to verify a key against.
+        if (keyFile) fail(file + " is an unsigned compact library (.dlib): --key cannot verify it; check the signed .sdlib")
+        notVerified.push("MAC (unsigned compact library)")
     }
     const p = parseLibrary(body)
     if (!p.ok) fail(file + ": " + p.error)
-    return p.library
+    verified.unshift("firmware parser (structure and limits)")
+    return { lib: p.library, verified, notVerified }
 }
 
 function keyOrFail(path: string): Buffer {
@@ -70,24 +100,35 @@ program
     .option("-o, --out <file>", "compact output (.dlib)")
     .option("--ts <file>", "also write a TypeScript module holding the bytes (for the VM)")
     .action((source: string, opts: { out?: string; ts?: string }) => {
-        const r = compileFile(source)
+        const r = compileText(readOrFail(source).toString("utf8"))
         if (r.errors.length > 0) {
             printProblems(source, r.errors)
             process.exit(1)
         }
-        if (opts.out) writeFileSync(opts.out, r.bytes!)
-        if (opts.ts) writeFileSync(opts.ts, tsModule({ library: r.bytes! }, "npm run druglib -- compile " + source))
+        printWarnings(source, r.warnings)
+        if (opts.out) {
+            const w = writeOutput(opts.out, r.bytes!)
+            if (w) fail(w)
+        }
+        if (opts.ts) {
+            const w = writeOutput(opts.ts, tsModule({ library: r.bytes! }, "npm run druglib -- compile " + source))
+            if (w) fail(w)
+        }
         console.log(summary(r.library!, r.bytes!.length) + (opts.out ? " -> " + opts.out : ""))
     })
 
 program
     .command("check")
-    .description("check a library (JSON, .dlib or .sdlib) and print its summary; with --key verify the MAC")
+    .description("check a library (JSON, .dlib or .sdlib) and print its summary; with --key verify the MAC. Exit 0: everything checked; 1: an error; 2: valid but the MAC of a signed library was not verified (no --key)")
     .argument("<file>")
     .option("--key <keyfile>", "device key file to verify a .sdlib")
     .action((file: string, opts: { key?: string }) => {
-        const lib = load(file, opts.key)
-        console.log("ok: " + summary(lib, -1).replace(", -1 bytes compact", ""))
+        const l = load(file, opts.key)
+        console.log("ok: " + summary(l.lib, -1).replace(", -1 bytes compact", ""))
+        console.log("verified: " + l.verified.join(", "))
+        if (l.notVerified.length > 0) console.log("NOT verified: " + l.notVerified.join(", "))
+        // A signed library whose signature was not checked has not passed a check.
+        if (l.notVerified.some(n => n.startsWith("MAC (no --key"))) process.exit(2)
     })
 
 program
@@ -97,11 +138,13 @@ program
     .requiredOption("--key <keyfile>", "per-device key file (64 hex digits; see keygen)")
     .requiredOption("-o, --out <file>", "signed output (.sdlib)")
     .action((compact: string, opts: { key: string; out: string }) => {
-        const body = readFileSync(compact)
+        const body = readOrFail(compact)
+        if (looksLikeJson(body)) fail(compact + " is library JSON source, not a compact library: run `druglib compile " + compact + " -o lib.dlib` first")
         const p = parseLibrary(body)
         if (!p.ok) fail(compact + ": refusing to sign a malformed library: " + p.error)
         const signed = sign(keyOrFail(opts.key), body)
-        writeFileSync(opts.out, signed)
+        const w = writeOutput(opts.out, signed)
+        if (w) fail(w)
         console.log("signed " + compact + " (" + body.length + " bytes) -> " + opts.out + " (" + signed.length + " bytes)")
     })
 
@@ -111,7 +154,7 @@ program
     .argument("<old>")
     .argument("<new>")
     .action((a: string, b: string) => {
-        const lines = diffLibraries(load(a), load(b))
+        const lines = diffLibraries(load(a).lib, load(b).lib)
         for (const l of lines) console.log(l.kind.padEnd(8) + l.where + (l.detail ? ": " + l.detail : ""))
         console.log(lines.length + " difference" + (lines.length === 1 ? "" : "s"))
     })
@@ -122,7 +165,8 @@ program
     .requiredOption("-o, --out <file>")
     .action((opts: { out: string }) => {
         if (existsSync(opts.out)) fail(opts.out + " exists; refusing to overwrite a device key")
-        writeFileSync(opts.out, newKeyHex() + "\n", { mode: 0o600 })
+        const w = writeOutput(opts.out, newKeyHex() + "\n", 0o600)
+        if (w) fail(w)
         console.log("wrote " + opts.out)
     })
 

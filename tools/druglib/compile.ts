@@ -11,6 +11,9 @@ import { amountToUl, doseToRateUlPerH } from "../../src/core/druglib/dosing"
 import { Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, LibrarySource, Limits, NONE } from "../../src/core/druglib/model"
 import { parseLibrary } from "../../src/core/druglib/parse"
 import { encodeLibrary } from "./encode"
+import { nameProblem, nameSkeleton, tallManProblem } from "./names"
+import { checkPlausibility, ReferenceRange, shippedReferenceTable } from "./reference"
+import { duplicateKeys } from "./strictJson"
 
 export interface Problem {
     path: string
@@ -19,6 +22,8 @@ export interface Problem {
 
 export interface CompileResult {
     errors: Problem[]
+    /** Accepted but reported: acknowledged implausible limits, drugs with no reference range. */
+    warnings?: Problem[]
     /** The firmware's view (parsed back from the bytes). */
     library: DrugLibrary | null
     /** The full tree that was encoded. */
@@ -39,6 +44,9 @@ function schemaValidator() {
     return validator
 }
 
+/** Largest value the compact form stores, in thousandths (0xffffffff marks "absent"). */
+const MAX_THOUSANDTHS = 0xfffffffe
+
 class Ctx {
     errors: Problem[] = []
     err(path: string, message: string) {
@@ -50,9 +58,17 @@ class Ctx {
             this.err(path, "must be a number")
             return NaN
         }
+        // Name the rule that failed (a huge value is not a "decimals" problem).
+        if (v < 0) {
+            this.err(path, "must be >= 0 (got " + v + ")")
+            return NaN
+        }
+        if (v > MAX_THOUSANDTHS / 1000) {
+            this.err(path, "too large: the compact form holds at most " + MAX_THOUSANDTHS / 1000 + " (got " + v + ")")
+            return NaN
+        }
         const t = parseThousandths(String(v))
-        if (Number.isNaN(t)) this.err(path, "must be >= 0 with at most 3 decimals (got " + v + ")")
-        else if (t > 0xfffffffe) this.err(path, "too large for the compact form")
+        if (Number.isNaN(t)) this.err(path, "at most 3 decimals allowed (got " + v + ")")
         return t
     }
 }
@@ -209,8 +225,9 @@ function dateNumber(ctx: Ctx, s: string): number {
     return Number(m[1]) * 10000 + Number(m[2]) * 100 + Number(m[3])
 }
 
-/** Checks a parsed JSON document and, if it is clean, encodes it. */
-export function compileSource(doc: unknown): CompileResult {
+/** Checks a parsed JSON document and, if it is clean, encodes it. `referenceTable` replaces the
+ *  shipped reference ranges (tests of the rule). */
+export function compileSource(doc: unknown, referenceTable?: ReferenceRange[]): CompileResult {
     const validate = schemaValidator()
     if (!validate(doc)) {
         const errors = (validate.errors ?? []).map(e => ({
@@ -232,29 +249,61 @@ export function compileSource(doc: unknown): CompileResult {
         const basic = a.basicInfusion ? limits(ctx, ap + "/basicInfusion/rateMlPerH", a.basicInfusion.rateMlPerH, "thousandths") : globalBasic
         const area = { name: a.name, basicRateUlPerH: stripDef(basic), entries: [] as DrugEntry[] }
         const drugNames = new Set<string>()
+        const skeletons = new Map<string, string>()
         a.entries.forEach((e: any, ei: number) => {
             const ep = ap + "/entries/" + ei
             if (drugNames.has(e.drug)) ctx.err(ep + "/drug", "duplicate drug '" + e.drug + "' in care area " + a.name)
-            if (e.drug === "Basic infusion") ctx.err(ep + "/drug", "'Basic infusion' is reserved for drugs not in the library")
+            else if (skeletons.has(nameSkeleton(e.drug)))
+                ctx.err(ep + "/drug", "'" + e.drug + "' looks like '" + skeletons.get(nameSkeleton(e.drug)) + "' in care area " + a.name +
+                    " (differs only in case, spacing or look-alike characters 1/l/I, 0/O, rn/m)")
+            if (nameSkeleton(e.drug) === nameSkeleton("Basic infusion")) ctx.err(ep + "/drug", "'Basic infusion' is reserved for drugs not in the library")
+            const np = nameProblem(e.drug)
+            if (np) ctx.err(ep + "/drug", np)
+            if (e.tallMan !== undefined) {
+                const tp = tallManProblem(e.drug, e.tallMan)
+                if (tp) ctx.err(ep + "/tallMan", tp)
+            }
             drugNames.add(e.drug)
-            area.entries.push(entry(ctx, ep, e))
+            if (!skeletons.has(nameSkeleton(e.drug))) skeletons.set(nameSkeleton(e.drug), e.drug)
+            const de = entry(ctx, ep, e)
+            // The pump shows the Tall Man form (same letters, checked above).
+            if (e.tallMan !== undefined) de.drug = e.tallMan
+            area.entries.push(de)
         })
         lib.careAreas.push(area)
     })
-    if (ctx.errors.length > 0) return { errors: ctx.errors, library: null, bytes: null }
+    // Plausibility only on an otherwise clean library (its figures assume valid units and limits).
+    const plaus = ctx.errors.length === 0 ? checkPlausibility(src, referenceTable ?? shippedReferenceTable()) : { errors: [], warnings: [] }
+    for (const f of plaus.errors) ctx.err(f.path, f.message)
+    const warnings = plaus.warnings
+    if (ctx.errors.length > 0) return { errors: ctx.errors, warnings, library: null, bytes: null }
     const bytes = encodeLibrary(lib)
     // The firmware's own parser must accept exactly what we emit.
     const back = parseLibrary(bytes)
     if (!back.ok) return { errors: [{ path: "/", message: "internal: firmware parser refuses the output: " + back.error }], library: null, bytes: null }
-    return { errors: [], library: back.library, source: lib, bytes }
+    return { errors: [], warnings, library: back.library, source: lib, bytes }
 }
 
-export function compileFile(path: string): CompileResult {
+/** Parses library JSON text, refusing duplicate keys (JSON.parse would keep the last silently). */
+export function compileText(text: string, referenceTable?: ReferenceRange[]): CompileResult {
     let doc: unknown
     try {
-        doc = JSON.parse(readFileSync(path, "utf8"))
+        doc = JSON.parse(text)
     } catch (e) {
         return { errors: [{ path: "/", message: "cannot read JSON: " + (e as Error).message }], library: null, bytes: null }
     }
-    return compileSource(doc)
+    const dups = duplicateKeys(text)
+    if (dups.length > 0)
+        return { errors: dups.map(d => ({ path: d.path, message: "duplicate key '" + d.key + "' (line " + d.line + "): JSON would silently keep the last value" })), library: null, bytes: null }
+    return compileSource(doc, referenceTable)
+}
+
+export function compileFile(path: string): CompileResult {
+    let text: string
+    try {
+        text = readFileSync(path, "utf8")
+    } catch (e) {
+        return { errors: [{ path: "/", message: "cannot read " + path + ": " + ((e as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : (e as Error).message) }], library: null, bytes: null }
+    }
+    return compileText(text)
 }

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { MAC_BYTES } from "../../src/core/druglib/store"
+import { keyProblem } from "../../src/core/remote/auth"
 
 export const KEY_BYTES = 32
 
@@ -10,6 +11,10 @@ export const KEY_BYTES = 32
 export function readKeyFile(path: string): Buffer {
     const text = readFileSync(path, "utf8").trim()
     if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new Error(path + ": a device key file must hold exactly 64 hex digits (32 bytes)")
+    // The same hygiene rules as the pump (placeholder, low-entropy, repository keys): a library
+    // signed with such a key would be refused by every pump anyway.
+    const problem = keyProblem(text)
+    if (problem !== "") throw new Error(path + ": key refused: " + problem)
     return Buffer.from(text, "hex")
 }
 

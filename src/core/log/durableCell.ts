@@ -13,6 +13,8 @@ export class DurableCell {
     private value: string = null
     /** One slot image reused by every save (see encodeRecordInto). */
     private readonly image: number[] = []
+    /** Version held by slot A / B (0 = nothing valid there). */
+    private readonly slotVersion: number[] = [0, 0]
 
     /** Uses slots `firstSlot` and `firstSlot + 1` of `store`. */
     constructor(store: PageStore, firstSlot: number, name: string) {
@@ -28,9 +30,20 @@ export class DurableCell {
         return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
     }
 
-    /** The newest committed value, or null if none was ever written. */
+    /** The newest committed value, or null if none was ever written (or none is readable). */
     get(): string {
         return this.value
+    }
+
+    /** True only when both slots hold valid consecutive versions. The slot written next is the one
+     *  with the older version, so an intact pair proves that no newer value was written and then
+     *  lost (torn, erased by a failed read, or corrupted). A single surviving slot proves nothing:
+     *  it may be the first value ever written or the older half of a pair whose newer half died. */
+    intact(): boolean {
+        const v = this.version
+        if (v < 2) return false
+        const newest = v % 2 === 1 ? 0 : 1
+        return this.slotVersion[newest] === v && this.slotVersion[1 - newest] === v - 1
     }
 
     set(value: string) {
@@ -44,6 +57,7 @@ export class DurableCell {
         this.store.write(slot, 0, this.image)
         this.store.write(slot, size - 1, [COMMIT])
         this.version = v
+        this.slotVersion[v % 2 === 1 ? 0 : 1] = v
         // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
         this.value = storedDetail(this.name, value, size)
     }
@@ -53,7 +67,9 @@ export class DurableCell {
         this.value = null
         for (let i = 0; i < 2; i++) {
             const r = decodeRecord(this.store.read(this.slotA + i))
-            if (r && r.kind === this.name && r.seq % 2 === (i === 0 ? 1 : 0) && r.seq > this.version) {
+            const ok = r && r.kind === this.name && r.seq % 2 === (i === 0 ? 1 : 0)
+            this.slotVersion[i] = ok ? r.seq : 0
+            if (ok && r.seq > this.version) {
                 this.version = r.seq
                 this.value = r.detail
             }

@@ -17,6 +17,9 @@ export class MaintenanceCounters {
     private lastSaveMs = 0
     /** True if the stored counters could not be read (they restart at zero; logged by the caller). */
     readonly unreadable: boolean = false
+    /** True if the stored counters were read but cannot be proven to be the newest save (only one
+     *  slot survived): they may lag by up to one save interval (logged by the caller). */
+    readonly stale: boolean = false
 
     constructor(cell: DurableCell) {
         this.cell = cell
@@ -35,6 +38,7 @@ export class MaintenanceCounters {
                 this.occlusions = v[1]
                 this.doorCycles = v[2]
                 this.boots = v[3]
+                this.stale = !cell.intact()
             } else this.unreadable = true
         }
     }
@@ -70,7 +74,10 @@ export class MaintenanceCounters {
     }
 
     save(nowMs: number) {
-        this.cell.set("v1|" + this.motorRunMs + "|" + this.occlusions + "|" + this.doorCycles + "|" + this.boots)
+        const t = "v1|" + this.motorRunMs + "|" + this.occlusions + "|" + this.doorCycles + "|" + this.boots
+        this.cell.set(t)
+        // Keep the pair intact (a first save leaves one slot), so a lost newer slot is detectable.
+        if (!this.cell.intact()) this.cell.set(t)
         this.dirty = false
         this.lastSaveMs = nowMs
     }

@@ -14,7 +14,7 @@ import { EventSink } from "../eventLog"
 import { formatLogLine } from "../log/exportLine"
 import { StoredRecord } from "../log/record"
 import { CommandResult, PumpController } from "../pump"
-import { HmacSha256, KEY_ENGINEERING, KEY_GATEWAY, KeyRing, ReplayCounters, constantTimeEqual } from "./auth"
+import { COUNTER_MAX, HmacSha256, KEY_ENGINEERING, KEY_GATEWAY, KeyRing, ReplayCounters, constantTimeEqual } from "./auth"
 import {
     asciiBytes,
     bytesText,
@@ -27,15 +27,19 @@ import {
     CMD_LOAD_PROGRAM,
     CMD_LOG_READ,
     CMD_MAINT,
+    CMD_RESYNC,
+    CMD_RESYNC_CHALLENGE,
     CMD_SET_RATE,
     CMD_START,
     CMD_STATUS,
+    CUT_MARK,
     frameBody,
     MAC_LEN,
     macInput,
     MAX_PAYLOAD,
     MAX_RESPONSE_PAYLOAD,
     parseFrame,
+    RESYNC_NONCE_BYTES,
     STATUS_OK,
     STATUS_REFUSED,
     u32At,
@@ -65,6 +69,9 @@ export interface RemoteContext {
     maintenance: () => string
     /** Drug-library installer (null: library updates refused). */
     installer: LibraryInstaller
+    /** Unpredictable bytes for re-synchronisation nonces (device: @devicescript/crypto; host:
+     *  node:crypto). Null: a locked role cannot be re-synchronised, only re-keyed. */
+    random?: (n: number) => number[]
 }
 
 export interface RemoteStats {
@@ -75,6 +82,8 @@ export interface RemoteStats {
     replayed: number
     noKey: number
     rateLimited: number
+    /** Authenticated requests of a role that is locked (counter not proven current). */
+    locked: number
     refused: number
 }
 
@@ -91,10 +100,12 @@ export const RATE_BURST = 20
 export const RATE_REFILL_MS = 50
 export const DROP_LOG_INTERVAL_MS = 60000
 const LIB_IDLE_TIMEOUT_MS = 60000
+/** A re-synchronisation nonce is good for one RESYNC attempt within this time. */
+export const RESYNC_NONCE_TTL_MS = 30000
 
 export class RemoteEndpoint {
     private readonly ctx: RemoteContext
-    readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, refused: 0 }
+    readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, locked: 0, refused: 0 }
     private tokens = RATE_BURST
     private lastRefillMs = -1
     private dropsLogged = 0
@@ -104,6 +115,9 @@ export class RemoteEndpoint {
     private libLen = 0
     private libTotal = 0
     private libLastMs = 0
+    /** Pending re-synchronisation nonce per key id (null: none). */
+    private readonly nonce: number[][] = [null, null]
+    private readonly nonceMs: number[] = [0, 0]
 
     constructor(ctx: RemoteContext) {
         this.ctx = ctx
@@ -111,7 +125,7 @@ export class RemoteEndpoint {
 
     drops(): number {
         const s = this.stats
-        return s.malformed + s.badMac + s.replayed + s.noKey + s.rateLimited
+        return s.malformed + s.badMac + s.replayed + s.noKey + s.rateLimited + s.locked
     }
 
     /** Authenticates a request; null means dropped (and counted). On success the replay counter
@@ -163,6 +177,17 @@ export class RemoteEndpoint {
             this.noteDrops(nowMs)
             return null
         }
+        if (this.ctx.replay.isLocked(f.b1)) {
+            // Fail closed: only the re-synchronisation handshake gets through, and it moves no
+            // counter here (RESYNC sets it after the nonce checks, in run()).
+            if (f.command === CMD_RESYNC_CHALLENGE || f.command === CMD_RESYNC) {
+                this.stats.accepted++
+                return { keyId: f.b1, counter: f.counter, command: f.command, payload: f.payload }
+            }
+            this.stats.locked++
+            this.noteDrops(nowMs)
+            return null
+        }
         if (f.counter <= this.ctx.replay.get(f.b1)) {
             this.stats.replayed++
             this.noteDrops(nowMs)
@@ -188,7 +213,11 @@ export class RemoteEndpoint {
         }
         if (status === STATUS_REFUSED) this.stats.refused++
         let payload = asciiBytes(text)
-        if (payload.length > MAX_RESPONSE_PAYLOAD) payload = payload.slice(0, MAX_RESPONSE_PAYLOAD)
+        // One Jacdac packet per frame: a longer text is cut and marked, never sent oversized.
+        if (payload.length > MAX_RESPONSE_PAYLOAD) {
+            payload = payload.slice(0, MAX_RESPONSE_PAYLOAD - 1)
+            payload.push(CUT_MARK.charCodeAt(0))
+        }
         const body = frameBody({ b1: status, counter: req.counter, command: req.command, payload: payload }, MAX_RESPONSE_PAYLOAD)
         const mac = this.ctx.hmac.mac(this.ctx.keys.key(req.keyId), macInput("IPR1R", this.ctx.deviceId, body, body.length))
         for (let i = 0; i < mac.length; i++) body.push(mac[i])
@@ -226,7 +255,7 @@ export class RemoteEndpoint {
         this.ctx.log.record(
             nowMs,
             "REMOTE_DROP",
-            "malformed=" + s.malformed + " badMac=" + s.badMac + " replayed=" + s.replayed + " noKey=" + s.noKey + " rateLimited=" + s.rateLimited
+            "malformed=" + s.malformed + " badMac=" + s.badMac + " replayed=" + s.replayed + " noKey=" + s.noKey + " rateLimited=" + s.rateLimited + " locked=" + s.locked
         )
         this.dropsLogged = d
         this.lastDropLogMs = nowMs
@@ -240,6 +269,7 @@ export class RemoteEndpoint {
     private run(req: AcceptedRequest, nowMs: number): CommandResult {
         const c = req.command
         const p = req.payload
+        if (c === CMD_RESYNC_CHALLENGE || c === CMD_RESYNC) return this.resync(req, nowMs)
         if (c === CMD_STATUS) return { ok: true, reason: this.statusText() }
         if (c === CMD_MAINT) {
             if (!this.ctx.maintenance) return this.refuse(nowMs, req, "counters not available")
@@ -255,6 +285,7 @@ export class RemoteEndpoint {
                 if (out.length + line.length > MAX_RESPONSE_PAYLOAD) break
                 out += line
             }
+            if (out === "" && recs.length > 0) return this.refuse(nowMs, req, "record " + recs[0].seq + " does not fit one packet")
             return { ok: true, reason: out }
         }
         if (c === CMD_START || c === CMD_SET_RATE || c === CMD_BOLUS || c === CMD_LOAD_PROGRAM)
@@ -273,6 +304,32 @@ export class RemoteEndpoint {
             return r.ok ? r : this.refuse(nowMs, req, r.reason)
         }
         return this.refuse(nowMs, req, "unknown command")
+    }
+
+    /** Authenticated re-synchronisation of a locked role (docs/security.md "Re-synchronisation"). */
+    private resync(req: AcceptedRequest, nowMs: number): CommandResult {
+        const k = req.keyId
+        if (!this.ctx.replay.isLocked(k)) return this.refuse(nowMs, req, "role is not locked")
+        if (req.command === CMD_RESYNC_CHALLENGE) {
+            if (!this.ctx.random) return this.refuse(nowMs, req, "no random source: re-key this role")
+            const n = this.ctx.random(RESYNC_NONCE_BYTES)
+            if (!n || n.length !== RESYNC_NONCE_BYTES) return this.refuse(nowMs, req, "random source failed")
+            this.nonce[k] = n
+            this.nonceMs[k] = nowMs
+            let hex = ""
+            const digits = "0123456789abcdef"
+            for (let i = 0; i < n.length; i++) hex += digits.charAt((n[i] >> 4) & 15) + digits.charAt(n[i] & 15)
+            return { ok: true, reason: "nonce=" + hex }
+        }
+        const n = this.nonce[k]
+        // One attempt per nonce, used or not.
+        this.nonce[k] = null
+        if (!n || nowMs - this.nonceMs[k] > RESYNC_NONCE_TTL_MS || nowMs < this.nonceMs[k]) return this.refuse(nowMs, req, "no current challenge")
+        if (!constantTimeEqual(n, req.payload)) return this.refuse(nowMs, req, "nonce does not match the challenge")
+        if (req.counter < 1 || req.counter >= COUNTER_MAX) return this.refuse(nowMs, req, "counter out of range")
+        this.ctx.replay.resync(k, req.counter)
+        this.ctx.log.record(nowMs, "REMOTE_RESYNC", "key=" + k + " counter re-synchronised to " + req.counter)
+        return { ok: true, reason: "resynchronised ctr=" + req.counter }
     }
 
     private library(req: AcceptedRequest, nowMs: number): CommandResult {

@@ -2,13 +2,19 @@
 //   0 version=1 | 1 keyId | 2..5 counter u32 | 6 command | 7..8 payload length L | payload | MAC[32]
 //   MAC = HMAC-SHA256(key, "IPR1Q" | deviceId | 0x00 | bytes 0..8+L)
 // Response: same header with byte 1 = status, MAC over "IPR1R" | deviceId | 0x00 | frame, so
-// the gateway can authenticate the pump too. A frame fits one 236-byte Jacdac packet.
+// the gateway can authenticate the pump too. Every frame, request or response, fits one Jacdac
+// packet (236-byte payload): requests are at most 233 bytes, responses at most 236 (a longer
+// response text is cut and ends with "~"; LOG_READ returns as many whole lines as fit).
 
 export const PROTOCOL_VERSION = 1
 export const HEADER_LEN = 9
 export const MAC_LEN = 32
 export const MAX_PAYLOAD = 192
-export const MAX_RESPONSE_PAYLOAD = 480
+/** Payload of one Jacdac packet (jacdac-ts JD_SERIAL_MAX_PAYLOAD_SIZE). */
+export const JACDAC_PACKET_BYTES = 236
+export const MAX_RESPONSE_PAYLOAD = JACDAC_PACKET_BYTES - HEADER_LEN - MAC_LEN
+/** Ends a response text that was cut to fit one packet. */
+export const CUT_MARK = "~"
 
 export const CMD_STATUS = 0x01
 export const CMD_LOG_READ = 0x02
@@ -18,6 +24,12 @@ export const CMD_LIB_CHUNK = 0x11
 export const CMD_LIB_COMMIT = 0x12
 export const CMD_CE_SET_OOS = 0x20
 export const CMD_CE_CLEAR_OOS = 0x21
+/** Authenticated re-synchronisation of a locked role (docs/security.md): the pump answers a
+ *  challenge with a fresh random nonce; RESYNC echoes it and its frame counter becomes the role's
+ *  new counter. Only these two are accepted from a locked role, and the counter is not checked. */
+export const CMD_RESYNC_CHALLENGE = 0x40
+export const CMD_RESYNC = 0x41
+export const RESYNC_NONCE_BYTES = 16
 /** Therapy control: defined only so that they are recognised, refused and logged. */
 export const CMD_START = 0x30
 export const CMD_SET_RATE = 0x31
