@@ -244,6 +244,7 @@ async function record(o: RecordOpts) {
     let done: () => void = () => {}
     const finished = new Promise<void>(res => (done = res))
     const now = () => Date.now() - startedEpoch
+    let lastReadingMs = -1
     const serial = new SerialSource(
         {
             path: source.slice("serial:".length),
@@ -257,7 +258,13 @@ async function record(o: RecordOpts) {
         },
         {
             reading(p) {
-                const t = now()
+                // Arrival time, strictly increasing: lines that arrive in one burst (e.g. buffered
+                // while the link was down) would otherwise share a millisecond, which the analysis
+                // rightly refuses as two different readings at one instant. The shift is at most
+                // the burst length in ms, far below the instrument's own sample period.
+                let t = now()
+                if (t <= lastReadingMs) t = lastReadingMs + 1
+                lastReadingMs = t
                 if (p.kind === "event") writer.append({ tMs: t, kind: "event", value: NaN, tempC: NaN, note: p.event })
                 else {
                     writer.append({ tMs: t, kind: p.kind, value: p.value, tempC: p.tempC, note: "" })
