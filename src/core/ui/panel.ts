@@ -271,8 +271,11 @@ function press(c: Ctx, key: UiKey) {
         if (c.st.alarmCode.length > 0) c.cmd = command("ack")
         return
     }
-    // STOP always stops delivery at once, locked or not, whatever the screen shows.
-    if (key === "stop" && isDeliveringState(c.st.pump.state)) {
+    // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
+    // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
+    // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
+    const onRun = s.screen === "run" || s.locked || alarmOverlay(c.st)
+    if (key === "stop" && isDeliveringState(c.st.pump.state) && onRun) {
         c.cmd = command("pause")
         return
     }
@@ -518,12 +521,12 @@ function nudge(e: Editor, dir: number, mult: number, repeating: boolean, s: UiSt
     if (next > hi) {
         next = hi
         e.blocked = true
-        if (e.value === hi) s.message = "Hard max " + valueText(e, hi)
+        if (e.value === hi) s.message = "HARD LIMIT: max\n" + valueText(e, hi)
     }
     if (next < lo) {
         next = lo
         e.blocked = true
-        if (e.value === lo) s.message = "Hard min " + valueText(e, lo)
+        if (e.value === lo) s.message = "HARD LIMIT: min\n" + valueText(e, lo)
     }
     if (e.blocked && s.message.length === 0) s.message = "Limit: release key"
     e.value = next
@@ -819,7 +822,8 @@ function syringeName(id: string): string {
 
 function viewIdOf(c: Ctx): string {
     const s = c.s
-    return s.screen + "/" + (alarmOverlay(c.st) ? c.st.alarmCode : "") + "/" + (s.locked ? "L" : "")
+    // Review pages are separate views (START on page 1 must not also start the infusion).
+    return s.screen + (s.screen === "review" ? s.page : "") + "/" + (alarmOverlay(c.st) ? c.st.alarmCode : "") + "/" + (s.locked ? "L" : "")
 }
 
 function stateLabel(p: string): string {
@@ -857,7 +861,13 @@ function render(c: Ctx): Screen {
         lines = body(c)
         if (st.alarmCode.length > 0) lines[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
         if (s.locked) lines[SCREEN_ROWS - 1] = "LOCKED: UP DOWN UP"
-        else if (s.message.length > 0) lines[SCREEN_ROWS - 2] = "! " + s.message
+        else if (s.message.length > 0) {
+            // The message ends on the row above the key help; a long one takes the row above too.
+            const parts = ("! " + s.message).split("\n")
+            let m: string[] = []
+            for (let i = 0; i < parts.length; i++) m = m.concat(wrap(parts[i], SCREEN_COLS))
+            for (let i = 0; i < m.length && i < 2; i++) lines[SCREEN_ROWS - 1 - m.length + i] = m[i]
+        }
     }
     const out: string[] = []
     for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(i < lines.length ? lines[i] : "", SCREEN_COLS))
@@ -990,7 +1000,7 @@ function body(c: Ctx): string[] {
     }
     if (scr === "refused") {
         L.push("NOT ALLOWED")
-        const reasons = s.verdict ? wrap(s.verdict.reasons.join("; "), SCREEN_COLS) : []
+        const reasons = s.verdict ? wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS) : []
         for (let i = 0; i < reasons.length && i < 6; i++) L.push(reasons[i])
         pad(L, 7)
         L.push("STOP: change value")
@@ -1005,6 +1015,39 @@ function body(c: Ctx): string[] {
         return L
     }
     return runLines(c)
+}
+
+/** The checker's reasons print thousandths with three decimals ("30.000 mg"); on screen a
+ *  trailing zero is a misreading risk (ISMP), so "30.000" shows as "30" and "0.500" as "0.5". */
+export function tidyNumbers(text: string): string {
+    let out = ""
+    let i = 0
+    while (i < text.length) {
+        const ch = text.charCodeAt(i)
+        if (ch >= 48 && ch <= 57) {
+            let j = i
+            while (j < text.length && isDigit(text.charCodeAt(j))) j++
+            if (j + 1 < text.length && text.charAt(j) === "." && isDigit(text.charCodeAt(j + 1))) {
+                let k = j + 1
+                while (k < text.length && isDigit(text.charCodeAt(k))) k++
+                let frac = text.slice(j + 1, k)
+                while (frac.length > 0 && frac.charAt(frac.length - 1) === "0") frac = frac.slice(0, frac.length - 1)
+                out += text.slice(i, j) + (frac.length > 0 ? "." + frac : "")
+                i = k
+            } else {
+                out += text.slice(i, j)
+                i = j
+            }
+        } else {
+            out += text.charAt(i)
+            i++
+        }
+    }
+    return out
+}
+
+function isDigit(c: number): boolean {
+    return c >= 48 && c <= 57
 }
 
 function withDose(r: DoseRequest, dose: number): DoseRequest {
