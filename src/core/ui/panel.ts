@@ -865,7 +865,10 @@ function render(c: Ctx): Screen {
             // The message ends on the row above the key help; a long one takes the row above too.
             const parts = ("! " + s.message).split("\n")
             let m: string[] = []
-            for (let i = 0; i < parts.length; i++) m = m.concat(wrap(parts[i], SCREEN_COLS))
+            for (let i = 0; i < parts.length; i++) {
+                const w = wrap(parts[i], SCREEN_COLS)
+                for (let j = 0; j < w.length; j++) m.push(w[j])
+            }
             for (let i = 0; i < m.length && i < 2; i++) lines[SCREEN_ROWS - 1 - m.length + i] = m[i]
         }
     }
