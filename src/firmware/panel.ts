@@ -5,14 +5,13 @@
 // and a screen that changes by itself (the running volume) is redrawn at most once a second:
 // <= 1 frame/s (~2 % of the bus) while running, a frame per key press while programming.
 
-import * as ds from "@devicescript/core"
 import { EventLog } from "../core/eventLog"
 import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
 import { initialUiState, PanelStatus, Screen, UiKey, UiState, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
 import { errorText } from "./control"
-import { PanelDisplay } from "../hal/panelDisplay"
+import { PanelClock, PanelDisplay } from "../hal/panelDisplay"
 
 export const UI_TICK_MS = 100
 /** Minimum time between frames when nothing but a live value changed. */
@@ -33,19 +32,19 @@ export class PanelRunner {
     private lastFrameMs = -100000
     private busy = false
 
-    constructor(private readonly fw: PumpFirmware, private readonly display: PanelDisplay) {}
+    constructor(private readonly fw: PumpFirmware, private readonly display: PanelDisplay, private readonly clock: PanelClock) {}
 
     /** A key edge from a button driver or the rig's keypad; acted on at the next panel turn. */
     key(key: UiKey, down: boolean) {
-        this.queue.push({ key: key, down: down, atMs: ds.millis() })
+        this.queue.push({ key: key, down: down, atMs: this.clock.millis() })
     }
 
     start() {
         // `this` inside an arrow in a method does not work in DeviceScript: bind it by hand.
         const self = this
-        setInterval(async () => {
+        this.clock.every(UI_TICK_MS, async () => {
             await self.turnGuarded()
-        }, UI_TICK_MS)
+        })
     }
 
     /** One panel turn; a turn still running when the next is due is skipped. */
@@ -53,7 +52,7 @@ export class PanelRunner {
         if (this.busy) return
         this.busy = true
         try {
-            await this.turn(ds.millis())
+            await this.turn(this.clock.millis())
         } catch (e) {
             console.log("PANEL error " + errorText(e))
         }
@@ -82,7 +81,7 @@ export class PanelRunner {
     private async status(): Promise<PanelStatus> {
         const fw = this.fw
         const mon = fw.safety.monitor
-        const a = mon.annunciation(ds.millis())
+        const a = mon.annunciation(this.clock.millis())
         let batteryMv = NaN
         let pressure = 0
         let plunger = false

@@ -10,6 +10,21 @@ export const PANEL_COLUMNS = 21
 export const PANEL_ROWS = 8
 export const OLED_I2C_ADDRESS = 0x3c
 
+/** Time for the panel's own timer (the firmware takes its clock from the adapter layer). */
+export interface PanelClock {
+    millis(): number
+    every(periodMs: number, fn: () => Promise<void>): void
+}
+
+export function devicePanelClock(): PanelClock {
+    return {
+        millis: () => ds.millis(),
+        every: (periodMs: number, fn: () => Promise<void>) => {
+            setInterval(fn, periodMs)
+        },
+    }
+}
+
 export interface PanelDisplay {
     show(lines: string[], inverted: boolean): Promise<void>
 }
