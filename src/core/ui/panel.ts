@@ -896,7 +896,7 @@ function body(c: Ctx): string[] {
     const L: string[] = []
     if (scr === "oos") {
         L.push("OUT OF SERVICE")
-        L.push("Self-test failed")
+        L.push(st.selfTestOk ? "See event log" : "Self-test failed")
         L.push("Do not use.")
         L.push("Call biomedical")
         L.push("engineering.")
