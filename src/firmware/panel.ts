@@ -8,10 +8,10 @@
 import { EventLog } from "../core/eventLog"
 import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
-import { initialUiState, PanelStatus, Screen, UiKey, UiState, uiStep } from "../core/ui/panel"
+import { initialUiState, PanelStatus, Screen, UI_KEYS, UiKey, UiState, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
 import { errorText } from "./control"
-import { PanelClock, PanelDisplay } from "../hal/panelDisplay"
+import { PanelDisplay } from "../hal/types"
 
 export const UI_TICK_MS = 100
 /** Minimum time between frames when nothing but a live value changed. */
@@ -32,17 +32,28 @@ export class PanelRunner {
     private lastFrameMs = -100000
     private busy = false
 
-    constructor(private readonly fw: PumpFirmware, private readonly display: PanelDisplay, private readonly clock: PanelClock) {}
+    constructor(private readonly fw: PumpFirmware, private readonly display: PanelDisplay) {}
 
     /** A key edge from a button driver or the rig's keypad; acted on at the next panel turn. */
     key(key: UiKey, down: boolean) {
-        this.queue.push({ key: key, down: down, atMs: this.clock.millis() })
+        this.queue.push({ key: key, down: down, atMs: this.fw.dev.clock.nowMs() })
+    }
+
+    /** A key by name from a key source; an unknown name is logged, never guessed. */
+    keyNamed(name: string, down: boolean) {
+        for (let i = 0; i < UI_KEYS.length; i++) {
+            if (UI_KEYS[i] === name) {
+                this.key(UI_KEYS[i], down)
+                return
+            }
+        }
+        console.log("PANEL unknown key " + name)
     }
 
     start() {
         // `this` inside an arrow in a method does not work in DeviceScript: bind it by hand.
         const self = this
-        this.clock.every(UI_TICK_MS, async () => {
+        this.fw.dev.clock.every(UI_TICK_MS, async () => {
             await self.turnGuarded()
         })
     }
@@ -52,7 +63,7 @@ export class PanelRunner {
         if (this.busy) return
         this.busy = true
         try {
-            await this.turn(this.clock.millis())
+            await this.turn(this.fw.dev.clock.nowMs())
         } catch (e) {
             console.log("PANEL error " + errorText(e))
         }
@@ -81,7 +92,7 @@ export class PanelRunner {
     private async status(): Promise<PanelStatus> {
         const fw = this.fw
         const mon = fw.safety.monitor
-        const a = mon.annunciation(this.clock.millis())
+        const a = mon.annunciation(this.fw.dev.clock.nowMs())
         let batteryMv = NaN
         let pressure = 0
         let plunger = false

@@ -5,29 +5,11 @@
 
 import * as ds from "@devicescript/core"
 import { SSD1306Driver, startCharacterScreen, startCharacterScreenDisplay } from "@devicescript/drivers"
+import { PanelDisplay, PanelKeySource } from "./types"
 
 export const PANEL_COLUMNS = 21
 export const PANEL_ROWS = 8
 export const OLED_I2C_ADDRESS = 0x3c
-
-/** Time for the panel's own timer (the firmware takes its clock from the adapter layer). */
-export interface PanelClock {
-    millis(): number
-    every(periodMs: number, fn: () => Promise<void>): void
-}
-
-export function devicePanelClock(): PanelClock {
-    return {
-        millis: () => ds.millis(),
-        every: (periodMs: number, fn: () => Promise<void>) => {
-            setInterval(fn, periodMs)
-        },
-    }
-}
-
-export interface PanelDisplay {
-    show(lines: string[], inverted: boolean): Promise<void>
-}
 
 /** The board's OLED. Inversion (high-priority alarm) is the controller's own invert command. */
 export async function startOledDisplay(): Promise<PanelDisplay> {
@@ -55,4 +37,21 @@ export async function startConsoleDisplay(): Promise<PanelDisplay> {
             await screen.message.write(lines.join("\n"))
         },
     }
+}
+
+/** The five key drivers (startButton on the BTN_* pins, started by the entry) as a key source. */
+export function buttonKeys(start: ds.Button, stop: ds.Button, up: ds.Button, down: ds.Button, ack: ds.Button): PanelKeySource {
+    const buttons = [start, stop, up, down, ack]
+    const names = ["start", "stop", "up", "down", "ack"]
+    return {
+        onKey: (handler: (key: string, down: boolean) => void) => {
+            for (let i = 0; i < buttons.length; i++) wireButton(buttons[i], names[i], handler)
+        },
+    }
+}
+
+// A function per button: closures over a `for (let i...)` variable are broken in DeviceScript.
+function wireButton(b: ds.Button, name: string, handler: (key: string, down: boolean) => void) {
+    b.down.subscribe(() => handler(name, true))
+    b.up.subscribe(() => handler(name, false))
 }
