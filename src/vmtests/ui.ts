@@ -6,16 +6,17 @@
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { EventLog } from "../core/eventLog"
-import { PumpController } from "../core/pump"
-import { REFERENCE_MECHANICS } from "../core/syringe"
+import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { LibraryStore } from "../core/druglib/store"
 import { applyUiCommand } from "../core/ui/apply"
 import { initialUiState, PanelStatus, Screen, UiCommand, UiKey, UiState, uiStep } from "../core/ui/panel"
 import { cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey } from "../firmware/libraryDevice"
+import { createDeviceServices } from "../hal/device"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "../generated/druglibFixture"
 
+const dev = createDeviceServices()
 const log = new EventLog(64)
-const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, log)
+const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
 let store: LibraryStore = null
 let ui: UiState = initialUiState()
 let screen: Screen = null
@@ -69,9 +70,9 @@ function text(): string {
 
 describe("front panel in the VM", () => {
     test("programs dopamine 5 mcg/kg/min for 70 kg from the signed sample library", async () => {
-        await provisionDeviceKey(TEST_KEY_HEX)
-        store = new LibraryStore(cryptoVerifier(await loadDeviceKey(log, 0)), log)
-        const r = await installSigned(store, "Idle", SAMPLE_SIGNED, 0)
+        await provisionDeviceKey(dev.settings, TEST_KEY_HEX)
+        store = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, 0), dev.hmacSha256), log)
+        const r = await installSigned(store, "Idle", SAMPLE_SIGNED, 0, dev)
         expect(r.reason).toBe("")
         step("tick", "start")
         expect(screen.lines[0]).toBe("PUMP READY      3.9 V")
