@@ -25,6 +25,7 @@ export type EventKind =
     | "STATE"
     | "PROGRAM"
     | "TITRATE"
+    | "BOLUS_SET"
     | "BOLUS_DONE"
     | "VTBI_DONE"
     | "CMD_REJECTED"
@@ -43,6 +44,7 @@ export type EventKind =
     // drug library and dose error reduction
     | "DERS_PROGRAM"
     | "DERS_TITRATE"
+    | "DERS_BOLUS"
     | "DERS_OVERRIDE"
     | "DERS_REFUSED"
     | "DLIB_INSTALLED"
@@ -51,6 +53,13 @@ export type EventKind =
     | "DLIB_RESTORE_FAILED"
     | "DLIB_NO_KEY"
     | "LIBRARY_UPDATE"
+    // front panel (src/core/ui/panel.ts, src/firmware/panel.ts)
+    | "UI_SOFT_LIMIT"
+    | "UI_BASIC_MODE"
+    | "UI_TIMEOUT"
+    | "UI_LOCK"
+    | "UI_UNLOCK"
+    | "UI_CMD_REFUSED"
     // remote link
     | "REMOTE_KEY"
     | "REMOTE_DROP"

@@ -156,9 +156,26 @@ export class PumpController {
         return OK
     }
 
-    bolus(nowMs: number): CommandResult {
+    /** Starts the programmed bolus, or (front panel) a bolus of `bolusUl` over `bolusDurationS`
+     *  whose dose the drug library has already checked (druglib/dosing.ts checkBolus). */
+    bolus(nowMs: number, bolusUl?: number, bolusDurationS?: number): CommandResult {
         const gate = this.sm.check("bolus")
         if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
+        if (bolusUl !== undefined) {
+            const p = this.program
+            const next: InfusionProgram = {
+                syringeId: p.syringeId,
+                rateUlPerH: p.rateUlPerH,
+                vtbiUl: p.vtbiUl,
+                kvoRateUlPerH: p.kvoRateUlPerH,
+                bolusUl: bolusUl,
+                bolusDurationS: bolusDurationS,
+            }
+            const v = validateProgram(next, this.syringe)
+            if (!v.ok || bolusUl <= 0) return this.reject(nowMs, "bolus", v.ok ? "bolus volume must be positive" : v.errors.join("; "))
+            this.log.record(nowMs, "BOLUS_SET", "bolus=" + bolusUl + "uL/" + bolusDurationS + "s")
+            this.program = next
+        }
         if (this.program.bolusUl <= 0) return this.reject(nowMs, "bolus", "no bolus is programmed")
         this.bolusTargetSteps = this.volume.bolusStepCount() + this.volume.stepsFor(this.program.bolusUl)
         return this.simple(nowMs, "bolus")

@@ -79,3 +79,14 @@ export interface DeviceServices {
     /** The hardware's own identifier (used when no PUMP_ID is provisioned). */
     deviceId(): string
 }
+
+/** The front panel's screen: 8 lines of 21 characters; inverted for a high-priority alarm
+ *  (src/hal/panelDisplay.ts: the board's OLED, or a console/screen-service display). */
+export interface PanelDisplay {
+    show(lines: string[], inverted: boolean): Promise<void>
+}
+
+/** The front panel's keys ("start", "stop", "up", "down", "ack"): each press and release. */
+export interface PanelKeySource {
+    onKey(handler: (key: string, down: boolean) => void): void
+}

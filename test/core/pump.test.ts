@@ -90,6 +90,22 @@ describe("pump controller", () => {
         expect(Math.abs(pump.status().infusedUl - (beforeUl + 1000 + 27.8))).toBeLessThan(2)
     })
 
+    it("a front-panel bolus of 2 mL over 30 s (240 mL/h) replaces the programmed one; a bolus beyond the pump maximum is refused", () => {
+        const { pump, log } = makePump()
+        pump.loadProgram(0, { ...program, vtbiUl: 50_000, bolusUl: 0, bolusDurationS: 0 })
+        pump.start(0)
+        run(pump, 0, 1_000)
+        // 10 mL in 10 s = 3600 mL/h, above the 1200 mL/h pump maximum: refused, nothing changes.
+        expect(pump.bolus(1_000, 10_000, 10).ok).toBe(false)
+        expect(pump.state()).toBe("Running")
+        expect(log.ofKind("CMD_REJECTED").length).toBe(1)
+        expect(pump.bolus(1_000, 2_000, 30).ok).toBe(true)
+        expect(log.ofKind("BOLUS_SET")[0].detail).toBe("bolus=2000uL/30s")
+        run(pump, 1_020, 40_000)
+        expect(Math.abs(pump.status().bolusUl - 2000)).toBeLessThanOrEqual(1)
+        expect(pump.state()).toBe("Running")
+    })
+
     it("refuses a bolus when none is programmed", () => {
         const { pump, log } = makePump()
         pump.loadProgram(0, { ...program, bolusUl: 0, bolusDurationS: 0 })

@@ -279,6 +279,18 @@ export function checkTitration(lib: DrugLibrary, active: DoseRequest, newDose: n
     return checkDose(lib, req, log, nowMs, "DERS_TITRATE")
 }
 
+/** Same checks for a bolus on a running infusion: the bolus dose and duration against the
+ *  entry's bolus limits and the dose window (the loading dose is not repeated). */
+export function checkBolus(lib: DrugLibrary, active: DoseRequest, bolusDose: number, bolusDurationS: number, confirmed: string[], log: EventSink, nowMs: number): DoseResult {
+    const req = copyRequest(active)
+    req.bolusDose = bolusDose
+    req.bolusDurationS = bolusDurationS
+    req.loadingDose = NONE
+    req.loadingDurationS = NONE
+    req.confirmed = confirmed
+    return checkDose(lib, req, log, nowMs, "DERS_BOLUS")
+}
+
 function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
     const chk = new Checker()
     const res: DoseResult = { status: "refused", reasons: chk.reasons, soft: chk.soft, program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0 }
