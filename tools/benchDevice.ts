@@ -49,7 +49,7 @@ function probe(root: string, scenario: string, spin: number, ballast = 0): Promi
         const onData = (d: Buffer) => {
             out += d.toString()
             if (out.includes("PROBE_OK")) finish(true)
-            else if (out.includes("InfiniteLoop")) finish(false)
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && out.includes("OutOfMemory"))) finish(false)
             else if (/OutOfMemory|Exception|error TS|Unhandled/.test(out)) finish(new Error(`probe ${scenario} ${spin} ${ballast} failed:\n${out.slice(-2000)}`))
             if (done) clearTimeout(timer)
         }
@@ -58,17 +58,17 @@ function probe(root: string, scenario: string, spin: number, ballast = 0): Promi
         p.on("close", () => {
             clearTimeout(timer)
             if (out.includes("PROBE_OK")) finish(true)
-            else if (out.includes("InfiniteLoop")) finish(false)
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && out.includes("OutOfMemory"))) finish(false)
             else finish(new Error(`probe ${scenario} exited:\n${out.slice(-2000)}`))
         })
     })
 }
 
 /** Largest spin in [lo, hi] that completes (lo must complete, hi+1 must not). */
-async function bisect(root: string, scenario: string, lo: number, hi: number, resolution: number): Promise<number> {
+async function bisect(root: string, scenario: string, lo: number, hi: number, resolution: number, ballastMode = false): Promise<number> {
     while (hi - lo > resolution) {
         const mid = Math.floor((lo + hi) / 2)
-        if (await probe(root, scenario, mid)) lo = mid
+        if (ballastMode ? await probe(root, scenario, 0, mid) : await probe(root, scenario, mid)) lo = mid
         else hi = mid
     }
     return lo
@@ -87,7 +87,7 @@ async function main() {
     const resolution = 40
     console.log(`== VM opcodes (ruler: ${MAX_STEPS} opcodes per fiber turn; probes in ${root}) ==`)
     // About 13 opcodes per iteration: the 131,072 ruler holds about 10,000 (bracketed to save probes).
-    const k0 = await bisect(root, "none", 8000, 10087, 8)
+    const k0 = process.argv.includes("--k0") ? Number(process.argv[process.argv.indexOf("--k0") + 1]) : await bisect(root, "none", 8000, 10087, 8)
     const perSpin = MAX_STEPS / k0
     console.log(`calibration: ${k0} spin iterations fill a turn -> ${perSpin.toFixed(3)} opcodes per iteration`)
     const scenarios: [string, string, number][] = [
@@ -105,6 +105,17 @@ async function main() {
         const ops = ((k0 - k) * perSpin) / n
         counts[id] = ops
         console.log(`${label.padEnd(72)} ${Math.round(ops).toString().padStart(7)} opcodes (±${Math.ceil((resolution * perSpin) / n)})`)
+    }
+    if (!only || only.includes("heap")) {
+        // Live heap: GC stress (--test) collects at every allocation, so the largest ballast that
+        // still runs bounds (capacity - live peak) exactly; the difference to an idle program is the
+        // scenario's own high-water mark. The runtime exposes no heap statistics to TypeScript.
+        const free0 = await bisect(root, "none", 0, 70000, 256, true)
+        const freeS = await bisect(root, "steady10", 0, free0, 256, true)
+        console.log(
+            `heap: idle program leaves ${(free0 / 1024).toFixed(1)} KB for a ballast buffer; pump + monitor + 64-record log ticking at steady state ` +
+                `use ${((free0 - freeS) / 1024).toFixed(1)} KB more (±0.25 KB; the 64 KB VM heap, firmware app not included)`
+        )
     }
     console.log(`\n== time per chip (estimate) ==`)
     console.log(
