@@ -11,6 +11,20 @@ import { cpSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from "node:
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
+import { DEFAULT_SAVE_INTERVAL_MS } from "../src/core/persist/powerSafety"
+import { CELL_SLOT_BYTES } from "../src/firmware/persistence"
+import {
+    FLASH_ENDURANCE_CYCLES,
+    fitsWithHeadroom,
+    fstorBytes,
+    persistedKeys,
+    REFERENCE_LIBRARY_BYTES,
+    SETTINGS_AREA_BYTES,
+    snapshotWear,
+    totalBytes,
+    usableBytes,
+} from "../src/firmware/settingsBudget"
+
 const REPO = resolve(import.meta.dirname, "..")
 const MAX_STEPS = 128 * 1024
 
@@ -81,7 +95,28 @@ const CHIPS = [
 ]
 const HOST_COREMARK = 45000
 
+function settingsReport() {
+    console.log("== settings flash (fstor bytes: 24-byte entry + data rounded up to 8) ==")
+    const keys = persistedKeys(REFERENCE_LIBRARY_BYTES, 2)
+    for (const k of keys) console.log(`${k.key.padEnd(12)} ${String(k.count).padStart(3)} x ${String(fstorBytes(k.dataBytes)).padStart(3)} B = ${String(k.count * fstorBytes(k.dataBytes)).padStart(5)} B  ${k.what}`)
+    const one = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1))
+    const two = totalBytes(keys)
+    const none = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 0))
+    for (const [board, area] of Object.entries(SETTINGS_AREA_BYTES)) {
+        const budget = Math.floor(usableBytes(area) * 0.75)
+        const v = (n: number) => `${n} B ${fitsWithHeadroom(n, area, 0.25) ? "fits" : "DOES NOT FIT"}`
+        console.log(`${board}: area ${area} B, usable ${usableBytes(area)} B, budget with 25 % headroom ${budget} B; no library ${v(none)}; one library ${v(one)}; library update (2 banks) ${v(two)}`)
+        const w = snapshotWear(area, none)
+        console.log(
+            `${board} wear: power snapshot (${fstorBytes(CELL_SLOT_BYTES)} B every ${DEFAULT_SAVE_INTERVAL_MS} ms while infusing, no library stored): ` +
+                `${w.erasesPerYear === Infinity ? "no free space" : Math.round(w.erasesPerYear) + " erases per page per year -> " + w.years.toFixed(2) + " years to " + FLASH_ENDURANCE_CYCLES + " cycles"} (target >= 10 years)`
+        )
+    }
+}
+
 async function main() {
+    settingsReport()
+    if (process.argv.includes("--settings-only")) return
     const root = process.argv.includes("--root") ? process.argv[process.argv.indexOf("--root") + 1] : makeRoot()
     const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1].split(",") : null
     const resolution = 40
