@@ -119,14 +119,16 @@ async function main() {
     if (process.argv.includes("--settings-only")) return
     const root = process.argv.includes("--root") ? process.argv[process.argv.indexOf("--root") + 1] : makeRoot()
     const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1].split(",") : null
-    const resolution = 40
+    const resolution = process.argv.includes("--res") ? Number(process.argv[process.argv.indexOf("--res") + 1]) : 40
     console.log(`== VM opcodes (ruler: ${MAX_STEPS} opcodes per fiber turn; probes in ${root}) ==`)
     // About 13 opcodes per iteration: the 131,072 ruler holds about 10,000 (bracketed to save probes).
     const k0 = process.argv.includes("--k0") ? Number(process.argv[process.argv.indexOf("--k0") + 1]) : await bisect(root, "none", 8000, 10087, 8)
     const perSpin = MAX_STEPS / k0
     console.log(`calibration: ${k0} spin iterations fill a turn -> ${perSpin.toFixed(3)} opcodes per iteration`)
     const scenarios: [string, string, number][] = [
-        ["steady10", "steady-state tick at 1 mL/h (mean of 10 consecutive ticks)", 10],
+        ["steady5", "steady-state tick at 1 mL/h (mean of 5 consecutive ticks)", 5],
+        ["monitor5", "  of which the safety check (monitor.check, mean of 5)", 5],
+        ["pump5", "  of which the pump's planning (pump.update, mean of 5)", 5],
         ["steady1s", "steady-state tick with the once-a-second detectors", 1],
         ["door", "worst case: door opens (DOOR_OPEN raised, logged, pump stopped)", 1],
         ["occl", "worst case: OCCL_DOWN raised and back-off started", 1],
@@ -146,7 +148,7 @@ async function main() {
         // still runs bounds (capacity - live peak) exactly; the difference to an idle program is the
         // scenario's own high-water mark. The runtime exposes no heap statistics to TypeScript.
         const free0 = await bisect(root, "none", 0, 70000, 256, true)
-        const freeS = await bisect(root, "steady10", 0, free0, 256, true)
+        const freeS = await bisect(root, "steady5", 0, free0, 256, true)
         console.log(
             `heap: idle program leaves ${(free0 / 1024).toFixed(1)} KB for a ballast buffer; pump + monitor + 64-record log ticking at steady state ` +
                 `use ${((free0 - freeS) / 1024).toFixed(1)} KB more (±0.25 KB; the 64 KB VM heap, firmware app not included)`

@@ -67,7 +67,23 @@ async function run(r: Rig, n: number) {
 }
 
 let work: () => void = () => {}
-if (PROBE_SCENARIO === "steady10") {
+if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENARIO === "pump5") {
+    // Five ticks at 1 mL/h after 32 s (filters full): the whole tick, or only its safety check or
+    // only the pump's planning, to see where the opcodes go.
+    const r = newRig()
+    await run(r, 1600)
+    work = () => {
+        for (let i = 0; i < 5; i++) {
+            if (PROBE_SCENARIO === "steady5") tick(r)
+            else {
+                r.t += CONTROL_PERIOD_MS
+                r.snap.pressureAdc += (r.t / CONTROL_PERIOD_MS) % 2 === 0 ? 1 : -1
+                if (PROBE_SCENARIO === "monitor5") r.monitor.check(r.t, r.snap)
+                else r.pump.update(r.t)
+            }
+        }
+    }
+} else if (PROBE_SCENARIO === "steady10") {
     // Ten ticks at 1 mL/h after 32 s (the 31-sample once-a-second median full); their mean is the steady-state tick,
     // and ten consecutive ticks hold at most one once-a-second detector pass.
     const r = newRig()

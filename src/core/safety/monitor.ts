@@ -50,7 +50,8 @@ export interface SafetyConfig {
     positionMismatchUm: number
     overrunMs: number
     watchdogMs: number
-    backoffStepsPerTick: number
+    /** Occlusion back-off reverse speed (µsteps/s). */
+    backoffStepsPerS: number
     backoffMarginMmHg: number
     backoffMaxMs: number
 }
@@ -74,7 +75,8 @@ export const SAFETY_DEFAULTS: SafetyConfig = {
     positionMismatchUm: 200,
     overrunMs: 200,
     watchdogMs: 1000,
-    backoffStepsPerTick: 40,
+    // 40 µsteps per 20 ms period, as validated by the occlusion bench at 20 ms.
+    backoffStepsPerS: 2000,
     backoffMarginMmHg: 3,
     backoffMaxMs: 15000,
 }
