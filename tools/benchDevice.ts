@@ -139,9 +139,11 @@ async function main() {
     for (const [id, label, n] of scenarios) {
         if (only && !only.includes(id)) continue
         const k = await bisect(root, id, 0, k0, resolution)
+        // k < resolution: even the shortest spin may not fit, so the count is only a lower bound.
+        const bound = k < resolution && !(await probe(root, id, 0))
         const ops = ((k0 - k) * perSpin) / n
         counts[id] = ops
-        console.log(`${label.padEnd(72)} ${Math.round(ops).toString().padStart(7)} opcodes (±${Math.ceil((resolution * perSpin) / n)})`)
+        console.log(`${label.padEnd(72)} ${bound ? ">=" : "  "}${Math.round(ops).toString().padStart(7)} opcodes (±${Math.ceil((resolution * perSpin) / n)})`)
     }
     if (!only || only.includes("heap")) {
         // Live heap: GC stress (--test) collects at every allocation, so the largest ballast that
