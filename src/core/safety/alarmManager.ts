@@ -66,6 +66,9 @@ interface AlarmSlot {
     detail: string
 }
 
+/** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
+const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+
 export class AlarmManager {
     private readonly log: EventSink
     private readonly slots: AlarmSlot[] = []
@@ -175,7 +178,7 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         const top = this.top()
-        if (!top) return { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+        if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
             this.log.record(nowMs, "AUDIO_PAUSE_END", "2 min elapsed; " + top.def.code + " sounds again")
