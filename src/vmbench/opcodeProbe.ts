@@ -62,7 +62,7 @@ function tick(r: Rig) {
 async function run(r: Rig, n: number) {
     for (let i = 0; i < n; i++) {
         tick(r)
-        if (i % 20 === 19) await ds.sleep(0)
+        if (i % 5 === 4) await ds.sleep(0)
     }
 }
 
@@ -113,7 +113,7 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
         tick(twin)
         twin.snap.pressureAdc = 2311
         k++
-        if (k % 20 === 0) await ds.sleep(0)
+        if (k % 5 === 0) await ds.sleep(0)
     }
     const r = newRig()
     await run(r, 800)
@@ -122,7 +122,7 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
         r.snap.pressureAdc = 2311
         tick(r)
         r.snap.pressureAdc = 2311
-        if (i % 20 === 19) await ds.sleep(0)
+        if (i % 5 === 4) await ds.sleep(0)
     }
     work = () => tick(r)
 } else if (PROBE_SCENARIO === "packet") {
