@@ -63,7 +63,8 @@ function probe(root: string, scenario: string, spin: number, ballast = 0): Promi
         const onData = (d: Buffer) => {
             out += d.toString()
             if (out.includes("PROBE_OK")) finish(true)
-            else if (out.includes("InfiniteLoop") || (ballast > 0 && out.includes("OutOfMemory"))) finish(false)
+            // A ballast too large for one buffer throws instead of running out of memory: no fit either.
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && /OutOfMemory|Unhandled exception/.test(out))) finish(false)
             else if (/OutOfMemory|Exception|error TS|Unhandled/.test(out)) finish(new Error(`probe ${scenario} ${spin} ${ballast} failed:\n${out.slice(-2000)}`))
             if (done) clearTimeout(timer)
         }
@@ -72,7 +73,7 @@ function probe(root: string, scenario: string, spin: number, ballast = 0): Promi
         p.on("close", () => {
             clearTimeout(timer)
             if (out.includes("PROBE_OK")) finish(true)
-            else if (out.includes("InfiniteLoop") || (ballast > 0 && out.includes("OutOfMemory"))) finish(false)
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && /OutOfMemory|Unhandled exception/.test(out))) finish(false)
             else finish(new Error(`probe ${scenario} exited:\n${out.slice(-2000)}`))
         })
     })
