@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
 import { DEFAULT_SAVE_INTERVAL_MS } from "../src/core/persist/powerSafety"
-import { CELL_SLOT_BYTES } from "../src/firmware/persistence"
+import { CELL_SLOT_BYTES } from "../src/core/persist/settingsLayout"
 import {
     FLASH_ENDURANCE_CYCLES,
     fitsWithHeadroom,
@@ -23,7 +23,7 @@ import {
     snapshotWear,
     totalBytes,
     usableBytes,
-} from "../src/firmware/settingsBudget"
+} from "../src/core/persist/settingsBudget"
 
 const REPO = resolve(import.meta.dirname, "..")
 const MAX_STEPS = 128 * 1024

@@ -8,12 +8,11 @@
 //    the OTHER half, copies the latest copy of every key into it and switches halves, so each
 //    page is erased once every two gcs and a gc happens every (usable - live) bytes written;
 //  - a write that still does not fit returns -3, which the DeviceScript runtime ignores.
-// Pure arithmetic, no device import: tested in test/firmware/settingsBudget.test.ts and printed
+// Pure arithmetic, no device import: tested in test/persist/settingsBudget.test.ts and printed
 // by `npm run bench:device`.
 
-import { DEFAULT_SAVE_INTERVAL_MS } from "../core/persist/powerSafety"
-import { CHUNK_BYTES, CUR_SETTING, KEY_SETTING } from "./libraryDevice"
-import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS } from "./persistence"
+import { DEFAULT_SAVE_INTERVAL_MS } from "./powerSafety"
+import { CELL_SLOT_BYTES, CELL_SLOTS, CHUNK_BYTES, CUR_SETTING, KEY_SETTING, LOG_SLOT_BYTES, LOG_SLOTS } from "./settingsLayout"
 
 export const FSTOR_ENTRY_BYTES = 24
 export const FSTOR_HEADER_BYTES = 24

@@ -9,7 +9,7 @@ import {
     snapshotWear,
     totalBytes,
     usableBytes,
-} from "../../src/firmware/settingsBudget"
+} from "../../src/core/persist/settingsBudget"
 
 const sum = (key: string, libBanks: number) => {
     const k = persistedKeys(REFERENCE_LIBRARY_BYTES, libBanks).filter(e => e.key.startsWith(key))
