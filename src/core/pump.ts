@@ -263,6 +263,19 @@ export class PumpController {
         }
     }
 
+    // Per-tick readers (the safety monitor) use these instead of status(), which builds an object.
+    loadedProgram(): InfusionProgram {
+        return this.program
+    }
+
+    rateNowUlPerH(): number {
+        return this.currentRateUlPerH
+    }
+
+    alarmCodeNow(): string {
+        return this.alarmCode
+    }
+
     /** Steps commanded since the program was loaded (for position checks and persistence). */
     stepsCommanded(): number {
         return this.volume ? this.volume.steps() : 0

@@ -97,16 +97,62 @@ export async function controlTick(hw: PumpHardware, pump: PumpController, drive:
     }
 }
 
-/** Starts the control tick and a once-a-second status print. */
+/** Period of the TICK line on the serial log. */
+export const TICK_STATS_PERIOD_MS = 60000
+
+/** Control-tick timing on the running device, printed once a minute as
+ *  "TICK n=<ticks> busyMs=<sum> maxMs=<longest> gapMaxMs=<longest start-to-start> skipped=<n>":
+ *  busyMs / n is the mean tick cost (ms clock, so the mean is exact over many ticks). */
+export class TickStats {
+    n = 0
+    busyMs = 0
+    maxMs = 0
+    gapMaxMs = 0
+    skipped = 0
+    private lastStartMs = -1
+
+    add(startMs: number, tookMs: number) {
+        this.n++
+        this.busyMs += tookMs
+        if (tookMs > this.maxMs) this.maxMs = tookMs
+        if (this.lastStartMs >= 0 && startMs - this.lastStartMs > this.gapMaxMs) this.gapMaxMs = startMs - this.lastStartMs
+        this.lastStartMs = startMs
+    }
+
+    line(): string {
+        return "TICK n=" + this.n + " busyMs=" + this.busyMs + " maxMs=" + this.maxMs + " gapMaxMs=" + this.gapMaxMs + " skipped=" + this.skipped + " periodMs=" + CONTROL_PERIOD_MS
+    }
+
+    reset() {
+        this.n = 0
+        this.busyMs = 0
+        this.maxMs = 0
+        this.gapMaxMs = 0
+        this.skipped = 0
+    }
+}
+
+/** Starts the control tick, a once-a-second status print and a once-a-minute TICK line. */
 export function startControlLoop(hw: PumpHardware, pump: PumpController, log: EventLog, safety: SafetyState, clock: Clock) {
     const drive: DriveState = { motorOn: false }
     let busy = false
+    const stats = new TickStats()
     clock.every(CONTROL_PERIOD_MS, async () => {
         // A tick still running when the next is due is skipped; the planner sees the late tick.
-        if (busy) return
+        if (busy) {
+            stats.skipped++
+            return
+        }
         busy = true
-        await controlTick(hw, pump, drive, clock.nowMs(), safety)
+        const t0 = clock.nowMs()
+        await controlTick(hw, pump, drive, t0, safety)
+        stats.add(t0, clock.nowMs() - t0)
         busy = false
+    })
+    // The chip's real tick cost, replacing bench:device's estimate at first flash (docs/architecture.md).
+    clock.every(TICK_STATS_PERIOD_MS, () => {
+        console.log(stats.line())
+        stats.reset()
     })
     clock.every(1000, async () => {
         console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))

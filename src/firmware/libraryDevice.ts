@@ -11,12 +11,7 @@ import { Clock } from "../core/clock"
 import { keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
 
-/** Settings key of the per-device HMAC key (64 hex digits). Keys are at most 13 characters. */
-export const KEY_SETTING = "DERSKEY"
-/** Commit record "<bank><chunks>,<bytes>", e.g. "A33,6176"; written after all chunks. */
-export const CUR_SETTING = "dlib.cur"
-/** A settings value travels in one Jacdac packet (236-byte payload incl. the key). */
-export const CHUNK_BYTES = 192
+import { CHUNK_BYTES, CUR_SETTING, KEY_SETTING } from "../core/persist/settingsLayout"
 export const MAX_CHUNKS = 180
 
 function chunkKey(bank: string, i: number): string {

@@ -14,12 +14,7 @@ import { PumpController } from "../core/pump"
 import { isDelivering } from "../core/stateMachine"
 import { DeviceServices, FlashPageStore } from "../hal/types"
 
-/** 32 records x 128 bytes = 4 KB of settings flash for the log ring (31 guaranteed records). */
-export const LOG_SLOTS = 32
-export const LOG_SLOT_BYTES = 128
-/** Cells: snapshot (slots 0-1), maintenance (2-3), replay counters (4-5). */
-export const CELL_SLOTS = 6
-export const CELL_SLOT_BYTES = 192
+import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS } from "../core/persist/settingsLayout"
 /** Records waiting for the background writer; beyond this they are counted, not queued. */
 export const LOG_QUEUE_MAX = 64
 

@@ -79,7 +79,7 @@ describe("after the alarm", () => {
         // Stored volume at the alarm: C·(P - Pv) = 4.5·(~78 - 7) ≈ 320 µL: the hazard is real.
         expect(withB.storedAtAlarmUl).toBeGreaterThan(200)
         const plant = createPlant({ seed: 5 })
-        const loop = new ClosedLoop({ plant, program: programAt(25000), safety: { backoffStepsPerTick: 0 } })
+        const loop = new ClosedLoop({ plant, program: programAt(25000), safety: { backoffStepsPerS: 0 } })
         loop.runFor(600000)
         plant.setDownstreamOcclusion(true)
         expect(loop.runFor(600000, l => l.alarmLatched("OCCL_DOWN"))).toBe(true)

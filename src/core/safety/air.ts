@@ -23,6 +23,9 @@ export function validateAirConfig(c: AirConfig): string {
     return ""
 }
 
+/** Verdict with no air anywhere (shared, never mutated). */
+const AIR_CLEAR: AirVerdict = { single: false, cumulative: false, currentUl: 0, windowTotalUl: 0 }
+
 export interface AirVerdict {
     single: boolean
     cumulative: boolean
@@ -61,6 +64,8 @@ export class AirDetector {
             this.segT.shift()
             this.segV.shift()
         }
+        // Nothing in the window and no history: the shared clear verdict (no allocation per tick).
+        if (!this.inAir && this.segV.length === 0) return AIR_CLEAR
         let current = this.inAir ? this.runUl - this.cfg.windowUl : 0
         if (current < 0) current = 0
         let total = current

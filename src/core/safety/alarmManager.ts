@@ -66,10 +66,16 @@ interface AlarmSlot {
     detail: string
 }
 
+/** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
+const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+
 export class AlarmManager {
     private readonly log: EventSink
     private readonly slots: AlarmSlot[] = []
     private pausedUntilMs = -1
+    /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
+     *  one compare per tick instead of a walk over every slot. */
+    private latchedN = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -81,21 +87,35 @@ export class AlarmManager {
     /** Reports whether `code`'s cause is present now. Raising latches; a cause going away
      *  clears the alarm only if it was already acknowledged. */
     setCause(nowMs: number, code: AlarmCode, present: boolean, detail: string) {
-        const s = this.slot(code)
-        if (!s) {
+        const i = this.indexOf(code)
+        if (i < 0) {
             this.log.record(nowMs, "ALARM_UNKNOWN", code + " " + detail)
             return
         }
+        this.setCauseAt(nowMs, i, present, detail)
+    }
+
+    /** Slot index of `code` (-1 if unknown): resolved once by callers on the control tick's hot
+     *  path, which then use the ...At methods and never compare code strings per tick. */
+    indexOf(code: AlarmCode): number {
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].def.code === code) return i
+        return -1
+    }
+
+    /** setCause by slot index (from indexOf). `detail` is only read when the alarm latches. */
+    setCauseAt(nowMs: number, i: number, present: boolean, detail: string) {
+        const s = this.slots[i]
         s.cause = present
         if (present && !s.latched) {
             s.latched = true
+            this.latchedN++
             s.acked = false
             s.raisedMs = nowMs
             s.detail = detail
             // A new alarm always ends an audio pause (escalation; IEC 60601-1-8 6.8.4).
-            if (this.pausedUntilMs >= 0) this.log.record(nowMs, "AUDIO_PAUSE_END", "new alarm " + code)
+            if (this.pausedUntilMs >= 0) this.log.record(nowMs, "AUDIO_PAUSE_END", "new alarm " + s.def.code)
             this.pausedUntilMs = -1
-            this.log.record(nowMs, "ALARM_ON", code + " " + s.def.priority + " " + detail)
+            this.log.record(nowMs, "ALARM_ON", s.def.code + " " + s.def.priority + " " + detail)
         }
         if (!present && s.latched && s.acked) this.clearSlot(nowMs, s)
     }
@@ -130,19 +150,22 @@ export class AlarmManager {
         return s ? s.latched : false
     }
 
+    isLatchedAt(i: number): boolean {
+        return this.slots[i].latched
+    }
+
     isAcknowledged(code: AlarmCode): boolean {
         const s = this.slot(code)
         return s ? s.latched && s.acked : false
     }
 
     latchedCount(): number {
-        let n = 0
-        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched) n++
-        return n
+        return this.latchedN
     }
 
     /** true while any latched alarm requires delivery to stop. */
     deliveryBlocked(): boolean {
+        if (this.latchedN === 0) return false
         for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched && this.slots[i].def.stopsDelivery) return true
         return false
     }
@@ -155,7 +178,7 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         const top = this.top()
-        if (!top) return { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+        if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
             this.log.record(nowMs, "AUDIO_PAUSE_END", "2 min elapsed; " + top.def.code + " sounds again")
@@ -186,6 +209,7 @@ export class AlarmManager {
 
     private top(): AlarmSlot {
         let best: AlarmSlot = null
+        if (this.latchedN === 0) return best
         for (let i = 0; i < this.slots.length; i++) {
             const s = this.slots[i]
             if (!s.latched) continue
@@ -202,6 +226,7 @@ export class AlarmManager {
 
     private clearSlot(nowMs: number, s: AlarmSlot) {
         s.latched = false
+        this.latchedN--
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
         if (this.latchedCount() === 0) this.pausedUntilMs = -1

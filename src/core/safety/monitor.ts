@@ -6,6 +6,7 @@
 
 import { EventSink } from "../eventLog"
 import { PumpController } from "../pump"
+import { InfusionProgram } from "../program"
 import { SensorSnapshot } from "../sensors"
 import { isDelivering, PumpState } from "../stateMachine"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
@@ -17,7 +18,7 @@ import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
 import { syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, withCompliance } from "./occlusion"
+import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
 import { SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
@@ -49,7 +50,8 @@ export interface SafetyConfig {
     positionMismatchUm: number
     overrunMs: number
     watchdogMs: number
-    backoffStepsPerTick: number
+    /** Occlusion back-off reverse speed (µsteps/s). */
+    backoffStepsPerS: number
     backoffMarginMmHg: number
     backoffMaxMs: number
 }
@@ -73,7 +75,8 @@ export const SAFETY_DEFAULTS: SafetyConfig = {
     positionMismatchUm: 200,
     overrunMs: 200,
     watchdogMs: 1000,
-    backoffStepsPerTick: 40,
+    // 40 µsteps per 20 ms period, as validated by the occlusion bench at 20 ms.
+    backoffStepsPerS: 2000,
     backoffMarginMmHg: 3,
     backoffMaxMs: 15000,
 }
@@ -82,6 +85,8 @@ export interface SafetyTick {
     /** Reverse microsteps to fire this tick (occlusion pressure relief), 0 otherwise. */
     reverseSteps: number
 }
+
+const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
 
 function isNum(x: number): boolean {
     return typeof x === "number" && !isNaN(x)
@@ -103,12 +108,21 @@ export class SafetyMonitor {
     private garbledSinceMs = -1
     private lastFiredSteps = NaN
     private syringeId = ""
+    /** The program object last looked at: the syringe id is re-read only when it changes. */
+    private lastProgram: InfusionProgram = null
     private syringe: SyringeSpec = null
     private plPerStep = 0
     private readonly umPerStep: number
     /** Last alarm code raised on the pump itself that was latched here ("" once released). */
     private pumpAlarmLatched = ""
     private lastAirInLine = false
+    /** Alarm slot of each SAFETY_RULES entry, resolved once: the tick compares no code strings. */
+    private readonly ruleSlots: number[] = []
+    private readonly slotSensorFault: number
+    private readonly slotDisengaged: number
+    private readonly slotDriveMismatch: number
+    /** One facts record, refilled every tick (no per-tick allocation). */
+    private readonly facts: SafetyFacts
 
     constructor(pump: PumpController, log: EventSink, cfg: SafetyConfig) {
         const e = validateAirConfig(cfg.air)
@@ -120,6 +134,31 @@ export class SafetyMonitor {
         this.occlusion = new OcclusionDetector(cfg.occlusion)
         this.air = new AirDetector(cfg.air)
         this.umPerStep = 1000 / microstepsPerMm(pump.config.mechanics)
+        for (let i = 0; i < SAFETY_RULES.length; i++) this.ruleSlots.push(this.alarms.indexOf(SAFETY_RULES[i].code))
+        this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
+        this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
+        this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
+        this.facts = {
+            state: "Idle",
+            delivering: false,
+            pressureOk: true,
+            occlusion: NO_OCCLUSION,
+            backingOff: false,
+            air: null,
+            airInLine: false,
+            doorOpen: false,
+            plungerEngaged: true,
+            level: null,
+            pausedLong: false,
+            batteryOk: true,
+            batteryMv: 0,
+            batteryLowMv: cfg.batteryLowMv,
+            batteryDepletedMv: cfg.batteryDepletedMv,
+            driveMismatch: false,
+            driveErrorUm: 0,
+            overrun: false,
+            watchdog: false,
+        }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
@@ -137,7 +176,7 @@ export class SafetyMonitor {
                 this.garbledSinceMs = nowMs
                 this.log.record(nowMs, "SENSOR_GARBLED", "snapshot has a non-numeric field")
             }
-            this.alarms.setCause(nowMs, "SENSOR_FAULT", true, "garbled snapshot")
+            this.alarms.setCauseAt(nowMs, this.slotSensorFault, true, "garbled snapshot")
             this.enforce(nowMs)
             return { reverseSteps: 0 }
         }
@@ -149,7 +188,7 @@ export class SafetyMonitor {
         this.applyRules(nowMs, f, s.pressureAdc)
         this.enforce(nowMs)
         const a = this.alarms
-        const driveUnsafe = a.isLatched("SYRINGE_DISENGAGED") || a.isLatched("DRIVE_MISMATCH") || a.isLatched("SENSOR_FAULT")
+        const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
         return { reverseSteps: this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log) }
     }
 
@@ -188,9 +227,9 @@ export class SafetyMonitor {
         this.lastFiredSteps = s.firedSteps
         const pumpedUl = (dSteps * this.plPerStep) / 1000000
         const pressureOk = this.pressure.update(nowMs, s.pressureAdc, c)
-        if (!pressureOk && !this.alarms.isLatched("SENSOR_FAULT"))
+        if (!pressureOk && !this.alarms.isLatchedAt(this.slotSensorFault))
             this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
-        let occlusion = { alarm: false, reason: "" }
+        let occlusion = NO_OCCLUSION
         if (pressureOk) {
             const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
             this.backoff.addPressure(pMmHg)
@@ -199,32 +238,32 @@ export class SafetyMonitor {
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
         this.lastAirInLine = s.airInLine
         const batteryOk = s.batteryMv >= c.batteryMinMv && s.batteryMv <= c.batteryMaxMv
-        if (!batteryOk && !this.alarms.isLatched("SENSOR_FAULT")) this.log.record(nowMs, "SENSOR_RANGE", "battery " + s.batteryMv + "mV")
+        if (!batteryOk && !this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + s.batteryMv + "mV")
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
         const moving = delivering || this.backoff.isActive()
         const driveMismatch = this.drive.update(moving, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)
-        return {
-            state: state,
-            delivering: delivering,
-            pressureOk: pressureOk,
-            occlusion: occlusion,
-            backingOff: this.backoff.isActive(),
-            air: air,
-            airInLine: s.airInLine,
-            doorOpen: s.doorOpen,
-            plungerEngaged: s.plungerEngaged,
-            level: syringeLevel(this.syringe, s.plungerPositionUm, this.pump.status().rateUlPerH, delivering, c.emptyTravelUm, c.nearEmptyMs),
-            pausedLong: this.paused.update(nowMs, state === "Paused", c.pausedMaxMs),
-            batteryOk: batteryOk,
-            batteryMv: s.batteryMv,
-            batteryLowMv: c.batteryLowMv,
-            batteryDepletedMv: c.batteryDepletedMv,
-            driveMismatch: driveMismatch,
-            driveErrorUm: this.drive.errorUm,
-            overrun: this.timing.overrun(nowMs),
-            watchdog: this.timing.takeWatchdog(),
-        }
+        const f = this.facts
+        f.state = state
+        f.delivering = delivering
+        f.pressureOk = pressureOk
+        f.occlusion = occlusion
+        f.backingOff = this.backoff.isActive()
+        f.air = air
+        f.airInLine = s.airInLine
+        f.doorOpen = s.doorOpen
+        f.plungerEngaged = s.plungerEngaged
+        f.level = syringeLevel(this.syringe, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
+        f.pausedLong = this.paused.update(nowMs, state === "Paused", c.pausedMaxMs)
+        f.batteryOk = batteryOk
+        f.batteryMv = s.batteryMv
+        f.batteryLowMv = c.batteryLowMv
+        f.batteryDepletedMv = c.batteryDepletedMv
+        f.driveMismatch = driveMismatch
+        f.driveErrorUm = this.drive.errorUm
+        f.overrun = this.timing.overrun(nowMs)
+        f.watchdog = this.timing.takeWatchdog()
+        return f
     }
 
     /** The rule table, in order: a rule's cause, or its hold once latched, keeps the alarm. */
@@ -233,10 +272,12 @@ export class SafetyMonitor {
         for (let i = 0; i < SAFETY_RULES.length; i++) {
             const r = SAFETY_RULES[i]
             if (r.needsPressure && !f.pressureOk) continue
-            const latched = a.isLatched(r.code)
+            const slot = this.ruleSlots[i]
+            const latched = a.isLatchedAt(slot)
             const raised = r.cause(f)
             const present = raised || (latched && r.holds(f))
-            a.setCause(nowMs, r.code, present, present && !latched ? r.detail(f) : "")
+            // Detail text is built only on the tick that latches the alarm (it is then logged).
+            a.setCauseAt(nowMs, slot, present, present && !latched ? r.detail(f) : "")
             if (raised && !latched && r.action === "STOP_BACK_OFF") {
                 this.occlusion.markAlarm()
                 this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.backoffTargetMmHg(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
@@ -272,7 +313,7 @@ export class SafetyMonitor {
      *  here too, so it is annunciated and must be acknowledged like any other. */
     private latchPumpAlarm(nowMs: number, state: PumpState) {
         if (state !== "Alarm") return
-        const code = this.pump.status().alarmCode
+        const code = this.pump.alarmCodeNow()
         if (code.length === 0 || code === this.pumpAlarmLatched) return
         // Unknown codes (e.g. restored from another firmware version's snapshot) latch as
         // PUMP_ALARM so the pump never leaves Alarm unacknowledged.
@@ -285,7 +326,9 @@ export class SafetyMonitor {
     }
 
     private trackSyringe(nowMs: number) {
-        const prog = this.pump.status().program
+        const prog = this.pump.loadedProgram()
+        if (prog === this.lastProgram) return
+        this.lastProgram = prog
         const id = prog ? prog.syringeId : ""
         if (id === this.syringeId) return
         this.syringeId = id

@@ -46,6 +46,9 @@ export interface OcclusionConfig {
     confirmMs: number
 }
 
+/** Shared "no alarm" verdict: the tick allocates nothing when all is well (never mutated). */
+const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
+
 export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     level: "medium",
     complianceUlPerMmHg: 5,
@@ -134,7 +137,7 @@ export class OcclusionDetector {
         if (this.secStartMs < 0) this.secStartMs = nowMs
         this.secSum += pressureMmHg
         this.secN++
-        let verdict: OcclusionVerdict = { alarm: false, reason: "" }
+        let verdict = NO_ALARM
         if (nowMs - this.secStartMs >= 1000) {
             const mean = this.secSum / this.secN
             this.lastSecondMean = mean

@@ -4,9 +4,12 @@
 // (3x the volume the compliance stores plus drive wind-up) and a time cap.
 
 import { EventSink } from "../../eventLog"
+import { CONTROL_PERIOD_MS } from "../../pump"
 
 export interface BackoffConfig {
-    backoffStepsPerTick: number
+    /** Reverse speed (µsteps/s); each control period fires its share, so the speed does not
+     *  depend on CONTROL_PERIOD_MS. */
+    backoffStepsPerS: number
     backoffMarginMmHg: number
     backoffMaxMs: number
 }
@@ -64,7 +67,7 @@ export class OcclusionBackoff {
             log.record(nowMs, "BACKOFF_END", why + ": " + this.doneSteps + " steps (" + ul + "uL withdrawn, still counted as infused) p=" + Math.round(p) + "mmHg")
             return 0
         }
-        let n = cfg.backoffStepsPerTick
+        let n = Math.floor((cfg.backoffStepsPerS * CONTROL_PERIOD_MS) / 1000)
         if (this.doneSteps + n > this.capSteps) n = this.capSteps - this.doneSteps
         this.doneSteps += n
         return n

@@ -1,0 +1,186 @@
+// Device budget (`npm run bench:device`): figures that do not depend on the host.
+//  1. VM opcodes per control tick (steady state and worst cases) and per forged remote packet,
+//     by the InfiniteLoop ruler in src/vmbench/opcodeProbe.ts (one VM process per probe; the
+//     per-turn limit is DEVS_MAX_STEPS = 131,072 opcodes in DeviceScript's runtime).
+//  2. An estimate of time per chip from those counts, its assumptions printed with it.
+//  3. Bytecode size per firmware entry against each chip's program space.
+// Probes run in a private copy of the sources (--root, default a temp dir) so the worktree's
+// own .devicescript build output is untouched. Slow (each probe compiles): about 25 s a probe.
+import { execFileSync, spawn } from "node:child_process"
+import { cpSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+import { DEFAULT_SAVE_INTERVAL_MS } from "../src/core/persist/powerSafety"
+import { CELL_SLOT_BYTES } from "../src/core/persist/settingsLayout"
+import {
+    FLASH_ENDURANCE_CYCLES,
+    fitsWithHeadroom,
+    fstorBytes,
+    persistedKeys,
+    REFERENCE_LIBRARY_BYTES,
+    SETTINGS_AREA_BYTES,
+    snapshotWear,
+    totalBytes,
+    usableBytes,
+} from "../src/core/persist/settingsBudget"
+
+const REPO = resolve(import.meta.dirname, "..")
+const MAX_STEPS = 128 * 1024
+
+function makeRoot(): string {
+    const root = mkdtempSync(join(tmpdir(), "benchdev-"))
+    for (const f of ["src", "boards", "devsconfig.json", "package.json", "tsconfig.json"]) {
+        try {
+            cpSync(join(REPO, f), join(root, f), { recursive: true })
+        } catch {}
+    }
+    symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"))
+    return root
+}
+
+/** Runs one probe; true when the measured turn completed, false on InfiniteLoop. */
+function probe(root: string, scenario: string, spin: number, ballast = 0): Promise<boolean> {
+    writeFileSync(
+        join(root, "src/vmbench/probeParams.ts"),
+        `// Written by tools/benchDevice.ts\nexport const PROBE_SCENARIO: string = "${scenario}"\nexport const PROBE_SPIN: number = ${spin}\nexport const PROBE_BALLAST_BYTES: number = ${ballast}\n`
+    )
+    return new Promise((res, rej) => {
+        // `--test` turns on GC stress (slower warm-up) but opcode counts do not depend on it.
+        const p = spawn("npx", ["devs", "run", "src/vmbench/opcodeProbe.ts", "--test", "--test-self-exit", "--test-timeout", "170000"], { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+        let out = ""
+        let done = false
+        const finish = (v: boolean | Error) => {
+            if (done) return
+            done = true
+            try {
+                process.kill(-p.pid!, "SIGTERM")
+            } catch {}
+            if (v instanceof Error) rej(v)
+            else res(v)
+        }
+        const timer = setTimeout(() => finish(new Error(`probe ${scenario} ${spin} timed out:\n${out.slice(-2000)}`)), 180000)
+        const onData = (d: Buffer) => {
+            out += d.toString()
+            if (out.includes("PROBE_OK")) finish(true)
+            // A ballast too large for one buffer throws instead of running out of memory: no fit either.
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && /OutOfMemory|Unhandled exception/.test(out))) finish(false)
+            else if (/OutOfMemory|Exception|error TS|Unhandled/.test(out)) finish(new Error(`probe ${scenario} ${spin} ${ballast} failed:\n${out.slice(-2000)}`))
+            if (done) clearTimeout(timer)
+        }
+        p.stdout.on("data", onData)
+        p.stderr.on("data", onData)
+        p.on("close", () => {
+            clearTimeout(timer)
+            if (out.includes("PROBE_OK")) finish(true)
+            else if (out.includes("InfiniteLoop") || (ballast > 0 && /OutOfMemory|Unhandled exception/.test(out))) finish(false)
+            else finish(new Error(`probe ${scenario} exited:\n${out.slice(-2000)}`))
+        })
+    })
+}
+
+/** Largest spin in [lo, hi] that completes (lo must complete, hi+1 must not). */
+async function bisect(root: string, scenario: string, lo: number, hi: number, resolution: number, ballastMode = false): Promise<number> {
+    while (hi - lo > resolution) {
+        const mid = Math.floor((lo + hi) / 2)
+        if (ballastMode ? await probe(root, scenario, 0, mid) : await probe(root, scenario, mid)) lo = mid
+        else hi = mid
+    }
+    return lo
+}
+
+// CoreMark per MHz ratios from issue 16 (vendor-published CoreMark scores; no chip measured here).
+const CHIPS = [
+    { name: "RP2040 (Cortex-M0+, 133 MHz)", coremark: [150, 240], programKb: 110, entry: "src/entries/rp2040.ts" },
+    { name: "ESP32-S3 (Xtensa LX7, 240 MHz)", coremark: [500, 650], programKb: 220, entry: "src/entries/esp32s3.ts" },
+]
+const HOST_COREMARK = 45000
+
+function settingsReport() {
+    console.log("== settings flash (fstor bytes: 24-byte entry + data rounded up to 8) ==")
+    const keys = persistedKeys(REFERENCE_LIBRARY_BYTES, 2)
+    for (const k of keys) console.log(`${k.key.padEnd(12)} ${String(k.count).padStart(3)} x ${String(fstorBytes(k.dataBytes)).padStart(3)} B = ${String(k.count * fstorBytes(k.dataBytes)).padStart(5)} B  ${k.what}`)
+    const one = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1))
+    const two = totalBytes(keys)
+    const none = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 0))
+    for (const [board, area] of Object.entries(SETTINGS_AREA_BYTES)) {
+        const budget = Math.floor(usableBytes(area) * 0.75)
+        const v = (n: number) => `${n} B ${fitsWithHeadroom(n, area, 0.25) ? "fits" : "DOES NOT FIT"}`
+        console.log(`${board}: area ${area} B, usable ${usableBytes(area)} B, budget with 25 % headroom ${budget} B; no library ${v(none)}; one library ${v(one)}; library update (2 banks) ${v(two)}`)
+        const w = snapshotWear(area, none)
+        console.log(
+            `${board} wear: power snapshot (${fstorBytes(CELL_SLOT_BYTES)} B every ${DEFAULT_SAVE_INTERVAL_MS} ms while infusing, no library stored): ` +
+                `${w.erasesPerYear === Infinity ? "no free space" : Math.round(w.erasesPerYear) + " erases per page per year -> " + w.years.toFixed(2) + " years to " + FLASH_ENDURANCE_CYCLES + " cycles"} (target >= 10 years)`
+        )
+    }
+}
+
+async function main() {
+    settingsReport()
+    if (process.argv.includes("--settings-only")) return
+    const root = process.argv.includes("--root") ? process.argv[process.argv.indexOf("--root") + 1] : makeRoot()
+    const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1].split(",") : null
+    const resolution = process.argv.includes("--res") ? Number(process.argv[process.argv.indexOf("--res") + 1]) : 40
+    console.log(`== VM opcodes (ruler: ${MAX_STEPS} opcodes per fiber turn; probes in ${root}) ==`)
+    // About 13 opcodes per iteration: the 131,072 ruler holds about 10,000 (bracketed to save probes).
+    const k0 = process.argv.includes("--k0") ? Number(process.argv[process.argv.indexOf("--k0") + 1]) : await bisect(root, "none", 8000, 10087, 8)
+    const perSpin = MAX_STEPS / k0
+    console.log(`calibration: ${k0} spin iterations fill a turn -> ${perSpin.toFixed(3)} opcodes per iteration`)
+    const scenarios: [string, string, number][] = [
+        ["steady5", "steady-state tick at 1 mL/h (mean of 5 consecutive ticks)", 5],
+        ["monitor5", "  of which the safety check (monitor.check, mean of 5)", 5],
+        ["pump5", "  of which the pump's planning (pump.update, mean of 5)", 5],
+        ["steady1s", "steady-state tick with the once-a-second detectors", 1],
+        ["door", "worst case: door opens (DOOR_OPEN raised, logged, pump stopped)", 1],
+        ["occl", "worst case: OCCL_DOWN raised and back-off started", 1],
+        ["backoff", "back-off tick (reverse steps planned)", 1],
+        ["packet", "one forged 233-byte remote frame (convert, parse, HMAC, compare)", 1],
+    ]
+    const counts: Record<string, number> = {}
+    for (const [id, label, n] of scenarios) {
+        if (only && !only.includes(id)) continue
+        const k = await bisect(root, id, 0, k0, resolution)
+        // k < resolution: even the shortest spin may not fit, so the count is only a lower bound.
+        const bound = k < resolution && !(await probe(root, id, 0))
+        const ops = ((k0 - k) * perSpin) / n
+        counts[id] = ops
+        console.log(`${label.padEnd(72)} ${bound ? ">=" : "  "}${Math.round(ops).toString().padStart(7)} opcodes (±${Math.ceil((resolution * perSpin) / n)})`)
+    }
+    if (!only || only.includes("heap")) {
+        // Live heap: GC stress (--test) collects at every allocation, so the largest ballast that
+        // still runs bounds (capacity - live peak) exactly; the difference to an idle program is the
+        // scenario's own high-water mark. The runtime exposes no heap statistics to TypeScript.
+        const free0 = await bisect(root, "none", 0, 70000, 256, true)
+        const freeS = await bisect(root, "steady5", 0, free0, 256, true)
+        console.log(
+            `heap: idle program leaves ${(free0 / 1024).toFixed(1)} KB for a ballast buffer; pump + monitor + 64-record log ticking at steady state ` +
+                `use ${((free0 - freeS) / 1024).toFixed(1)} KB more (±0.25 KB; the 64 KB VM heap, firmware app not included)`
+        )
+    }
+    console.log(`\n== time per chip (estimate) ==`)
+    console.log(
+        `Assumptions: VM time scales with CoreMark; this host ~${HOST_COREMARK}; the VM in WASM on the host runs 1.5-2x slower than native;\n` +
+            `host VM cost per opcode measured by the issue: a 150 µs tick of ~5,300 opcodes (~28 ns/opcode, GC stress off).\n` +
+            `So per opcode on a chip: 28 ns / 1.5..2 (native) * ${HOST_COREMARK}/CoreMark. Replace with the board's own TICK line (boardStats).`
+    )
+    const nsPerOpHost = 150000 / 5300
+    for (const c of CHIPS) {
+        const lo = ((nsPerOpHost / 2) * HOST_COREMARK) / c.coremark[1]
+        const hi = ((nsPerOpHost / 1.5) * HOST_COREMARK) / c.coremark[0]
+        const parts = Object.entries(counts).map(([id, ops]) => `${id} ${((ops * lo) / 1e6).toFixed(1)}-${((ops * hi) / 1e6).toFixed(1)} ms`)
+        console.log(`${c.name}: ${lo.toFixed(0)}-${hi.toFixed(0)} ns/opcode; ${parts.join("; ")}`)
+    }
+    console.log(`\n== bytecode size per entry vs program space ==`)
+    for (const e of ["src/entries/sim.ts", ...CHIPS.map(c => c.entry), "src/entries/hil.ts"]) {
+        try {
+            execFileSync("npx", ["devs", "build", e], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+            const size = statSync(join(root, ".devicescript/bin/bytecode.devs")).size
+            const chip = CHIPS.find(c => c.entry === e)
+            const budget = chip ? ` of ${chip.programKb} KB (${((100 * size) / (chip.programKb * 1024)).toFixed(0)} %)` : ""
+            console.log(`${e.padEnd(24)} ${(size / 1024).toFixed(1)} KB${budget}`)
+        } catch (err) {
+            console.log(`${e.padEnd(24)} build failed: ${(err as Error).message.split("\n")[0]}`)
+        }
+    }
+}
+await main()
