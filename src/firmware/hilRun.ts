@@ -57,9 +57,14 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
     clock.every(HIL_STATUS_MS, async () => {
         const s = pump.status()
+        // Every latched alarm, so the rig can count each alarm's rising edges.
+        const codes = fw.safety.monitor.alarms.latchedCodes()
+        let latched = ""
+        for (let i = 0; i < codes.length; i++) latched += (i > 0 ? "," : "") + codes[i]
         console.log(
             HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-") +
-                " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + (await hw.stepper.firedCount())
+                " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + (await hw.stepper.firedCount()) +
+                " latched=" + (latched.length > 0 ? latched : "-")
         )
     })
 }
