@@ -61,10 +61,11 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
         const codes = fw.safety.monitor.alarms.latchedCodes()
         let latched = ""
         for (let i = 0; i < codes.length; i++) latched += (i > 0 ? "," : "") + codes[i]
-        console.log(
-            HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-") +
-                " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + (await hw.stepper.firedCount()) +
-                " latched=" + (latched.length > 0 ? latched : "-")
-        )
+        if (latched.length === 0) latched = "-"
+        const fired = await hw.stepper.firedCount()
+        // (One concatenation per statement: a longer chain with the await trips the devs compiler.)
+        let line = HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-")
+        line = line + " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + fired
+        console.log(line + " latched=" + latched)
     })
 }
