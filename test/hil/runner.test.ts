@@ -131,7 +131,7 @@ describe("alarm edges, alarms again, steps while stopped, dose (REQ-HIL-007, REQ
         expect(r.pass).toBe(false)
         expect(r.figures.steps).toBe(6)
         // A trace without step counts cannot pass the check.
-        const blind: Trace = { ...clean, samples: clean.samples.map(s => ({ ...s, fwdSteps: undefined })) }
+        const blind: Trace = { ...clean, samples: clean.samples.map(s => ({ ...s, fwdSteps: undefined as number | undefined })) }
         expect(evaluateOne({ check: "noStepsWhileStopped" }, blind, 6).pass).toBe(false)
     })
     it("a warning-only alarm does not forbid steps", () => {
