@@ -23,7 +23,7 @@ function scenario(events: unknown[], expect: unknown[] = [{ check: "noAlarm" }])
 
 describe("capability table", () => {
     it("has an entry for every backend the runner can run", () => {
-        expect(Object.keys(CAPABILITIES).sort()).toEqual(["board", "host", "sim"])
+        expect(Object.keys(CAPABILITIES).sort()).toEqual(["board", "host", "sim", "vclock"])
     })
 
     it("an unknown backend can apply nothing", () => {
