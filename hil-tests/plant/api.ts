@@ -35,6 +35,17 @@ export interface Instruments {
     balanceMg(): number
 }
 
+/** Sensors whose wiring can fail (the plant's sensor faults, see setSensorFault). */
+export type SensorName = "pressure" | "air" | "door" | "plunger" | "position" | "battery"
+export const SENSOR_NAMES: SensorName[] = ["pressure", "air", "door", "plunger", "position", "battery"]
+
+/** Wiring faults: open = the signal wire broken (the input's pull resistor sets the level);
+ *  short = the signal shorted to the other rail; stuck = the reading frozen at its last value;
+ *  noisy = EMI / a dirty contact (analog: white noise, `level` x full scale RMS; switch: each
+ *  reading flipped with probability `level`). */
+export type SensorFaultMode = "none" | "open" | "short" | "stuck" | "noisy"
+export const SENSOR_FAULT_MODES: SensorFaultMode[] = ["none", "open", "short", "stuck", "noisy"]
+
 export interface Plant extends Instruments {
     /** Advances the physics by `dtMs` with the drive's action during that interval. */
     advance(dtMs: number, drive: PlantDrive): void
@@ -46,6 +57,10 @@ export interface Plant extends Instruments {
     setDoorOpen(open: boolean): void
     injectBubble(volumeUl: number): void
     setPressureSensorFault(kind: "none" | "disconnected" | "stuck" | "shorted"): void
+    /** A wiring fault on one sensor (`level` for "noisy", default 0.1). */
+    setSensorFault(sensor: SensorName, mode: SensorFaultMode, level?: number): void
+    /** Upstream occlusion: clamp between the syringe outlet and the pressure disc. */
+    setUpstreamOcclusion(closed: boolean): void
     setMotorStalled(stalled: boolean): void
     setBatteryMv(mv: number): void
 }

@@ -10,7 +10,7 @@
 // here (yet)", says so).
 
 import { findSyringe, microstepsPerMm, REFERENCE_MECHANICS, Mechanics, SyringeSpec } from "../../src/core/syringe"
-import { Instruments, Plant, PlantDrive, PlantSensorReadings, PlantTruth } from "./api"
+import { Instruments, Plant, PlantDrive, PlantSensorReadings, PlantTruth, SensorFaultMode, SensorName } from "./api"
 import { Rng } from "./rng"
 
 export const N_PER_MM2_PER_MMHG = 133.322e-6
@@ -192,6 +192,8 @@ export class PlantModel implements Plant, Instruments {
     readonly mmPerStep: number
     private readonly rng: Rng
     private readonly noiseRng: Rng
+    /** Draws for sensor-fault noise only, so a run without faults keeps its noise sequence. */
+    private readonly faultRng: Rng
     private tS = 0
     /** Pusher (nut) and plunger seal positions, mm from the full mark. */
     private pusherMm = 0
@@ -206,12 +208,26 @@ export class PlantModel implements Plant, Instruments {
     private fired = 0
     private missed = 0
     private occluded = false
+    /** Upstream clamp (between the syringe outlet and the pressure disc) closed. */
+    private upOccluded = false
+    /** Syringe-side pressure (mmHg) while the upstream clamp is closed; equals pMmHg otherwise. */
+    private pSyrMmHg = 0
     private engaged = true
     private door = false
     private stalled = false
     private battery: number
     private sensorFault: "none" | "disconnected" | "stuck" | "shorted" = "none"
     private stuckCounts = 0
+    /** Wiring faults of every sensor (see setSensorFault); the pressure entry mirrors sensorFault. */
+    private faults: Record<SensorName, { mode: SensorFaultMode; level: number; stuck: PlantSensorReadings | null }> = {
+        pressure: { mode: "none", level: 0, stuck: null },
+        air: { mode: "none", level: 0, stuck: null },
+        door: { mode: "none", level: 0, stuck: null },
+        plunger: { mode: "none", level: 0, stuck: null },
+        position: { mode: "none", level: 0, stuck: null },
+        battery: { mode: "none", level: 0, stuck: null },
+    }
+    private lastReadings: PlantSensorReadings | null = null
     private lastCounts = 0
     private bubbles: Bubble[] = []
     private artefacts: Artefact[] = []
@@ -232,6 +248,7 @@ export class PlantModel implements Plant, Instruments {
         this.mmPerStep = 1 / microstepsPerMm(cfg.mechanics)
         this.rng = new Rng(cfg.seed)
         this.noiseRng = new Rng(cfg.seed * 7919 + 17)
+        this.faultRng = new Rng(cfg.seed * 104729 + 3)
         this.pMmHg = cfg.venousMmHg
         this.battery = cfg.batteryMv
         this.nextArtefactS = cfg.artefactMeanIntervalS > 0 ? this.rng.exponential(cfg.artefactMeanIntervalS) : Infinity
@@ -288,8 +305,12 @@ export class PlantModel implements Plant, Instruments {
         }
         // ---- plunger seal: quasi-static stick-slip against the pressure and the drive spring.
         const alphaA = N_PER_MM2_PER_MMHG * this.areaMm2
-        const C = this.complianceUlPerMmHg
-        const net = this.springForce() - alphaA * this.pMmHg
+        // With the upstream clamp closed the plunger works against the syringe alone (its own
+        // compliance and pressure); the line beyond the clamp drains on its own.
+        const up = this.upOccluded
+        const C = up ? this.cfg.syringeComplianceUlPerMmHg : this.complianceUlPerMmHg
+        const pPlunger = up ? this.pSyrMmHg : this.pMmHg
+        const net = this.springForce() - alphaA * pPlunger
         const absNet = Math.abs(net)
         let dx = 0
         if (this.sliding || absNet > c.staticFrictionN) {
@@ -311,15 +332,20 @@ export class PlantModel implements Plant, Instruments {
         this.plungerMm += dx
         const dV = dx * this.areaMm2
         this.displaced += dV
-        this.pMmHg += dV / C
-        this.moveBubbles(dV)
+        if (up) {
+            this.pSyrMmHg += dV / C // nothing passes the clamp: bubbles stay in the syringe outlet
+        } else {
+            this.pMmHg += dV / C
+            this.moveBubbles(dV)
+        }
         // ---- line outflow through R to the patient (exact exponential of the RC node).
+        const Cline = up ? this.cfg.lineComplianceUlPerMmHg : C
         const before = this.pMmHg
         if (!this.occluded) {
             const pp = this.patientMmHg()
-            this.pMmHg = pp + (this.pMmHg - pp) * Math.exp(-dt / (this.resistance * C))
+            this.pMmHg = pp + (this.pMmHg - pp) * Math.exp(-dt / (this.resistance * Cline))
         }
-        const out = C * (before - this.pMmHg)
+        const out = Cline * (before - this.pMmHg)
         this.delivered += out
         this.deliverAir(out)
         // ---- instruments
@@ -402,7 +428,7 @@ export class PlantModel implements Plant, Instruments {
             if (b.frontUl > lo && b.frontUl - b.volumeUl < hi) air = true
         }
         const posCounts = Math.round((this.pusherMm * 1000) / this.cfg.positionUmPerCount + this.cfg.positionNoiseCounts * this.noiseRng.normal())
-        return {
+        const r: PlantSensorReadings = {
             pressureAdc: counts,
             airInLine: air,
             doorOpen: this.door,
@@ -411,6 +437,56 @@ export class PlantModel implements Plant, Instruments {
             firedSteps: this.fired,
             plungerPositionUm: posCounts * this.cfg.positionUmPerCount,
         }
+        this.applyWiringFaults(r)
+        this.lastReadings = { ...r }
+        return r
+    }
+
+    /** Each sensor's wiring as the reference board has it (ASSUMPTION until the schematic is
+     *  fixed; docs/hil-rig.md "Sensor wiring faults"):
+     *   pressure  amplified transducer -> 12-bit ADC, pull-down: open ~0 counts, short 4095;
+     *   position  linear potentiometer wiper -> 12-bit ADC, pull-down: open 0 µm, short full
+     *             scale (4095 counts x positionUmPerCount);
+     *   battery   2:1 divider -> 12-bit ADC at 3.3 V (full scale 6600 mV): open 0 mV, short 6600 mV;
+     *   air       ultrasonic detector, open-drain output, pull-up = "air": open reads air, short
+     *             (to ground) reads liquid;
+     *   door      hall switch, open-drain, pull-up = "open": open reads open, short reads closed;
+     *   plunger   flange microswitch to ground, pull-up = "not engaged": open reads free, short
+     *             reads engaged. */
+    private applyWiringFaults(r: PlantSensorReadings) {
+        const f = this.faults
+        const analog = (name: SensorName, v: number, fullScale: number, openV: number): number => {
+            const x = f[name]
+            if (x.mode === "open") return openV
+            if (x.mode === "short") return fullScale
+            if (x.mode === "stuck") return x.stuck ? this.stuckAnalog(name, x.stuck) : v
+            if (x.mode === "noisy") return Math.max(0, Math.min(fullScale, v + x.level * fullScale * this.faultRng.normal()))
+            return v
+        }
+        const digital = (name: SensorName, v: boolean, openV: boolean): boolean => {
+            const x = f[name]
+            if (x.mode === "open") return openV
+            if (x.mode === "short") return !openV
+            if (x.mode === "stuck") return x.stuck ? this.stuckDigital(name, x.stuck) : v
+            if (x.mode === "noisy") return this.faultRng.next() < x.level ? !v : v
+            return v
+        }
+        if (f.pressure.mode === "noisy") r.pressureAdc = Math.round(analog("pressure", r.pressureAdc, 4095, 0))
+        const posFullUm = 4095 * this.cfg.positionUmPerCount
+        r.plungerPositionUm = analog("position", r.plungerPositionUm, posFullUm, 0)
+        if (f.position.mode === "noisy") r.plungerPositionUm = Math.round(r.plungerPositionUm / this.cfg.positionUmPerCount) * this.cfg.positionUmPerCount
+        r.batteryMv = Math.round(analog("battery", r.batteryMv, 6600, 0))
+        r.airInLine = digital("air", r.airInLine, true)
+        r.doorOpen = digital("door", r.doorOpen, true)
+        r.plungerEngaged = digital("plunger", r.plungerEngaged, false)
+    }
+
+    private stuckAnalog(name: SensorName, s: PlantSensorReadings): number {
+        return name === "position" ? s.plungerPositionUm : name === "battery" ? s.batteryMv : s.pressureAdc
+    }
+
+    private stuckDigital(name: SensorName, s: PlantSensorReadings): boolean {
+        return name === "air" ? s.airInLine : name === "door" ? s.doorOpen : s.plungerEngaged
     }
 
     truth(): PlantTruth {
@@ -448,6 +524,31 @@ export class PlantModel implements Plant, Instruments {
         this.occluded = closed
     }
 
+    /** Upstream occlusion: a clamp between the syringe outlet and the pressure disc (a closed
+     *  stopcock at the syringe, a clamp left shut on the syringe's own extension). The syringe
+     *  and the line become two nodes: the plunger compresses the syringe alone (its compliance),
+     *  while the disc sees the line drain to the patient's venous pressure. Opening the clamp
+     *  joins the nodes again (equal pressure at once: the segment between them is short and
+     *  wide), so the volume stored in the syringe leaves as a bolus. */
+    setUpstreamOcclusion(closed: boolean): void {
+        if (closed === this.upOccluded) return
+        if (closed) {
+            this.pSyrMmHg = this.pMmHg
+        } else {
+            const Cs = this.cfg.syringeComplianceUlPerMmHg
+            const Cl = this.cfg.lineComplianceUlPerMmHg
+            const p = (Cs * this.pSyrMmHg + Cl * this.pMmHg) / (Cs + Cl)
+            this.moveBubbles(Cs * (this.pSyrMmHg - p))
+            this.pMmHg = p
+        }
+        this.upOccluded = closed
+    }
+
+    /** Syringe-side pressure (mmHg): what a plunger force sensor would see (ground truth). */
+    syringePressureMmHg(): number {
+        return this.upOccluded ? this.pSyrMmHg : this.pMmHg
+    }
+
     setPlungerEngaged(engaged: boolean): void {
         this.engaged = engaged
         // Re-engaging clamps the flange wherever the plunger is: no stored spring force.
@@ -475,6 +576,18 @@ export class PlantModel implements Plant, Instruments {
     setPressureSensorFault(kind: "none" | "disconnected" | "stuck" | "shorted"): void {
         if (kind === "stuck") this.stuckCounts = this.lastCounts
         this.sensorFault = kind
+    }
+
+    setSensorFault(sensor: SensorName, mode: SensorFaultMode, level = 0.1): void {
+        if (!(level >= 0 && level <= 1)) throw new Error("sensor fault level must be 0..1, got " + level)
+        if (sensor === "pressure" && mode !== "noisy") {
+            // The pressure transducer's open/short/stuck predate this table: one model for each.
+            this.setPressureSensorFault(mode === "open" ? "disconnected" : mode === "short" ? "shorted" : mode)
+        } else if (sensor === "pressure") {
+            this.setPressureSensorFault("none")
+        }
+        const stuck = mode === "stuck" ? (this.lastReadings ? { ...this.lastReadings } : { ...this.sensors() }) : null
+        this.faults[sensor] = { mode: mode, level: level, stuck: stuck }
     }
 
     setMotorStalled(stalled: boolean): void {

@@ -8,8 +8,9 @@
 import { createRequire } from "node:module"
 import { evaluate, Sample, ScenarioResult, Trace } from "./evaluate"
 import type { Scenario, ScenarioEvent } from "./scenario"
-import { parseHilLine } from "./sim"
+import { parseHilLine, parseLatched } from "./sim"
 import { waitFor } from "./procs"
+import { assertSupported } from "./capabilities"
 
 const require = createRequire(import.meta.url)
 
@@ -34,6 +35,9 @@ export function rigCommand(e: ScenarioEvent): string {
             return "BRAKE " + (e.stalled ? 1 : 0)
         case "battery":
             return "SUPPLY_MV " + e.mv
+        default:
+            // capabilities.ts refuses these for the board before anything runs.
+            throw new Error("the bench rig has no actuator for " + e.do)
     }
 }
 
@@ -47,6 +51,7 @@ function openPort(spec: string) {
 }
 
 export async function runBoardScenario(sc: Scenario, boardSpec: string, rigSpec: string, log: (l: string) => void): Promise<ScenarioResult> {
+    assertSupported(sc, "board") // before any port is opened
     const wall0 = Date.now()
     const board = openPort(boardSpec)
     const rig = rigSpec === boardSpec ? board : openPort(rigSpec)
@@ -55,6 +60,7 @@ export async function runBoardScenario(sc: Scenario, boardSpec: string, rigSpec:
     let t0 = 0
     let scenT = 0
     let balanceMg = NaN
+    let fwdSteps = 0
     const send = (cmd: string) => {
         log("rig <- " + cmd)
         rig.port.write(cmd + "\n")
@@ -76,8 +82,10 @@ export async function runBoardScenario(sc: Scenario, boardSpec: string, rigSpec:
         }
         if (!ready) return
         scenT = (t - t0) / 1000
+        if (f.steps && Number(f.steps) > 0) fwdSteps += Number(f.steps)
         if (f.state) {
-            const s: Sample = { tS: scenT, state: f.state, alarm: f.alarm === "-" ? "" : f.alarm, infusedUl: Number(f.infused), bolusUl: Number(f.bolus), deliveredUl: balanceMg, displacedUl: NaN, pressureMmHg: NaN }
+            const s: Sample = { tS: scenT, state: f.state, alarm: f.alarm === "-" ? "" : f.alarm, infusedUl: Number(f.infused), bolusUl: Number(f.bolus), deliveredUl: balanceMg, displacedUl: NaN, pressureMmHg: NaN, latched: parseLatched(f.latched), fwdSteps: fwdSteps }
+            fwdSteps = 0
             trace.samples.push(s)
         }
     })

@@ -19,6 +19,7 @@ interface Job {
     backend: string
     chip?: { factor: number; label: string }
 }
+import { assertSupported } from "./capabilities"
 
 function table(results: ScenarioResult[]): string {
     const lines: string[] = []
@@ -121,6 +122,7 @@ async function main() {
             if (!opts.json) process.stderr.write("running " + sc.name + " (" + backend + (job.chip ? " at " + job.chip.label + " speed" : "") + ", " + sc.durationS + " s) ...\n")
             let r: ScenarioResult
             try {
+                assertSupported(sc, backend) // refused before any process starts
                 if (backend === "board") r = await runBoardScenario(sc, opts.board!, opts.rig ?? opts.board!, log)
                 else if (backend === "host") r = runHostScenario(sc, opts.mutate)
                 else if (backend === "vclock") {

@@ -1,5 +1,6 @@
 // Applies a scenario's physical disturbances to the plant; keys, power and connectors are the
-// backend's business (bus keypad, process restart, service removal, or the bench rig).
+// backend's business (bus keypad, process restart, service removal, or the bench rig). What each
+// backend can apply at all is in capabilities.ts; a scenario asking for more is refused first.
 
 import type { Plant } from "../plant/api"
 import type { ScenarioEvent } from "./scenario"
@@ -8,6 +9,12 @@ export function applyToPlant(plant: Plant, e: ScenarioEvent): boolean {
     switch (e.do) {
         case "occlusion":
             plant.setDownstreamOcclusion(e.closed)
+            return true
+        case "upstreamOcclusion":
+            plant.setUpstreamOcclusion(e.closed)
+            return true
+        case "sensorFault":
+            plant.setSensorFault(e.sensor, e.mode, e.level)
             return true
         case "bubble":
             plant.injectBubble(e.volumeUl)

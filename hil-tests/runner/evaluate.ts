@@ -1,6 +1,7 @@
 // Checks a scenario's expectations against a run trace. The same code judges the simulator,
 // host and bench backends, so a scenario means the same thing on every path.
 
+import { findAlarm } from "../../src/core/safety/alarmCodes"
 import type { Expectation, Scenario } from "./scenario"
 
 /** One observation: what the firmware reported and what the plant (ground truth) did. */
@@ -17,6 +18,12 @@ export interface Sample {
     deliveredUl: number
     displacedUl: number
     pressureMmHg: number
+    /** Every alarm latched at this sample (the alarm manager's list; the firmware's status line
+     *  `latched=`). Absent when the backend cannot see it: `alarm` alone is then used. */
+    latched?: string[]
+    /** Forward (toward the patient) microsteps commanded since the previous sample; the
+     *  occlusion back-off's reverse steps are not counted. Absent when not seen. */
+    fwdSteps?: number
 }
 
 export interface Trace {
@@ -54,6 +61,55 @@ function at(samples: Sample[], tS: number): Sample | undefined {
         else break
     }
     return best
+}
+
+/** Alarms latched at a sample: the full list where the backend reports it, else the pump's. */
+function latchedAt(s: Sample): string[] {
+    if (s.latched) return s.latched
+    return s.alarm ? [s.alarm] : []
+}
+
+/** Times (s) at which `code`'s latch rose: latched at a sample and not at the one before (a
+ *  latch present at the first sample counts as raised then). Alarms latch until acknowledged, so
+ *  a 100 ms sampling misses an edge only if an acknowledge cleared it within the same 100 ms. */
+export function alarmEdges(samples: Sample[], code: string): number[] {
+    const out: number[] = []
+    let prev = false
+    for (const s of samples) {
+        const now = latchedAt(s).indexOf(code) >= 0
+        if (now && !prev) out.push(s.tS)
+        prev = now
+    }
+    return out
+}
+
+function stoppingLatched(s: Sample): boolean {
+    const l = latchedAt(s)
+    for (const c of l) {
+        const d = findAlarm(c)
+        // An unknown code is treated as stopping (the monitor latches it as PUMP_ALARM).
+        if (!d || d.stopsDelivery) return true
+    }
+    return false
+}
+
+/** Forward microsteps commanded in sample intervals whose both ends show a stopping alarm
+ *  latched (the same rule on every backend; a step in the interval where the alarm rises is
+ *  not counted, since the sample cannot tell whether it came before the latch). */
+export function stepsWhileStopped(samples: Sample[]): { steps: number; firstS: number; seen: boolean } {
+    let steps = 0
+    let firstS = NaN
+    let seen = false
+    for (let i = 1; i < samples.length; i++) {
+        const s = samples[i]
+        if (s.fwdSteps === undefined) continue
+        seen = true
+        if (s.fwdSteps > 0 && stoppingLatched(samples[i - 1]) && stoppingLatched(s)) {
+            steps += s.fwdSteps
+            if (isNaN(firstS)) firstS = s.tS
+        }
+    }
+    return { steps: steps, firstS: firstS, seen: seen }
 }
 
 function r2(x: number): number {
@@ -144,6 +200,65 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 pass: ok && !(delivered > 0.5),
                 measured: (trace.program.ok ? "accepted" : "refused: " + trace.program.reason) + ", delivered " + r2(delivered) + " µL",
                 figures: { refused: trace.program.ok ? 0 : 1 },
+            }
+        }
+        case "alarmRaisedAfter": {
+            const edge = alarmEdges(S, e.code).find(t => t >= e.afterS - 1e-9)
+            if (edge === undefined) {
+                const held = at(S, e.afterS)
+                const still = held && latchedAt(held).indexOf(e.code) >= 0
+                return {
+                    check: "alarm " + e.code + " raised",
+                    pass: false,
+                    measured: "not raised after " + e.afterS + " s" + (still ? " (still latched from before: that does not count)" : ""),
+                    figures: { latencyS: "none" },
+                }
+            }
+            const latency = edge - e.afterS
+            return {
+                check: "alarm " + e.code + " raised",
+                pass: latency <= e.withinS,
+                measured: "raised " + r2(latency) + " s after " + e.afterS + " s (limit " + e.withinS + " s)",
+                figures: { latencyS: r2(latency) },
+            }
+        }
+        case "alarmCount": {
+            const from = e.fromS ?? 0
+            const until = e.untilS ?? durationS
+            const n = alarmEdges(S, e.code).filter(t => t >= from - 1e-9 && t <= until + 1e-9).length
+            const min = e.count ?? e.min ?? 0
+            const max = e.count ?? e.max ?? Infinity
+            const want = e.count !== undefined ? "= " + e.count : (e.min !== undefined ? ">= " + e.min : "") + (e.max !== undefined ? " <= " + e.max : "")
+            return {
+                check: "alarm " + e.code + " count",
+                pass: n >= min && n <= max,
+                measured: n + " raised in " + from + ".." + until + " s (want " + want.trim() + ")",
+                figures: { count: n },
+            }
+        }
+        case "noStepsWhileStopped": {
+            const r = stepsWhileStopped(S)
+            const max = e.max ?? 0
+            return {
+                check: "no steps in stop alarm",
+                pass: r.seen && r.steps <= max,
+                measured: r.seen ? r.steps + " forward microsteps while a stopping alarm was latched" + (r.steps > 0 ? " (first at " + r2(r.firstS) + " s)" : "") + " (limit " + max + ")" : "no step counts in the trace",
+                figures: { steps: r.steps },
+            }
+        }
+        case "dose": {
+            const tS = e.atS ?? durationS
+            const s = at(S, tS)
+            if (!s) return { check: "dose " + e.source, pass: false, measured: "no sample at " + tS + " s", figures: {} }
+            const ul = e.source === "reported" ? s.infusedUl : s.deliveredUl
+            // Dose = volume (mL) x concentration (amount per mL).
+            const dose = (ul / 1000) * e.concentrationPerMl
+            const tol = (Math.abs(e.expected) * e.tolerancePct) / 100
+            return {
+                check: "dose " + e.source,
+                pass: Number.isFinite(dose) && Math.abs(dose - e.expected) <= tol,
+                measured: r2(dose * 1000) / 1000 + " " + e.unit + " at " + r2(s.tS) + " s (" + r2(ul) + " µL x " + e.concentrationPerMl + " " + e.unit + "/mL) vs " + e.expected + " " + e.unit + " (tol ±" + r2(tol * 1000) / 1000 + ")",
+                figures: { dose: r2(dose * 1000) / 1000, expected: e.expected, unit: e.unit },
             }
         }
         case "restart": {

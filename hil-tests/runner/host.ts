@@ -10,6 +10,7 @@ import type { Plant } from "../plant/api"
 import { applyToPlant } from "./drive"
 import { evaluate, ScenarioResult, Trace } from "./evaluate"
 import type { Scenario } from "./scenario"
+import { assertSupported } from "./capabilities"
 import { plantFor } from "./sim"
 
 const SAMPLE_MS = 100 // like the firmware's HIL status line
@@ -26,6 +27,7 @@ function boot(plant: Plant, sc: Scenario, trace: Trace): ClosedLoop | undefined 
 }
 
 export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult {
+    assertSupported(sc, "host") // before anything runs
     const wall0 = Date.now()
     const plant = plantFor(sc, mutation)
     const trace: Trace = { samples: [], program: { ok: false, reason: "" }, restarts: [] }
@@ -39,6 +41,7 @@ export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult
     const endMs = Math.round(sc.durationS * 1000)
     let t = 0
     let nextSample = 0
+    let fwdSteps = 0 // forward microsteps since the last sample
     while (t <= endMs) {
         while (next < events.length && events[next].atS * 1000 <= t) {
             const e = events[next++]
@@ -70,6 +73,7 @@ export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult
         }
         if (powered) {
             loop.tick()
+            fwdSteps += loop.lastTick ? loop.lastTick.forwardSteps : 0
         } else {
             plant.advance(CONTROL_PERIOD_MS, { steps: 0, motorEnabled: false })
         }
@@ -78,7 +82,12 @@ export function runHostScenario(sc: Scenario, mutation?: string): ScenarioResult
             nextSample = t + SAMPLE_MS
             const s = loop.pump.status()
             const tr = plant.truth()
-            trace.samples.push({ tS: t / 1000, state: s.state, alarm: s.alarmCode, infusedUl: s.infusedUl, bolusUl: s.bolusUl, deliveredUl: tr.deliveredUl, displacedUl: tr.displacedUl, pressureMmHg: tr.linePressureMmHg })
+            trace.samples.push({
+                tS: t / 1000, state: s.state, alarm: s.alarmCode, infusedUl: s.infusedUl, bolusUl: s.bolusUl,
+                deliveredUl: tr.deliveredUl, displacedUl: tr.displacedUl, pressureMmHg: tr.linePressureMmHg,
+                latched: loop.monitor.alarms.latchedCodes().slice(), fwdSteps: fwdSteps,
+            })
+            fwdSteps = 0
             if (sampleRestart) {
                 sampleRestart = false
                 trace.restarts.push({ tS: t / 1000, state: s.state, infusedUl: s.infusedUl, infusedBeforeUl: infusedBefore })

@@ -69,6 +69,29 @@ export class SimRig {
         this.provider.updateServices(this.services())
     }
 
+    /** Services whose reading reports are withheld: still announced and bound, never streaming. */
+    private silenced: string[] = []
+
+    /** A sensor that stays on the bus (its role stays bound) but stops reporting its reading:
+     *  only the firmware's staleness rule (SENSOR_STALE_MS) can notice. */
+    setSilent(name: string, silent: boolean) {
+        const srv = this.servers[name]
+        if (!srv || !srv.reading) throw new Error("no sensor service '" + name + "' on the rig")
+        const i = this.silenced.indexOf(name)
+        if (silent && i < 0) {
+            // Streaming and GET replies both go through sendGetAsync: an own no-op shadows it.
+            srv.reading.sendGetAsync = async (): Promise<void> => undefined
+            this.silenced.push(name)
+        } else if (!silent && i >= 0) {
+            delete srv.reading.sendGetAsync
+            this.silenced.splice(i, 1)
+        }
+    }
+
+    clearSilent() {
+        for (const n of [...this.silenced]) this.setSilent(n, false)
+    }
+
     update(r: PlantSensorReadings) {
         const s = this.servers
         const adc = Math.max(0, Math.min(4095, r.pressureAdc))

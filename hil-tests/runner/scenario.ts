@@ -13,6 +13,8 @@ const Ajv = require("ajv") as typeof import("ajv").default
 
 export type Backend = "sim" | "vclock" | "host"
 export type KeyName = "start" | "pause" | "stop" | "bolus" | "ack"
+export type { SensorName, SensorFaultMode } from "../plant/api"
+import type { SensorName, SensorFaultMode } from "../plant/api"
 
 export type ScenarioEvent =
     | { atS: number; do: "key"; key: KeyName }
@@ -24,6 +26,10 @@ export type ScenarioEvent =
     | { atS: number; do: "sensor"; fault: "none" | "disconnected" | "stuck" | "shorted" | "unplugged" }
     | { atS: number; do: "stall"; stalled: boolean }
     | { atS: number; do: "battery"; mv: number }
+    /** A wiring fault on one sensor (plant): open, short, stuck, noisy (level), or none. */
+    | { atS: number; do: "sensorFault"; sensor: SensorName; mode: SensorFaultMode; level?: number }
+    /** The sensor's bus service stays bound but stops streaming (the adapter's 500 ms staleness rule). */
+    | { atS: number; do: "sensorSilent"; sensor: SensorName; silent: boolean }
 
 export type Expectation =
     | { check: "alarm"; code: string; afterS: number; withinS: number; maxDeliveredAfterUl?: number; why?: string }
@@ -33,6 +39,15 @@ export type Expectation =
     | { check: "bolusMax"; ul: number; fromS: number; windowS: number; why?: string }
     | { check: "programRefused"; reasonContains?: string; why?: string }
     | { check: "restart"; state: string; infusedKeptUl?: number; why?: string }
+    /** An alarm RAISED (a rising edge of its latch) at or after afterS, within withinS: an alarm
+     *  still latched from an earlier cause does not count. */
+    | { check: "alarmRaisedAfter"; code: string; afterS: number; withinS: number; why?: string }
+    /** Number of rising edges of an alarm's latch in [fromS, untilS]: exact `count`, or min/max. */
+    | { check: "alarmCount"; code: string; fromS?: number; untilS?: number; count?: number; min?: number; max?: number; why?: string }
+    /** Forward microsteps commanded while any stopping alarm is latched: must be at most max (0). */
+    | { check: "noStepsWhileStopped"; max?: number; why?: string }
+    /** Dose in the drug's unit = volume x concentration (amount per mL in `unit`). */
+    | { check: "dose"; source: "reported" | "delivered"; unit: string; concentrationPerMl: number; atS?: number; expected: number; tolerancePct: number; why?: string }
 
 export interface Scenario {
     name: string

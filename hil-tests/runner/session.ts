@@ -21,6 +21,9 @@ export interface SessionRig {
     update(plant: Plant): void
     press(key: string): Promise<void>
     setPressurePlugged(plugged: boolean): void
+    /** Keep a sensor's service bound but withhold its reports (only where the capability table
+     *  lists sensorSilent for the backend). */
+    setSilent?(name: string, silent: boolean): void
     /** Cut the power: the firmware stops at once, no shutdown code runs. */
     powerOff(): void
     /** Restore the power: a fresh boot of the same bytecode with the same non-volatile memory. */
@@ -44,7 +47,15 @@ export function parseHilLine(raw: string): Record<string, string> | null {
     return out
 }
 
+/** The status line's `latched=A,B` (or `-`) as a list; undefined for firmware without it. */
+export function parseLatched(v: string | undefined): string[] | undefined {
+    if (v === undefined) return undefined
+    return v === "-" || v === "" ? [] : v.split(",")
+}
+
 export class HilSession {
+    /** Forward microsteps since the last status line. */
+    private fwdSinceSample = 0
     readonly trace: Trace = { samples: [], program: { ok: false, reason: "no program line seen" }, restarts: [] }
     /** Scenario time reached (s); 0 = firmware ready with the program and every role bound. */
     scenT = 0
@@ -97,6 +108,10 @@ export class HilSession {
         }
         if (e.do === "key") await this.rig.press(e.key)
         else if (e.do === "sensor" && e.fault === "unplugged") this.rig.setPressurePlugged(false)
+        else if (e.do === "sensorSilent") {
+            if (!this.rig.setSilent) throw new Error("this backend cannot silence a sensor (capabilities.ts should have refused it)")
+            this.rig.setSilent(e.sensor, e.silent)
+        }
         else if (e.do === "power" && !e.on && this.powered) this.powerOff()
         else if (e.do === "power" && e.on && !this.powered) this.powerOn()
     }
@@ -159,7 +174,10 @@ export class HilSession {
         }
         this.scenT = this.offsetS + (t - this.vmT0) / 1000
         this.advanceTo(this.scenT)
-        if (f.steps) this.pendingSteps += Number(f.steps)
+        if (f.steps) {
+            this.pendingSteps += Number(f.steps)
+            if (Number(f.steps) > 0) this.fwdSinceSample += Number(f.steps)
+        }
         if (f.motor) this.motorOn = f.motor === "1"
         if (f.state) {
             const tr = this.plant.truth()
@@ -172,7 +190,10 @@ export class HilSession {
                 deliveredUl: tr.deliveredUl,
                 displacedUl: tr.displacedUl,
                 pressureMmHg: tr.linePressureMmHg,
+                latched: parseLatched(f.latched),
+                fwdSteps: this.fwdSinceSample,
             }
+            this.fwdSinceSample = 0
             this.trace.samples.push(s)
             if (this.awaitingRestartSample) {
                 this.awaitingRestartSample = false

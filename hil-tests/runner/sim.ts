@@ -17,7 +17,8 @@ import { SimRig } from "./rig"
 import type { Scenario } from "./scenario"
 import { HilSession, LogSink, ROLES } from "./session"
 
-export { parseHilLine } from "./session"
+export { parseHilLine, parseLatched } from "./session"
+import { assertSupported } from "./capabilities"
 export type { LogSink } from "./session"
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..")
@@ -92,6 +93,7 @@ export function plantFor(sc: Scenario, mutation?: string): Plant {
 }
 
 export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, env: Record<string, string> = {}, mutation?: string): Promise<ScenarioResult> {
+    assertSupported(sc, "sim") // before the entry is generated or any process starts
     const wall0 = Date.now()
     const genDir = join(WORK, "gen")
     mkdirSync(genDir, { recursive: true })
@@ -117,6 +119,7 @@ export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, en
             update: plant => bus.rig.update(plant.sensors()),
             press: key => bus.rig.press(key),
             setPressurePlugged: p => bus.rig.setPressurePlugged(p),
+            setSilent: (name, silent) => bus.rig.setSilent(name, silent),
             powerOff: () => {
                 const old = vm
                 vm = undefined
@@ -147,6 +150,7 @@ export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, en
 
     rmSync(join(ROOT, ".devicescript/flash/sim.bin"), { force: true }) // fresh non-volatile memory
     bus.rig.setPressurePlugged(true)
+    bus.rig.clearSilent()
     bus.rig.update(session.plant.sensors())
     try {
         startVm()

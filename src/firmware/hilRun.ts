@@ -57,9 +57,15 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
     clock.every(HIL_STATUS_MS, async () => {
         const s = pump.status()
-        console.log(
-            HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-") +
-                " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + (await hw.stepper.firedCount())
-        )
+        // Every latched alarm, so the rig can count each alarm's rising edges.
+        const codes = fw.safety.monitor.alarms.latchedCodes()
+        let latched = ""
+        for (let i = 0; i < codes.length; i++) latched += (i > 0 ? "," : "") + codes[i]
+        if (latched.length === 0) latched = "-"
+        const fired = await hw.stepper.firedCount()
+        // (One concatenation per statement: a longer chain with the await trips the devs compiler.)
+        let line = HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-")
+        line = line + " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + fired
+        console.log(line + " latched=" + latched)
     })
 }

@@ -102,3 +102,45 @@ describe("a blinded detector makes its scenarios fail (host path)", () => {
         })
     }
 })
+
+describe("alarm edges, alarms again, steps while stopped, dose (REQ-HIL-007, REQ-HIL-008)", () => {
+    // Door opens at 1 s (latched to 3 s), acknowledged, opens again at 5 s.
+    const lat = [[], ["DOOR_OPEN"], ["DOOR_OPEN"], [], [], ["DOOR_OPEN"], ["DOOR_OPEN"]]
+    const mk = (fwd: number[]): Trace => ({
+        program: { ok: true, reason: "" },
+        restarts: [],
+        samples: lat.map((l, t) => ({ tS: t, state: l.length ? "Alarm" : "Running", alarm: l[0] ?? "", infusedUl: 100 * t, bolusUl: 0, deliveredUl: 90 * t, displacedUl: 0, pressureMmHg: 0, latched: l, fwdSteps: fwd[t] })),
+    })
+    const clean = mk([0, 5, 0, 0, 7, 3, 0])
+    it("counts rising edges of a latch, not samples", () => {
+        expect(evaluateOne({ check: "alarmCount", code: "DOOR_OPEN", count: 2 }, clean, 6).pass).toBe(true)
+        expect(evaluateOne({ check: "alarmCount", code: "DOOR_OPEN", count: 1 }, clean, 6).pass).toBe(false)
+        expect(evaluateOne({ check: "alarmCount", code: "DOOR_OPEN", fromS: 2, max: 1 }, clean, 6).figures.count).toBe(1)
+    })
+    it("alarmRaisedAfter is not satisfied by an alarm still latched from an earlier cause", () => {
+        expect(evaluateOne({ check: "alarmRaisedAfter", code: "DOOR_OPEN", afterS: 2, withinS: 1 }, clean, 6).pass).toBe(false) // next edge at 5 s
+        expect(evaluateOne({ check: "alarmRaisedAfter", code: "DOOR_OPEN", afterS: 2, withinS: 3 }, clean, 6).pass).toBe(true)
+        // The plain `alarm` check IS satisfied by the old latch: why the new check exists.
+        expect(evaluateOne({ check: "alarm", code: "DOOR_OPEN", afterS: 2, withinS: 1 }, clean, 6).pass).toBe(true)
+    })
+    it("counts forward steps only in intervals with a stopping alarm latched at both ends", () => {
+        // 5 steps in the interval where the alarm rose (not counted), 3 in the one where it rose again.
+        expect(evaluateOne({ check: "noStepsWhileStopped" }, clean, 6).pass).toBe(true)
+        const leaky = mk([0, 5, 4, 0, 7, 3, 2])
+        const r = evaluateOne({ check: "noStepsWhileStopped" }, leaky, 6)
+        expect(r.pass).toBe(false)
+        expect(r.figures.steps).toBe(6)
+        // A trace without step counts cannot pass the check.
+        const blind: Trace = { ...clean, samples: clean.samples.map(s => ({ ...s, fwdSteps: undefined as number | undefined })) }
+        expect(evaluateOne({ check: "noStepsWhileStopped" }, blind, 6).pass).toBe(false)
+    })
+    it("a warning-only alarm does not forbid steps", () => {
+        const warn: Trace = { ...clean, samples: clean.samples.map(s => ({ ...s, latched: s.latched!.length ? ["NEAR_EMPTY"] : [], fwdSteps: 9 })) }
+        expect(evaluateOne({ check: "noStepsWhileStopped" }, warn, 6).pass).toBe(true)
+    })
+    it("dose = volume (mL) x concentration", () => {
+        // 400 µL at 4 s x 2 mg/mL = 0.8 mg reported; 360 µL delivered = 0.72 mg.
+        expect(evaluateOne({ check: "dose", source: "reported", unit: "mg", concentrationPerMl: 2, atS: 4, expected: 0.8, tolerancePct: 0.1 }, clean, 6).pass).toBe(true)
+        expect(evaluateOne({ check: "dose", source: "delivered", unit: "mg", concentrationPerMl: 2, atS: 4, expected: 0.8, tolerancePct: 5 }, clean, 6).pass).toBe(false)
+    })
+})
