@@ -13,6 +13,8 @@
 // (half thresholds and window) until the pump has pumped 2 windows of volume without a rise,
 // so a restart against an uncleared occlusion re-alarms sooner (a cause-based check, not a flag).
 
+import { Int32Store } from "../int32Store"
+
 export type OcclusionLevel = "low" | "medium" | "high"
 
 /** Absolute limits per level (mmHg); the hard ceiling is 20 psi = 1034 mmHg. */
@@ -98,6 +100,11 @@ export interface OcclusionVerdict {
 
 /** Pressure/volume history: one sample per second for 15 min. */
 const HISTORY_SAMPLES = 900
+/** History resolution: pressure in 1e-5 mmHg (int32 holds +-21 474 mmHg; the sensor reads at most
+ *  ~1 700), volume in nL (int32 holds 2 147 mL), time in ms modulo 2^32 (only differences within
+ *  the 15 min window are compared, so wrap-around after 49 days is harmless). */
+const P_UNITS_PER_MMHG = 100000
+const NL_PER_UL = 1000
 
 export class OcclusionDetector {
     cfg: OcclusionConfig
@@ -106,9 +113,10 @@ export class OcclusionDetector {
     private secN = 0
     private lastSecondMean = NaN
     private readonly recent: number[] = []
-    private readonly histP: number[] = []
-    private readonly histV: number[] = []
-    private readonly histT: number[] = []
+    // 12 bytes per sample (10.8 KB when full), in small chunks: see Int32Store.
+    private readonly histP = new Int32Store(HISTORY_SAMPLES)
+    private readonly histV = new Int32Store(HISTORY_SAMPLES)
+    private readonly histT = new Int32Store(HISTORY_SAMPLES)
     private histStart = 0
     private histN = 0
     private baseline = NaN
@@ -163,9 +171,9 @@ export class OcclusionDetector {
             slot = this.histStart
             this.histStart = (this.histStart + 1) % HISTORY_SAMPLES
         } else this.histN++
-        this.histP[slot] = pm
-        this.histV[slot] = this.volumeUl
-        this.histT[slot] = nowMs
+        this.histP.set(slot, Math.round(pm * P_UNITS_PER_MMHG))
+        this.histV.set(slot, Math.round(this.volumeUl * NL_PER_UL))
+        this.histT.set(slot, nowMs)
         if (isNaN(this.baseline)) this.baseline = pm
         if (isNaN(this.restMmHg)) this.restMmHg = pm
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
@@ -186,12 +194,19 @@ export class OcclusionDetector {
         return { alarm: false, reason: "" }
     }
 
+    /** Volume (µL) of logical sample i, oldest first. */
     private v(i: number): number {
-        return this.histV[(this.histStart + i) % HISTORY_SAMPLES]
+        return this.histV.get((this.histStart + i) % HISTORY_SAMPLES) / NL_PER_UL
     }
 
+    /** Filtered pressure (mmHg) of logical sample i. */
     private p(i: number): number {
-        return this.histP[(this.histStart + i) % HISTORY_SAMPLES]
+        return this.histP.get((this.histStart + i) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+    }
+
+    /** Sample time (ms, modulo 2^32) of logical sample i. */
+    private t(i: number): number {
+        return this.histT.get((this.histStart + i) % HISTORY_SAMPLES)
     }
 
     /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
@@ -209,14 +224,15 @@ export class OcclusionDetector {
         return found
     }
 
-    /** Last logical index whose time is <= t (times increase); -1 if none. */
-    private lastWithTimeAtMost(t: number, hi: number): number {
+    /** Last logical index whose time is <= tNow - agoMs (times increase); -1 if none. Compared as
+     *  32-bit differences, which stay exact within the window. */
+    private lastWithTimeAtLeastAgo(tNow: number, agoMs: number, hi: number): number {
         let a = 0
         let b = hi
         let found = -1
         while (a <= b) {
             const mid = (a + b) >> 1
-            if (this.histT[(this.histStart + mid) % HISTORY_SAMPLES] <= t) {
+            if (((tNow - this.t(mid)) | 0) >= agoMs) {
                 found = mid
                 a = mid + 1
             } else b = mid - 1
@@ -236,10 +252,10 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        const tNow = this.histT[(this.histStart + last) % HISTORY_SAMPLES]
+        const tNow = this.t(last)
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
         const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
-        const jt = this.lastWithTimeAtMost(tNow - c.minWindowMs, last - 1)
+        const jt = this.lastWithTimeAtLeastAgo(tNow, c.minWindowMs, last - 1)
         const j = jv < jt ? jv : jt
         if (j < 0) return false
         // Split the window into equal volume segments; every one must show its share of the
