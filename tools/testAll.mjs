@@ -55,9 +55,13 @@ function run(script, args = []) {
 let passed = 0
 let failed = 0
 let broken = []
+// Lines that say what failed, repeated at the end: CI keeps only the head and tail of a long log.
+const failureLines = []
+const FAILURE_LINE = /^\s*(FAIL\b|ERROR\b|×|✗|AssertionError|Error:)/
 rmSync(vitestJson, { force: true })
 for (const step of steps) {
     const { code, out } = await run(step.script, step.args)
+    for (const line of out.split("\n")) if (FAILURE_LINE.test(line)) failureLines.push(`[${step.script}] ${line.trim()}`)
     if (code !== 0) broken.push(`${step.script} (exit ${code})`)
     if (step.count) {
         let c = null
@@ -74,6 +78,10 @@ for (const step of steps) {
         }
     }
     if (code !== 0) break
+}
+if (failureLines.length) {
+    console.log("\nwhat failed (first 40 lines):")
+    for (const line of failureLines.slice(0, 40)) console.log("  " + line)
 }
 if (broken.length) console.log("failed steps: " + broken.join(", "))
 console.log(`${passed} passed, ${failed} failed`)
