@@ -33,6 +33,15 @@ export type Expectation =
     | { check: "bolusMax"; ul: number; fromS: number; windowS: number; why?: string }
     | { check: "programRefused"; reasonContains?: string; why?: string }
     | { check: "restart"; state: string; infusedKeptUl?: number; why?: string }
+    /** From the first sample showing alarm `code` to the end: the motor takes no step and the
+     *  plunger (drive-spring relaxation only) moves at most maxDisplacedUl. */
+    | { check: "stillAfterAlarm"; code: string; maxDisplacedUl: number; why?: string }
+
+/** A controller fault injected into the in-VM TMC5160 model (sim backend only). */
+export interface TmcFaultSpec {
+    fault: "miso-high" | "miso-low" | "ot" | "s2g" | "uv-reset" | "lost-steps"
+    afterRunningS: number
+}
 
 export interface Scenario {
     name: string
@@ -43,6 +52,7 @@ export interface Scenario {
     ci?: boolean
     program: InfusionProgram
     plant?: Record<string, unknown>
+    tmcFault?: TmcFaultSpec
     events: ScenarioEvent[]
     expect: Expectation[]
     /** Path it was loaded from (not part of the file). */
@@ -69,6 +79,7 @@ export function parseScenario(text: string, file: string): Scenario {
     for (const e of s.events) {
         if (e.atS > s.durationS) throw new Error(file + ": event '" + e.do + "' at " + e.atS + " s is after durationS " + s.durationS)
     }
+    if (s.tmcFault && s.backend !== "sim") throw new Error(file + ": tmcFault needs the sim backend (the controller model runs in the firmware VM)")
     s.file = file
     return s
 }

@@ -158,8 +158,10 @@ export class HilSession {
             return
         }
         this.scenT = this.offsetS + (t - this.vmT0) / 1000
-        this.advanceTo(this.scenT)
+        // A steps= line reports shaft movement that already happened (the in-VM controller
+        // model, polled every 20 ms): apply it over the interval ending at this line.
         if (f.steps) this.pendingSteps += Number(f.steps)
+        this.advanceTo(this.scenT)
         if (f.motor) this.motorOn = f.motor === "1"
         if (f.state) {
             const tr = this.plant.truth()
@@ -172,6 +174,7 @@ export class HilSession {
                 deliveredUl: tr.deliveredUl,
                 displacedUl: tr.displacedUl,
                 pressureMmHg: tr.linePressureMmHg,
+                motorSteps: this.plant.motorSteps(),
             }
             this.trace.samples.push(s)
             if (this.awaitingRestartSample) {
