@@ -51,6 +51,8 @@ export interface Plant extends Instruments {
     advance(dtMs: number, drive: PlantDrive): void
     sensors(): PlantSensorReadings
     truth(): PlantTruth
+    /** Microsteps the motor was driven with the stage enabled (the rig's view of the shaft). */
+    motorSteps(): number
     // Disturbances a scenario can apply at any time.
     setDownstreamOcclusion(closed: boolean): void
     setPlungerEngaged(engaged: boolean): void

@@ -499,6 +499,11 @@ export class PlantModel implements Plant, Instruments {
         }
     }
 
+    /** Microsteps the motor was driven (with the stage enabled), for tests and the rig. */
+    motorSteps(): number {
+        return this.fired
+    }
+
     /** Extra ground truth for tests (additive to the contract). */
     missedSteps(): number {
         return this.missed

@@ -63,6 +63,7 @@ const ALL_CHECKS = [
     "programRefused",
     "noStepsWhileStopped",
     "restart",
+    "stillAfterAlarm",
 ]
 
 export interface BackendCapabilities {
@@ -76,14 +77,14 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // The firmware bytecode on a simulated bus: the plant, the keypad, process kill/restart with
     // the simulator's flash kept, and bus-level sensor removal (unplugged) or silence.
     sim: {
-        events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
+        events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
         checks: ALL_CHECKS,
         notes: "sim applies every event",
     },
     // The firmware bytecode in the VM on a virtual clock (hil-tests/runner/vclock): the same
     // session as sim, but its rig has no way (yet) to silence a bound sensor.
     vclock: {
-        events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS],
+        events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS],
         checks: ALL_CHECKS,
         notes: "vclock applies every event except sensorSilent",
     },
@@ -91,14 +92,14 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // layer (a power cycle would be a fresh boot, not a restore: refused rather than faked).
     host: {
         events: ["key", "sensor:unplugged", ...PLANT_EVENTS],
-        checks: ALL_CHECKS.filter(c => c !== "restart"),
-        notes: "host has no Jacdac bus (sensorSilent) and no persistence (power, restart)",
+        checks: ALL_CHECKS.filter(c => c !== "restart" && c !== "stillAfterAlarm"),
+        notes: "host has no Jacdac bus (sensorSilent), no persistence (power, restart) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
     },
     // A real board and the rig controller (docs/hil-rig.md, "Rig controller protocol"): only
     // what the bench has an actuator for, and no plant truth beyond the balance.
     board: {
         events: ["key", "occlusion", "bubble", "door", "plunger", "power", "sensor:disconnected", "sensor:none", "stall", "battery"],
-        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart"),
+        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm"),
         notes: "the bench has actuators for the rig-protocol commands only and measures delivery with the balance",
     },
 }
@@ -108,6 +109,8 @@ export function unsupportedFeatures(sc: Scenario, backend: string): string[] {
     const caps = CAPABILITIES[backend.split("!")[0]]
     if (!caps) return ["backend '" + backend + "' (no entry in hil-tests/runner/capabilities.ts)"]
     const out: string[] = []
+    // A controller fault is injected into the in-VM TMC5160 model: a backend without it would skip it.
+    if (sc.tmcFault && caps.events.indexOf("tmcFault") < 0) out.push("event tmcFault")
     for (const e of sc.events) {
         const f = eventFeature(e)
         if (caps.events.indexOf(f) < 0 && out.indexOf("event " + f) < 0) out.push("event " + f)

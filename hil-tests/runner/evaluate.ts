@@ -24,6 +24,8 @@ export interface Sample {
     /** Forward (toward the patient) microsteps commanded since the previous sample; the
      *  occlusion back-off's reverse steps are not counted. Absent when not seen. */
     fwdSteps?: number
+    /** Microsteps the plant's motor was driven so far (sim backend; absent elsewhere). */
+    motorSteps?: number
 }
 
 export interface Trace {
@@ -145,6 +147,20 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 pass,
                 measured: "after " + r2(latency) + " s (limit " + e.withinS + " s)" + extra,
                 figures: { latencyS: r2(latency), deliveredAfterCauseUl: r2(after) },
+            }
+        }
+        case "stillAfterAlarm": {
+            const first = S.find(s => s.alarm === e.code)
+            if (!first || !last) return { check: "still after " + e.code, pass: false, measured: e.code + " never raised", figures: { displacedAfterUl: "none" } }
+            // The motor must not turn again; the plunger may still creep a little as the drive
+            // spring relaxes through the seal friction (plant physics, not delivery by the motor).
+            const steps = (last.motorSteps ?? NaN) - (first.motorSteps ?? NaN)
+            const moved = last.displacedUl - first.displacedUl
+            return {
+                check: "still after " + e.code,
+                pass: steps === 0 && moved <= e.maxDisplacedUl,
+                measured: "motor " + steps + " µsteps, plunger " + r2(moved) + " µL from " + r2(first.tS) + " s to " + r2(last.tS) + " s (limits 0 µsteps, " + e.maxDisplacedUl + " µL)",
+                figures: { motorStepsAfter: steps, displacedAfterUl: r2(moved) },
             }
         }
         case "noAlarm": {

@@ -48,6 +48,15 @@ export type Expectation =
     | { check: "noStepsWhileStopped"; max?: number; why?: string }
     /** Dose in the drug's unit = volume x concentration (amount per mL in `unit`). */
     | { check: "dose"; source: "reported" | "delivered"; unit: string; concentrationPerMl: number; atS?: number; expected: number; tolerancePct: number; why?: string }
+    /** From the first sample showing alarm `code` to the end: the motor takes no step and the
+     *  plunger (drive-spring relaxation only) moves at most maxDisplacedUl. */
+    | { check: "stillAfterAlarm"; code: string; maxDisplacedUl: number; why?: string }
+
+/** A controller fault injected into the in-VM TMC5160 model (sim backend only). */
+export interface TmcFaultSpec {
+    fault: "miso-high" | "miso-low" | "ot" | "s2g" | "uv-reset" | "lost-steps"
+    afterRunningS: number
+}
 
 export interface Scenario {
     name: string
@@ -58,6 +67,7 @@ export interface Scenario {
     ci?: boolean
     program: InfusionProgram
     plant?: Record<string, unknown>
+    tmcFault?: TmcFaultSpec
     events: ScenarioEvent[]
     expect: Expectation[]
     /** Path it was loaded from (not part of the file). */
@@ -84,6 +94,7 @@ export function parseScenario(text: string, file: string): Scenario {
     for (const e of s.events) {
         if (e.atS > s.durationS) throw new Error(file + ": event '" + e.do + "' at " + e.atS + " s is after durationS " + s.durationS)
     }
+    if (s.tmcFault && s.backend !== "sim" && s.backend !== "vclock") throw new Error(file + ": tmcFault needs a bytecode backend, sim or vclock (the controller model runs in the firmware VM)")
     s.file = file
     return s
 }

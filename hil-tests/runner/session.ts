@@ -173,11 +173,13 @@ export class HilSession {
             return
         }
         this.scenT = this.offsetS + (t - this.vmT0) / 1000
-        this.advanceTo(this.scenT)
+        // A steps= line reports shaft movement that already happened (the in-VM controller
+        // model, polled every 20 ms): apply it over the interval ending at this line.
         if (f.steps) {
             this.pendingSteps += Number(f.steps)
             if (Number(f.steps) > 0) this.fwdSinceSample += Number(f.steps)
         }
+        this.advanceTo(this.scenT)
         if (f.motor) this.motorOn = f.motor === "1"
         if (f.state) {
             const tr = this.plant.truth()
@@ -192,6 +194,7 @@ export class HilSession {
                 pressureMmHg: tr.linePressureMmHg,
                 latched: parseLatched(f.latched),
                 fwdSteps: this.fwdSinceSample,
+                motorSteps: this.plant.motorSteps(),
             }
             this.fwdSinceSample = 0
             this.trace.samples.push(s)

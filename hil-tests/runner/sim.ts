@@ -83,7 +83,9 @@ export function entrySource(sc: Scenario): string {
         'import { runHil } from "../../src/firmware/hilRun"\n' +
         'import { createDeviceServices } from "../../src/hal/device"\n' +
         'import { createHilRig } from "../../src/hal/hil"\n\n' +
-        "await runHil(" + JSON.stringify(sc.program) + ", createHilRig(), createDeviceServices())\n"
+        "await runHil(" + JSON.stringify(sc.program) + ", createHilRig(), createDeviceServices()" +
+        (sc.tmcFault ? ", " + JSON.stringify({ fault: sc.tmcFault.fault, afterMs: Math.round(sc.tmcFault.afterRunningS * 1000) }) : "") +
+        ")\n"
     )
 }
 

@@ -9,8 +9,9 @@ import { floorDiv } from "./units"
 
 export interface PlannerConfig {
     picolitresPerMicrostep: number
-    /** Largest allowed increase of steps-per-tick from one tick to the next (acceleration limit). */
-    maxStepIncreasePerTick: number
+    /** Drive acceleration limit in µsteps/s², applied per millisecond of elapsed time (not per
+     *  tick), so a long tick after a short one may step proportionally more. */
+    accelStepsPerS2: number
     /** Longest elapsed time one tick may account for; a longer gap is a loop overrun. */
     maxTickMs: number
 }
@@ -21,20 +22,21 @@ export interface PlanResult {
     overrunMs: number
 }
 
+/** µsteps/s × 1000 for `rateUlPerH` at `picolitresPerMicrostep` (1 µL = 1e6 pL, 1 h = 3600 s). */
+export function milliStepsPerS(rateUlPerH: number, picolitresPerMicrostep: number): number {
+    return Math.floor((rateUlPerH * 1000000000) / (3600 * picolitresPerMicrostep))
+}
+
 export class StepPlanner {
     readonly unitsPerStep: number
     private accumulator = 0
-    private lastSteps = 0
+    /** Velocity the drive may carry into the next tick, µsteps/s × 1000 (integer). */
+    private speedCapMilli = 0
     private readonly cfg: PlannerConfig
 
     constructor(cfg: PlannerConfig) {
         this.cfg = cfg
         this.unitsPerStep = cfg.picolitresPerMicrostep * 36
-    }
-
-    /** Acceleration limit derived from a drive's acceleration (µsteps/s²) and the tick length. */
-    static stepIncreaseFor(accelStepsPerS2: number, tickMs: number): number {
-        return Math.max(1, Math.floor((accelStepsPerS2 * tickMs * tickMs) / 1000000))
     }
 
     /** Steps to fire in this tick for `rateUlPerH` held over `elapsedMs`.
@@ -49,12 +51,19 @@ export class StepPlanner {
         }
         this.accumulator += rateUlPerH * dt * 10
         let steps = floorDiv(this.accumulator, this.unitsPerStep)
-        const ceiling = this.lastSteps + this.cfg.maxStepIncreasePerTick
+        // Acceleration limit in time, not ticks: the speed allowed this tick is the speed carried
+        // in plus accel × dt, and the tick may step at most that speed × dt. (µsteps/s² · ms is
+        // µsteps/s × 1000; µsteps/s × 1000 · ms / 1e6 is µsteps.)
+        const allowedMilli = this.speedCapMilli + this.cfg.accelStepsPerS2 * dt
+        const ceiling = Math.floor((allowedMilli * dt) / 1000000)
         if (steps > ceiling) steps = ceiling
         if (steps > limitSteps) steps = limitSteps
         if (steps < 0) steps = 0
         this.accumulator -= steps * this.unitsPerStep
-        this.lastSteps = steps
+        // Never carry more than the programmed speed: a later rate rise ramps again from there,
+        // while the accel × dt margin above it lets a ramp's backlog be caught up.
+        const rateMilli = milliStepsPerS(rateUlPerH > 0 ? rateUlPerH : 0, this.cfg.picolitresPerMicrostep)
+        this.speedCapMilli = allowedMilli < rateMilli ? allowedMilli : rateMilli
         return { steps: steps, overrunMs: overrunMs }
     }
 
@@ -66,6 +75,6 @@ export class StepPlanner {
     /** Drop any owed fraction and restart the ramp: used on stop, pause and alarm. */
     reset() {
         this.accumulator = 0
-        this.lastSteps = 0
+        this.speedCapMilli = 0
     }
 }

@@ -20,7 +20,7 @@ export interface PumpConfig {
 
 /** The control period: one tick every 20 ms (50 Hz), on the device, in the VM and on the host. */
 export const CONTROL_PERIOD_MS = 20
-/** Reference drive acceleration (µsteps/s²); at a 20 ms period that is +8 steps per tick. */
+/** Reference drive acceleration (µsteps/s²), applied per ms of elapsed time by the planner. */
 export const REFERENCE_ACCEL_STEPS_PER_S2 = 20000
 
 /** The one reference configuration every image, rig, benchmark and test uses. A test that varies
@@ -332,7 +332,7 @@ export class PumpController {
         this.syringe = syringe
         const plannerCfg: PlannerConfig = {
             picolitresPerMicrostep: plPerMicrostep,
-            maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
+            accelStepsPerS2: this.config.accelStepsPerS2,
             maxTickMs: this.config.tickMs * 3,
         }
         this.planner = new StepPlanner(plannerCfg)

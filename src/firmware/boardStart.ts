@@ -2,18 +2,14 @@
 // exist because server configs must name `pins.X` literally from their own @dsboard import).
 
 import { bootFirmware, runFirmware } from "./app"
-import { errorText } from "./control"
+import { initDrive } from "./drive"
 import { DeviceServices, PumpHardware } from "../hal/types"
 
 /** A real pump starts Idle: no default program is loaded; a program arrives through the UI. */
 export async function runBoardPump(boardId: string, hw: PumpHardware, dev: DeviceServices) {
     const fw = await bootFirmware(hw, dev, boardId + "-")
-    // The co-processor may still hold a queue from before a host reset: flush it. If it does not
-    // answer, the pump cannot deliver; latch DRIVE_FAULT now rather than at the first start.
-    try {
-        await hw.stepper.enable(false)
-    } catch (e) {
-        fw.pump.raiseAlarm(dev.clock.nowMs(), "DRIVE_FAULT", "step engine not answering at boot: " + errorText(e))
-    }
+    // Configure and verify the TMC5160 (enable line low throughout); a controller that is
+    // missing or wrong latches DRIVE_FAULT now rather than at the first start.
+    await initDrive(fw)
     runFirmware(fw, null, false)
 }

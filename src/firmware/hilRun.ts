@@ -5,15 +5,17 @@
 
 import { InfusionProgram } from "../core/program"
 import { bootFirmware, PumpFirmware, runFirmware } from "./app"
-import { HIL_PREFIX, HilRig, KEY_NAMES } from "../hal/hilTypes"
+import { HIL_PREFIX, HilRig, HilTmcFault, KEY_NAMES } from "../hal/hilTypes"
 import { DeviceServices } from "../hal/types"
+import { initDrive } from "./drive"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
 
-function onKey(fw: PumpFirmware, key: string) {
+function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
     const pump = fw.pump
     const now = fw.dev.clock.nowMs()
+    rig.reportMotion()
     console.log(HIL_PREFIX + "t=" + now + " key=" + key)
     if (key === "start") {
         if (pump.state() === "Paused") pump.resume(now)
@@ -29,7 +31,7 @@ function onKey(fw: PumpFirmware, key: string) {
  *  this long anyway (the safety monitor then raises the sensor fault). */
 export const SENSOR_WAIT_MS = 15000
 
-export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices) {
+export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices, tmcFault?: HilTmcFault) {
     const clock = dev.clock
     const hw = rig.hw
     const t0 = clock.nowMs()
@@ -38,6 +40,7 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     // The same start-up as the shipping entries: persistence and power-loss restore, remote
     // interface, self-test and safety monitor (src/firmware/app.ts).
     const fw = await bootFirmware(hw, dev, "hil-")
+    await initDrive(fw)
     const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
     let held: number[] = []
@@ -46,7 +49,7 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
         for (let j = 0; j < now.length; j++) {
             const i = now[j]
             if (held.indexOf(i) >= 0) continue
-            if (i >= 0 && i < KEY_NAMES.length) onKey(fw, KEY_NAMES[i])
+            if (i >= 0 && i < KEY_NAMES.length) onKey(fw, rig, KEY_NAMES[i])
             else console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
         }
         held = now
@@ -55,8 +58,20 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     const loaded = runFirmware(fw, program, false)
     const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
+    let runningSinceMs = -1
+    let injected = false
     clock.every(HIL_STATUS_MS, async () => {
+        // Shaft steps first, so the status line's interval carries none of them.
+        rig.reportMotion()
         const s = pump.status()
+        if (tmcFault && !injected) {
+            const now = clock.nowMs()
+            if (runningSinceMs < 0 && s.state === "Running") runningSinceMs = now
+            if (runningSinceMs >= 0 && now - runningSinceMs >= tmcFault.afterMs) {
+                injected = true
+                rig.injectDriveFault(tmcFault.fault)
+            }
+        }
         // Every latched alarm, so the rig can count each alarm's rising edges.
         const codes = fw.safety.monitor.alarms.latchedCodes()
         let latched = ""

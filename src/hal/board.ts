@@ -1,5 +1,6 @@
 // Board adapter: the hardware interfaces of src/hal/types.ts on the reference pump boards
-// (boards/pump_ref_*.board.json, pin map and co-processor protocol in docs/boards.md).
+// (boards/pump_ref_*.board.json, pin map, wiring and bill of materials in docs/boards.md).
+// Motion: a TMC5160 on SPI (driver hal/tmc5160.ts, lease and verification hal/tmcStepEngine.ts).
 // Pins come in as a parameter so this module works with any @dsboard that names them.
 // Servers (buzzer, ADC) are started by the entry file: their config must be a compile-time
 // literal naming `pins.X` of the imported @dsboard, so a pin passed in as a value cannot be used.
@@ -7,16 +8,23 @@
 
 import * as ds from "@devicescript/core"
 import { digitalRead, digitalWrite, pinMode } from "@devicescript/gpio"
-import { i2c } from "@devicescript/i2c"
+import { spi } from "@devicescript/spi"
 import { SensorSnapshot } from "../core/sensors"
+import { OutputLine, REFERENCE_TMC_CONFIG, SpiBus, Tmc5160 } from "./tmc5160"
+import { TmcStepEngine } from "./tmcStepEngine"
 import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
 /** The named pins of a reference pump board that this adapter drives or reads. */
 export interface BoardPins {
-    /** Driver enable, high = enabled; pulled down on the board so reset/boot = disabled. */
-    STEP_EN: ds.OutputPin
-    /** Pulled up; the co-processor holds it low while healthy. High = fault (or co-processor gone). */
-    STEP_FAULT: ds.InputPin
+    /** TMC5160 SPI (mode 3). On RP2040 these must be SPI0 pins (the runtime reads SPI0). */
+    TMC_SCK: ds.OutputPin
+    TMC_MOSI: ds.OutputPin
+    TMC_MISO: ds.InputPin
+    /** Chip select, active low, driven as a GPIO around each 40-bit datagram. */
+    TMC_CS: ds.OutputPin
+    /** To DRV_ENN through the door switch (in series); active low: low = power stage on. A
+     *  10 kΩ pull-up at DRV_ENN makes reset, boot and an open door all read as "off". */
+    TMC_EN: ds.OutputPin
     LED_RUN: ds.OutputPin
     LED_ALARM: ds.OutputPin
     /** Air-in-line detector: pulled up, the detector pulls it low while it sees liquid. */
@@ -40,85 +48,44 @@ export interface BoardServers {
     position: ds.Potentiometer
 }
 
-// ---- step pulse co-processor, I2C register protocol (docs/boards.md) ----------------------
+// ---- TMC5160 on SPI ------------------------------------------------------------------------
 
-export const STEP_ENGINE_ADDR = 0x2a
-/** W/R u8: 1 = accept queue and run, 0 = flush queue and stop pulsing at once. */
-export const REG_ENABLE = 0x01
-/** W 5 bytes: u16 steps LE, u8 direction (1 = forward/infuse), u16 window ms LE. */
-export const REG_QUEUE = 0x02
-/** R i32 LE: signed microsteps fired since power-up (+forward, -reverse). */
-export const REG_FIRED = 0x03
-/** R u8: status bits below; UNDERRUN, OVERFLOW and BAD_COMMAND clear on read. */
-export const REG_STATUS = 0x04
+/** 1 MHz: well inside the TMC5160's 4 MHz SPI limit with the internal clock, and 5 µs a byte. */
+export const TMC_SPI_HZ = 1000000
 
-/** Driver fault, stall or co-processor internal error; latched until ENABLE 0. */
-export const STATUS_FAULT = 0x01
-/** A window ended with no next one queued while pulsing (a late tick); informational. */
-export const STATUS_UNDERRUN = 0x02
-/** A QUEUE write was dropped because two windows were already pending. */
-export const STATUS_OVERFLOW = 0x04
-/** A malformed write (wrong length, window 0, rate above the driver limit) was ignored. */
-export const STATUS_BAD_COMMAND = 0x08
-/** Status bits that mean commanded steps were not or will not be fired as asked. */
-export const STATUS_STOP_MASK = STATUS_FAULT | STATUS_OVERFLOW | STATUS_BAD_COMMAND
+/** One 40-bit datagram per chip-select low period over @devicescript/spi. */
+class BoardSpiBus implements SpiBus {
+    private readonly cs: ds.OutputPin
 
-/** Names of the set status bits, for the DRIVE_FAULT record. */
-export function statusText(status: number): string {
-    let t = ""
-    if (status & STATUS_FAULT) t += " FAULT"
-    if (status & STATUS_UNDERRUN) t += " UNDERRUN"
-    if (status & STATUS_OVERFLOW) t += " OVERFLOW"
-    if (status & STATUS_BAD_COMMAND) t += " BAD_COMMAND"
-    return t.length > 0 ? t.slice(1) : "OK"
-}
-
-function checkFaultPin(faultPin: ds.InputPin) {
-    if (digitalRead(faultPin) !== 0) throw new Error("STEP_FAULT asserted")
-}
-
-class I2CStepEngine implements StepEngine {
-    private readonly enPin: ds.OutputPin
-    private readonly faultPin: ds.InputPin
-
-    constructor(enPin: ds.OutputPin, faultPin: ds.InputPin) {
-        this.enPin = enPin
-        this.faultPin = faultPin
-        pinMode(enPin, ds.GPIOMode.OutputLow)
-        pinMode(faultPin, ds.GPIOMode.InputPullUp)
+    constructor(pins: BoardPins) {
+        this.cs = pins.TMC_CS
+        pinMode(this.cs, ds.GPIOMode.OutputHigh)
+        spi.configure({ miso: pins.TMC_MISO, mosi: pins.TMC_MOSI, sck: pins.TMC_SCK, mode: 3, hz: TMC_SPI_HZ })
     }
 
-    async enable(on: boolean) {
-        if (on) {
-            // Co-processor first: if it does not answer, the driver stays de-energised.
-            checkFaultPin(this.faultPin)
-            await i2c.writeReg(STEP_ENGINE_ADDR, REG_ENABLE, 1)
-            digitalWrite(this.enPin, 1)
-        } else {
-            // Pin first: the driver is off even if the I2C write below fails.
-            digitalWrite(this.enPin, 0)
-            await i2c.writeReg(STEP_ENGINE_ADDR, REG_ENABLE, 0)
+    async transfer(tx: number[]): Promise<number[]> {
+        const b = Buffer.alloc(5)
+        for (let i = 0; i < 5; i++) b[i] = tx[i]
+        digitalWrite(this.cs, 0)
+        let r: Buffer = null
+        try {
+            r = await spi.transfer(b)
+        } finally {
+            digitalWrite(this.cs, 1)
         }
+        return [r[0], r[1], r[2], r[3], r[4]]
     }
+}
 
-    async queue(steps: number, forward: boolean, windowMs: number) {
-        if (!(steps >= 0 && steps <= 0xffff && Math.floor(steps) === steps))
-            throw new RangeError("steps out of range: " + steps)
-        if (!(windowMs >= 1 && windowMs <= 0xffff && Math.floor(windowMs) === windowMs))
-            throw new RangeError("window out of range: " + windowMs)
-        checkFaultPin(this.faultPin)
-        const cmd = Buffer.alloc(5)
-        cmd.setAt(0, "u16", steps)
-        cmd[2] = forward ? 1 : 0
-        cmd.setAt(3, "u16", windowMs)
-        await i2c.writeRegBuf(STEP_ENGINE_ADDR, REG_QUEUE, cmd)
-        const status = await i2c.readReg(STEP_ENGINE_ADDR, REG_STATUS)
-        if ((status & STATUS_STOP_MASK) !== 0) throw new Error("step engine status " + statusText(status))
+/** Active-low enable into DRV_ENN (through the door switch). */
+class BoardEnableLine implements OutputLine {
+    private readonly pin: ds.OutputPin
+    constructor(pin: ds.OutputPin) {
+        this.pin = pin
+        pinMode(pin, ds.GPIOMode.OutputHigh)
     }
-
-    async firedCount() {
-        const b = await i2c.readRegBuf(STEP_ENGINE_ADDR, REG_FIRED, 4)
-        return b.getAt(0, "i32")
+    write(high: boolean) {
+        digitalWrite(this.pin, high ? 0 : 1)
     }
 }
 
@@ -149,7 +116,7 @@ class BoardIndicators implements Indicators {
 }
 
 export function createBoardHardware(pins: BoardPins, servers: BoardServers, name?: string): PumpHardware {
-    const stepper = new I2CStepEngine(pins.STEP_EN, pins.STEP_FAULT)
+    const stepper = new TmcStepEngine(new Tmc5160(new BoardSpiBus(pins), REFERENCE_TMC_CONFIG), new BoardEnableLine(pins.TMC_EN))
     return {
         name: name ? name : "board",
         stepper: stepper,

@@ -1,8 +1,9 @@
 // HIL adapter: the firmware's sensors and keys are Jacdac roles served by the rig (a plant model
-// on a simulated bus, or the bench rig's own Jacdac devices), and the pulse engine reports every
-// tick's fired steps as a machine-readable line on the console (stdout in the simulator, the
-// serial log on a board) so the rig can move the plant. Only this adapter differs from the
-// shipping build; the control loop and the core are the same modules.
+// on a simulated bus, or the bench rig's own Jacdac devices). Motion runs through the shipping
+// TMC5160 driver and step engine against the register-level controller model in the VM; every
+// 20 ms the shaft movement of the model is printed as a machine-readable line on the console
+// (stdout in the simulator, the serial log on a board) so the rig can move the plant. Only this
+// adapter differs from the shipping build; the control loop and the core are the same modules.
 //
 // Service mapping (each signal has its own service class, so role binding is unambiguous):
 //   line-pressure / plunger-force ADC  -> Potentiometer (ratio 0..1 = ADC counts / 4095)
@@ -15,6 +16,9 @@
 
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"
+import { OutputLine, REFERENCE_TMC_CONFIG, Tmc5160 } from "./tmc5160"
+import { Tmc5160Model, TmcFault } from "./tmc5160Model"
+import { TmcStepEngine } from "./tmcStepEngine"
 import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 import { HIL_PREFIX, HilRig } from "./hilTypes"
 
@@ -103,34 +107,76 @@ export function allFresh(g: HilSignals, nowMs: number): boolean {
     )
 }
 
-/** Pulse engine stand-in: counts steps and prints one line per tick that fired any. */
-class HilStepEngine implements StepEngine {
-    private enabled = false
-    private fired = 0
-
-    async enable(on: boolean) {
-        this.enabled = on
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (on ? 1 : 0))
+/** Enable line into the model's DRV_ENN input; prints motor=0/1 on every change, after
+ *  reporting the shaft steps made so far (the rig drops steps that arrive with the motor off). */
+class HilEnableLine implements OutputLine {
+    private readonly model: Tmc5160Model
+    motion: HilMotion = null
+    private last = -1
+    constructor(model: Tmc5160Model) {
+        this.model = model
     }
-
-    async queue(steps: number, forward: boolean, windowMs: number) {
-        if (!this.enabled) return
-        const n = forward ? steps : -steps
-        this.fired += n
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + this.fired)
-    }
-
-    async firedCount() {
-        return this.fired
+    write(high: boolean) {
+        if (this.motion) this.motion.report()
+        this.model.setStageEnabled(high)
+        const v = high ? 1 : 0
+        if (v !== this.last) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + v)
+        this.last = v
     }
 }
 
+/** Runs the controller model on the VM clock, keeps its door interlock in step with the rig's
+ *  door signal, and reports shaft movement (steps=) so the rig moves the plant. */
+export class HilMotion {
+    readonly model: Tmc5160Model
+    readonly engine: TmcStepEngine
+    private reported = 0
+
+    constructor() {
+        this.model = new Tmc5160Model(() => ds.millis())
+        const line = new HilEnableLine(this.model)
+        this.engine = new TmcStepEngine(new Tmc5160(this.model, REFERENCE_TMC_CONFIG), line)
+        line.motion = this
+    }
+
+    /** Called every 20 ms: door interlock from the rig's door signal, then report. */
+    poll(doorClosed: boolean) {
+        this.model.setDoorClosed(doorClosed)
+        this.report()
+    }
+
+    /** Advances the model and prints the shaft steps made since the last report; the rig
+     *  applies them over the interval ending at this line. */
+    report() {
+        const shaft = this.model.shaft()
+        const n = shaft - this.reported
+        if (n !== 0) {
+            this.reported = shaft
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + shaft)
+        }
+    }
+
+    inject(f: TmcFault) {
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " tmcfault=" + f)
+        this.model.inject(f)
+    }
+}
+
+/** Annunciation lines; shaft steps are reported first so every HIL line ends an interval
+ *  whose motion is already on the console (the rig applies steps over the interval ending at
+ *  their line, and a line printed just before them would squeeze that interval). */
 class HilIndicators implements Indicators {
+    private readonly motion: HilMotion
+    constructor(motion: HilMotion) {
+        this.motion = motion
+    }
     async setRunLed(on: boolean) {}
     async setAlarmLed(on: boolean) {
+        this.motion.report()
         console.log(HIL_PREFIX + "t=" + ds.millis() + " alarmLed=" + (on ? 1 : 0))
     }
     async beep(frequencyHz: number, durationMs: number) {
+        this.motion.report()
         console.log(HIL_PREFIX + "t=" + ds.millis() + " beep=" + frequencyHz + "/" + durationMs)
     }
 }
@@ -155,19 +201,27 @@ class HilSensors implements Sensors {
     }
 }
 
-export function createHilHardware(signals: HilSignals): PumpHardware {
-    const stepper = new HilStepEngine()
-    return { name: "hil", stepper: stepper, indicators: new HilIndicators(), sensors: new HilSensors(signals, stepper) }
+export function createHilHardware(signals: HilSignals, motion: HilMotion): PumpHardware {
+    setInterval(() => {
+        // The door switch in series with the enable line follows the rig's door signal. Its last
+        // value is used even when stale: a late bus update is not the switch opening (the
+        // safety monitor still treats a stale door reading as open, in HilSensors).
+        motion.poll(signals.doorField.value <= 0.5)
+    }, 20)
+    return { name: "hil", stepper: motion.engine, indicators: new HilIndicators(motion), sensors: new HilSensors(signals, motion.engine) }
 }
 
 /** The rig as the HIL firmware body sees it: hardware adapter, signal freshness and keypad. */
 export function createHilRig(): HilRig {
     const signals = new HilSignals()
+    const motion = new HilMotion()
     return {
-        hw: createHilHardware(signals),
+        hw: createHilHardware(signals, motion),
         allSignalsFresh: (nowMs: number) => allFresh(signals, nowMs),
         onKeypad: (fn: (pressed: number[]) => void) => {
             signals.keypad.reading.subscribe(fn)
         },
+        reportMotion: () => motion.report(),
+        injectDriveFault: (f: TmcFault) => motion.inject(f),
     }
 }

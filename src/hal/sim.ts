@@ -1,24 +1,21 @@
-// Simulator adapter: an in-VM pulse engine that counts what it is asked to fire. It is the
-// simplest faithful stand-in; the HIL rig replaces it with a plant model on the Jacdac bus.
+// Simulator adapter: the shipping TMC5160 driver and step engine against the register-level
+// model (hal/tmc5160Model.ts) on the VM clock, so the simulator runs the exact motion code a
+// board runs. The pusher position follows the model's shaft, not the commanded steps.
 
 import { SensorSnapshot } from "../core/sensors"
+import { OutputLine, REFERENCE_TMC_CONFIG, Tmc5160 } from "./tmc5160"
+import { Tmc5160Model } from "./tmc5160Model"
+import { TmcStepEngine } from "./tmcStepEngine"
 import { IndicatorFeedback, Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
-class SimStepEngine implements StepEngine {
-    private enabled = false
-    private fired = 0
-
-    async enable(on: boolean) {
-        this.enabled = on
+/** The enable line of the simulated board: straight into the model's DRV_ENN input. */
+class ModelEnableLine implements OutputLine {
+    private readonly model: Tmc5160Model
+    constructor(model: Tmc5160Model) {
+        this.model = model
     }
-
-    async queue(steps: number, forward: boolean, windowMs: number) {
-        if (!this.enabled) return
-        this.fired += forward ? steps : -steps
-    }
-
-    async firedCount() {
-        return this.fired
+    write(high: boolean) {
+        this.model.setStageEnabled(high)
     }
 }
 
@@ -31,9 +28,9 @@ class SimIndicators implements Indicators {
 }
 
 /** Simulated sensors: an open line at 7 mmHg venous pressure (410 + 2.112·7 counts) with one
- *  count of dither (a live ADC never repeats exactly), the pusher following the fired steps of
- *  the reference drive (3200 µsteps/mm), door closed, plunger held, battery 3.9 V. Fields are
- *  public so the in-VM tests can inject faults. */
+ *  count of dither (a live ADC never repeats exactly), the pusher following the model's shaft
+ *  on the reference drive (3200 µsteps/mm), door closed, plunger held, battery 3.9 V. Fields are
+ *  public so the in-VM tests can inject faults; the door is also the model's enable interlock. */
 export class SimSensors implements Sensors {
     pressureAdc = 425
     airInLine = false
@@ -41,14 +38,18 @@ export class SimSensors implements Sensors {
     plungerEngaged = true
     batteryMv = 3900
     private readonly engine: StepEngine
+    private readonly model: Tmc5160Model
     private dither = 0
 
-    constructor(engine: StepEngine) {
+    constructor(engine: StepEngine, model: Tmc5160Model) {
         this.engine = engine
+        this.model = model
     }
 
     async read(): Promise<SensorSnapshot> {
+        this.model.setDoorClosed(!this.doorOpen)
         const fired = await this.engine.firedCount()
+        const shaft = this.model.shaft()
         this.dither = 1 - this.dither
         return {
             pressureAdc: this.pressureAdc + this.dither,
@@ -57,7 +58,7 @@ export class SimSensors implements Sensors {
             plungerEngaged: this.plungerEngaged,
             batteryMv: this.batteryMv,
             firedSteps: fired,
-            plungerPositionUm: Math.floor((fired * 1000) / 3200),
+            plungerPositionUm: Math.floor((shaft * 1000) / 3200),
         }
     }
 }
@@ -71,7 +72,10 @@ class SimFeedback implements IndicatorFeedback {
     }
 }
 
-export function createSimHardware(): PumpHardware {
-    const stepper = new SimStepEngine()
-    return { name: "simulator", stepper: stepper, indicators: new SimIndicators(), sensors: new SimSensors(stepper), feedback: new SimFeedback() }
+/** `nowMs` drives the controller model's ramp: the injected device clock (Clock.nowMs), a
+ *  virtual clock in tests that step the control loop faster than real time. */
+export function createSimHardware(nowMs: () => number): PumpHardware {
+    const model = new Tmc5160Model(nowMs)
+    const stepper = new TmcStepEngine(new Tmc5160(model, REFERENCE_TMC_CONFIG), new ModelEnableLine(model))
+    return { name: "simulator", stepper: stepper, indicators: new SimIndicators(), sensors: new SimSensors(stepper, model), feedback: new SimFeedback() }
 }

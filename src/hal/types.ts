@@ -7,13 +7,19 @@ import { SensorSnapshot } from "../core/sensors"
 // implements them with pins from boards/*.board.json and the simulator adapter with in-VM
 // fakes, because ds.gpio throws and board pins are undefined in the simulator.
 
-/** Fires microsteps with even spacing over one control tick. TypeScript cannot time pulses
- *  (<10 ms), so this is a command to a pulse engine (see docs/architecture.md). */
+/** The motion controller (a TMC5160 in positioning mode, hal/tmcStepEngine.ts). TypeScript
+ *  cannot time pulses (<10 ms), so the chip's own ramp generator moves the motor to an absolute
+ *  target the loop advances every tick (see docs/architecture.md). Every method throws on a
+ *  drive fault; once one is seen the engine stays latched (the loop raises DRIVE_FAULT). */
 export interface StepEngine {
+    /** Configure and verify the controller; throws (latched) if it is missing or wrong. */
+    init(): Promise<void>
+    /** true: start a new lease run at the actual position, then energise the stage.
+     *  false: drop the enable line first, then hold target = actual. */
     enable(on: boolean): Promise<void>
-    /** Queue `steps` microsteps to be spread evenly over `windowMs`. */
+    /** Advance the absolute target by `steps` microsteps owed this tick, then verify the chip. */
     queue(steps: number, forward: boolean, windowMs: number): Promise<void>
-    /** Microsteps the engine reports it has actually fired since power-up. */
+    /** Microsteps moved since configuration, from the controller's XACTUAL. */
     firedCount(): Promise<number>
 }
 

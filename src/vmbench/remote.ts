@@ -29,7 +29,7 @@ function provenCell(): DurableCell {
 }
 const log = new EventLog(32)
 const pump = createPump(log)
-const hw = createSimHardware()
+const hw = createSimHardware(() => ds.millis())
 pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 50000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
 pump.start(ds.millis())
 const keys = new HexKeyRing(GW_HEX, "")

@@ -33,7 +33,7 @@ describe("dosing core under the DeviceScript VM", () => {
     })
 
     test("1 h at 10 mL/h = floor(1e10 pL / 173531 pL) = 57626 microsteps", async () => {
-        const p = new StepPlanner({ picolitresPerMicrostep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        const p = new StepPlanner({ picolitresPerMicrostep: 173531, accelStepsPerS2: 1000000000, maxTickMs: 1000 })
         let steps = 0
         for (let i = 0; i < 3600; i++) {
             steps += p.plan(10000, 1000, 1000000000).steps
@@ -43,7 +43,7 @@ describe("dosing core under the DeviceScript VM", () => {
     })
 
     test("24 h at 0.1 mL/h with 997 ms ticks = floor(2.4e9 pL / 173531) = 13830 microsteps", async () => {
-        const p = new StepPlanner({ picolitresPerMicrostep: 173531, maxStepIncreasePerTick: 1000000, maxTickMs: 1000 })
+        const p = new StepPlanner({ picolitresPerMicrostep: 173531, accelStepsPerS2: 1000000000, maxTickMs: 1000 })
         let steps = 0
         let t = 0
         let i = 0
@@ -87,6 +87,7 @@ describe("dosing core under the DeviceScript VM", () => {
         const hw: PumpHardware = {
             name: "failing",
             stepper: {
+                init: async () => {},
                 enable: async (on: boolean) => {},
                 queue: async (steps: number, forward: boolean, windowMs: number) => {
                     throw new Error("i2c nack")
@@ -94,7 +95,7 @@ describe("dosing core under the DeviceScript VM", () => {
                 firedCount: async () => 0,
             },
             indicators: { setRunLed: async (on: boolean) => {}, setAlarmLed: async (on: boolean) => {}, beep: async (f: number, d: number) => {} },
-            sensors: createSimHardware().sensors,
+            sensors: createSimHardware(() => ds.millis()).sensors,
         }
         const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 1000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
@@ -154,7 +155,9 @@ describe("safety core under the DeviceScript VM", () => {
     test("door opened mid-infusion: the motor stops in the same control tick", async () => {
         const log = new EventLog(64)
         const pump = createPump(log)
-        const hw = createSimHardware()
+        // The controller model runs on the loop's virtual clock (the loop steps faster than real time).
+        const clock = { t: 0 }
+        const hw = createSimHardware(() => clock.t)
         const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 10000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)
@@ -162,16 +165,23 @@ describe("safety core under the DeviceScript VM", () => {
         let t = 0
         // Each tick yields, as the timer-driven loop does between ticks.
         for (; t <= 2000; t += 20) {
+            clock.t = t
             await controlTick(hw, pump, drive, t, safety)
             await ds.sleep(0)
         }
-        const before = await hw.stepper.firedCount()
-        expect(before > 0).toBe(true)
+        // The door opens at t.
+        clock.t = t
+        expect((await hw.stepper.firedCount()) > 0).toBe(true)
         const sensors = hw.sensors as SimSensors
         sensors.doorOpen = true
         await controlTick(hw, pump, drive, t, safety)
         expect(pump.state()).toBe("Alarm")
-        expect(await hw.stepper.firedCount()).toBe(before)
+        expect(drive.motorOn).toBe(false)
+        // The pusher (the controller model's shaft) does not move again: enable off, door
+        // interlock open, target := actual.
+        const atStop = (await sensors.read()).plungerPositionUm
+        clock.t = t + 1000
+        expect((await sensors.read()).plungerPositionUm).toBe(atStop)
         expect(safety.monitor.annunciation(t).code).toBe("DOOR_OPEN")
     })
 })

@@ -79,6 +79,12 @@ describe("each rule fails on a file that breaks it", () => {
         const deviceHal = { path: "src/hal/deviceClock.ts", text: 'import * as ds from "@devicescript/core"\n' }
         const bad = { path: "test/firmware/x.test.ts", text: 'import { c } from "../../src/hal/deviceClock"\n' }
         expect(checkImports([deviceHal, bad]).map((v) => v.file)).toEqual(["test/firmware/x.test.ts"])
+        // test/hal runs the Node-runnable hal modules (TMC5160 driver, model): not a device-bound
+        // adapter, and not the firmware layer.
+        expect(rulesBroken("test/hal/x.test.ts", "../../src/hal/tmc5160")).toEqual([])
+        expect(rulesBroken("test/hal/x.test.ts", "../../src/firmware/app")).toHaveLength(1)
+        const badHal = { path: "test/hal/x.test.ts", text: 'import { c } from "../../src/hal/deviceClock"\n' }
+        expect(checkImports([deviceHal, badHal]).map((v) => v.file)).toEqual(["test/hal/x.test.ts"])
     })
 
     it("src/ importing outside src/, and src/generated imported by anything but src/vmtests", () => {

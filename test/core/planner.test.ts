@@ -10,9 +10,13 @@ function owedSteps(rateUlPerH: number, ms: number, pl: number): number {
     return Number((BigInt(rateUlPerH) * BigInt(ms) * 1_000_000n) / (3_600_000n * BigInt(pl)))
 }
 
-function planner(pl = PL_BD50, maxInc = 1_000_000, maxTickMs = 60) {
-    return new StepPlanner({ picolitresPerMicrostep: pl, maxStepIncreasePerTick: maxInc, maxTickMs })
+/** accel 1e12 µsteps/s² = no acceleration limit in practice (the pure DDA). */
+function planner(pl = PL_BD50, accelStepsPerS2 = 1e12, maxTickMs = 60) {
+    return new StepPlanner({ picolitresPerMicrostep: pl, accelStepsPerS2, maxTickMs })
 }
+
+/** Reference drive acceleration, as the firmware configures it (REFERENCE_PUMP_CONFIG, src/core/pump.ts). */
+const ACCEL_REF = 20000
 
 /** Deterministic tick jitter like the VM's setInterval (mean 20 ms, 19..21). */
 function jitter(seed: number) {
@@ -82,20 +86,61 @@ describe("step planner (DDA)", () => {
         )
     })
 
-    it("limits acceleration and then catches up the volume owed during the ramp", () => {
-        const maxInc = StepPlanner.stepIncreaseFor(20000, 20) // 20000 µsteps/s² · (20 ms)² = 8
-        expect(maxInc).toBe(8)
-        const p = planner(PL_BD50, maxInc)
-        let prev = 0
+    it("limits acceleration to 20000 µsteps/s² in time and then catches up the volume owed during the ramp", () => {
+        const p = planner(PL_BD50, ACCEL_REF)
         let steps = 0
+        let speedPrev = 0
         const rate = 1_200_000 // 1200 mL/h = 1921 µsteps/s = 38.4 per 20 ms tick
         for (let i = 0; i < 500; i++) {
             const s = p.plan(rate, 20, NO_LIMIT).steps
-            expect(s - prev).toBeLessThanOrEqual(maxInc)
-            prev = s
+            // Speed this tick (µsteps/s) rises by at most accel·dt over the speed carried in, which
+            // never exceeds the programmed 1921 µsteps/s: ≤ 1921 + 20000·0.02 = 2321 µsteps/s.
+            const speed = (s * 1000) / 20
+            expect(speed).toBeLessThanOrEqual(Math.min(speedPrev, 1921.5) + ACCEL_REF * 0.02 + 1e-9)
+            speedPrev = speed
             steps += s
         }
         expect(steps).toBe(owedSteps(rate, 500 * 20, PL_BD50))
+        // The first tick from rest may step at most a·dt² = 20000 · 0.02² = 8 µsteps.
+        expect(planner(PL_BD50, ACCEL_REF).plan(rate, 20, NO_LIMIT).steps).toBe(8)
+    })
+
+    it("acceleration limit is per millisecond: a 31 ms tick after a 9 ms tick at 999 mL/h is not capped", () => {
+        // BD 50 at 999 mL/h: 999000 µL/h / 3600 / 0.173531 µL = 1599.1 µsteps/s. A per-tick limit
+        // of +8 steps capped 14 -> 22 where 49.6 were owed; the time-based limit allows 67.
+        const p = planner(PL_BD50, ACCEL_REF)
+        let t = 0
+        let steps = 0
+        for (let i = 0; i < 200; i++) {
+            const dt = i % 2 === 0 ? 9 : 31
+            t += dt
+            steps += p.plan(999_000, dt, NO_LIMIT).steps
+            if (t > 1000) expect(Math.abs(steps - owedSteps(999_000, t, PL_BD50)), `t=${t}`).toBeLessThanOrEqual(1)
+        }
+    })
+
+    it("property: with the 20000 µsteps/s² limit ON, 9-31 ms tick jitter and any rate up to 1200 mL/h, steps stay within one microstep of floor(rate·t/step volume) once at speed", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 100, max: 1_200_000 }),
+                fc.array(fc.integer({ min: 9, max: 31 }), { minLength: 300, maxLength: 600 }),
+                fc.constantFrom(PL_BD50, 114_405, 216_497), // BD 50, BD 30 (21.59 mm), Terumo 50 (29.7 mm)
+                (rate, dts, pl) => {
+                    const p = planner(pl, ACCEL_REF)
+                    // At speed after v/a of ramp plus the catch-up of the ramp's backlog v²/(2a),
+                    // repaid at ≥ a·dt² per tick: ≤ 2 s at 1921 µsteps/s. Checked from 3 s on.
+                    let t = 0
+                    let steps = 0
+                    for (const dt of dts) {
+                        t += dt
+                        steps += p.plan(rate, dt, NO_LIMIT).steps
+                        if (t >= 3000 && Math.abs(steps - owedSteps(rate, t, pl)) > 1) return false
+                    }
+                    return t >= 3000
+                }
+            ),
+            { numRuns: 300 }
+        )
     })
 
     it("never exceeds the step limit and keeps the remainder owed", () => {
@@ -105,7 +150,7 @@ describe("step planner (DDA)", () => {
     })
 
     it("does not make up a stalled loop with a burst (no unprogrammed bolus)", () => {
-        const p = planner(PL_BD50, 1_000_000, 60)
+        const p = planner(PL_BD50, 1e12, 60)
         const r = p.plan(100_000, 5000, NO_LIMIT) // 5 s stall at 100 mL/h
         expect(r.overrunMs).toBe(4940)
         expect(r.steps).toBe(owedSteps(100_000, 60, PL_BD50))
@@ -118,10 +163,11 @@ describe("step planner (DDA)", () => {
     })
 
     it("reset drops the owed fraction and restarts the ramp", () => {
-        const p = planner(PL_BD50, 2)
-        for (let i = 0; i < 5; i++) p.plan(1_200_000, 20, NO_LIMIT)
+        const p = planner(PL_BD50, ACCEL_REF)
+        for (let i = 0; i < 50; i++) p.plan(1_200_000, 20, NO_LIMIT)
         p.reset()
         expect(p.owedUnits()).toBe(0)
-        expect(p.plan(1_200_000, 20, NO_LIMIT).steps).toBe(2)
+        // From rest again: a·dt² = 20000 µsteps/s² · (20 ms)² = 8 µsteps.
+        expect(p.plan(1_200_000, 20, NO_LIMIT).steps).toBe(8)
     })
 })

@@ -36,7 +36,7 @@ afterEach(() => {
 })
 
 async function boot(clock: FakeClock, settings: MapSettings): Promise<PumpFirmware> {
-    return clock.runUntil(bootFirmware(createSimHardware(), fakeDeviceServices(clock, settings), "test-"), BOOT_LIMIT_MS)
+    return clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, settings), "test-"), BOOT_LIMIT_MS)
 }
 
 describe("firmware start-up on a virtual clock", () => {

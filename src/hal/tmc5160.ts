@@ -1,0 +1,372 @@
+// TMC5160 stepper motion controller over SPI (Trinamic / Analog Devices; TMC5130A and TMC5240
+// share the register family). The chip runs its own ramp generator in positioning mode, so
+// the firmware only ever writes an absolute target and reads the actual position back.
+//
+// Pure TypeScript on purpose: no @devicescript import, so the same driver runs against the real
+// bus (hal/board.ts wraps @devicescript/spi and a GPIO chip select) and against the register
+// model (hal/tmc5160Model.ts) in the simulator, the HIL build and vitest.
+//
+// Facts used (TMC5160 datasheet rev. 1.x, register map; cross-checked with ADI's TMC-API
+// tmc/ic/TMC5160/TMC5160.h access table and the Zephyr adi,tmc51xx binding):
+//   40-bit datagram: address byte (bit 7 = write) + 32-bit big-endian data; SPI mode 3.
+//   Every reply starts with SPI_STATUS; its data is the register addressed by the PREVIOUS
+//   datagram (a read takes two transfers; reads can be pipelined).
+//   Readable: GCONF, GSTAT, IOIN, RAMPMODE, XACTUAL, VACTUAL, XTARGET, SW_MODE, RAMP_STAT,
+//   CHOPCONF, DRV_STATUS. Write-only (reads return 0): IHOLD_IRUN, TPOWERDOWN, VSTART, A1, V1,
+//   AMAX, VMAX, DMAX, D1, VSTOP, TZEROWAIT. So "read back every written register" can only
+//   cover the readable ones; the write-only ramp registers are re-written at every enable.
+//   Velocity unit at fCLK = 12 MHz: v[µsteps/s] = VMAX · fCLK / 2^24 = 0.7153 · VMAX.
+//   Acceleration unit: a[µsteps/s²] = AMAX · fCLK² / (512 · 256 · 2^24) = 65.48 · AMAX.
+
+export const REG_GCONF = 0x00
+export const REG_GSTAT = 0x01
+export const REG_IOIN = 0x04
+export const REG_IHOLD_IRUN = 0x10
+export const REG_TPOWERDOWN = 0x11
+export const REG_RAMPMODE = 0x20
+export const REG_XACTUAL = 0x21
+export const REG_VACTUAL = 0x22
+export const REG_VSTART = 0x23
+export const REG_A1 = 0x24
+export const REG_V1 = 0x25
+export const REG_AMAX = 0x26
+export const REG_VMAX = 0x27
+export const REG_DMAX = 0x28
+export const REG_D1 = 0x2a
+export const REG_VSTOP = 0x2b
+export const REG_TZEROWAIT = 0x2c
+export const REG_XTARGET = 0x2d
+export const REG_SW_MODE = 0x34
+export const REG_RAMP_STAT = 0x35
+export const REG_CHOPCONF = 0x6c
+export const REG_DRV_STATUS = 0x6f
+
+/** IOIN bits 31..24 read 0x30 on a TMC5160 (0x11 on a TMC5130). */
+export const TMC5160_VERSION = 0x30
+
+/** Internal clock (no external clock fitted): 12 MHz. */
+export const FCLK_HZ = 12000000
+/** µsteps/s per VMAX unit, × 1e6 (0.715256 µsteps/s = 12e6 / 2^24). */
+export const VMAX_UNIT_MICRO_STEPS_PER_S = 715256
+/** µsteps/s² per AMAX unit, × 1000 (65.48 µsteps/s² = 12e6² / 2^41). */
+export const AMAX_UNIT_MILLI_STEPS_PER_S2 = 65484
+
+// SPI_STATUS byte, returned with every datagram.
+export const SPI_RESET_FLAG = 0x01
+export const SPI_DRIVER_ERROR = 0x02
+export const SPI_SG2 = 0x04
+export const SPI_STANDSTILL = 0x08
+export const SPI_VELOCITY_REACHED = 0x10
+export const SPI_POSITION_REACHED = 0x20
+export const SPI_STATUS_STOP_L = 0x40
+export const SPI_STATUS_STOP_R = 0x80
+
+// GSTAT (write 1 to clear).
+export const GSTAT_RESET = 0x01
+export const GSTAT_DRV_ERR = 0x02
+export const GSTAT_UV_CP = 0x04
+
+// DRV_STATUS.
+export const DRV_S2VSA = 1 << 12
+export const DRV_S2VSB = 1 << 13
+export const DRV_STEALTH = 1 << 14
+export const DRV_FSACTIVE = 1 << 15
+export const DRV_STALLGUARD = 1 << 24
+export const DRV_OT = 1 << 25
+export const DRV_OTPW = 1 << 26
+export const DRV_S2GA = 1 << 27
+export const DRV_S2GB = 1 << 28
+export const DRV_OLA = 1 << 29
+export const DRV_OLB = 1 << 30
+/** Bit 31 as an unsigned value (1 << 31 is negative in 32-bit arithmetic). */
+export const DRV_STST = 2147483648
+
+// RAMP_STAT.
+export const RS_STATUS_STOP_L = 0x0001
+export const RS_STATUS_STOP_R = 0x0002
+export const RS_LATCH_L = 0x0004
+export const RS_LATCH_R = 0x0008
+export const RS_EVENT_STOP_L = 0x0010
+export const RS_EVENT_STOP_R = 0x0020
+export const RS_EVENT_STOP_SG = 0x0040
+export const RS_EVENT_POS_REACHED = 0x0080
+export const RS_VELOCITY_REACHED = 0x0100
+export const RS_POSITION_REACHED = 0x0200
+export const RS_VZERO = 0x0400
+export const RS_T_ZEROWAIT_ACTIVE = 0x0800
+export const RS_SECOND_MOVE = 0x1000
+export const RS_STATUS_SG = 0x2000
+
+/** SW_MODE bit 10: stop the ramp when StallGuard2 signals a stall (XACTUAL then stops too). */
+export const SW_MODE_SG_STOP = 0x0400
+
+/** One 5-byte datagram in, the 5 bytes clocked out during it back (chip select around it is
+ *  the bus's job: the board wraps a GPIO, the model needs none). */
+export interface SpiBus {
+    transfer(tx: number[]): Promise<number[]>
+}
+
+/** A digital output the driver owns (driver enable). */
+export interface OutputLine {
+    write(high: boolean): void
+}
+
+/** A drive error: the message says what the controller reported (for the DRIVE_FAULT record). */
+export function driveFault(message: string): Error {
+    return new Error("TMC5160: " + message)
+}
+
+const TWO_32 = 4294967296
+const TWO_31 = 2147483648
+
+/** 32-bit register value as 4 big-endian bytes (negative values two's complement). */
+export function u32Bytes(v: number): number[] {
+    let u = v < 0 ? v + TWO_32 : v
+    const b3 = u % 256
+    u = Math.floor(u / 256)
+    const b2 = u % 256
+    u = Math.floor(u / 256)
+    const b1 = u % 256
+    const b0 = Math.floor(u / 256) % 256
+    return [b0, b1, b2, b3]
+}
+
+/** Unsigned value of reply bytes 1..4. */
+export function replyValue(rx: number[]): number {
+    return rx[1] * 16777216 + rx[2] * 65536 + rx[3] * 256 + rx[4]
+}
+
+export function toSigned32(u: number): number {
+    return u >= TWO_31 ? u - TWO_32 : u
+}
+
+/** Bit test that works for bit 31 without signed 32-bit arithmetic. */
+export function hasBit(value: number, bit: number): boolean {
+    return Math.floor(value / bit) % 2 === 1
+}
+
+function names(value: number, bits: number[], labels: string[]): string {
+    let t = ""
+    for (let i = 0; i < bits.length; i++) if (hasBit(value, bits[i])) t += " " + labels[i]
+    return t.length > 0 ? t.slice(1) : "-"
+}
+
+export function spiStatusText(s: number): string {
+    return names(
+        s,
+        [SPI_RESET_FLAG, SPI_DRIVER_ERROR, SPI_SG2, SPI_STANDSTILL, SPI_VELOCITY_REACHED, SPI_POSITION_REACHED, SPI_STATUS_STOP_L, SPI_STATUS_STOP_R],
+        ["reset_flag", "driver_error", "sg2", "standstill", "velocity_reached", "position_reached", "status_stop_l", "status_stop_r"]
+    )
+}
+
+export function gstatText(g: number): string {
+    return names(g, [GSTAT_RESET, GSTAT_DRV_ERR, GSTAT_UV_CP], ["reset", "drv_err", "uv_cp"])
+}
+
+export function drvStatusText(d: number): string {
+    const flags = names(
+        d,
+        [DRV_S2VSA, DRV_S2VSB, DRV_STEALTH, DRV_FSACTIVE, DRV_STALLGUARD, DRV_OT, DRV_OTPW, DRV_S2GA, DRV_S2GB, DRV_OLA, DRV_OLB, DRV_STST],
+        ["s2vsa", "s2vsb", "stealth", "fsactive", "stallGuard", "ot", "otpw", "s2ga", "s2gb", "ola", "olb", "stst"]
+    )
+    // CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
+    return flags + " cs_actual=" + (Math.floor(d / 65536) % 32) + " sg_result=" + (d % 1024)
+}
+
+export function rampStatText(r: number): string {
+    return names(
+        r,
+        [
+            RS_STATUS_STOP_L, RS_STATUS_STOP_R, RS_LATCH_L, RS_LATCH_R, RS_EVENT_STOP_L, RS_EVENT_STOP_R, RS_EVENT_STOP_SG,
+            RS_EVENT_POS_REACHED, RS_VELOCITY_REACHED, RS_POSITION_REACHED, RS_VZERO, RS_T_ZEROWAIT_ACTIVE, RS_SECOND_MOVE, RS_STATUS_SG,
+        ],
+        [
+            "status_stop_l", "status_stop_r", "latch_l", "latch_r", "event_stop_l", "event_stop_r", "event_stop_sg",
+            "event_pos_reached", "velocity_reached", "position_reached", "vzero", "t_zerowait_active", "second_move", "status_sg",
+        ]
+    )
+}
+
+/** Driver-stage faults that stop delivery: over-temperature, shorts to GND or supply, and a
+ *  StallGuard stall. (otpw, open load and standstill are reported but are not faults alone:
+ *  open-load flags are unreliable at standstill per the datasheet.) */
+export const DRV_FAULT_MASK_BITS = [DRV_OT, DRV_S2GA, DRV_S2GB, DRV_S2VSA, DRV_S2VSB, DRV_STALLGUARD]
+
+export function drvFault(d: number): boolean {
+    for (let i = 0; i < DRV_FAULT_MASK_BITS.length; i++) if (hasBit(d, DRV_FAULT_MASK_BITS[i])) return true
+    return false
+}
+
+/** Register settings for one drive, in chip units. */
+export interface Tmc5160Config {
+    gconf: number
+    chopconf: number
+    iholdIrun: number
+    tpowerdown: number
+    swMode: number
+    vstart: number
+    a1: number
+    v1: number
+    amax: number
+    vmax: number
+    dmax: number
+    d1: number
+    vstop: number
+    tzerowait: number
+}
+
+/** Readable registers the driver writes and checks; the order is the write order. */
+const VERIFIED = [REG_GCONF, REG_CHOPCONF, REG_SW_MODE, REG_RAMPMODE]
+
+export interface Tmc5160Status {
+    spiStatus: number
+    xactual: number
+    xtarget: number
+    chopconf: number
+    gstat: number
+    drvStatus: number
+    rampStat: number
+}
+
+/** Register-level driver. Every reply's SPI_STATUS byte is checked: a reset or driver-error
+ *  flag, or a reply that cannot come from a TMC5160 (MISO stuck high reads 0xFF), throws. */
+export class Tmc5160 {
+    private readonly bus: SpiBus
+    readonly cfg: Tmc5160Config
+    lastSpiStatus = 0
+
+    constructor(bus: SpiBus, cfg: Tmc5160Config) {
+        this.bus = bus
+        this.cfg = cfg
+    }
+
+    private async xfer(addr: number, write: boolean, value: number): Promise<number[]> {
+        // Bytes computed in place: this runs 8 times a tick, and every allocation counts on a
+        // 64 KB heap.
+        let u = value < 0 ? value + TWO_32 : value
+        const b3 = u % 256
+        u = Math.floor(u / 256)
+        const b2 = u % 256
+        u = Math.floor(u / 256)
+        const b1 = u % 256
+        const b0 = Math.floor(u / 256) % 256
+        const rx = await this.bus.transfer([write ? addr + 0x80 : addr, b0, b1, b2, b3])
+        if (!rx || rx.length !== 5) throw driveFault("SPI reply of wrong length")
+        this.lastSpiStatus = rx[0]
+        return rx
+    }
+
+    async writeReg(addr: number, value: number) {
+        await this.xfer(addr, true, value)
+    }
+
+    /** Reads registers in one pipelined run (n + 1 datagrams); unsigned values, and the
+     *  SPI_STATUS byte of the last reply in lastSpiStatus. */
+    async readRegs(addrs: number[]): Promise<number[]> {
+        const out: number[] = []
+        await this.xfer(addrs[0], false, 0)
+        for (let i = 0; i < addrs.length; i++) {
+            const next = i + 1 < addrs.length ? addrs[i + 1] : addrs[i]
+            const rx = await this.xfer(next, false, 0)
+            out.push(replyValue(rx))
+        }
+        return out
+    }
+
+    async readReg(addr: number): Promise<number> {
+        const v = await this.readRegs([addr])
+        return v[0]
+    }
+
+    /** Chip identity: IOIN version byte must be 0x30 (a TMC5160). */
+    async checkVersion() {
+        const ioin = await this.readReg(REG_IOIN)
+        const version = Math.floor(ioin / 16777216)
+        if (version !== TMC5160_VERSION) throw driveFault("IOIN version " + version + ", expected " + TMC5160_VERSION + " (TMC5160)")
+    }
+
+    /** Full configuration: version check, clear GSTAT, write every register, read back the
+     *  readable ones. Leaves XTARGET = XACTUAL (no motion) and returns XACTUAL. */
+    async configure(): Promise<number> {
+        await this.checkVersion()
+        await this.writeReg(REG_GSTAT, GSTAT_RESET + GSTAT_DRV_ERR + GSTAT_UV_CP)
+        const c = this.cfg
+        await this.writeReg(REG_GCONF, c.gconf)
+        await this.writeReg(REG_CHOPCONF, c.chopconf)
+        await this.writeReg(REG_IHOLD_IRUN, c.iholdIrun)
+        await this.writeReg(REG_TPOWERDOWN, c.tpowerdown)
+        await this.writeReg(REG_SW_MODE, c.swMode)
+        await this.writeReg(REG_RAMPMODE, 0)
+        await this.writeRamp()
+        const x = toSigned32(await this.readReg(REG_XACTUAL))
+        await this.writeReg(REG_XTARGET, x)
+        const got = await this.readRegs([REG_GCONF, REG_CHOPCONF, REG_SW_MODE, REG_RAMPMODE, REG_XTARGET, REG_GSTAT])
+        const want = [c.gconf, c.chopconf, c.swMode, 0]
+        for (let i = 0; i < VERIFIED.length; i++)
+            if (got[i] !== want[i]) throw driveFault("register " + VERIFIED[i] + " read back " + got[i] + ", wrote " + want[i])
+        if (toSigned32(got[4]) !== x) throw driveFault("XTARGET read back " + toSigned32(got[4]) + ", wrote " + x)
+        if (got[5] !== 0) throw driveFault("GSTAT " + gstatText(got[5]) + " after clearing")
+        this.checkSpiStatus()
+        return x
+    }
+
+    /** Ramp registers are write-only on the chip: written at configure and at every enable. */
+    async writeRamp() {
+        const c = this.cfg
+        await this.writeReg(REG_VSTART, c.vstart)
+        await this.writeReg(REG_A1, c.a1)
+        await this.writeReg(REG_V1, c.v1)
+        await this.writeReg(REG_AMAX, c.amax)
+        await this.writeReg(REG_VMAX, c.vmax)
+        await this.writeReg(REG_DMAX, c.dmax)
+        await this.writeReg(REG_D1, c.d1)
+        await this.writeReg(REG_VSTOP, c.vstop)
+        await this.writeReg(REG_TZEROWAIT, c.tzerowait)
+    }
+
+    /** Throws on a status byte that says the chip reset, has a driver error, or cannot be a
+     *  chip answering (all ones: MISO stuck high or unplugged with a pull-up). */
+    checkSpiStatus() {
+        const s = this.lastSpiStatus
+        if (s === 0xff) throw driveFault("SPI status 0xFF: no controller answering (MISO stuck high)")
+        if (hasBit(s, SPI_RESET_FLAG)) throw driveFault("controller reset (SPI status " + spiStatusText(s) + ")")
+        if (hasBit(s, SPI_DRIVER_ERROR)) throw driveFault("driver error (SPI status " + spiStatusText(s) + ")")
+    }
+
+    /** Everything the step verification needs, in one pipelined run of 7 datagrams. */
+    async readStatus(): Promise<Tmc5160Status> {
+        const v = await this.readRegs([REG_XACTUAL, REG_XTARGET, REG_CHOPCONF, REG_GSTAT, REG_DRV_STATUS, REG_RAMP_STAT])
+        return {
+            spiStatus: this.lastSpiStatus,
+            xactual: toSigned32(v[0]),
+            xtarget: toSigned32(v[1]),
+            chopconf: v[2],
+            gstat: v[3],
+            drvStatus: v[4],
+            rampStat: v[5],
+        }
+    }
+}
+
+/** Reference drive settings: 16 microsteps (MRES = 4, matching REFERENCE_MECHANICS; the reset
+ *  value MRES = 0 would be 256 microsteps, 16× too slow), spreadCycle, TOFF = 3.
+ *  Ramp: VMAX 16777 (12000 µsteps/s = 3.75 mm/s, above the 9448 µsteps/s that 1200 mL/h needs on
+ *  a 5 mL syringe), AMAX = DMAX = 3054 (200000 µsteps/s²), V1 = 0 (A1/D1 phase off; D1 must
+ *  not be 0 in positioning mode), VSTART = VSTOP = 140 (100 µsteps/s, so a single-step move
+ *  at the lowest rates ends within 10 ms). StallGuard stop on (SW_MODE.sg_stop). */
+export const REFERENCE_TMC_CONFIG: Tmc5160Config = {
+    gconf: 0x00000008, // multistep_filt on, en_pwm_mode off (spreadCycle), shaft normal
+    chopconf: 0x14410153, // TOFF 3, HSTRT 5, HEND 2, TBL 2, MRES 4 (16 µsteps), intpol
+    iholdIrun: 0x00061008, // IHOLD 8, IRUN 16, IHOLDDELAY 6
+    tpowerdown: 10,
+    swMode: SW_MODE_SG_STOP,
+    vstart: 140,
+    a1: 3054,
+    v1: 0,
+    amax: 3054,
+    vmax: 16777,
+    dmax: 3054,
+    d1: 3054,
+    vstop: 140,
+    tzerowait: 0,
+}
