@@ -98,7 +98,7 @@ export class PumpController {
         const gate = this.sm.check("program")
         if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
         const syringe = p ? findSyringe(p.syringeId) : null
-        const v = validateProgram(p, syringe)
+        const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
         const plPerMicrostep = this.install(p, syringe)
         this.log.record(
@@ -148,7 +148,7 @@ export class PumpController {
             bolusUl: p.bolusUl,
             bolusDurationS: p.bolusDurationS,
         }
-        const v = validateProgram(next, this.syringe)
+        const v = validateProgram(next, this.syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "titrate", v.errors.join("; "))
         this.log.record(nowMs, "TITRATE", "rate " + p.rateUlPerH + "->" + rateUlPerH + "uL/h kvo=" + next.kvoRateUlPerH + "uL/h")
         this.program = next
@@ -291,7 +291,7 @@ export class PumpController {
         const target = snap.state === "Alarm" ? snap.interrupted : snap.state
         if (snap.program) {
             const syringe = findSyringe(snap.program.syringeId)
-            const v = validateProgram(snap.program, syringe)
+            const v = validateProgram(snap.program, syringe, this.config.mechanics)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
             const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
             if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)

@@ -7,8 +7,8 @@
 
 import { EventKind } from "../eventKinds"
 import { EventSink } from "../eventLog"
-import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, validateProgram } from "../program"
-import { findSyringe } from "../syringe"
+import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, syringeRateProblem, validateProgram } from "../program"
+import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { formatThousandths, isWholeNumber } from "../units"
 import { AMT_ML, amountFactor, amountOf, isPerKg, isPerMin, unitName } from "./doseUnits"
 import { compareProducts, ratioRound } from "./exact"
@@ -347,8 +347,11 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
     if (rate.value < 0) chk.refuse("dose cannot be converted exactly (values too large)")
     else if (rate.value < MIN_RATE_UL_PER_H || rate.value > MAX_RATE_UL_PER_H)
         chk.refuse("dose gives " + formatThousandths(rate.value) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
-    if (loading.ul > 0 && Math.ceil((loading.ul * 3600) / loading.s) > MAX_RATE_UL_PER_H)
-        chk.refuse("loading dose over " + loading.s + " s needs more than the pump maximum of " + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
+    const syringe = findSyringe(req.syringeId)
+    if (loading.ul > 0 && syringe) {
+        const why = syringeRateProblem("loading dose over " + loading.s + " s", Math.ceil((loading.ul * 3600) / loading.s), syringe, REFERENCE_MECHANICS)
+        if (why.length > 0) chk.refuse(why)
+    }
     if (e.window) checkWindow(chk, e, req)
     if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
 
