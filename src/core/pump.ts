@@ -4,11 +4,12 @@
 
 import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
-import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
+import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
+import { ratioRound } from "./druglib/exact"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
-import { isWholeNumber } from "./units"
+import { floorDiv, isWholeNumber, PL_PER_UL } from "./units"
 import { VolumeAccount } from "./volume"
 
 export interface PumpConfig {
@@ -45,7 +46,24 @@ export interface TickOutput {
 export interface PumpStatus {
     state: PumpState
     rateUlPerH: number
+    /** Whole µL infused, rounded DOWN (accounting: remaining volume, records). */
     infusedUl: number
+    /** Infused volume in nL, rounded down (sub-µL resolution for reports). */
+    infusedNl: number
+    /** Infused volume for DISPLAY: nearest whole µL, halves up (a completed 1000 µL program whose
+     *  steps hold 999.886 µL shows 1000, not 999). Never above the VTBI while the VTBI caps the
+     *  steps, because the true volume is <= VTBI and the VTBI is a whole number of µL. */
+    infusedDisplayUl: number
+    /** Drug given, in thousandths of `doseAmountUnit` (nearest, halves up), from the commanded
+     *  steps and the concentration set with `setConcentration`; -1 without one. Loading dose,
+     *  boluses and KVO are all included (it is everything the plunger was told to deliver). */
+    doseGivenThousandths: number
+    /** Amount unit code (druglib/doseUnits.ts AMT_*) of doseGivenThousandths; -1 without one. */
+    doseAmountUnit: number
+    /** Loading dose programmed for this infusion (µL, 0 if none) and the part delivered so far
+     *  (µL, rounded down). */
+    loadingUl: number
+    loadingGivenUl: number
     bolusUl: number
     vtbiUl: number
     remainingUl: number
@@ -80,6 +98,18 @@ export class PumpController {
     private alarmCode = ""
     private outOfServiceReason = ""
     private currentRateUlPerH = 0
+    private plPerMicrostep = 0
+    // Loading dose phase: its volume target in steps and the steps delivered in it.
+    private loadingUl = 0
+    private loadingDurationS = 0
+    private loadingTargetSteps = 0
+    private loadingSteps = 0
+    // Concentration for the dose display: dose[thousandths] = steps × doseNum / doseDen (rounded).
+    private doseAmountUnit = -1
+    private doseNum = 0
+    private doseDen = 1
+    private doseAmount = 0
+    private doseVolumeUl = 0
 
     constructor(config: PumpConfig, log: EventSink) {
         const errors = validateMechanics(config.mechanics)
@@ -101,6 +131,7 @@ export class PumpController {
         const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
         const plPerMicrostep = this.install(p, syringe)
+        this.forgetLoadingAndDrug()
         this.log.record(
             nowMs,
             "PROGRAM",
@@ -111,8 +142,9 @@ export class PumpController {
         return OK
     }
 
+    /** Starts delivery; with a loading dose still owed the loading phase runs first. */
     start(nowMs: number): CommandResult {
-        return this.simple(nowMs, "start")
+        return this.simple(nowMs, this.loadingOwed() ? "startLoading" : "start")
     }
 
     pause(nowMs: number): CommandResult {
@@ -120,7 +152,7 @@ export class PumpController {
     }
 
     resume(nowMs: number): CommandResult {
-        return this.simple(nowMs, "resume")
+        return this.simple(nowMs, this.loadingOwed() ? "resumeLoading" : "resume")
     }
 
     stop(nowMs: number): CommandResult {
@@ -129,8 +161,72 @@ export class PumpController {
 
     clear(nowMs: number): CommandResult {
         const r = this.simple(nowMs, "clear")
-        if (r.ok) this.program = null
+        if (r.ok) {
+            this.program = null
+            this.forgetLoadingAndDrug()
+        }
         return r
+    }
+
+    /** Adds a loading dose to the program just loaded: `ul` µL over `durationS` s, delivered at
+     *  its own rate before the maintenance rate. Allowed only in Programmed before any step of
+     *  this program; 0 µL removes it. Checked against the pump's bolus limits (volume >= 100 µL,
+     *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit. */
+    setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
+        if (this.sm.state() !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.state())
+        if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
+        if (!isWholeNumber(ul) || ul < 0) return this.reject(nowMs, "loading", "loadingUl must be a whole number of µL")
+        if (ul === 0) {
+            this.loadingUl = 0
+            this.loadingDurationS = 0
+            this.loadingTargetSteps = 0
+            this.log.record(nowMs, "LOADING_SET", "none")
+            return OK
+        }
+        if (ul < MIN_BOLUS_UL) return this.reject(nowMs, "loading", "loadingUl: " + ul + " µL is below the minimum " + MIN_BOLUS_UL)
+        if (ul > this.program.vtbiUl) return this.reject(nowMs, "loading", "loadingUl: " + ul + " µL is more than the VTBI " + this.program.vtbiUl + " µL")
+        if (!isWholeNumber(durationS) || durationS < MIN_BOLUS_DURATION_S || durationS > MAX_BOLUS_DURATION_S)
+            return this.reject(nowMs, "loading", "loadingDurationS: must be a whole number " + MIN_BOLUS_DURATION_S + ".." + MAX_BOLUS_DURATION_S + " s")
+        const rate = loadingRateUlPerH(ul, durationS)
+        const why = syringeRateProblem("loading dose over " + durationS + " s", rate, this.syringe, this.config.mechanics)
+        if (why.length > 0) return this.reject(nowMs, "loading", why)
+        this.loadingUl = ul
+        this.loadingDurationS = durationS
+        this.loadingTargetSteps = this.volume.stepsFor(ul)
+        this.loadingSteps = 0
+        this.log.record(nowMs, "LOADING_SET", "loading=" + ul + "uL/" + durationS + "s rate=" + rate + "uL/h steps=" + this.loadingTargetSteps)
+        return OK
+    }
+
+    /** Concentration of the loaded syringe, for the dose-given display: `amountThousandths` of
+     *  amount unit `amountUnit` (AMT_G..AMT_MEQ) in `volumeUl` µL. Allowed while a program is
+     *  loaded; cleared by a new program or clear. */
+    setConcentration(nowMs: number, amountUnit: number, amountThousandths: number, volumeUl: number): CommandResult {
+        if (!this.program) return this.reject(nowMs, "concentration", "no program is loaded")
+        if (!isWholeNumber(amountUnit) || amountUnit < 1 || amountUnit > 8)
+            return this.reject(nowMs, "concentration", "amount unit must be a drug amount unit code 1..8")
+        if (!isWholeNumber(amountThousandths) || amountThousandths <= 0 || !isWholeNumber(volumeUl) || volumeUl <= 0)
+            return this.reject(nowMs, "concentration", "amount and volume must be positive whole numbers")
+        this.doseAmountUnit = amountUnit
+        this.doseAmount = amountThousandths
+        this.doseVolumeUl = volumeUl
+        // Precompute steps → thousandths as one exact fraction with common factors cancelled, so
+        // status() costs a multiply and a division; the exact fallback covers huge factors.
+        let num = this.plPerMicrostep * amountThousandths
+        let den = volumeUl * PL_PER_UL
+        const g = gcd(num, den)
+        num = num / g
+        den = den / g
+        const travel = fullTravelMicrosteps(this.syringe, this.config.mechanics)
+        if (num * travel * 2 + den < 9007199254740991 && num < 9007199254740991) {
+            this.doseNum = num
+            this.doseDen = den
+        } else {
+            this.doseNum = 0
+            this.doseDen = 0
+        }
+        this.log.record(nowMs, "DRUG_CONCENTRATION", "amount=" + amountThousandths + "/1000 unit#" + amountUnit + " in " + volumeUl + "uL")
+        return OK
     }
 
     /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
@@ -240,10 +336,15 @@ export class PumpController {
             const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
             if (bolusLeft < limit) limit = bolusLeft
         }
+        if (s === "Loading") {
+            const loadingLeft = this.loadingTargetSteps - this.loadingSteps
+            if (loadingLeft < limit) limit = loadingLeft
+        }
         if (s === "KVO") limit = this.kvoStepLimit()
         const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
         if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
         this.volume.add(plan.steps, s === "Bolus")
+        if (s === "Loading") this.loadingSteps += plan.steps
         this.afterSteps(nowMs, s)
         return { steps: plan.steps, forward: true, motorEnabled: true }
     }
@@ -251,10 +352,17 @@ export class PumpController {
     status(): PumpStatus {
         const infused = this.volume ? this.volume.infusedUl() : 0
         const vtbi = this.program ? this.program.vtbiUl : 0
+        const steps = this.volume ? this.volume.steps() : 0
         return {
             state: this.sm.state(),
             rateUlPerH: this.currentRateUlPerH,
             infusedUl: infused,
+            infusedNl: this.volume ? this.volume.infusedNl() : 0,
+            infusedDisplayUl: this.volume ? this.volume.displayUl() : 0,
+            doseGivenThousandths: this.doseGiven(steps),
+            doseAmountUnit: this.doseAmountUnit,
+            loadingUl: this.loadingUl,
+            loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
             bolusUl: this.volume ? this.volume.bolusUl() : 0,
             vtbiUl: vtbi,
             remainingUl: vtbi > infused ? vtbi - infused : 0,
@@ -317,6 +425,7 @@ export class PumpController {
         const plPerMicrostep = picolitresPerMicrostep(syringe, this.config.mechanics)
         this.program = p
         this.syringe = syringe
+        this.plPerMicrostep = plPerMicrostep
         const plannerCfg: PlannerConfig = {
             picolitresPerMicrostep: plPerMicrostep,
             maxStepIncreasePerTick: StepPlanner.stepIncreaseFor(this.config.accelStepsPerS2, this.config.tickMs),
@@ -331,7 +440,28 @@ export class PumpController {
     private rateFor(s: PumpState): number {
         if (s === "Bolus") return bolusRateUlPerH(this.program)
         if (s === "KVO") return this.program.kvoRateUlPerH
+        if (s === "Loading") return loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
         return this.program.rateUlPerH
+    }
+
+    private loadingOwed(): boolean {
+        return this.loadingTargetSteps > 0 && this.loadingSteps < this.loadingTargetSteps
+    }
+
+    private forgetLoadingAndDrug() {
+        this.loadingUl = 0
+        this.loadingDurationS = 0
+        this.loadingTargetSteps = 0
+        this.loadingSteps = 0
+        this.doseAmountUnit = -1
+        this.doseNum = 0
+        this.doseDen = 1
+    }
+
+    private doseGiven(steps: number): number {
+        if (this.doseAmountUnit < 0) return -1
+        if (this.doseDen > 0) return floorDiv(steps * this.doseNum * 2 + this.doseDen, this.doseDen * 2)
+        return ratioRound([steps, this.plPerMicrostep, this.doseAmount], [this.doseVolumeUl, PL_PER_UL]).value
     }
 
     /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
@@ -341,10 +471,16 @@ export class PumpController {
 
     private afterSteps(nowMs: number, s: PumpState) {
         const vtbiReached = this.volume.steps() >= this.vtbiSteps
-        if ((s === "Running" || s === "Bolus") && vtbiReached) {
+        if ((s === "Running" || s === "Bolus" || s === "Loading") && vtbiReached) {
             this.log.record(nowMs, "VTBI_DONE", "infused=" + this.volume.infusedUl() + "uL")
             this.planner.reset()
             this.transition(nowMs, this.program.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone")
+            return
+        }
+        if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
+            this.log.record(nowMs, "LOADING_DONE", "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps)
+            this.planner.reset()
+            this.transition(nowMs, "loadingDone")
             return
         }
         if (s === "Bolus" && this.volume.bolusStepCount() >= this.bolusTargetSteps) {
@@ -372,4 +508,18 @@ export class PumpController {
         this.log.record(nowMs, "CMD_REJECTED", what + ": " + reason)
         return { ok: false, reason: reason }
     }
+}
+
+/** Loading rate in µL/h, rounded up so the loading dose finishes within its duration. */
+export function loadingRateUlPerH(ul: number, durationS: number): number {
+    return Math.ceil((ul * 3600) / durationS)
+}
+
+function gcd(a: number, b: number): number {
+    while (b !== 0) {
+        const t = a % b
+        a = b
+        b = t
+    }
+    return a
 }

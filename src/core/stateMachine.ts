@@ -4,6 +4,7 @@
 export type PumpState =
     | "Idle"
     | "Programmed"
+    | "Loading" // loading dose, its own rate and duration, before the maintenance rate
     | "Running"
     | "Paused"
     | "Bolus"
@@ -28,6 +29,9 @@ export type PumpEvent =
     | "outOfService"
     | "returnToService"
     | "titrate" // new rate for the running infusion (drug-library checked by the caller)
+    | "startLoading" // start with a loading dose still owed: the loading phase runs first
+    | "resumeLoading" // resume a paused infusion whose loading dose is not finished
+    | "loadingDone" // loading volume delivered: continue at the maintenance rate
 
 export interface Transition {
     from: PumpState
@@ -38,6 +42,7 @@ export interface Transition {
 export const ALL_STATES: PumpState[] = [
     "Idle",
     "Programmed",
+    "Loading",
     "Running",
     "Paused",
     "Bolus",
@@ -63,6 +68,9 @@ export const ALL_EVENTS: PumpEvent[] = [
     "outOfService",
     "returnToService",
     "titrate",
+    "startLoading",
+    "resumeLoading",
+    "loadingDone",
 ]
 
 function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
@@ -94,13 +102,21 @@ export const TRANSITIONS: Transition[] = [
     t("Complete", "clear", "Idle"),
     t("Running", "titrate", "Running"),
     t("Paused", "titrate", "Paused"),
+    // Loading dose phase (no bolus and no titration during it: it is a bolus of its own).
+    t("Programmed", "startLoading", "Loading"),
+    t("Loading", "loadingDone", "Running"),
+    t("Loading", "pause", "Paused"),
+    t("Loading", "stop", "Programmed"),
+    t("Loading", "vtbiDoneKvo", "KVO"),
+    t("Loading", "vtbiDone", "Complete"),
+    t("Paused", "resumeLoading", "Loading"),
 ]
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.
 for (let i = 0; i < ALL_STATES.length; i++) {
     const s = ALL_STATES[i]
     if (s !== "Alarm" && s !== "OutOfService") TRANSITIONS.push(t(s, "alarm", "Alarm"))
-    if (s !== "OutOfService" && s !== "Running" && s !== "Bolus" && s !== "KVO")
+    if (s !== "OutOfService" && s !== "Running" && s !== "Bolus" && s !== "KVO" && s !== "Loading")
         TRANSITIONS.push(t(s, "outOfService", "OutOfService"))
 }
 TRANSITIONS.push(t("OutOfService", "returnToService", "Idle"))
@@ -112,7 +128,7 @@ export interface TransitionResult {
 }
 
 export function isDelivering(s: PumpState): boolean {
-    return s === "Running" || s === "Bolus" || s === "KVO"
+    return s === "Running" || s === "Bolus" || s === "KVO" || s === "Loading"
 }
 
 export class PumpStateMachine {
