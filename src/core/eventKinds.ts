@@ -31,6 +31,7 @@ export type EventKind =
     | "LOADING_SET"
     | "LOADING_DONE"
     | "DRUG_CONCENTRATION"
+    | "DOSE_LIMIT_SET"
     | "CMD_REJECTED"
     | "OUT_OF_SERVICE"
     | "CE_CLEARED"

@@ -6,6 +6,7 @@ import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
 import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
 import { ratioRound } from "./druglib/exact"
+import { DoseWindowTracker } from "./doseLimit"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
@@ -110,6 +111,10 @@ export class PumpController {
     private doseDen = 1
     private doseAmount = 0
     private doseVolumeUl = 0
+    // Run-time dose windows (null until a limit is set) and the PCA bolus lockout.
+    private doseWindows: DoseWindowTracker = null
+    private bolusLockoutMs = 0
+    private lastBolusStartMs = -1
 
     constructor(config: PumpConfig, log: EventSink) {
         const errors = validateMechanics(config.mechanics)
@@ -144,7 +149,10 @@ export class PumpController {
 
     /** Starts delivery; with a loading dose still owed the loading phase runs first. */
     start(nowMs: number): CommandResult {
-        return this.simple(nowMs, this.loadingOwed() ? "startLoading" : "start")
+        const loading = this.loadingOwed()
+        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "start", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
+        if (why.length > 0 && this.sm.check("start").ok) return this.reject(nowMs, "start", why)
+        return this.simple(nowMs, loading ? "startLoading" : "start")
     }
 
     pause(nowMs: number): CommandResult {
@@ -152,7 +160,10 @@ export class PumpController {
     }
 
     resume(nowMs: number): CommandResult {
-        return this.simple(nowMs, this.loadingOwed() ? "resumeLoading" : "resume")
+        const loading = this.loadingOwed()
+        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "resume", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
+        if (why.length > 0 && this.sm.check("resume").ok) return this.reject(nowMs, "resume", why)
+        return this.simple(nowMs, loading ? "resumeLoading" : "resume")
     }
 
     stop(nowMs: number): CommandResult {
@@ -198,11 +209,58 @@ export class PumpController {
         return OK
     }
 
+    /** Adds a run-time dose limit (REQ-DOSE-009): at most `maxAmountThousandths` of the
+     *  concentration's amount unit in any `windowMin` minutes (1..240), counting every step
+     *  (continuous, loading, bolus, titrated rate, KVO). Needs `setConcentration` first; allowed in
+     *  Programmed and Paused. The limit becomes a whole number of steps rounded down. */
+    setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
+        const st = this.sm.state()
+        if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
+        if (this.doseAmountUnit < 0 || this.doseNum <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
+        if (!isWholeNumber(maxAmountThousandths) || maxAmountThousandths <= 0) return this.reject(nowMs, "doseLimit", "maximum must be a positive whole number of thousandths")
+        // steps × doseNum / doseDen <= max  <=>  steps <= floor(max × doseDen / doseNum)
+        const prod = maxAmountThousandths * this.doseDen
+        if (prod > 9007199254740991) return this.reject(nowMs, "doseLimit", "maximum cannot be converted to steps exactly")
+        const maxSteps = floorDiv(prod, this.doseNum)
+        if (!this.doseWindows) this.doseWindows = new DoseWindowTracker()
+        this.doseWindows.advance(nowMs)
+        const why = this.doseWindows.addLimit(windowMin, maxSteps)
+        if (why.length > 0) return this.reject(nowMs, "doseLimit", why)
+        this.log.record(nowMs, "DOSE_LIMIT_SET", "max=" + maxAmountThousandths + "/1000 unit#" + this.doseAmountUnit + " per " + windowMin + "min = " + maxSteps + " steps")
+        return OK
+    }
+
+    /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one. */
+    setBolusLockout(nowMs: number, lockoutMs: number): CommandResult {
+        if (!this.program) return this.reject(nowMs, "lockout", "no program is loaded")
+        if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
+        this.bolusLockoutMs = lockoutMs
+        this.log.record(nowMs, "DOSE_LIMIT_SET", "bolus lockout=" + lockoutMs + "ms")
+        return OK
+    }
+
+    /** Steps the dose windows still allow now; -1 without a limit. */
+    private doseAllowance(nowMs: number): number {
+        if (!this.doseWindows) return -1
+        this.doseWindows.advance(nowMs)
+        return this.doseWindows.allowance()
+    }
+
+    /** Reason a delivery of `steps` more steps would cross a dose window now, or "". */
+    private doseWindowProblem(nowMs: number, what: string, steps: number): string {
+        const a = this.doseAllowance(nowMs)
+        if (a < 0 || steps <= a) return ""
+        const k = this.doseWindows.tightest()
+        const l = this.doseWindows.limit(k)
+        return what + " would exceed the maximum dose in " + l.windowMin + " min (" + a + " of " + l.maxSteps + " steps left)"
+    }
+
     /** Concentration of the loaded syringe, for the dose-given display: `amountThousandths` of
      *  amount unit `amountUnit` (AMT_G..AMT_MEQ) in `volumeUl` µL. Allowed while a program is
      *  loaded; cleared by a new program or clear. */
     setConcentration(nowMs: number, amountUnit: number, amountThousandths: number, volumeUl: number): CommandResult {
         if (!this.program) return this.reject(nowMs, "concentration", "no program is loaded")
+        if (this.doseWindows) return this.reject(nowMs, "concentration", "dose limits are set for the current concentration; load the program again to change it")
         if (!isWholeNumber(amountUnit) || amountUnit < 1 || amountUnit > 8)
             return this.reject(nowMs, "concentration", "amount unit must be a drug amount unit code 1..8")
         if (!isWholeNumber(amountThousandths) || amountThousandths <= 0 || !isWholeNumber(volumeUl) || volumeUl <= 0)
@@ -273,7 +331,13 @@ export class PumpController {
             this.program = next
         }
         if (this.program.bolusUl <= 0) return this.reject(nowMs, "bolus", "no bolus is programmed")
-        this.bolusTargetSteps = this.volume.bolusStepCount() + this.volume.stepsFor(this.program.bolusUl)
+        if (this.bolusLockoutMs > 0 && this.lastBolusStartMs >= 0 && nowMs - this.lastBolusStartMs < this.bolusLockoutMs)
+            return this.reject(nowMs, "bolus", "lockout: next bolus allowed in " + Math.ceil((this.lastBolusStartMs + this.bolusLockoutMs - nowMs) / 1000) + " s")
+        const bolusSteps = this.volume.stepsFor(this.program.bolusUl)
+        const why = this.doseWindowProblem(nowMs, "bolus", bolusSteps)
+        if (why.length > 0) return this.reject(nowMs, "bolus", why)
+        this.bolusTargetSteps = this.volume.bolusStepCount() + bolusSteps
+        this.lastBolusStartMs = nowMs
         return this.simple(nowMs, "bolus")
     }
 
@@ -341,10 +405,21 @@ export class PumpController {
             if (loadingLeft < limit) limit = loadingLeft
         }
         if (s === "KVO") limit = this.kvoStepLimit()
+        // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
+        const allowance = this.doseAllowance(nowMs)
+        if (allowance >= 0 && allowance < limit) limit = allowance
         const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
         if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
         this.volume.add(plan.steps, s === "Bolus")
         if (s === "Loading") this.loadingSteps += plan.steps
+        if (this.doseWindows) {
+            this.doseWindows.add(plan.steps)
+            if (this.doseWindows.allowance() === 0) {
+                const l = this.doseWindows.limit(this.doseWindows.tightest())
+                this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
+                return { steps: plan.steps, forward: true, motorEnabled: true }
+            }
+        }
         this.afterSteps(nowMs, s)
         return { steps: plan.steps, forward: true, motorEnabled: true }
     }
@@ -456,6 +531,9 @@ export class PumpController {
         this.doseAmountUnit = -1
         this.doseNum = 0
         this.doseDen = 1
+        this.doseWindows = null
+        this.bolusLockoutMs = 0
+        this.lastBolusStartMs = -1
     }
 
     private doseGiven(steps: number): number {
