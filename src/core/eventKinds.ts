@@ -32,6 +32,7 @@ export type EventKind =
     | "LOADING_DONE"
     | "DRUG_CONCENTRATION"
     | "DOSE_LIMIT_SET"
+    | "STANDBY"
     | "CMD_REJECTED"
     | "OUT_OF_SERVICE"
     | "CE_CLEARED"

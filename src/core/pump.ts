@@ -65,6 +65,10 @@ export interface PumpStatus {
      *  (µL, rounded down). */
     loadingUl: number
     loadingGivenUl: number
+    /** Standby: time (ms since boot) the infusion starts (autoStart) or the reminder is due;
+     *  -1 outside Standby. */
+    standbyUntilMs: number
+    standbyAutoStart: boolean
     bolusUl: number
     vtbiUl: number
     remainingUl: number
@@ -115,6 +119,8 @@ export class PumpController {
     private doseWindows: DoseWindowTracker = null
     private bolusLockoutMs = 0
     private lastBolusStartMs = -1
+    private standbyUntilMs = -1
+    private standbyAutoStart = false
 
     constructor(config: PumpConfig, log: EventSink) {
         const errors = validateMechanics(config.mechanics)
@@ -228,6 +234,28 @@ export class PumpController {
         if (why.length > 0) return this.reject(nowMs, "doseLimit", why)
         this.log.record(nowMs, "DOSE_LIMIT_SET", "max=" + maxAmountThousandths + "/1000 unit#" + this.doseAmountUnit + " per " + windowMin + "min = " + maxSteps + " steps")
         return OK
+    }
+
+    /** Puts a programmed infusion in Standby until `untilMs` (ms since boot, at most 24 h ahead).
+     *  autoStart: it starts by itself at that time (delayed start; the first tick after the start
+     *  fires no step, so the safety check sees the delivering state before any step). Otherwise it
+     *  waits for start (confirmation) and from `untilMs` the paused-too-long reminder (PAUSED_LONG)
+     *  is raised until it is started or stopped. */
+    standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
+        const gate = this.sm.check("standby")
+        if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
+        if (!isWholeNumber(untilMs) || untilMs <= nowMs || untilMs - nowMs > 24 * 3600000)
+            return this.reject(nowMs, "standby", "start time must be a whole ms after now and at most 24 h ahead")
+        this.standbyUntilMs = untilMs
+        this.standbyAutoStart = autoStart
+        this.log.record(nowMs, "STANDBY", (autoStart ? "start at " : "remind at ") + untilMs + "ms (in " + Math.ceil((untilMs - nowMs) / 1000) + " s)")
+        this.transition(nowMs, "standby")
+        return OK
+    }
+
+    /** True in Standby once its time has come without a start (the reminder is due). */
+    standbyOverdue(nowMs: number): boolean {
+        return this.sm.state() === "Standby" && nowMs >= this.standbyUntilMs
     }
 
     /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one. */
@@ -386,6 +414,13 @@ export class PumpController {
     update(nowMs: number): TickOutput {
         const elapsedMs = this.lastMs < 0 ? 0 : nowMs - this.lastMs
         this.lastMs = nowMs
+        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && this.sm.state() === "Standby") {
+            // Delayed start: no step in this tick (the monitor checked a non-delivering state).
+            this.standbyAutoStart = false
+            this.start(nowMs)
+            this.currentRateUlPerH = 0
+            return { steps: 0, forward: true, motorEnabled: false }
+        }
         const s = this.sm.state()
         if (!isDelivering(s)) {
             this.currentRateUlPerH = 0
@@ -438,6 +473,8 @@ export class PumpController {
             doseAmountUnit: this.doseAmountUnit,
             loadingUl: this.loadingUl,
             loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
+            standbyUntilMs: this.sm.state() === "Standby" ? this.standbyUntilMs : -1,
+            standbyAutoStart: this.sm.state() === "Standby" && this.standbyAutoStart,
             bolusUl: this.volume ? this.volume.bolusUl() : 0,
             vtbiUl: vtbi,
             remainingUl: vtbi > infused ? vtbi - infused : 0,

@@ -4,6 +4,7 @@
 export type PumpState =
     | "Idle"
     | "Programmed"
+    | "Standby" // programmed and waiting: starts at a set time or on confirmation (start)
     | "Loading" // loading dose, its own rate and duration, before the maintenance rate
     | "Running"
     | "Paused"
@@ -32,6 +33,7 @@ export type PumpEvent =
     | "startLoading" // start with a loading dose still owed: the loading phase runs first
     | "resumeLoading" // resume a paused infusion whose loading dose is not finished
     | "loadingDone" // loading volume delivered: continue at the maintenance rate
+    | "standby" // hold a programmed infusion for a delayed start
 
 export interface Transition {
     from: PumpState
@@ -42,6 +44,7 @@ export interface Transition {
 export const ALL_STATES: PumpState[] = [
     "Idle",
     "Programmed",
+    "Standby",
     "Loading",
     "Running",
     "Paused",
@@ -71,6 +74,7 @@ export const ALL_EVENTS: PumpEvent[] = [
     "startLoading",
     "resumeLoading",
     "loadingDone",
+    "standby",
 ]
 
 function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
@@ -110,6 +114,11 @@ export const TRANSITIONS: Transition[] = [
     t("Loading", "vtbiDoneKvo", "KVO"),
     t("Loading", "vtbiDone", "Complete"),
     t("Paused", "resumeLoading", "Loading"),
+    // Standby / delayed start: "start" is the confirmation, or the pump sends it at the set time.
+    t("Programmed", "standby", "Standby"),
+    t("Standby", "start", "Running"),
+    t("Standby", "startLoading", "Loading"),
+    t("Standby", "stop", "Programmed"),
 ]
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.
@@ -166,7 +175,8 @@ export class PumpStateMachine {
 
     /** Restores a persisted state; delivering states come back as Paused (never auto-resume). */
     restore(s: PumpState) {
-        this.current = isDelivering(s) ? "Paused" : s
+        // A standby's start time is not persisted: it comes back Programmed (no start by itself).
+        this.current = isDelivering(s) ? "Paused" : s === "Standby" ? "Programmed" : s
     }
 
     private resetTarget(): PumpState {

@@ -215,7 +215,8 @@ export class SafetyMonitor {
             doorOpen: s.doorOpen,
             plungerEngaged: s.plungerEngaged,
             level: syringeLevel(this.syringe, s.plungerPositionUm, this.pump.status().rateUlPerH, delivering, c.emptyTravelUm, c.nearEmptyMs),
-            pausedLong: this.paused.update(nowMs, state === "Paused", c.pausedMaxMs),
+            // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
+            pausedLong: this.paused.update(nowMs, state === "Paused", c.pausedMaxMs) || (state === "Standby" && this.pump.standbyOverdue(nowMs)),
             batteryOk: batteryOk,
             batteryMv: s.batteryMv,
             batteryLowMv: c.batteryLowMv,
