@@ -78,7 +78,7 @@ export function mergeLogs(inputs: { source: string; text: string }[]): Merged {
     return { pumps: new Map([...pumps.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))), rejected, ignored, duplicates, conflicts, disputed }
 }
 
-const DELIVERING = new Set(["Running", "Bolus", "KVO"])
+const DELIVERING = new Set(["Loading", "Running", "Bolus", "KVO"])
 
 /** Target state of a STATE record ("Running->Paused (pause)" -> "Paused"), or null. */
 export function stateTarget(detail: string): string | null {

@@ -1,8 +1,8 @@
 // Infusion program and its validation. Every field is an integer in µL, µL/h or s; anything
 // else (NaN, a float, a string, a missing field) is refused with the field's name and reason.
 
-import { SyringeSpec } from "./syringe"
-import { isWholeNumber, UL_PER_ML } from "./units"
+import { Mechanics, maxPlungerSpeedUmPerS, REFERENCE_MECHANICS, syringeMaxRateUlPerH, SyringeSpec } from "./syringe"
+import { formatThousandths, isWholeNumber, UL_PER_ML } from "./units"
 
 export interface InfusionProgram {
     syringeId: string
@@ -47,7 +47,27 @@ export function bolusRateUlPerH(p: InfusionProgram): number {
     return Math.ceil((p.bolusUl * 3600) / p.bolusDurationS)
 }
 
-export function validateProgram(p: InfusionProgram, syringe: SyringeSpec): ValidationResult {
+/** Highest rate (µL/h) allowed for this syringe on this drive: the lower of the syringe's plunger
+ *  speed limit and the pump-wide maximum. One place for the rule; programs, boluses, titrations
+ *  and loading doses are all checked against it. */
+export function maxRateForSyringeUlPerH(syringe: SyringeSpec, m: Mechanics): number {
+    const r = syringeMaxRateUlPerH(syringe, m)
+    return r < MAX_RATE_UL_PER_H ? r : MAX_RATE_UL_PER_H
+}
+
+/** Reason a rate is above the syringe's limit, or "" when it is not. */
+export function syringeRateProblem(what: string, rateUlPerH: number, syringe: SyringeSpec, m: Mechanics): string {
+    const max = maxRateForSyringeUlPerH(syringe, m)
+    if (rateUlPerH <= max) return ""
+    if (max === MAX_RATE_UL_PER_H) return what + " needs " + formatThousandths(rateUlPerH) + " mL/h, more than the pump maximum of " + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h"
+    return what + " needs " + formatThousandths(rateUlPerH) + " mL/h, more than the " + formatThousandths(max) + " mL/h limit of the " + syringe.id +
+        " syringe (plunger speed limit " + formatThousandths(maxPlungerSpeedUmPerS(m)) + " mm/s)"
+}
+
+/** Checks a program against the pump's limits and the syringe's rate limit on mechanics `m`
+ *  (the reference drive when omitted). */
+export function validateProgram(p: InfusionProgram, syringe: SyringeSpec, m?: Mechanics): ValidationResult {
+    const mech = m ? m : REFERENCE_MECHANICS
     const errors: string[] = []
     if (!p) return { ok: false, errors: ["program: missing"] }
     if (!syringe) {
@@ -55,7 +75,10 @@ export function validateProgram(p: InfusionProgram, syringe: SyringeSpec): Valid
         return { ok: false, errors: errors }
     }
     const capacityUl = syringe.nominalMl * UL_PER_ML
-    checkWhole(errors, "rateUlPerH", p.rateUlPerH, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H, "µL/h")
+    if (checkWhole(errors, "rateUlPerH", p.rateUlPerH, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H, "µL/h")) {
+        const why = syringeRateProblem("rate", p.rateUlPerH, syringe, mech)
+        if (why.length > 0) errors.push("rateUlPerH: " + why)
+    }
     checkWhole(errors, "vtbiUl", p.vtbiUl, 1, capacityUl, "µL")
     if (checkWhole(errors, "kvoRateUlPerH", p.kvoRateUlPerH, 0, MAX_KVO_UL_PER_H, "µL/h")) {
         if (p.kvoRateUlPerH > 0 && p.kvoRateUlPerH < MIN_RATE_UL_PER_H)
@@ -66,8 +89,8 @@ export function validateProgram(p: InfusionProgram, syringe: SyringeSpec): Valid
     if (checkWhole(errors, "bolusUl", p.bolusUl, 0, capacityUl, "µL") && p.bolusUl > 0) {
         if (p.bolusUl < MIN_BOLUS_UL) errors.push("bolusUl: " + p.bolusUl + " µL is below the minimum " + MIN_BOLUS_UL)
         if (checkWhole(errors, "bolusDurationS", p.bolusDurationS, MIN_BOLUS_DURATION_S, MAX_BOLUS_DURATION_S, "s")) {
-            if (bolusRateUlPerH(p) > MAX_RATE_UL_PER_H)
-                errors.push("bolusUl: bolus over " + p.bolusDurationS + " s needs more than the pump maximum of 1200 mL/h")
+            const why = syringeRateProblem("bolus over " + p.bolusDurationS + " s", bolusRateUlPerH(p), syringe, mech)
+            if (why.length > 0) errors.push("bolusUl: " + why)
         }
     }
     return { ok: errors.length === 0, errors: errors }

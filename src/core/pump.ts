@@ -4,11 +4,13 @@
 
 import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
-import { bolusRateUlPerH, InfusionProgram, validateProgram } from "./program"
+import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
+import { ratioRound } from "./druglib/exact"
+import { DoseWindowTracker } from "./doseLimit"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
-import { isWholeNumber } from "./units"
+import { floorDiv, isWholeNumber, PL_PER_UL } from "./units"
 import { VolumeAccount } from "./volume"
 
 export interface PumpConfig {
@@ -45,7 +47,28 @@ export interface TickOutput {
 export interface PumpStatus {
     state: PumpState
     rateUlPerH: number
+    /** Whole µL infused, rounded DOWN (accounting: remaining volume, records). */
     infusedUl: number
+    /** Infused volume in nL, rounded down (sub-µL resolution for reports). */
+    infusedNl: number
+    /** Infused volume for DISPLAY: nearest whole µL, halves up (a completed 1000 µL program whose
+     *  steps hold 999.886 µL shows 1000, not 999). Never above the VTBI while the VTBI caps the
+     *  steps, because the true volume is <= VTBI and the VTBI is a whole number of µL. */
+    infusedDisplayUl: number
+    /** Drug given, in thousandths of `doseAmountUnit` (nearest, halves up), from the commanded
+     *  steps and the concentration set with `setConcentration`; -1 without one. Loading dose,
+     *  boluses and KVO are all included (it is everything the plunger was told to deliver). */
+    doseGivenThousandths: number
+    /** Amount unit code (druglib/doseUnits.ts AMT_*) of doseGivenThousandths; -1 without one. */
+    doseAmountUnit: number
+    /** Loading dose programmed for this infusion (µL, 0 if none) and the part delivered so far
+     *  (µL, rounded down). */
+    loadingUl: number
+    loadingGivenUl: number
+    /** Standby: time (ms since boot) the infusion starts (autoStart) or the reminder is due;
+     *  -1 outside Standby. */
+    standbyUntilMs: number
+    standbyAutoStart: boolean
     bolusUl: number
     vtbiUl: number
     remainingUl: number
@@ -80,6 +103,24 @@ export class PumpController {
     private alarmCode = ""
     private outOfServiceReason = ""
     private currentRateUlPerH = 0
+    private plPerMicrostep = 0
+    // Loading dose phase: its volume target in steps and the steps delivered in it.
+    private loadingUl = 0
+    private loadingDurationS = 0
+    private loadingTargetSteps = 0
+    private loadingSteps = 0
+    // Concentration for the dose display: dose[thousandths] = steps × doseNum / doseDen (rounded).
+    private doseAmountUnit = -1
+    private doseNum = 0
+    private doseDen = 1
+    private doseAmount = 0
+    private doseVolumeUl = 0
+    // Run-time dose windows (null until a limit is set) and the PCA bolus lockout.
+    private doseWindows: DoseWindowTracker = null
+    private bolusLockoutMs = 0
+    private lastBolusStartMs = -1
+    private standbyUntilMs = -1
+    private standbyAutoStart = false
 
     constructor(config: PumpConfig, log: EventSink) {
         const errors = validateMechanics(config.mechanics)
@@ -98,9 +139,10 @@ export class PumpController {
         const gate = this.sm.check("program")
         if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
         const syringe = p ? findSyringe(p.syringeId) : null
-        const v = validateProgram(p, syringe)
+        const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
         const plPerMicrostep = this.install(p, syringe)
+        this.forgetLoadingAndDrug()
         this.log.record(
             nowMs,
             "PROGRAM",
@@ -111,8 +153,12 @@ export class PumpController {
         return OK
     }
 
+    /** Starts delivery; with a loading dose still owed the loading phase runs first. */
     start(nowMs: number): CommandResult {
-        return this.simple(nowMs, "start")
+        const loading = this.loadingOwed()
+        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "start", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
+        if (why.length > 0 && this.sm.check("start").ok) return this.reject(nowMs, "start", why)
+        return this.simple(nowMs, loading ? "startLoading" : "start")
     }
 
     pause(nowMs: number): CommandResult {
@@ -120,7 +166,10 @@ export class PumpController {
     }
 
     resume(nowMs: number): CommandResult {
-        return this.simple(nowMs, "resume")
+        const loading = this.loadingOwed()
+        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "resume", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
+        if (why.length > 0 && this.sm.check("resume").ok) return this.reject(nowMs, "resume", why)
+        return this.simple(nowMs, loading ? "resumeLoading" : "resume")
     }
 
     stop(nowMs: number): CommandResult {
@@ -129,8 +178,141 @@ export class PumpController {
 
     clear(nowMs: number): CommandResult {
         const r = this.simple(nowMs, "clear")
-        if (r.ok) this.program = null
+        if (r.ok) {
+            this.program = null
+            this.forgetLoadingAndDrug()
+        }
         return r
+    }
+
+    /** Adds a loading dose to the program just loaded: `ul` µL over `durationS` s, delivered at
+     *  its own rate before the maintenance rate. Allowed only in Programmed before any step of
+     *  this program; 0 µL removes it. Checked against the pump's bolus limits (volume >= 100 µL,
+     *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit. */
+    setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
+        if (this.sm.state() !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.state())
+        if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
+        if (!isWholeNumber(ul) || ul < 0) return this.reject(nowMs, "loading", "loadingUl must be a whole number of µL")
+        if (ul === 0) {
+            this.loadingUl = 0
+            this.loadingDurationS = 0
+            this.loadingTargetSteps = 0
+            this.log.record(nowMs, "LOADING_SET", "none")
+            return OK
+        }
+        if (ul < MIN_BOLUS_UL) return this.reject(nowMs, "loading", "loadingUl: " + ul + " µL is below the minimum " + MIN_BOLUS_UL)
+        if (ul > this.program.vtbiUl) return this.reject(nowMs, "loading", "loadingUl: " + ul + " µL is more than the VTBI " + this.program.vtbiUl + " µL")
+        if (!isWholeNumber(durationS) || durationS < MIN_BOLUS_DURATION_S || durationS > MAX_BOLUS_DURATION_S)
+            return this.reject(nowMs, "loading", "loadingDurationS: must be a whole number " + MIN_BOLUS_DURATION_S + ".." + MAX_BOLUS_DURATION_S + " s")
+        const rate = loadingRateUlPerH(ul, durationS)
+        const why = syringeRateProblem("loading dose over " + durationS + " s", rate, this.syringe, this.config.mechanics)
+        if (why.length > 0) return this.reject(nowMs, "loading", why)
+        this.loadingUl = ul
+        this.loadingDurationS = durationS
+        this.loadingTargetSteps = this.volume.stepsFor(ul)
+        this.loadingSteps = 0
+        this.log.record(nowMs, "LOADING_SET", "loading=" + ul + "uL/" + durationS + "s rate=" + rate + "uL/h steps=" + this.loadingTargetSteps)
+        return OK
+    }
+
+    /** Adds a run-time dose limit (REQ-DOSE-009): at most `maxAmountThousandths` of the
+     *  concentration's amount unit in any `windowMin` minutes (1..240), counting every step
+     *  (continuous, loading, bolus, titrated rate, KVO). Needs `setConcentration` first; allowed in
+     *  Programmed and Paused. The limit becomes a whole number of steps rounded down. */
+    setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
+        const st = this.sm.state()
+        if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
+        if (this.doseAmountUnit < 0 || this.doseNum <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
+        if (!isWholeNumber(maxAmountThousandths) || maxAmountThousandths <= 0) return this.reject(nowMs, "doseLimit", "maximum must be a positive whole number of thousandths")
+        // steps × doseNum / doseDen <= max  <=>  steps <= floor(max × doseDen / doseNum)
+        const prod = maxAmountThousandths * this.doseDen
+        if (prod > 9007199254740991) return this.reject(nowMs, "doseLimit", "maximum cannot be converted to steps exactly")
+        const maxSteps = floorDiv(prod, this.doseNum)
+        if (!this.doseWindows) this.doseWindows = new DoseWindowTracker()
+        this.doseWindows.advance(nowMs)
+        const why = this.doseWindows.addLimit(windowMin, maxSteps)
+        if (why.length > 0) return this.reject(nowMs, "doseLimit", why)
+        this.log.record(nowMs, "DOSE_LIMIT_SET", "max=" + maxAmountThousandths + "/1000 unit#" + this.doseAmountUnit + " per " + windowMin + "min = " + maxSteps + " steps")
+        return OK
+    }
+
+    /** Puts a programmed infusion in Standby until `untilMs` (ms since boot, at most 24 h ahead).
+     *  autoStart: it starts by itself at that time (delayed start; the first tick after the start
+     *  fires no step, so the safety check sees the delivering state before any step). Otherwise it
+     *  waits for start (confirmation) and from `untilMs` the paused-too-long reminder (PAUSED_LONG)
+     *  is raised until it is started or stopped. */
+    standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
+        const gate = this.sm.check("standby")
+        if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
+        if (!isWholeNumber(untilMs) || untilMs <= nowMs || untilMs - nowMs > 24 * 3600000)
+            return this.reject(nowMs, "standby", "start time must be a whole ms after now and at most 24 h ahead")
+        this.standbyUntilMs = untilMs
+        this.standbyAutoStart = autoStart
+        this.log.record(nowMs, "STANDBY", (autoStart ? "start at " : "remind at ") + untilMs + "ms (in " + Math.ceil((untilMs - nowMs) / 1000) + " s)")
+        this.transition(nowMs, "standby")
+        return OK
+    }
+
+    /** True in Standby once its time has come without a start (the reminder is due). */
+    standbyOverdue(nowMs: number): boolean {
+        return this.sm.state() === "Standby" && nowMs >= this.standbyUntilMs
+    }
+
+    /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one. */
+    setBolusLockout(nowMs: number, lockoutMs: number): CommandResult {
+        if (!this.program) return this.reject(nowMs, "lockout", "no program is loaded")
+        if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
+        this.bolusLockoutMs = lockoutMs
+        this.log.record(nowMs, "DOSE_LIMIT_SET", "bolus lockout=" + lockoutMs + "ms")
+        return OK
+    }
+
+    /** Steps the dose windows still allow now; -1 without a limit. */
+    private doseAllowance(nowMs: number): number {
+        if (!this.doseWindows) return -1
+        this.doseWindows.advance(nowMs)
+        return this.doseWindows.allowance()
+    }
+
+    /** Reason a delivery of `steps` more steps would cross a dose window now, or "". */
+    private doseWindowProblem(nowMs: number, what: string, steps: number): string {
+        const a = this.doseAllowance(nowMs)
+        if (a < 0 || steps <= a) return ""
+        const k = this.doseWindows.tightest()
+        const l = this.doseWindows.limit(k)
+        return what + " would exceed the maximum dose in " + l.windowMin + " min (" + a + " of " + l.maxSteps + " steps left)"
+    }
+
+    /** Concentration of the loaded syringe, for the dose-given display: `amountThousandths` of
+     *  amount unit `amountUnit` (AMT_G..AMT_MEQ) in `volumeUl` µL. Allowed while a program is
+     *  loaded; cleared by a new program or clear. */
+    setConcentration(nowMs: number, amountUnit: number, amountThousandths: number, volumeUl: number): CommandResult {
+        if (!this.program) return this.reject(nowMs, "concentration", "no program is loaded")
+        if (this.doseWindows) return this.reject(nowMs, "concentration", "dose limits are set for the current concentration; load the program again to change it")
+        if (!isWholeNumber(amountUnit) || amountUnit < 1 || amountUnit > 8)
+            return this.reject(nowMs, "concentration", "amount unit must be a drug amount unit code 1..8")
+        if (!isWholeNumber(amountThousandths) || amountThousandths <= 0 || !isWholeNumber(volumeUl) || volumeUl <= 0)
+            return this.reject(nowMs, "concentration", "amount and volume must be positive whole numbers")
+        this.doseAmountUnit = amountUnit
+        this.doseAmount = amountThousandths
+        this.doseVolumeUl = volumeUl
+        // Precompute steps → thousandths as one exact fraction with common factors cancelled, so
+        // status() costs a multiply and a division; the exact fallback covers huge factors.
+        let num = this.plPerMicrostep * amountThousandths
+        let den = volumeUl * PL_PER_UL
+        const g = gcd(num, den)
+        num = num / g
+        den = den / g
+        const travel = fullTravelMicrosteps(this.syringe, this.config.mechanics)
+        if (num * travel * 2 + den < 9007199254740991 && num < 9007199254740991) {
+            this.doseNum = num
+            this.doseDen = den
+        } else {
+            this.doseNum = 0
+            this.doseDen = 0
+        }
+        this.log.record(nowMs, "DRUG_CONCENTRATION", "amount=" + amountThousandths + "/1000 unit#" + amountUnit + " in " + volumeUl + "uL")
+        return OK
     }
 
     /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
@@ -148,7 +330,7 @@ export class PumpController {
             bolusUl: p.bolusUl,
             bolusDurationS: p.bolusDurationS,
         }
-        const v = validateProgram(next, this.syringe)
+        const v = validateProgram(next, this.syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "titrate", v.errors.join("; "))
         this.log.record(nowMs, "TITRATE", "rate " + p.rateUlPerH + "->" + rateUlPerH + "uL/h kvo=" + next.kvoRateUlPerH + "uL/h")
         this.program = next
@@ -177,7 +359,13 @@ export class PumpController {
             this.program = next
         }
         if (this.program.bolusUl <= 0) return this.reject(nowMs, "bolus", "no bolus is programmed")
-        this.bolusTargetSteps = this.volume.bolusStepCount() + this.volume.stepsFor(this.program.bolusUl)
+        if (this.bolusLockoutMs > 0 && this.lastBolusStartMs >= 0 && nowMs - this.lastBolusStartMs < this.bolusLockoutMs)
+            return this.reject(nowMs, "bolus", "lockout: next bolus allowed in " + Math.ceil((this.lastBolusStartMs + this.bolusLockoutMs - nowMs) / 1000) + " s")
+        const bolusSteps = this.volume.stepsFor(this.program.bolusUl)
+        const why = this.doseWindowProblem(nowMs, "bolus", bolusSteps)
+        if (why.length > 0) return this.reject(nowMs, "bolus", why)
+        this.bolusTargetSteps = this.volume.bolusStepCount() + bolusSteps
+        this.lastBolusStartMs = nowMs
         return this.simple(nowMs, "bolus")
     }
 
@@ -226,6 +414,13 @@ export class PumpController {
     update(nowMs: number): TickOutput {
         const elapsedMs = this.lastMs < 0 ? 0 : nowMs - this.lastMs
         this.lastMs = nowMs
+        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && this.sm.state() === "Standby") {
+            // Delayed start: no step in this tick (the monitor checked a non-delivering state).
+            this.standbyAutoStart = false
+            this.start(nowMs)
+            this.currentRateUlPerH = 0
+            return { steps: 0, forward: true, motorEnabled: false }
+        }
         const s = this.sm.state()
         if (!isDelivering(s)) {
             this.currentRateUlPerH = 0
@@ -240,10 +435,26 @@ export class PumpController {
             const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
             if (bolusLeft < limit) limit = bolusLeft
         }
+        if (s === "Loading") {
+            const loadingLeft = this.loadingTargetSteps - this.loadingSteps
+            if (loadingLeft < limit) limit = loadingLeft
+        }
         if (s === "KVO") limit = this.kvoStepLimit()
+        // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
+        const allowance = this.doseAllowance(nowMs)
+        if (allowance >= 0 && allowance < limit) limit = allowance
         const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
         if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
         this.volume.add(plan.steps, s === "Bolus")
+        if (s === "Loading") this.loadingSteps += plan.steps
+        if (this.doseWindows) {
+            this.doseWindows.add(plan.steps)
+            if (this.doseWindows.allowance() === 0) {
+                const l = this.doseWindows.limit(this.doseWindows.tightest())
+                this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
+                return { steps: plan.steps, forward: true, motorEnabled: true }
+            }
+        }
         this.afterSteps(nowMs, s)
         return { steps: plan.steps, forward: true, motorEnabled: true }
     }
@@ -251,10 +462,19 @@ export class PumpController {
     status(): PumpStatus {
         const infused = this.volume ? this.volume.infusedUl() : 0
         const vtbi = this.program ? this.program.vtbiUl : 0
+        const steps = this.volume ? this.volume.steps() : 0
         return {
             state: this.sm.state(),
             rateUlPerH: this.currentRateUlPerH,
             infusedUl: infused,
+            infusedNl: this.volume ? this.volume.infusedNl() : 0,
+            infusedDisplayUl: this.volume ? this.volume.displayUl() : 0,
+            doseGivenThousandths: this.doseGiven(steps),
+            doseAmountUnit: this.doseAmountUnit,
+            loadingUl: this.loadingUl,
+            loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
+            standbyUntilMs: this.sm.state() === "Standby" ? this.standbyUntilMs : -1,
+            standbyAutoStart: this.sm.state() === "Standby" && this.standbyAutoStart,
             bolusUl: this.volume ? this.volume.bolusUl() : 0,
             vtbiUl: vtbi,
             remainingUl: vtbi > infused ? vtbi - infused : 0,
@@ -304,7 +524,7 @@ export class PumpController {
         const target = snap.state === "Alarm" ? snap.interrupted : snap.state
         if (snap.program) {
             const syringe = findSyringe(snap.program.syringeId)
-            const v = validateProgram(snap.program, syringe)
+            const v = validateProgram(snap.program, syringe, this.config.mechanics)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
             const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
             if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)
@@ -330,6 +550,7 @@ export class PumpController {
         const plPerMicrostep = picolitresPerMicrostep(syringe, this.config.mechanics)
         this.program = p
         this.syringe = syringe
+        this.plPerMicrostep = plPerMicrostep
         const plannerCfg: PlannerConfig = {
             picolitresPerMicrostep: plPerMicrostep,
             accelStepsPerS2: this.config.accelStepsPerS2,
@@ -344,7 +565,31 @@ export class PumpController {
     private rateFor(s: PumpState): number {
         if (s === "Bolus") return bolusRateUlPerH(this.program)
         if (s === "KVO") return this.program.kvoRateUlPerH
+        if (s === "Loading") return loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
         return this.program.rateUlPerH
+    }
+
+    private loadingOwed(): boolean {
+        return this.loadingTargetSteps > 0 && this.loadingSteps < this.loadingTargetSteps
+    }
+
+    private forgetLoadingAndDrug() {
+        this.loadingUl = 0
+        this.loadingDurationS = 0
+        this.loadingTargetSteps = 0
+        this.loadingSteps = 0
+        this.doseAmountUnit = -1
+        this.doseNum = 0
+        this.doseDen = 1
+        this.doseWindows = null
+        this.bolusLockoutMs = 0
+        this.lastBolusStartMs = -1
+    }
+
+    private doseGiven(steps: number): number {
+        if (this.doseAmountUnit < 0) return -1
+        if (this.doseDen > 0) return floorDiv(steps * this.doseNum * 2 + this.doseDen, this.doseDen * 2)
+        return ratioRound([steps, this.plPerMicrostep, this.doseAmount], [this.doseVolumeUl, PL_PER_UL]).value
     }
 
     /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
@@ -354,10 +599,16 @@ export class PumpController {
 
     private afterSteps(nowMs: number, s: PumpState) {
         const vtbiReached = this.volume.steps() >= this.vtbiSteps
-        if ((s === "Running" || s === "Bolus") && vtbiReached) {
+        if ((s === "Running" || s === "Bolus" || s === "Loading") && vtbiReached) {
             this.log.record(nowMs, "VTBI_DONE", "infused=" + this.volume.infusedUl() + "uL")
             this.planner.reset()
             this.transition(nowMs, this.program.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone")
+            return
+        }
+        if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
+            this.log.record(nowMs, "LOADING_DONE", "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps)
+            this.planner.reset()
+            this.transition(nowMs, "loadingDone")
             return
         }
         if (s === "Bolus" && this.volume.bolusStepCount() >= this.bolusTargetSteps) {
@@ -385,4 +636,18 @@ export class PumpController {
         this.log.record(nowMs, "CMD_REJECTED", what + ": " + reason)
         return { ok: false, reason: reason }
     }
+}
+
+/** Loading rate in µL/h, rounded up so the loading dose finishes within its duration. */
+export function loadingRateUlPerH(ul: number, durationS: number): number {
+    return Math.ceil((ul * 3600) / durationS)
+}
+
+function gcd(a: number, b: number): number {
+    while (b !== 0) {
+        const t = a % b
+        a = b
+        b = t
+    }
+    return a
 }

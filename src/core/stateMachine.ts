@@ -4,6 +4,8 @@
 export type PumpState =
     | "Idle"
     | "Programmed"
+    | "Standby" // programmed and waiting: starts at a set time or on confirmation (start)
+    | "Loading" // loading dose, its own rate and duration, before the maintenance rate
     | "Running"
     | "Paused"
     | "Bolus"
@@ -28,6 +30,10 @@ export type PumpEvent =
     | "outOfService"
     | "returnToService"
     | "titrate" // new rate for the running infusion (drug-library checked by the caller)
+    | "startLoading" // start with a loading dose still owed: the loading phase runs first
+    | "resumeLoading" // resume a paused infusion whose loading dose is not finished
+    | "loadingDone" // loading volume delivered: continue at the maintenance rate
+    | "standby" // hold a programmed infusion for a delayed start
 
 export interface Transition {
     from: PumpState
@@ -38,6 +44,8 @@ export interface Transition {
 export const ALL_STATES: PumpState[] = [
     "Idle",
     "Programmed",
+    "Standby",
+    "Loading",
     "Running",
     "Paused",
     "Bolus",
@@ -63,6 +71,10 @@ export const ALL_EVENTS: PumpEvent[] = [
     "outOfService",
     "returnToService",
     "titrate",
+    "startLoading",
+    "resumeLoading",
+    "loadingDone",
+    "standby",
 ]
 
 function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
@@ -94,13 +106,26 @@ export const TRANSITIONS: Transition[] = [
     t("Complete", "clear", "Idle"),
     t("Running", "titrate", "Running"),
     t("Paused", "titrate", "Paused"),
+    // Loading dose phase (no bolus and no titration during it: it is a bolus of its own).
+    t("Programmed", "startLoading", "Loading"),
+    t("Loading", "loadingDone", "Running"),
+    t("Loading", "pause", "Paused"),
+    t("Loading", "stop", "Programmed"),
+    t("Loading", "vtbiDoneKvo", "KVO"),
+    t("Loading", "vtbiDone", "Complete"),
+    t("Paused", "resumeLoading", "Loading"),
+    // Standby / delayed start: "start" is the confirmation, or the pump sends it at the set time.
+    t("Programmed", "standby", "Standby"),
+    t("Standby", "start", "Running"),
+    t("Standby", "startLoading", "Loading"),
+    t("Standby", "stop", "Programmed"),
 ]
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.
 for (let i = 0; i < ALL_STATES.length; i++) {
     const s = ALL_STATES[i]
     if (s !== "Alarm" && s !== "OutOfService") TRANSITIONS.push(t(s, "alarm", "Alarm"))
-    if (s !== "OutOfService" && s !== "Running" && s !== "Bolus" && s !== "KVO")
+    if (s !== "OutOfService" && s !== "Running" && s !== "Bolus" && s !== "KVO" && s !== "Loading")
         TRANSITIONS.push(t(s, "outOfService", "OutOfService"))
 }
 TRANSITIONS.push(t("OutOfService", "returnToService", "Idle"))
@@ -112,7 +137,7 @@ export interface TransitionResult {
 }
 
 export function isDelivering(s: PumpState): boolean {
-    return s === "Running" || s === "Bolus" || s === "KVO"
+    return s === "Running" || s === "Bolus" || s === "KVO" || s === "Loading"
 }
 
 export class PumpStateMachine {
@@ -150,7 +175,8 @@ export class PumpStateMachine {
 
     /** Restores a persisted state; delivering states come back as Paused (never auto-resume). */
     restore(s: PumpState) {
-        this.current = isDelivering(s) ? "Paused" : s
+        // A standby's start time is not persisted: it comes back Programmed (no start by itself).
+        this.current = isDelivering(s) ? "Paused" : s === "Standby" ? "Programmed" : s
     }
 
     private resetTarget(): PumpState {

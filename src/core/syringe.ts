@@ -3,7 +3,7 @@
 // values as collected in the Harvard Apparatus syringe table; each lot must be verified on the
 // bench (docs/bench-testing.md) because ±1 % in diameter is ±2 % in volume.
 
-import { PL_PER_UL, isWholeNumber } from "./units"
+import { floorDiv, PL_PER_UL, isWholeNumber } from "./units"
 
 export interface SyringeSpec {
     id: string
@@ -24,6 +24,14 @@ export interface Mechanics {
 
 /** Reference drive: 1.8° stepper, 16 microsteps, 1 mm lead screw -> 3200 µsteps per mm. */
 export const REFERENCE_MECHANICS: Mechanics = { fullStepsPerRev: 200, microsteps: 16, leadUm: 1000 }
+
+/** Highest microstep rate the reference drive is commanded at, in µsteps/s. Why 2000: the drive
+ *  model (hil-tests/plant/plant.ts, an ASSUMPTION for a 0.3 N·m NEMA17 through a 1 mm lead at
+ *  25 % efficiency) loses pull-out force linearly to zero at 20,000 µsteps/s; at 2,000 µsteps/s
+ *  90 % (225 N) remains for the plunger, and the occlusion back-off already reverses at this speed
+ *  (40 µsteps per 20 ms tick). On the reference screw that is a plunger speed of
+ *  2000 / 3200 µsteps/mm = 0.625 mm/s (37.5 mm/min). */
+export const REFERENCE_MAX_STEPS_PER_S = 2000
 
 export const SYRINGES: SyringeSpec[] = [
     { id: "bd-plastipak-5", brand: "BD Plastipak", nominalMl: 5, innerDiameterUm: 11990, plungerTravelUm: 44300 },
@@ -54,6 +62,20 @@ export function picolitresPerMicrostep(s: SyringeSpec, m: Mechanics): number {
     const dMm = s.innerDiameterUm / 1000
     const areaMm2 = (Math.PI * dMm * dMm) / 4 // 1 mm² × 1 mm = 1 µL
     return Math.floor((areaMm2 * PL_PER_UL) / microstepsPerMm(m) + 0.5)
+}
+
+/** Plunger speed limit of the drive in µm/s (for messages): maxStepsPerS / microstepsPerMm. */
+export function maxPlungerSpeedUmPerS(m: Mechanics): number {
+    return floorDiv(REFERENCE_MAX_STEPS_PER_S * m.leadUm, m.fullStepsPerRev * m.microsteps)
+}
+
+/** Highest rate the drive can push this syringe at, in µL/h, rounded down (never promise a rate
+ *  the plunger cannot reach): maxStepsPerS × pL per microstep × 3600 s/h / 1e6 pL/µL. The pump's
+ *  own ceiling (program.ts MAX_RATE_UL_PER_H) is applied on top of this by validateProgram.
+ *  Makers' per-syringe rate data were not available to this project; the plunger limit is the
+ *  only source (a maker limit that is lower must be added here as its own, cited, column). */
+export function syringeMaxRateUlPerH(s: SyringeSpec, m: Mechanics): number {
+    return floorDiv(REFERENCE_MAX_STEPS_PER_S * picolitresPerMicrostep(s, m) * 3600, PL_PER_UL)
 }
 
 /** Microsteps from a full syringe to an empty one. */

@@ -31,6 +31,12 @@ export class VolumeAccount {
         return floorDiv(this.totalSteps * this.picolitresPerMicrostep, 1000)
     }
 
+    /** Infused volume for display: the nearest whole µL, halves up (presentation only; the
+     *  accounting figure is infusedUl, rounded down). */
+    displayUl(): number {
+        return floorDiv(this.totalSteps * this.picolitresPerMicrostep + PL_PER_UL / 2, PL_PER_UL)
+    }
+
     bolusUl(): number {
         return floorDiv(this.bolusSteps * this.picolitresPerMicrostep, PL_PER_UL)
     }

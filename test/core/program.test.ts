@@ -37,7 +37,7 @@ describe("program validation", () => {
     it("bolus: 1 mL over 3 s is 1200 mL/h (allowed); over 2 s it is 1800 mL/h (refused)", () => {
         expect(bolusRateUlPerH({ ...base, bolusUl: 1000, bolusDurationS: 3 })).toBe(1_200_000)
         expect(errorsOf({ bolusUl: 1000, bolusDurationS: 3 })).toEqual([])
-        expect(errorsOf({ bolusUl: 1000, bolusDurationS: 2 })[0]).toMatch(/1200 mL\/h/)
+        expect(errorsOf({ bolusUl: 1000, bolusDurationS: 2 })[0]).toMatch(/more than the pump maximum of 1200\.000 mL\/h/)
         expect(errorsOf({ bolusUl: 99, bolusDurationS: 10 })[0]).toMatch(/below the minimum/)
         expect(errorsOf({ bolusUl: 500, bolusDurationS: 0 })[0]).toMatch(/^bolusDurationS/)
     })

@@ -38,7 +38,7 @@ describe("pump state machine", () => {
     })
 
     it("an alarm while delivering resets to Paused, never back to delivery", () => {
-        for (const path of [["program", "start"], ["program", "start", "bolus"], ["program", "start", "vtbiDoneKvo"]] as const) {
+        for (const path of [["program", "start"], ["program", "start", "bolus"], ["program", "start", "vtbiDoneKvo"], ["program", "startLoading"]] as const) {
             const sm = new PumpStateMachine()
             for (const e of path) sm.apply(e)
             expect(isDelivering(sm.state())).toBe(true)
@@ -57,6 +57,20 @@ describe("pump state machine", () => {
         expect(sm.apply("outOfService").ok).toBe(true)
         for (const e of ALL_EVENTS) if (e !== "returnToService") expect(sm.check(e).ok, e).toBe(false)
         expect(sm.apply("returnToService").to).toBe("Idle")
+    })
+
+    it("loading phase: delivering, ends in Running, pauses and resumes into Loading, not out of service", () => {
+        const sm = new PumpStateMachine()
+        sm.apply("program")
+        expect(sm.apply("startLoading").to).toBe("Loading")
+        expect(isDelivering(sm.state())).toBe(true)
+        expect(sm.check("outOfService").ok).toBe(false)
+        expect(sm.check("bolus").ok).toBe(false)
+        expect(sm.check("titrate").ok).toBe(false)
+        expect(sm.apply("pause").to).toBe("Paused")
+        expect(sm.apply("resumeLoading").to).toBe("Loading")
+        expect(sm.apply("loadingDone").to).toBe("Running")
+        expect(sm.check("loadingDone").ok).toBe(false)
     })
 
     it("restore never comes back delivering (power loss)", () => {

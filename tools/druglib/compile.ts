@@ -8,6 +8,7 @@ import addFormatsModule from "ajv-formats"
 import { parseThousandths } from "../../src/core/units"
 import { AMT_ML, amountFamily, amountOf, isPerKg, parseUnit, unitName, UNIT_PER_H } from "../../src/core/druglib/doseUnits"
 import { amountToUl, doseToRateUlPerH } from "../../src/core/druglib/dosing"
+import { MAX_BSA_THOUSANDTHS_M2 } from "../../src/core/druglib/bsa"
 import { Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, LibrarySource, Limits, NONE } from "../../src/core/druglib/model"
 import { parseLibrary } from "../../src/core/druglib/parse"
 import { encodeLibrary } from "./encode"
@@ -208,10 +209,11 @@ function exactRangeCheck(ctx: Ctx, path: string, e: DrugEntry) {
     if (e.customConc.hardMin !== NONE) concs.push({ amount: e.customConc.hardMin, volumeUl: 1000 })
     const w = e.weightG.hardMax !== NONE ? e.weightG.hardMax : 500000
     for (const c of concs) {
-        if (doseToRateUlPerH(e.doseUnit, e.dose.hardMax, w, e.concUnit, c).value < 0)
+        // Per-m² units: the largest BSA the pump accepts gives the largest numbers.
+        if (doseToRateUlPerH(e.doseUnit, e.dose.hardMax, w, e.concUnit, c, MAX_BSA_THOUSANDTHS_M2).value < 0)
             ctx.err(path + "/dose/hardMax", "conversion to uL/h leaves the exact integer range; choose a different unit")
         for (const [k, s] of [["bolus", e.bolus], ["loading", e.loading]] as const)
-            if (s && amountToUl(s.unit, s.dose.hardMax, w, e.concUnit, c).value < 0)
+            if (s && amountToUl(s.unit, s.dose.hardMax, w, e.concUnit, c, MAX_BSA_THOUSANDTHS_M2).value < 0)
                 ctx.err(path + "/" + k + "/dose/hardMax", "conversion to uL leaves the exact integer range")
     }
 }

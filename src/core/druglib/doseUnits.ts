@@ -1,6 +1,7 @@
 // Dose units of the drug library. A unit is stored as one byte so the firmware never parses unit
-// strings: bits 0-3 amount unit, bit 4 "per kg of patient weight", bit 5 "per minute" (else per
-// hour; bolus and window amounts have no time base). Amounts convert to a fixed base of 1e-6 of
+// strings: bits 0-3 amount unit, bit 4 "per kg of patient weight", bit 5 "per minute", bit 6 "per
+// hour" (bolus and window amounts have no time base), bit 7 "per m² of body surface area"
+// (Mosteller, bsa.ts; never together with per kg). Amounts convert to a fixed base of 1e-6 of
 // the family's main unit (ng for mass, micro-units, nmol, nEq) with integer factors.
 
 export const AMT_ML = 0
@@ -17,6 +18,7 @@ export const AMT_COUNT = 9
 export const UNIT_PER_KG = 0x10
 export const UNIT_PER_MIN = 0x20
 export const UNIT_PER_H = 0x40
+export const UNIT_PER_M2 = 0x80
 
 const AMOUNT_NAMES = ["mL", "g", "mg", "mcg", "ng", "units", "milliunits", "mmol", "mEq"]
 /** Base units (1e-6 of the family's main unit) per one amount unit. mL has no base: flow only. */
@@ -30,6 +32,10 @@ export function amountOf(code: number): number {
 
 export function isPerKg(code: number): boolean {
     return (code & UNIT_PER_KG) !== 0
+}
+
+export function isPerM2(code: number): boolean {
+    return (code & UNIT_PER_M2) !== 0
 }
 
 export function isPerMin(code: number): boolean {
@@ -47,7 +53,8 @@ export function amountFamily(amount: number): number {
 /** True only for codes the firmware knows how to convert: a known amount, at most one time base,
  *  and mL only as the flow rate "mL/h" or the volume "mL". */
 export function isValidDoseUnit(code: number, rate: boolean): boolean {
-    if (typeof code !== "number" || code < 0 || code > 0x7f || Math.floor(code) !== code) return false
+    if (typeof code !== "number" || code < 0 || code > 0xff || Math.floor(code) !== code) return false
+    if (isPerKg(code) && isPerM2(code)) return false
     const a = code & 0x0f
     if (a >= AMT_COUNT) return false
     const perMin = (code & UNIT_PER_MIN) !== 0
@@ -55,7 +62,7 @@ export function isValidDoseUnit(code: number, rate: boolean): boolean {
     if (rate) {
         if (perMin === perH) return false
     } else if (perMin || perH) return false
-    if (a === AMT_ML) return !isPerKg(code) && (!rate || perH)
+    if (a === AMT_ML) return !isPerKg(code) && !isPerM2(code) && (!rate || perH)
     return true
 }
 
@@ -64,6 +71,7 @@ export function unitName(code: number): string {
     if (a >= AMT_COUNT) return "unit#" + code
     let s = AMOUNT_NAMES[a]
     if (isPerKg(code)) s += "/kg"
+    if (isPerM2(code)) s += "/m2"
     if (isPerMin(code)) s += "/min"
     else if ((code & UNIT_PER_H) !== 0) s += "/h"
     return s
@@ -84,6 +92,9 @@ export function parseUnit(text: string, rate: boolean): number {
     let k = 1
     if (k < parts.length && parts[k] === "kg") {
         code |= UNIT_PER_KG
+        k++
+    } else if (k < parts.length && parts[k] === "m2") {
+        code |= UNIT_PER_M2
         k++
     }
     if (k < parts.length) {

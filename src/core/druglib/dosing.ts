@@ -7,10 +7,11 @@
 
 import { EventKind } from "../eventKinds"
 import { EventSink } from "../eventLog"
-import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, validateProgram } from "../program"
-import { findSyringe } from "../syringe"
+import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, syringeRateProblem, validateProgram } from "../program"
+import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { formatThousandths, isWholeNumber } from "../units"
-import { AMT_ML, amountFactor, amountOf, isPerKg, isPerMin, unitName } from "./doseUnits"
+import { AMT_ML, amountFactor, amountOf, isPerKg, isPerM2, isPerMin, unitName } from "./doseUnits"
+import { checkBsa } from "./bsa"
 import { compareProducts, ratioRound } from "./exact"
 import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits } from "./model"
 import { decodeEntry } from "./parse"
@@ -31,6 +32,8 @@ export interface DoseRequest {
     concentration: Concentration
     /** Patient weight in g; NONE when not entered. */
     weightG: number
+    /** Patient height in mm, for per-m² dosing (BSA by Mosteller, bsa.ts); NONE when not entered. */
+    heightMm: number
     syringeId: string
     vtbiUl: number
     /** Bolus in thousandths of the entry's bolus unit; NONE or 0 for none. */
@@ -61,6 +64,8 @@ export interface DoseResult {
     /** Loading dose as a separate first phase (µL over s); 0 when none. */
     loadingUl: number
     loadingDurationS: number
+    /** Body surface area used (thousandths of m², Mosteller); -1 when the entry is not per m². */
+    bsaThousandthsM2: number
 }
 
 /** A request with every optional part empty; callers fill in what the clinician entered. */
@@ -73,6 +78,7 @@ export function emptyRequest(): DoseRequest {
         concUnit: -1,
         concentration: null,
         weightG: NONE,
+        heightMm: NONE,
         syringeId: "",
         vtbiUl: 0,
         bolusDose: NONE,
@@ -92,6 +98,7 @@ export function copyRequest(r: DoseRequest): DoseRequest {
     c.concUnit = r.concUnit
     c.concentration = r.concentration
     c.weightG = r.weightG
+    c.heightMm = r.heightMm
     c.syringeId = r.syringeId
     c.vtbiUl = r.vtbiUl
     c.bolusDose = r.bolusDose
@@ -134,6 +141,8 @@ export function basicEntry(area: CareArea): DrugEntry {
 class Checker {
     reasons: string[] = []
     soft: SoftExcursion[] = []
+    /** BSA in thousandths of m² once height and weight passed their checks; -1 otherwise. */
+    bsa = -1
 
     refuse(reason: string) {
         this.reasons.push(reason)
@@ -164,9 +173,11 @@ function positiveWhole(v: number): boolean {
     return isWholeNumber(v) && v > 0
 }
 
-/** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). */
-export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration) {
+/** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). A per-m²
+ *  unit needs `bsaThousandthsM2` (BSA in thousandths of m²); without one it is -1. */
+export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
     if (amountOf(doseUnit) === AMT_ML) return { value: dose, exact: true }
+    if (isPerM2(doseUnit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
     // rate[µL/h] = dose/1000 · f_dose · (W/1000) · (60 if per min) / ((amount/1000 · f_conc) / volume[µL])
     const num = [dose, amountFactor(amountOf(doseUnit)), isPerMin(doseUnit) ? 60 : 1, c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
@@ -174,16 +185,25 @@ export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number
         num.push(weightG)
         den.push(1000)
     }
+    if (isPerM2(doseUnit)) {
+        num.push(bsaThousandthsM2)
+        den.push(1000)
+    }
     return ratioRound(num, den)
 }
 
 /** µL holding an amount (bolus/loading, in thousandths of `unit`, per kg if the unit says so). */
-export function amountToUl(unit: number, amount: number, weightG: number, concUnit: number, c: Concentration) {
+export function amountToUl(unit: number, amount: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
     if (amountOf(unit) === AMT_ML) return { value: amount, exact: true }
+    if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
     const num = [amount, amountFactor(amountOf(unit)), c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
     if (isPerKg(unit)) {
         num.push(weightG)
+        den.push(1000)
+    }
+    if (isPerM2(unit)) {
+        num.push(bsaThousandthsM2)
         den.push(1000)
     }
     return ratioRound(num, den)
@@ -192,11 +212,16 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
 /** Amount in base units (1e-6 of the main unit) of `value` thousandths of `unit`, optionally
  *  over `minutes` for a rate unit. Rounded to the nearest base unit (ng, micro-unit): only used
  *  for the dose-window sum, where that is far below any clinical resolution. */
-function baseAmount(unit: number, value: number, weightG: number, minutes: number): number {
+function baseAmount(unit: number, value: number, weightG: number, minutes: number, bsaThousandthsM2: number): number {
     const num = [value, amountFactor(amountOf(unit))]
     const den = [1000]
     if (isPerKg(unit)) {
         num.push(weightG)
+        den.push(1000)
+    }
+    if (isPerM2(unit)) {
+        if (!(bsaThousandthsM2 > 0)) return -1
+        num.push(bsaThousandthsM2)
         den.push(1000)
     }
     if (minutes > 0) {
@@ -256,9 +281,9 @@ function checkDoseSpec(chk: Checker, field: string, spec: DoseSpec, dose: number
     chk.limits(field, dose, spec.dose, unitName(spec.unit), "thousandths")
     if (!isWholeNumber(durationS)) chk.refuse(field + " duration must be a whole number of seconds")
     else chk.limits(field + "Duration", durationS, spec.durationS, "s", "s")
-    if (chk.reasons.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG))) return { ul: 0, s: 0 }
+    if (chk.reasons.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && chk.bsa < 0)) return { ul: 0, s: 0 }
     if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return { ul: 0, s: 0 }
-    const v = amountToUl(spec.unit, dose, req.weightG, e.concUnit, req.concentration)
+    const v = amountToUl(spec.unit, dose, req.weightG, e.concUnit, req.concentration, chk.bsa)
     if (v.value < 0) chk.refuse(field + ": volume cannot be computed exactly (values too large)")
     return { ul: v.value, s: durationS }
 }
@@ -293,7 +318,7 @@ export function checkBolus(lib: DrugLibrary, active: DoseRequest, bolusDose: num
 
 function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
     const chk = new Checker()
-    const res: DoseResult = { status: "refused", reasons: chk.reasons, soft: chk.soft, program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0 }
+    const res: DoseResult = { status: "refused", reasons: chk.reasons, soft: chk.soft, program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0, bsaThousandthsM2: -1 }
     if (!lib) {
         chk.refuse("no drug library is installed")
         return finish(res, req, log, nowMs, okKind)
@@ -333,6 +358,21 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
         chk.limits("weight", req.weightG, e.weightG, "g", "g")
     }
 
+    // Body surface area: per-m² units need height and weight; Mosteller, pump limits (bsa.ts).
+    const needsBsa = isPerM2(e.doseUnit) || (positiveWhole(req.bolusDose) && e.bolus && isPerM2(e.bolus.unit)) ||
+        (positiveWhole(req.loadingDose) && e.loading && isPerM2(e.loading.unit)) || (e.window && isPerM2(e.window.unit))
+    if (needsBsa) {
+        const noHeight = req.heightMm === NONE || req.heightMm === undefined || req.heightMm === null
+        const noWeight = req.weightG === NONE || req.weightG === undefined || req.weightG === null
+        if (noHeight || noWeight) chk.refuse("patient height and weight are required: " + e.drug + " is dosed per m² of body surface area")
+        else {
+            const b = checkBsa(req.heightMm, req.weightG)
+            for (let i = 0; i < b.reasons.length; i++) chk.refuse(b.reasons[i])
+            chk.bsa = b.bsaThousandthsM2
+            res.bsaThousandthsM2 = b.bsaThousandthsM2
+        }
+    }
+
     if (!flowOnly) matchConcentration(chk, e, req)
     else if (req.concentration) chk.refuse("a concentration was entered for a mL/h infusion")
 
@@ -343,13 +383,16 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
         loading = checkDoseSpec(chk, "loading", e.loading, req.loadingDose, req.loadingDurationS, req, e)
     if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
 
-    const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration)
+    const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration, chk.bsa)
     if (rate.value < 0) chk.refuse("dose cannot be converted exactly (values too large)")
     else if (rate.value < MIN_RATE_UL_PER_H || rate.value > MAX_RATE_UL_PER_H)
         chk.refuse("dose gives " + formatThousandths(rate.value) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
-    if (loading.ul > 0 && Math.ceil((loading.ul * 3600) / loading.s) > MAX_RATE_UL_PER_H)
-        chk.refuse("loading dose over " + loading.s + " s needs more than the pump maximum of " + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
-    if (e.window) checkWindow(chk, e, req)
+    const syringe = findSyringe(req.syringeId)
+    if (loading.ul > 0 && syringe) {
+        const why = syringeRateProblem("loading dose over " + loading.s + " s", Math.ceil((loading.ul * 3600) / loading.s), syringe, REFERENCE_MECHANICS)
+        if (why.length > 0) chk.refuse(why)
+    }
+    if (e.window) checkWindow(chk, e, req, chk.bsa)
     if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
 
     // KVO never exceeds the primary rate (the pump requires it); a lower KVO is stated in the log.
@@ -372,17 +415,27 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
     return finish(res, req, log, nowMs, okKind)
 }
 
-function checkWindow(chk: Checker, e: DrugEntry, req: DoseRequest) {
+function checkWindow(chk: Checker, e: DrugEntry, req: DoseRequest, bsa: number) {
     const w = e.window
     // The continuous part can deliver no more than the VTBI holds, whichever comes first.
-    let sum = baseAmount(e.doseUnit, req.dose, req.weightG, w.minutes)
+    let sum = baseAmount(e.doseUnit, req.dose, req.weightG, w.minutes, bsa)
     const c = req.concentration
     const inVtbi = ratioRound([req.vtbiUl, c.amount, amountFactor(e.concUnit)], [1000, c.volumeUl]).value
     if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
-    if (positiveWhole(req.bolusDose)) sum += baseAmount(e.bolus.unit, req.bolusDose, req.weightG, 0)
-    if (positiveWhole(req.loadingDose)) sum += baseAmount(e.loading.unit, req.loadingDose, req.weightG, 0)
-    const max = baseAmount(w.unit, w.maxAmount, req.weightG, 0)
-    if (sum < 0 || max < 0) {
+    // Any part that cannot be computed exactly (-1) refuses the whole sum.
+    let parts = sum < 0 ? -1 : 0
+    if (positiveWhole(req.bolusDose)) {
+        const b = baseAmount(e.bolus.unit, req.bolusDose, req.weightG, 0, bsa)
+        if (b < 0) parts = -1
+        sum += b
+    }
+    if (positiveWhole(req.loadingDose)) {
+        const l = baseAmount(e.loading.unit, req.loadingDose, req.weightG, 0, bsa)
+        if (l < 0) parts = -1
+        sum += l
+    }
+    const max = baseAmount(w.unit, w.maxAmount, req.weightG, 0, bsa)
+    if (sum < 0 || max < 0 || parts < 0) {
         chk.refuse("dose window cannot be computed exactly")
         return
     }
@@ -393,6 +446,10 @@ function checkWindow(chk: Checker, e: DrugEntry, req: DoseRequest) {
         if (isPerKg(w.unit)) {
             num.push(1000)
             den.push(req.weightG)
+        }
+        if (isPerM2(w.unit)) {
+            num.push(1000)
+            den.push(bsa)
         }
         const shown = ratioRound(num, den).value
         chk.refuse("programmed doses give " + formatThousandths(shown) + " " + unitName(w.unit) + " in " + w.minutes + " min; the limit is " +
@@ -433,6 +490,7 @@ function finish(res: DoseResult, req: DoseRequest, log: EventSink, nowMs: number
     res.status = "ok"
     const p = res.program
     log.record(nowMs, okKind, describe(req) + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
-        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : ""))
+        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : "") +
+        (res.bsaThousandthsM2 > 0 ? " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g" : ""))
     return res
 }

@@ -6,7 +6,8 @@
 
 import { DurableCell } from "../log/durableCell"
 import { EventSink } from "../eventLog"
-import { bolusRateUlPerH, InfusionProgram } from "../program"
+import { bolusRateUlPerH, InfusionProgram, maxRateForSyringeUlPerH } from "../program"
+import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { PumpController } from "../pump"
 import { PumpState } from "../stateMachine"
 import { decodeSnapshot, encodeSnapshot } from "./snapshot"
@@ -21,6 +22,11 @@ export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs:
     if (state === "Running") rateUlPerH = p.rateUlPerH
     else if (state === "Bolus") rateUlPerH = bolusRateUlPerH(p)
     else if (state === "KVO") rateUlPerH = p.kvoRateUlPerH
+    else if (state === "Loading") {
+        // The loading rate is not in the snapshot: bound it by the fastest the syringe can go.
+        const syringe = findSyringe(p.syringeId)
+        rateUlPerH = syringe ? maxRateForSyringeUlPerH(syringe, REFERENCE_MECHANICS) : 0
+    }
     return Math.ceil((rateUlPerH * intervalMs) / 3600000)
 }
 

@@ -19,6 +19,7 @@ export type AlarmCode =
     | "DRIVE_FAULT"
     | "POWER_RESTORED"
     | "PUMP_ALARM"
+    | "DOSE_LIMIT"
     | "NEAR_EMPTY"
     | "VTBI_DONE"
     | "PAUSED_LONG"
@@ -62,6 +63,7 @@ export const ALARM_DEFS: AlarmDef[] = [
     d("DRIVE_FAULT", "high", true, "ack", "Step engine error"),
     d("POWER_RESTORED", "high", true, "ack", "Power was lost during an infusion: check patient and volume, then resume"),
     d("PUMP_ALARM", "high", true, "ack", "Pump stopped by an alarm (see event log)"),
+    d("DOSE_LIMIT", "high", true, "ack", "Maximum dose for the time window reached: delivery stopped"),
     d("NEAR_EMPTY", "medium", false, "ack-and-cause-gone", "Syringe near empty"),
     d("VTBI_DONE", "medium", false, "ack-and-cause-gone", "Volume to be infused complete (KVO running or stopped)"),
     d("PAUSED_LONG", "medium", false, "ack-and-cause-gone", "Pump paused too long"),

@@ -38,6 +38,10 @@ export const ALARM_PROSE: Record<AlarmCode, AlarmProse> = {
         gone: "delivery resumes only on an explicit start",
     },
     PUMP_ALARM: { cause: "any other alarm raised directly on the pump controller", gone: "" },
+    DOSE_LIMIT: {
+        cause: "the drug delivered in a rolling dose window (set from the library's maximum) reached its maximum; the step that would cross it is not fired",
+        gone: "delivery resumes only on an explicit start once the window allows it",
+    },
     NEAR_EMPTY: { cause: "remaining syringe volume lasts <= 5 min at the current rate", gone: "more than 5 min left (or not delivering)" },
     VTBI_DONE: { cause: "pump in KVO or Complete", gone: "program stopped/cleared or reprogrammed" },
     PAUSED_LONG: { cause: "paused for >= 2 min", gone: "resumed or stopped" },

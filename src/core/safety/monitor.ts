@@ -254,7 +254,8 @@ export class SafetyMonitor {
         f.doorOpen = s.doorOpen
         f.plungerEngaged = s.plungerEngaged
         f.level = syringeLevel(this.syringe, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
-        f.pausedLong = this.paused.update(nowMs, state === "Paused", c.pausedMaxMs)
+        // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
+        f.pausedLong = this.paused.update(nowMs, state === "Paused", c.pausedMaxMs) || (state === "Standby" && this.pump.standbyOverdue(nowMs))
         f.batteryOk = batteryOk
         f.batteryMv = s.batteryMv
         f.batteryLowMv = c.batteryLowMv

@@ -83,4 +83,4 @@ export const SAFETY_RULES: SafetyRule[] = [
 ]
 
 /** Alarms raised on the pump itself (control loop, restart), not by a rule. */
-export const PUMP_RAISED: AlarmCode[] = ["DRIVE_FAULT", "POWER_RESTORED", "PUMP_ALARM"]
+export const PUMP_RAISED: AlarmCode[] = ["DRIVE_FAULT", "POWER_RESTORED", "PUMP_ALARM", "DOSE_LIMIT"]
