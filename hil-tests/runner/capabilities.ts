@@ -9,6 +9,7 @@
 
 import { SENSOR_FAULT_MODES, SENSOR_NAMES } from "../plant/api"
 import type { Expectation, Scenario, ScenarioEvent } from "./scenario"
+import { hasSetup } from "./libraryProgram"
 
 export function eventFeature(e: ScenarioEvent): string {
     switch (e.do) {
@@ -64,11 +65,28 @@ const ALL_CHECKS = [
     "noStepsWhileStopped",
     "restart",
     "stillAfterAlarm",
+    "key",
+    "noStepsBefore",
+    "doseNeverAbove",
 ]
+
+/** How the scenario programs the pump: "program:library" (a drug-library selection, resolved on
+ *  the host by the library code: libraryProgram.ts) and "program:setup" (calls after the load:
+ *  loading dose, concentration, dose window, lockout, standby). */
+export function programFeatures(sc: Scenario): string[] {
+    const out: string[] = []
+    if (sc.library) out.push("program:library")
+    if (sc.library && hasSetup(sc.library.setup)) out.push("program:setup")
+    return out
+}
+
+const PROGRAM_FEATURES = ["program:library", "program:setup"]
 
 export interface BackendCapabilities {
     events: string[]
     checks: string[]
+    /** programFeatures() this backend can apply. */
+    program: string[]
     /** Why the gaps exist (printed with a refusal). */
     notes: string
 }
@@ -79,28 +97,36 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     sim: {
         events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
         checks: ALL_CHECKS,
-        notes: "sim applies every event",
+        // The library is resolved on the host; the firmware gets its exact program, and the
+        // setup calls are generated into the scenario's HIL entry (hilRun's setup argument).
+        program: PROGRAM_FEATURES,
+        notes: "sim applies every event; a drug-library program is resolved on the host and the firmware receives the library's exact program and setup",
     },
     // The firmware bytecode in the VM on a virtual clock (hil-tests/runner/vclock): the same
     // session as sim, but its rig has no way (yet) to silence a bound sensor.
     vclock: {
         events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS],
         checks: ALL_CHECKS,
-        notes: "vclock applies every event except sensorSilent",
+        program: PROGRAM_FEATURES,
+        notes: "vclock applies every event except sensorSilent; a drug-library program is resolved on the host and the firmware receives the library's exact program and setup",
     },
-    // The core on a virtual clock: no bus (so no silent-but-bound sensor) and no persistence
-    // layer (a power cycle would be a fresh boot, not a restore: refused rather than faked).
+    // The core on a virtual clock: no bus (so no silent-but-bound sensor) and no in-VM motion
+    // controller model. A power cycle runs the firmware's persistence layer on a virtual flash
+    // (host.ts), so power and restart are applied: a real restore, not a fresh boot.
     host: {
-        events: ["key", "sensor:unplugged", ...PLANT_EVENTS],
-        checks: ALL_CHECKS.filter(c => c !== "restart" && c !== "stillAfterAlarm"),
-        notes: "host has no Jacdac bus (sensorSilent), no persistence (power, restart) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
+        events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS],
+        checks: ALL_CHECKS.filter(c => c !== "stillAfterAlarm"),
+        program: PROGRAM_FEATURES,
+        notes: "host has no Jacdac bus (sensorSilent) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
     },
     // A real board and the rig controller (docs/hil-rig.md, "Rig controller protocol"): only
     // what the bench has an actuator for, and no plant truth beyond the balance.
     board: {
         events: ["key", "occlusion", "bubble", "door", "plunger", "power", "sensor:disconnected", "sensor:none", "stall", "battery"],
-        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm"),
-        notes: "the bench has actuators for the rig-protocol commands only and measures delivery with the balance",
+        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm" && c !== "key" && c !== "noStepsBefore"),
+        // The board boots the program it was flashed with; the rig cannot hand it a library result.
+        program: [],
+        notes: "the bench has actuators for the rig-protocol commands only, measures delivery with the balance, and runs the program the board was flashed with (no drug-library selection)",
     },
 }
 
@@ -111,6 +137,7 @@ export function unsupportedFeatures(sc: Scenario, backend: string): string[] {
     const out: string[] = []
     // A controller fault is injected into the in-VM TMC5160 model: a backend without it would skip it.
     if (sc.tmcFault && caps.events.indexOf("tmcFault") < 0) out.push("event tmcFault")
+    for (const f of programFeatures(sc)) if (caps.program.indexOf(f) < 0) out.push(f)
     for (const e of sc.events) {
         const f = eventFeature(e)
         if (caps.events.indexOf(f) < 0 && out.indexOf("event " + f) < 0) out.push("event " + f)

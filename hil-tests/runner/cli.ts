@@ -124,7 +124,7 @@ async function main() {
             try {
                 assertSupported(sc, backend) // refused before any process starts
                 if (backend === "board") r = await runBoardScenario(sc, opts.board!, opts.rig ?? opts.board!, log)
-                else if (backend === "host") r = runHostScenario(sc, opts.mutate)
+                else if (backend === "host") r = await runHostScenario(sc, opts.mutate)
                 else if (backend === "vclock") {
                     r = await runVclockScenario(sc, {
                         bytecode: image!.bytecode,

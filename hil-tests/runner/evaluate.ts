@@ -33,8 +33,19 @@ export interface Trace {
     program: { ok: boolean; reason: string }
     /** Firmware state and infused volume first reported after each power-on. */
     restarts: { tS: number; state: string; infusedUl: number; infusedBeforeUl: number }[]
+    /** Every key press the firmware (or the host loop) applied, with the pump's answer. Absent
+     *  when the backend cannot see it. */
+    keys?: KeyResult[]
     /** Set when the run itself broke (process died, roles never bound, timeout). */
     error?: string
+}
+
+/** One key press and what the pump answered (CommandResult). */
+export interface KeyResult {
+    tS: number
+    key: string
+    ok: boolean
+    reason: string
 }
 
 export interface CheckResult {
@@ -275,6 +286,50 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 pass: Number.isFinite(dose) && Math.abs(dose - e.expected) <= tol,
                 measured: r2(dose * 1000) / 1000 + " " + e.unit + " at " + r2(s.tS) + " s (" + r2(ul) + " µL x " + e.concentrationPerMl + " " + e.unit + "/mL) vs " + e.expected + " " + e.unit + " (tol ±" + r2(tol * 1000) / 1000 + ")",
                 figures: { dose: r2(dose * 1000) / 1000, expected: e.expected, unit: e.unit },
+            }
+        }
+        case "key": {
+            const k = (trace.keys ?? []).find(x => x.key === e.key && x.tS >= e.atS - 0.05)
+            if (!k) return { check: "key " + e.key + "@" + e.atS + "s", pass: false, measured: trace.keys ? "no " + e.key + " press seen at or after " + e.atS + " s" : "this backend reports no key results", figures: {} }
+            const reasonOk = e.reasonContains === undefined || k.reason.indexOf(e.reasonContains) >= 0
+            return {
+                check: "key " + e.key + "@" + e.atS + "s",
+                pass: k.ok === e.accepted && reasonOk,
+                measured: (k.ok ? "accepted" : "refused: " + k.reason) + " at " + r2(k.tS) + " s (want " + (e.accepted ? "accepted" : "refused") + (e.reasonContains ? " with '" + e.reasonContains + "'" : "") + ")",
+                figures: { accepted: k.ok ? 1 : 0, reason: k.reason },
+            }
+        }
+        case "noStepsBefore": {
+            const before = S.filter(s => s.tS <= e.untilS + 1e-9)
+            const counted = before.filter(s => s.fwdSteps !== undefined)
+            const steps = counted.reduce((a, s) => a + (s.fwdSteps ?? 0), 0)
+            const lastBefore = before[before.length - 1]
+            const motor = lastBefore && lastBefore.motorSteps !== undefined ? lastBefore.motorSteps : 0
+            return {
+                check: "no steps before " + e.untilS + "s",
+                pass: counted.length > 0 && steps === 0 && motor === 0,
+                measured: counted.length > 0 ? steps + " forward microsteps commanded, " + motor + " fired, up to " + r2(lastBefore.tS) + " s" : "no step counts in the trace",
+                figures: { steps: steps, motorSteps: motor },
+            }
+        }
+        case "doseNeverAbove": {
+            const until = e.untilS ?? durationS
+            let peak = 0
+            let peakS = 0
+            for (const s of S) {
+                if (s.tS > until + 1e-9) break
+                const ul = e.source === "reported" ? s.infusedUl : s.deliveredUl
+                const dose = (ul / 1000) * e.concentrationPerMl
+                if (dose > peak) {
+                    peak = dose
+                    peakS = s.tS
+                }
+            }
+            return {
+                check: "dose " + e.source + " <= " + e.max + " " + e.unit,
+                pass: S.length > 0 && peak <= e.max,
+                measured: "peak " + r2(peak * 1000) / 1000 + " " + e.unit + " at " + r2(peakS) + " s (limit " + e.max + " " + e.unit + ")",
+                figures: { peak: r2(peak * 1000) / 1000, max: e.max },
             }
         }
         case "restart": {

@@ -6,6 +6,7 @@ import { basename } from "node:path"
 import { createRequire } from "node:module"
 import type { InfusionProgram } from "../../src/core/program"
 import schema from "./scenario.schema.json" with { type: "json" }
+import { LibrarySelection, PumpSetup, resolveLibraryProgram } from "./libraryProgram"
 
 // ajv ships CommonJS; createRequire keeps this working under tsx and vitest alike.
 const require = createRequire(import.meta.url)
@@ -48,6 +49,13 @@ export type Expectation =
     | { check: "noStepsWhileStopped"; max?: number; why?: string }
     /** Dose in the drug's unit = volume x concentration (amount per mL in `unit`). */
     | { check: "dose"; source: "reported" | "delivered"; unit: string; concentrationPerMl: number; atS?: number; expected: number; tolerancePct: number; why?: string }
+    /** The press of `key` at scenario time atS (the first press of that key at or after atS) was
+     *  accepted (true) or refused (false) by the pump, with a reason containing reasonContains. */
+    | { check: "key"; key: KeyName; atS: number; accepted: boolean; reasonContains?: string; why?: string }
+    /** No forward microstep commanded (and none fired on the plant's motor) up to untilS. */
+    | { check: "noStepsBefore"; untilS: number; why?: string }
+    /** The dose (volume x concentration) never above `max` at any sample up to untilS. */
+    | { check: "doseNeverAbove"; source: "reported" | "delivered"; unit: string; concentrationPerMl: number; max: number; untilS?: number; why?: string }
     /** From the first sample showing alarm `code` to the end: the motor takes no step and the
      *  plunger (drive-spring relaxation only) moves at most maxDisplacedUl. */
     | { check: "stillAfterAlarm"; code: string; maxDisplacedUl: number; why?: string }
@@ -65,7 +73,18 @@ export interface Scenario {
     durationS: number
     /** Run in `npm test` (test:hil passes --ci). */
     ci?: boolean
-    program: InfusionProgram
+    /** The raw program the pump loads; null when a library selection was refused by the library
+     *  (the pump then gets no program, as a refused programming leaves it). */
+    program: InfusionProgram | null
+    /** Set when the file programs through the drug library (libraryProgram.ts). */
+    library?: {
+        selection: LibrarySelection
+        /** Calls made after loadProgram (loading dose, concentration, dose window, lockout, standby). */
+        setup: PumpSetup
+        /** The library's refusal; "" when it accepted the selection. */
+        refusal: string
+        summary: string
+    }
     plant?: Record<string, unknown>
     tmcFault?: TmcFaultSpec
     events: ScenarioEvent[]
@@ -89,6 +108,19 @@ export function parseScenario(text: string, file: string): Scenario {
         throw new Error(file + ": does not match the scenario schema: " + msgs.join("; "))
     }
     const s = data as Scenario
+    const raw = (data as { program: Record<string, unknown> }).program
+    if (typeof raw.drug === "string") {
+        // Resolved here, by the library code, for every backend (see libraryProgram.ts).
+        const selection = raw as unknown as LibrarySelection
+        let r
+        try {
+            r = resolveLibraryProgram(selection)
+        } catch (e) {
+            throw new Error(file + ": program: " + (e as Error).message)
+        }
+        s.program = r.program
+        s.library = { selection, setup: r.setup, refusal: r.refusal, summary: r.summary }
+    }
     const stem = basename(file).replace(/\.json$/, "")
     if (s.name !== stem) throw new Error(file + ": name '" + s.name + "' must equal the file name '" + stem + "'")
     for (const e of s.events) {
@@ -97,6 +129,12 @@ export function parseScenario(text: string, file: string): Scenario {
     if (s.tmcFault && s.backend !== "sim" && s.backend !== "vclock") throw new Error(file + ": tmcFault needs a bytecode backend, sim or vclock (the controller model runs in the firmware VM)")
     s.file = file
     return s
+}
+
+/** The syringe the plant models for this scenario (also when the library refused the program). */
+export function scenarioSyringeId(sc: Scenario): string {
+    if (sc.program) return sc.program.syringeId
+    return sc.library ? sc.library.selection.syringeId : "bd-plastipak-50"
 }
 
 export function loadScenario(file: string): Scenario {

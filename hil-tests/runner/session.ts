@@ -56,7 +56,7 @@ export function parseLatched(v: string | undefined): string[] | undefined {
 export class HilSession {
     /** Forward microsteps since the last status line. */
     private fwdSinceSample = 0
-    readonly trace: Trace = { samples: [], program: { ok: false, reason: "no program line seen" }, restarts: [] }
+    readonly trace: Trace = { samples: [], program: { ok: false, reason: "no program line seen" }, restarts: [], keys: [] }
     /** Scenario time reached (s); 0 = firmware ready with the program and every role bound. */
     scenT = 0
     ready = false
@@ -82,6 +82,8 @@ export class HilSession {
         private verbose = false,
     ) {
         this.events = [...sc.events].sort((a, b) => a.atS - b.atS)
+        // The drug library refused the selection on the host: the firmware got no program.
+        if (sc.library && sc.library.refusal) this.trace.program = { ok: false, reason: sc.library.refusal }
     }
 
     private advanceTo(tS: number) {
@@ -162,7 +164,7 @@ export class HilSession {
         }
         if (f.program) {
             this.programSeen = true
-            this.trace.program = { ok: f.program === "ok", reason: f.reason ?? "" }
+            if (!(this.sc.library && this.sc.library.refusal)) this.trace.program = { ok: f.program === "ok", reason: f.reason ?? "" }
         }
         if (!this.ready) {
             if (this.programSeen && ROLES.every(r => this.bound.has(r))) {
@@ -173,6 +175,8 @@ export class HilSession {
             return
         }
         this.scenT = this.offsetS + (t - this.vmT0) / 1000
+        // `key=<name> ok=1` or `key=<name> ok=0 reason=...`: the pump's answer to a key press.
+        if (f.key) this.trace.keys!.push({ tS: this.scenT, key: f.key, ok: f.ok === "1", reason: f.reason ?? "" })
         // A steps= line reports shaft movement that already happened (the in-VM controller
         // model, polled every 20 ms): apply it over the interval ending at this line.
         if (f.steps) {

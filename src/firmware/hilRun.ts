@@ -4,6 +4,7 @@
 // together with the rig adapter and the device services.
 
 import { InfusionProgram } from "../core/program"
+import { CommandResult, PumpController } from "../core/pump"
 import { bootFirmware, PumpFirmware, runFirmware } from "./app"
 import { HIL_PREFIX, HilRig, HilTmcFault, KEY_NAMES } from "../hal/hilTypes"
 import { DeviceServices } from "../hal/types"
@@ -16,22 +17,24 @@ function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
     const pump = fw.pump
     const now = fw.dev.clock.nowMs()
     rig.reportMotion()
-    console.log(HIL_PREFIX + "t=" + now + " key=" + key)
-    if (key === "start") {
-        if (pump.state() === "Paused") pump.resume(now)
-        else pump.start(now)
-    } else if (key === "pause") pump.pause(now)
-    else if (key === "stop") pump.stop(now)
-    else if (key === "bolus") pump.bolus(now)
+    let r: CommandResult = null
+    if (key === "start") r = pump.state() === "Paused" ? pump.resume(now) : pump.start(now)
+    else if (key === "pause") r = pump.pause(now)
+    else if (key === "stop") r = pump.stop(now)
+    else if (key === "bolus") r = pump.bolus(now)
     // Acknowledge goes through the alarm manager: it clears only alarms whose cause is gone.
     else if (key === "ack") fw.safety.monitor.acknowledge(now)
+    // The pump's answer, for the rig's key check (reason last: the rig reads it to the line end).
+    console.log(HIL_PREFIX + "t=" + now + " key=" + key + (r && !r.ok ? " ok=0 reason=" + r.reason : " ok=1"))
 }
 
 /** Sensors on the bus appear some time after boot; the loop starts once all report, or after
  *  this long anyway (the safety monitor then raises the sensor fault). */
 export const SENSOR_WAIT_MS = 15000
 
-export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices, tmcFault?: HilTmcFault) {
+/** `setup`: calls after the program load (a rig scenario's drug-library result: loading dose,
+ *  concentration, dose window, lockout, standby); its refusal is reported as the program's. */
+export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices, tmcFault?: HilTmcFault, setup?: (p: PumpController, nowMs: number) => CommandResult) {
     const clock = dev.clock
     const hw = rig.hw
     const t0 = clock.nowMs()
@@ -55,7 +58,8 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
         held = now
     })
     // A pump restored after power loss keeps its own program (Paused behind POWER_RESTORED).
-    const loaded = runFirmware(fw, program, false)
+    let loaded = runFirmware(fw, program, false)
+    if (setup && loaded && loaded.ok) loaded = setup(pump, clock.nowMs())
     const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
     let runningSinceMs = -1

@@ -93,10 +93,10 @@ describe("a blinded detector makes its scenarios fail (host path)", () => {
         ["motor-stalled", "stall"],
     ]
     for (const [name, mutation] of cases) {
-        it(name + " passes, and fails with --mutate " + mutation, () => {
+        it(name + " passes, and fails with --mutate " + mutation, async () => {
             const sc = loadScenario(join(DIR, name + ".json"))
-            expect(runHostScenario(sc).pass).toBe(true)
-            const broken = runHostScenario(sc, mutation)
+            expect((await runHostScenario(sc)).pass).toBe(true)
+            const broken = await runHostScenario(sc, mutation)
             expect(broken.pass).toBe(false)
             expect(broken.checks.some(c => c.check.startsWith("alarm") && !c.pass)).toBe(true)
         })

@@ -42,7 +42,7 @@ const MATRIX: Row[] = [
 describe("sensor wiring faults: what the firmware notices (host path, 25 mL/h)", () => {
     for (const [sensor, mode, alarm, withinS] of MATRIX) {
         const gap = alarm.startsWith("TODO-")
-        it(sensor + " " + mode + ": " + (gap ? "NOT noticed (known gap " + alarm + ")" : alarm + " within " + withinS + " s"), () => {
+        it(sensor + " " + mode + ": " + (gap ? "NOT noticed (known gap " + alarm + ")" : alarm + " within " + withinS + " s"), async () => {
             const sc = parseScenario(
                 JSON.stringify({
                     name: "m",
@@ -56,7 +56,7 @@ describe("sensor wiring faults: what the firmware notices (host path, 25 mL/h)",
                 }),
                 "m.json",
             )
-            const r = runHostScenario(sc)
+            const r = await runHostScenario(sc)
             expect(r.checks.map(c => c.check + ": " + c.measured + (c.pass ? "" : " FAIL"))).not.toContainEqual(expect.stringMatching(/FAIL$/))
         })
     }
