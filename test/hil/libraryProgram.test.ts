@@ -1,5 +1,5 @@
-// Scenarios that program through the drug library (REQ-HIL-010), the key accepted/refused check
-// (REQ-HIL-011) and power cut and restore on the host backend (REQ-HIL-012). Expected figures come
+// Scenarios that program through the drug library (REQ-HIL-012), the key accepted/refused check
+// (REQ-HIL-013) and power cut and restore on the host backend (REQ-HIL-014). Expected figures come
 // from the library entries and the physics, not from the resolver's output.
 
 import { join } from "node:path"
@@ -22,7 +22,7 @@ function esmolol(): LibrarySelection {
     }
 }
 
-describe("drug-library programs resolved by the library code (REQ-HIL-010)", () => {
+describe("drug-library programs resolved by the library code (REQ-HIL-012)", () => {
     it("esmolol 50 mcg/kg/min at 70 kg and 10 mg/mL is 21 mL/h; its 500 mcg/kg loading dose is 3.5 mL over 60 s", () => {
         const r = resolveLibraryProgram(esmolol())
         expect(r.refusal).toBe("")
@@ -90,7 +90,7 @@ describe("drug-library programs resolved by the library code (REQ-HIL-010)", () 
     })
 })
 
-describe("key accepted or refused, with the pump's reason (REQ-HIL-011)", () => {
+describe("key accepted or refused, with the pump's reason (REQ-HIL-013)", () => {
     const trace = (keys: Trace["keys"]): Trace => ({ samples: [], program: { ok: true, reason: "" }, restarts: [], keys })
 
     it("matches the first press of the key at or after atS, and fails on the wrong answer or reason", () => {
@@ -111,7 +111,7 @@ describe("key accepted or refused, with the pump's reason (REQ-HIL-011)", () => 
     })
 })
 
-describe("power cut and restore on the host backend (REQ-HIL-012)", () => {
+describe("power cut and restore on the host backend (REQ-HIL-014)", () => {
     it("power-restart passes on host: the firmware's persistence restores the pump behind POWER_RESTORED with the saved volume", async () => {
         const sc = { ...loadScenario(join(DIR, "power-restart.json")), backend: "host" as const }
         const r = await runHostScenario(sc)
