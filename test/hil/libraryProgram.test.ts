@@ -125,3 +125,35 @@ describe("power cut and restore on the host backend (REQ-HIL-014)", () => {
         expect(restart.figures.infusedUl).toBeLessThanOrEqual(63)
     })
 })
+
+describe("the dosing scenarios fail when the feature they test is taken away (host path)", () => {
+    const failing = async (name: string, strip: (sc: ReturnType<typeof loadScenario>) => void) => {
+        const sc = loadScenario(join(DIR, name + ".json"))
+        expect((await runHostScenario(sc)).pass).toBe(true)
+        strip(sc)
+        const r = await runHostScenario(sc)
+        return r.checks.filter(c => !c.pass).map(c => c.check)
+    }
+
+    it("dose-window-pca-hydromorphone without the run-time window: the dose passes 20 mg and DOSE_LIMIT never comes", async () => {
+        const failed = await failing("dose-window-pca-hydromorphone", sc => (sc.library!.setup.doseLimits = []))
+        expect(failed).toContain("alarm DOSE_LIMIT raised")
+        expect(failed).toContain("dose reported <= 20 mg")
+        expect(failed).toContain("key bolus@2410s")
+    })
+
+    it("dose-window-pca-hydromorphone without the lockout: the bolus at 200 s is accepted", async () => {
+        const failed = await failing("dose-window-pca-hydromorphone", sc => (sc.library!.setup.bolusLockoutMs = 0))
+        expect(failed).toContain("key bolus@200s")
+    })
+
+    it("dose-loading-esmolol without the loading dose: no Loading state and 3.5 mL missing", async () => {
+        const failed = await failing("dose-loading-esmolol", sc => delete sc.library!.setup.loading)
+        expect(failed).toEqual(expect.arrayContaining(["state@30s", "volume reported", "dose reported"]))
+    })
+
+    it("standby-delayed-start without standby: never Standby, never starts", async () => {
+        const failed = await failing("standby-delayed-start", sc => delete sc.library!.setup.standby)
+        expect(failed).toEqual(expect.arrayContaining(["state@10s", "state@21s", "volume reported"]))
+    })
+})
