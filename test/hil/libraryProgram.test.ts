@@ -139,7 +139,7 @@ describe("the dosing scenarios fail when the feature they test is taken away (ho
         const failed = await failing("dose-window-pca-hydromorphone", sc => (sc.library!.setup.doseLimits = []))
         expect(failed).toContain("alarm DOSE_LIMIT raised")
         expect(failed).toContain("dose reported <= 20 mg")
-        expect(failed).toContain("key bolus@2410s")
+        expect(failed).toContain("key bolus@2418s")
     })
 
     it("dose-window-pca-hydromorphone without the lockout: the bolus at 200 s is accepted", async () => {
