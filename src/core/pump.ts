@@ -188,7 +188,8 @@ export class PumpController {
     /** Adds a loading dose to the program just loaded: `ul` µL over `durationS` s, delivered at
      *  its own rate before the maintenance rate. Allowed only in Programmed before any step of
      *  this program; 0 µL removes it. Checked against the pump's bolus limits (volume >= 100 µL,
-     *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit. */
+     *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit.
+     *  @devsWhenUsed (compiled into an image only if it calls this) */
     setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
         if (this.sm.state() !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.state())
         if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
@@ -218,7 +219,8 @@ export class PumpController {
     /** Adds a run-time dose limit (REQ-DOSE-009): at most `maxAmountThousandths` of the
      *  concentration's amount unit in any `windowMin` minutes (1..240), counting every step
      *  (continuous, loading, bolus, titrated rate, KVO). Needs `setConcentration` first; allowed in
-     *  Programmed and Paused. The limit becomes a whole number of steps rounded down. */
+     *  Programmed and Paused. The limit becomes a whole number of steps rounded down.
+     *  @devsWhenUsed (compiled into an image only if it calls this) */
     setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
         const st = this.sm.state()
         if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
@@ -240,7 +242,8 @@ export class PumpController {
      *  autoStart: it starts by itself at that time (delayed start; the first tick after the start
      *  fires no step, so the safety check sees the delivering state before any step). Otherwise it
      *  waits for start (confirmation) and from `untilMs` the paused-too-long reminder (PAUSED_LONG)
-     *  is raised until it is started or stopped. */
+     *  is raised until it is started or stopped.
+     *  @devsWhenUsed (compiled into an image only if it calls this) */
     standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
         const gate = this.sm.check("standby")
         if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
@@ -258,7 +261,8 @@ export class PumpController {
         return this.sm.state() === "Standby" && nowMs >= this.standbyUntilMs
     }
 
-    /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one. */
+    /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one.
+     *  @devsWhenUsed (compiled into an image only if it calls this) */
     setBolusLockout(nowMs: number, lockoutMs: number): CommandResult {
         if (!this.program) return this.reject(nowMs, "lockout", "no program is loaded")
         if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
@@ -285,7 +289,8 @@ export class PumpController {
 
     /** Concentration of the loaded syringe, for the dose-given display: `amountThousandths` of
      *  amount unit `amountUnit` (AMT_G..AMT_MEQ) in `volumeUl` µL. Allowed while a program is
-     *  loaded; cleared by a new program or clear. */
+     *  loaded; cleared by a new program or clear.
+     *  @devsWhenUsed (compiled into an image only if it calls this) */
     setConcentration(nowMs: number, amountUnit: number, amountThousandths: number, volumeUl: number): CommandResult {
         if (!this.program) return this.reject(nowMs, "concentration", "no program is loaded")
         if (this.doseWindows) return this.reject(nowMs, "concentration", "dose limits are set for the current concentration; load the program again to change it")
