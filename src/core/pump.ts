@@ -5,7 +5,7 @@
 import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
 import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
-import { ratioRound } from "./druglib/exact"
+import { DoseConcentration } from "./doseConcentration"
 import { DoseWindowTracker } from "./doseLimit"
 import { PlannerConfig, StepPlanner } from "./planner"
 import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
@@ -109,12 +109,8 @@ export class PumpController {
     private loadingDurationS = 0
     private loadingTargetSteps = 0
     private loadingSteps = 0
-    // Concentration for the dose display: dose[thousandths] = steps × doseNum / doseDen (rounded).
-    private doseAmountUnit = -1
-    private doseNum = 0
-    private doseDen = 1
-    private doseAmount = 0
-    private doseVolumeUl = 0
+    // Concentration for the dose display and dose limits (null until setConcentration).
+    private concentration: DoseConcentration = null
     // Run-time dose windows (null until a limit is set) and the PCA bolus lockout.
     private doseWindows: DoseWindowTracker = null
     private bolusLockoutMs = 0
@@ -224,17 +220,18 @@ export class PumpController {
     setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
         const st = this.sm.state()
         if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
-        if (this.doseAmountUnit < 0 || this.doseNum <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
+        const c = this.concentration
+        if (!c || c.num <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
         if (!isWholeNumber(maxAmountThousandths) || maxAmountThousandths <= 0) return this.reject(nowMs, "doseLimit", "maximum must be a positive whole number of thousandths")
-        // steps × doseNum / doseDen <= max  <=>  steps <= floor(max × doseDen / doseNum)
-        const prod = maxAmountThousandths * this.doseDen
+        // steps × num / den <= max  <=>  steps <= floor(max × den / num)
+        const prod = maxAmountThousandths * c.den
         if (prod > 9007199254740991) return this.reject(nowMs, "doseLimit", "maximum cannot be converted to steps exactly")
-        const maxSteps = floorDiv(prod, this.doseNum)
+        const maxSteps = floorDiv(prod, c.num)
         if (!this.doseWindows) this.doseWindows = new DoseWindowTracker()
         this.doseWindows.advance(nowMs)
         const why = this.doseWindows.addLimit(windowMin, maxSteps)
         if (why.length > 0) return this.reject(nowMs, "doseLimit", why)
-        this.log.record(nowMs, "DOSE_LIMIT_SET", "max=" + maxAmountThousandths + "/1000 unit#" + this.doseAmountUnit + " per " + windowMin + "min = " + maxSteps + " steps")
+        this.log.record(nowMs, "DOSE_LIMIT_SET", "max=" + maxAmountThousandths + "/1000 unit#" + c.amountUnit + " per " + windowMin + "min = " + maxSteps + " steps")
         return OK
     }
 
@@ -298,24 +295,8 @@ export class PumpController {
             return this.reject(nowMs, "concentration", "amount unit must be a drug amount unit code 1..8")
         if (!isWholeNumber(amountThousandths) || amountThousandths <= 0 || !isWholeNumber(volumeUl) || volumeUl <= 0)
             return this.reject(nowMs, "concentration", "amount and volume must be positive whole numbers")
-        this.doseAmountUnit = amountUnit
-        this.doseAmount = amountThousandths
-        this.doseVolumeUl = volumeUl
-        // Precompute steps → thousandths as one exact fraction with common factors cancelled, so
-        // status() costs a multiply and a division; the exact fallback covers huge factors.
-        let num = this.plPerMicrostep * amountThousandths
-        let den = volumeUl * PL_PER_UL
-        const g = gcd(num, den)
-        num = num / g
-        den = den / g
         const travel = fullTravelMicrosteps(this.syringe, this.config.mechanics)
-        if (num * travel * 2 + den < 9007199254740991 && num < 9007199254740991) {
-            this.doseNum = num
-            this.doseDen = den
-        } else {
-            this.doseNum = 0
-            this.doseDen = 0
-        }
+        this.concentration = new DoseConcentration(amountUnit, amountThousandths, volumeUl, this.plPerMicrostep, travel)
         this.log.record(nowMs, "DRUG_CONCENTRATION", "amount=" + amountThousandths + "/1000 unit#" + amountUnit + " in " + volumeUl + "uL")
         return OK
     }
@@ -474,8 +455,8 @@ export class PumpController {
             infusedUl: infused,
             infusedNl: this.volume ? this.volume.infusedNl() : 0,
             infusedDisplayUl: this.volume ? this.volume.displayUl() : 0,
-            doseGivenThousandths: this.doseGiven(steps),
-            doseAmountUnit: this.doseAmountUnit,
+            doseGivenThousandths: this.concentration ? this.concentration.givenThousandths(steps, this.plPerMicrostep) : -1,
+            doseAmountUnit: this.concentration ? this.concentration.amountUnit : -1,
             loadingUl: this.loadingUl,
             loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
             standbyUntilMs: this.sm.state() === "Standby" ? this.standbyUntilMs : -1,
@@ -583,18 +564,10 @@ export class PumpController {
         this.loadingDurationS = 0
         this.loadingTargetSteps = 0
         this.loadingSteps = 0
-        this.doseAmountUnit = -1
-        this.doseNum = 0
-        this.doseDen = 1
+        this.concentration = null
         this.doseWindows = null
         this.bolusLockoutMs = 0
         this.lastBolusStartMs = -1
-    }
-
-    private doseGiven(steps: number): number {
-        if (this.doseAmountUnit < 0) return -1
-        if (this.doseDen > 0) return floorDiv(steps * this.doseNum * 2 + this.doseDen, this.doseDen * 2)
-        return ratioRound([steps, this.plPerMicrostep, this.doseAmount], [this.doseVolumeUl, PL_PER_UL]).value
     }
 
     /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
@@ -646,13 +619,4 @@ export class PumpController {
 /** Loading rate in µL/h, rounded up so the loading dose finishes within its duration. */
 export function loadingRateUlPerH(ul: number, durationS: number): number {
     return Math.ceil((ul * 3600) / durationS)
-}
-
-function gcd(a: number, b: number): number {
-    while (b !== 0) {
-        const t = a % b
-        a = b
-        b = t
-    }
-    return a
 }
