@@ -145,45 +145,49 @@ export function hasBit(value: number, bit: number): boolean {
     return Math.floor(value / bit) % 2 === 1
 }
 
-function names(value: number, bits: number[], labels: string[]): string {
+/** " name" for each set bit of `value`, counting up from bit `firstBit` (a power of two);
+ *  `labels` names those consecutive bits in order, space-separated. One text literal per
+ *  register (image data) instead of two arrays built in code: the 64 KB function-bytecode budget. */
+function bitWords(value: number, firstBit: number, labels: string): string {
     let t = ""
-    for (let i = 0; i < bits.length; i++) if (hasBit(value, bits[i])) t += " " + labels[i]
-    return t.length > 0 ? t.slice(1) : "-"
+    let bit = firstBit
+    let start = 0
+    for (let i = 0; i <= labels.length; i++) {
+        if (i === labels.length || labels.charCodeAt(i) === 32) {
+            if (hasBit(value, bit)) t += " " + labels.slice(start, i)
+            bit *= 2
+            start = i + 1
+        }
+    }
+    return t
+}
+
+/** The names without the leading space, or "-" when no bit is set. */
+function listed(words: string): string {
+    return words.length > 0 ? words.slice(1) : "-"
 }
 
 export function spiStatusText(s: number): string {
-    return names(
-        s,
-        [SPI_RESET_FLAG, SPI_DRIVER_ERROR, SPI_SG2, SPI_STANDSTILL, SPI_VELOCITY_REACHED, SPI_POSITION_REACHED, SPI_STATUS_STOP_L, SPI_STATUS_STOP_R],
-        ["reset_flag", "driver_error", "sg2", "standstill", "velocity_reached", "position_reached", "status_stop_l", "status_stop_r"]
-    )
+    return listed(bitWords(s, SPI_RESET_FLAG, "reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r"))
 }
 
 export function gstatText(g: number): string {
-    return names(g, [GSTAT_RESET, GSTAT_DRV_ERR, GSTAT_UV_CP], ["reset", "drv_err", "uv_cp"])
+    return listed(bitWords(g, GSTAT_RESET, "reset drv_err uv_cp"))
 }
 
 export function drvStatusText(d: number): string {
-    const flags = names(
-        d,
-        [DRV_S2VSA, DRV_S2VSB, DRV_STEALTH, DRV_FSACTIVE, DRV_STALLGUARD, DRV_OT, DRV_OTPW, DRV_S2GA, DRV_S2GB, DRV_OLA, DRV_OLB, DRV_STST],
-        ["s2vsa", "s2vsb", "stealth", "fsactive", "stallGuard", "ot", "otpw", "s2ga", "s2gb", "ola", "olb", "stst"]
-    )
-    // CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
+    // Flag bits 12..15 and 24..31; CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
+    const flags = listed(bitWords(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive") + bitWords(d, DRV_STALLGUARD, "stallGuard ot otpw s2ga s2gb ola olb stst"))
     return flags + " cs_actual=" + (Math.floor(d / 65536) % 32) + " sg_result=" + (d % 1024)
 }
 
 export function rampStatText(r: number): string {
-    return names(
-        r,
-        [
-            RS_STATUS_STOP_L, RS_STATUS_STOP_R, RS_LATCH_L, RS_LATCH_R, RS_EVENT_STOP_L, RS_EVENT_STOP_R, RS_EVENT_STOP_SG,
-            RS_EVENT_POS_REACHED, RS_VELOCITY_REACHED, RS_POSITION_REACHED, RS_VZERO, RS_T_ZEROWAIT_ACTIVE, RS_SECOND_MOVE, RS_STATUS_SG,
-        ],
-        [
-            "status_stop_l", "status_stop_r", "latch_l", "latch_r", "event_stop_l", "event_stop_r", "event_stop_sg",
-            "event_pos_reached", "velocity_reached", "position_reached", "vzero", "t_zerowait_active", "second_move", "status_sg",
-        ]
+    return listed(
+        bitWords(
+            r,
+            RS_STATUS_STOP_L,
+            "status_stop_l status_stop_r latch_l latch_r event_stop_l event_stop_r event_stop_sg event_pos_reached velocity_reached position_reached vzero t_zerowait_active second_move status_sg"
+        )
     )
 }
 
