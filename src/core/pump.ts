@@ -151,10 +151,7 @@ export class PumpController {
 
     /** Starts delivery; with a loading dose still owed the loading phase runs first. */
     start(nowMs: number): CommandResult {
-        const loading = this.loadingOwed()
-        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "start", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
-        if (why.length > 0 && this.sm.check("start").ok) return this.reject(nowMs, "start", why)
-        return this.simple(nowMs, loading ? "startLoading" : "start")
+        return this.startOrResume(nowMs, "start", "startLoading")
     }
 
     pause(nowMs: number): CommandResult {
@@ -162,10 +159,17 @@ export class PumpController {
     }
 
     resume(nowMs: number): CommandResult {
-        const loading = this.loadingOwed()
-        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : "resume", loading ? this.loadingTargetSteps - this.loadingSteps : 1)
-        if (why.length > 0 && this.sm.check("resume").ok) return this.reject(nowMs, "resume", why)
-        return this.simple(nowMs, loading ? "resumeLoading" : "resume")
+        return this.startOrResume(nowMs, "resume", "resumeLoading")
+    }
+
+    /** Start or resume (`ev`), as `loadingEv` while a loading dose is still owed. Refused when
+     *  the state machine would take the event but the dose windows would be crossed. */
+    private startOrResume(nowMs: number, ev: PumpEvent, loadingEv: PumpEvent): CommandResult {
+        const loadingLeftSteps = this.loadingTargetSteps - this.loadingSteps
+        const loading = this.loadingTargetSteps > 0 && loadingLeftSteps > 0
+        const why = this.doseWindowProblem(nowMs, loading ? "loading dose" : ev, loading ? loadingLeftSteps : 1)
+        if (why.length > 0 && this.sm.check(ev).ok) return this.reject(nowMs, ev, why)
+        return this.simple(nowMs, loading ? loadingEv : ev)
     }
 
     stop(nowMs: number): CommandResult {
@@ -553,10 +557,6 @@ export class PumpController {
         if (s === "KVO") return this.program.kvoRateUlPerH
         if (s === "Loading") return loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
         return this.program.rateUlPerH
-    }
-
-    private loadingOwed(): boolean {
-        return this.loadingTargetSteps > 0 && this.loadingSteps < this.loadingTargetSteps
     }
 
     private forgetLoadingAndDrug() {
