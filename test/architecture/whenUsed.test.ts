@@ -49,6 +49,9 @@ describe("the rule fails on code that breaks it", () => {
         const cls = "export class P {\n    /** Set.\n     *  @devsWhenUsed */\n    standby(nowMs: number) {\n        if (nowMs > 0) {\n            return 1\n        }\n    }\n    stop() {}\n}\n"
         const alias = "export type Panel = {\n    standby(nowMs: number): number\n    stop(): void\n}\n"
         expect(scanClasses([{ path: "src/p.ts", text: cls }])[0].whenUsed).toEqual(["standby"])
+        // Private methods are exempt: TypeScript never lets such a class stand in for the interface.
+        const priv = "/** @devsWhenUsed */\nexport class Q {\n    private standby(nowMs: number) {}\n}\n"
+        expect(scanClasses([{ path: "src/p.ts", text: priv }])[0].whenUsed).toEqual([])
         expect(checkWhenUsed([{ path: "src/p.ts", text: cls }, { path: "src/q.ts", text: alias }])).toEqual([{ file: "src/p.ts", member: "P.standby", iface: "Panel" }])
         // A data field of the same name cannot be called, so it does not count.
         const data = "export interface Status {\n    standby: boolean\n}\n"

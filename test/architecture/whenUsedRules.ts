@@ -22,7 +22,7 @@ interface ClassInfo {
     file: string
     name: string
     implementsNames: string[]
-    /** Methods compiled only when used (tagged themselves, or every method of a tagged class). */
+    /** Public methods compiled only when used (tagged themselves, or every method of a tagged class). */
     whenUsed: string[]
 }
 
@@ -86,7 +86,9 @@ export function scanClasses(files: SourceFile[]): ClassInfo[] {
                 // Members sit at depth 1 of the class body.
                 if (depth === 1) {
                     const mm = METHOD_RE.exec(lines[k])
-                    if (mm && mm[1] !== "constructor" && (classTagged || taggedAbove(lines, k))) info.whenUsed.push(mm[1])
+                    // A private method cannot satisfy an interface (TypeScript refuses the assignment).
+                    const isPrivate = /^\s*(?:\w+\s+)*private\s/.test(lines[k])
+                    if (mm && mm[1] !== "constructor" && !isPrivate && (classTagged || taggedAbove(lines, k))) info.whenUsed.push(mm[1])
                 }
                 for (const ch of codeOf(lines[k])) {
                     if (ch === "{") depth++
