@@ -17,6 +17,18 @@ import { DeviceServices, FlashPageStore } from "../hal/types"
 import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS } from "../core/persist/settingsLayout"
 /** Records waiting for the background writer; beyond this they are counted, not queued. */
 export const LOG_QUEUE_MAX = 64
+/** A continuing write fault is logged (with its count) and re-annunciated at most this often. */
+export const WRITE_FAULT_REPEAT_MS = 10000
+
+/** REQ-PERS-010: a settings write whose read-back failed. The pump can no longer keep its
+ *  power-loss record (REQ-PWR-001/002), its replay counters or its event log, so delivery stops
+ *  behind a high-priority alarm while the RAM state (volume infused) is still right: after a power
+ *  cut it would come back Idle or with an old volume, and a clinician could repeat a dose. */
+export function settingsWriteFault(pump: PumpController, log: EventLog, nowMs: number, detail: string) {
+    log.record(nowMs, "SETTINGS_WRITE_FAILED", detail)
+    const s = pump.state()
+    if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(nowMs, "PUMP_ALARM", "settings flash write failed")
+}
 
 export interface Persistence {
     plog: PersistentLog
@@ -82,9 +94,20 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     await clock.sleep(0)
     const restoreResult = safety.boot(now, pump)
     await clock.sleep(0)
-    await drain()
-    await cellStore.flush()
-    await logStore.flush()
+    let seenFailures = 0
+    let faultAtMs = -WRITE_FAULT_REPEAT_MS
+    const flushAll = async () => {
+        await drain()
+        await cellStore.flush()
+        await logStore.flush()
+        const failures = cellStore.failures + logStore.failures
+        const t = clock.nowMs()
+        if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
+        settingsWriteFault(pump, log, t, failures - seenFailures + " write(s) failed read-back, last: " + cellStore.lastFailure + " " + logStore.lastFailure)
+        seenFailures = failures
+        faultAtMs = t
+    }
+    await flushAll()
 
     let last = clock.nowMs()
     let busy = false
@@ -96,9 +119,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         last = t
         safety.poll(t, pump)
         maintenance.poll(t)
-        await drain()
-        await cellStore.flush()
-        await logStore.flush()
+        await flushAll()
         busy = false
     })
     return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
