@@ -122,7 +122,25 @@ export async function persistSigned(settings: SettingsAccess, signed: Buffer) {
         // The commit record last (i === n); every write read back (REQ-PERS-010), so a library
         // that did not reach flash is refused, never reported installed.
         const bad = await writeVerified(settings, i < n ? chunkKey(bank, i) : CUR_SETTING, i < n ? signed.slice(i * CHUNK_BYTES, end) : Buffer.from(bank + n + "," + signed.length))
-        if (bad.length > 0) throw new Error("write failed: " + bad)
+        if (bad.length > 0) {
+            // A chunk failed (typically the area is full): empty what this attempt wrote, so a
+            // half-written bank does not keep the area full for the log and snapshot. Not after a
+            // failed commit record: it may have landed, and then this bank is the one in force.
+            if (i < n) await emptyBank(settings, bank, i + 1)
+            throw new Error("write failed: " + bad)
+        }
+    }
+    // The superseded bank is emptied, so one library is held, not two (REQ-BUD-004).
+    if (cur.length > 0) await emptyBank(settings, cur.charAt(0), parseInt(cur.slice(1, cur.indexOf(","))))
+}
+
+/** Empties chunks 0..n-1 of `bank` (fstor keeps a 32-byte empty entry and frees the data at its
+ *  next gc). Best effort: a failure leaves the old data, which only costs space. */
+async function emptyBank(settings: SettingsAccess, bank: string, n: number) {
+    for (let i = 0; i < n && i < MAX_CHUNKS; i++) {
+        try {
+            await settings.writeBytes(chunkKey(bank, i), Buffer.alloc(0))
+        } catch (e) {}
     }
 }
 

@@ -104,8 +104,9 @@ export class MapSettings implements SettingsAccess {
     readonly flash = new Map<string, Buffer>()
     fault: "" | "drop" | "corrupt" | "throw" = ""
     faultPrefix = ""
-    /** Writes attempted (every one, failed or not). */
+    /** Writes attempted (every one, failed or not), and those that hit the fault. */
     writes = 0
+    faultedWrites = 0
 
     async readText(key: string): Promise<string> {
         const b = this.flash.get(key)
@@ -124,6 +125,7 @@ export class MapSettings implements SettingsAccess {
     async writeBytes(key: string, value: Buffer) {
         this.writes++
         if (this.fault !== "" && key.startsWith(this.faultPrefix)) {
+            this.faultedWrites++
             if (this.fault === "drop") return
             if (this.fault === "throw") throw new Error("settings write failed")
             const bad = Buffer.from(value)

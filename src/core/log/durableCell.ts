@@ -30,6 +30,11 @@ export class DurableCell {
         return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
     }
 
+    /** Version of the newest committed value (0: none); every set() raises it by one. */
+    versionNo(): number {
+        return this.version
+    }
+
     /** The newest committed value, or null if none was ever written (or none is readable). */
     get(): string {
         return this.value
