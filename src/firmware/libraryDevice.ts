@@ -190,7 +190,7 @@ export async function installSigned(store: LibraryStore, state: PumpState, signe
     try {
         await persistSigned(dev.settings, signed)
     } catch (e) {
-        return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + e)
+        return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + (e as Error).message)
     }
     store.commit(nowMs, parsed.library, s.mac, "DLIB_INSTALLED")
     return { ok: true, reason: "" }
