@@ -20,16 +20,6 @@ export const LOG_QUEUE_MAX = 64
 /** A continuing write fault is logged (with its count) and re-annunciated at most this often. */
 export const WRITE_FAULT_REPEAT_MS = 10000
 
-/** REQ-PERS-010: a settings write whose read-back failed. The pump can no longer keep its
- *  power-loss record (REQ-PWR-001/002), its replay counters or its event log, so delivery stops
- *  behind a high-priority alarm while the RAM state (volume infused) is still right: after a power
- *  cut it would come back Idle or with an old volume, and a clinician could repeat a dose. */
-export function settingsWriteFault(pump: PumpController, log: EventLog, nowMs: number, detail: string) {
-    log.record(nowMs, "SETTINGS_WRITE_FAILED", detail)
-    const s = pump.state()
-    if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(nowMs, "PUMP_ALARM", "settings flash write failed")
-}
-
 export interface Persistence {
     plog: PersistentLog
     logStore: FlashPageStore
@@ -105,7 +95,13 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         const failures = cellStore.failures + progStore.failures + logStore.failures
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
-        settingsWriteFault(pump, log, t, failures - seenFailures + " write(s) failed read-back, last: " + cellStore.lastFailure + " " + progStore.lastFailure + " " + logStore.lastFailure)
+        // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
+        // replay counters or its log, so delivery stops behind a high-priority alarm while the
+        // volume in RAM is still right: after a power cut it would come back Idle or with an old
+        // volume, and a clinician could repeat a dose.
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last: " + cellStore.lastFailure + " " + progStore.lastFailure + " " + logStore.lastFailure)
+        const s = pump.state()
+        if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
         seenFailures = failures
         faultAtMs = t
     }

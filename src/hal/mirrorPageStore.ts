@@ -21,9 +21,9 @@ export async function writeVerified(settings: SettingsAccess, key: string, value
     try {
         await settings.writeBytes(key, value)
         const back = await settings.readBytes(key)
-        if (!back || back.length !== value.length) return key + " read back " + (back ? back.length : 0) + "/" + value.length + " B"
-        for (let i = 0; i < value.length; i++) if (back[i] !== value[i]) return key + " byte " + i + " differs"
-        return ""
+        let same = back !== null && back.length === value.length
+        for (let i = 0; same && i < value.length; i++) same = back[i] === value[i]
+        return same ? "" : key + " read back differs"
     } catch (e) {
         return key + " " + e
     }
