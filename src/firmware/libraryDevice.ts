@@ -10,7 +10,7 @@ import { PumpState } from "../core/stateMachine"
 import { Clock } from "../core/clock"
 import { keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
-import { writeVerified } from "../hal/mirrorPageStore"
+import { writeVerified } from "../core/persist/mirrorPageStore"
 
 import { CHUNK_BYTES, CUR_SETTING, KEY_SETTING } from "../core/persist/settingsLayout"
 export const MAX_CHUNKS = 180

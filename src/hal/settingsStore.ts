@@ -1,9 +1,9 @@
 // Settings flash on @devicescript/settings: reads with a timeout, writes, and the page stores of
-// the log and cells (MirrorPageStore in mirrorPageStore.ts, which reads every write back).
+// the log and cells (MirrorPageStore in src/core/persist/mirrorPageStore.ts, which reads every write back).
 
 import * as ds from "@devicescript/core"
 import { settings } from "@devicescript/settings"
-import { MirrorPageStore } from "./mirrorPageStore"
+import { MirrorPageStore } from "../core/persist/mirrorPageStore"
 import { SettingsAccess } from "./types"
 
 const READ_TIMEOUT_MS = 250

@@ -44,7 +44,7 @@ export interface PumpHardware {
 }
 
 /** A PageStore kept in settings flash: a RAM mirror loaded once at power-up and flushed by the
- *  background writer (MirrorPageStore in mirrorPageStore.ts, on the device and in host tests). */
+ *  background writer (MirrorPageStore in src/core/persist/mirrorPageStore.ts, on the device and in host tests). */
 export interface FlashPageStore extends PageStore {
     /** Reads every slot into the mirror; returns how many slots could not be read. */
     load(): Promise<number>

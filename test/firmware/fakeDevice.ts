@@ -4,7 +4,7 @@
 import { createHmac, randomBytes } from "node:crypto"
 import { Clock } from "../../src/core/clock"
 import { toBuffer, toBytes } from "../../src/core/bytes"
-import { MirrorPageStore } from "../../src/hal/mirrorPageStore"
+import { MirrorPageStore } from "../../src/core/persist/mirrorPageStore"
 import { DeviceServices, FlashPageStore, SettingsAccess } from "../../src/hal/types"
 
 interface Timer {

@@ -2,12 +2,18 @@
 // writer, one setting per slot (key = prefix + slot number, <= 13 chars). Every write is read back
 // (REQ-PERS-010): the runtime ignores a failed settings write (fstor returns -3 when the area is
 // full, jacdac-c jd_fstor.c), so only a read-back tells a saved record from a lost one. No
-// @devicescript import: the device (settingsStore.ts) and the host tests run this same code.
+// @devicescript import: the device (src/hal/settingsStore.ts) and the host tests run this same code.
 // Each settings write stores a whole value and the slot image carries its own CRC and commit
 // marker, so a power cut between or during flushes leaves the old record or the new one.
 
-import { ERASED } from "../core/log/pageStore"
-import { FlashPageStore, SettingsAccess } from "./types"
+import { ERASED, PageStore } from "../log/pageStore"
+
+/** The part of the firmware's SettingsBytes (src/hal/types.ts) this store needs. */
+export interface SettingsBytes {
+    /** null when missing or empty; throws when the read times out. */
+    readBytes(key: string): Promise<Buffer>
+    writeBytes(key: string, value: Buffer): Promise<void>
+}
 
 /** Values stay well under the simulator's ~220-byte limit for one settings packet. */
 export const MAX_SLOT_BYTES = 200
@@ -17,7 +23,7 @@ export const MAX_SLOT_BYTES = 200
 export const RETRY_AFTER_FLUSHES = 600
 
 /** Writes `value` under `key` and reads it back: "" when the stored bytes equal `value`, else why not. */
-export async function writeVerified(settings: SettingsAccess, key: string, value: Buffer): Promise<string> {
+export async function writeVerified(settings: SettingsBytes, key: string, value: Buffer): Promise<string> {
     try {
         await settings.writeBytes(key, value)
         const back = await settings.readBytes(key)
@@ -29,8 +35,8 @@ export async function writeVerified(settings: SettingsAccess, key: string, value
     }
 }
 
-export class MirrorPageStore implements FlashPageStore {
-    private readonly settings: SettingsAccess
+export class MirrorPageStore implements PageStore {
+    private readonly settings: SettingsBytes
     private readonly prefix: string
     private readonly size: number
     private readonly sleep: (ms: number) => Promise<void>
@@ -45,7 +51,7 @@ export class MirrorPageStore implements FlashPageStore {
     failures = 0
     lastFailure = ""
 
-    constructor(settings: SettingsAccess, prefix: string, count: number, size: number, sleep: (ms: number) => Promise<void>) {
+    constructor(settings: SettingsBytes, prefix: string, count: number, size: number, sleep: (ms: number) => Promise<void>) {
         if (size > MAX_SLOT_BYTES) throw new RangeError("slot too large for one setting")
         if ((prefix + (count - 1)).length > 13) throw new RangeError("settings key too long")
         this.settings = settings
