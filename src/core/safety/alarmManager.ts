@@ -233,8 +233,8 @@ export class AlarmManager {
     }
 
     private slot(code: AlarmCode): AlarmSlot {
-        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].def.code === code) return this.slots[i]
-        return null
+        const i = this.indexOf(code)
+        return i < 0 ? null : this.slots[i]
     }
 }
 
