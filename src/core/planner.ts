@@ -21,6 +21,9 @@ export interface PlanResult {
     overrunMs: number
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class StepPlanner {
     readonly unitsPerStep: number
     private accumulator = 0

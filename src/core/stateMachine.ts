@@ -126,6 +126,9 @@ export function isDelivering(s: PumpState): boolean {
     return s === "Running" || s === "Bolus" || s === "KVO"
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PumpStateMachine {
     private current: PumpState = "Idle"
     private beforeAlarm: PumpState = "Idle"

@@ -77,6 +77,9 @@ function checkFaultPin(faultPin: ds.InputPin) {
     if (digitalRead(faultPin) !== 0) throw new Error("STEP_FAULT asserted")
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class I2CStepEngine implements StepEngine {
     private readonly enPin: ds.OutputPin
     private readonly faultPin: ds.InputPin
@@ -122,6 +125,9 @@ class I2CStepEngine implements StepEngine {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class BoardIndicators implements Indicators {
     private readonly runPin: ds.OutputPin
     private readonly alarmPin: ds.OutputPin
@@ -175,7 +181,9 @@ function counts(fraction: number): number {
 }
 
 /** Reads every safety input once per control tick, raw; calibration and thresholds are the
- *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition. */
+ *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class PinSensors implements Sensors {
     private readonly servers: BoardServers
     private readonly pins: BoardPins

@@ -61,7 +61,9 @@ function watchBinding(role: ds.Role, name: string) {
     })
 }
 
-/** Raw rig signals, in the units the board reads them. */
+/** Raw rig signals, in the units the board reads them.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class HilSignals {
     readonly pressureRatio: HilReading
     readonly air: HilReading
@@ -103,7 +105,9 @@ export function allFresh(g: HilSignals, nowMs: number): boolean {
     )
 }
 
-/** Pulse engine stand-in: counts steps and prints one line per tick that fired any. */
+/** Pulse engine stand-in: counts steps and prints one line per tick that fired any.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilStepEngine implements StepEngine {
     private enabled = false
     private fired = 0
@@ -125,6 +129,9 @@ class HilStepEngine implements StepEngine {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilIndicators implements Indicators {
     async setRunLed(on: boolean) {}
     async setAlarmLed(on: boolean) {
@@ -137,7 +144,9 @@ class HilIndicators implements Indicators {
 
 /** Sensors HAL over the rig signals. A signal whose role is unbound or silent for
  *  SENSOR_STALE_MS reads as its wire would with the connector pulled: ADC 0 (pull-down), switch
- *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value. */
+ *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilSensors implements Sensors {
     constructor(private sig: HilSignals, private stepper: StepEngine) {}
     async read(): Promise<SensorSnapshot> {

@@ -4,6 +4,9 @@
 import { SensorSnapshot } from "../core/sensors"
 import { IndicatorFeedback, Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class SimStepEngine implements StepEngine {
     private enabled = false
     private fired = 0
@@ -22,6 +25,9 @@ class SimStepEngine implements StepEngine {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class SimIndicators implements Indicators {
     async setRunLed(on: boolean) {}
     async setAlarmLed(on: boolean) {}
@@ -33,7 +39,9 @@ class SimIndicators implements Indicators {
 /** Simulated sensors: an open line at 7 mmHg venous pressure (410 + 2.112·7 counts) with one
  *  count of dither (a live ADC never repeats exactly), the pusher following the fired steps of
  *  the reference drive (3200 µsteps/mm), door closed, plunger held, battery 3.9 V. Fields are
- *  public so the in-VM tests can inject faults. */
+ *  public so the in-VM tests can inject faults.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class SimSensors implements Sensors {
     pressureAdc = 425
     airInLine = false
@@ -62,6 +70,9 @@ export class SimSensors implements Sensors {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class SimFeedback implements IndicatorFeedback {
     async buzzerCurrentMa() {
         return NaN

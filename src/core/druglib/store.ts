@@ -35,6 +35,9 @@ function hex(b: ByteSource): string {
     return s
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class LibraryStore {
     private readonly verifier: MacVerifier
     private readonly log: EventSink

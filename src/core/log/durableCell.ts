@@ -5,6 +5,9 @@
 import { PageStore } from "./pageStore"
 import { COMMIT, decodeRecord, encodeRecordInto, OVERHEAD_BYTES, storedDetail } from "./record"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class DurableCell {
     private readonly store: PageStore
     private readonly slotA: number

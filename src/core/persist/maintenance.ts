@@ -9,6 +9,9 @@ import { DurableCell } from "../log/durableCell"
  *  budget (about 2.5 B/s, settingsBudget.ts). */
 export const MAINT_SAVE_INTERVAL_MS = 900000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class MaintenanceCounters {
     private readonly cell: DurableCell
     motorRunMs = 0

@@ -35,6 +35,9 @@ export async function writeVerified(settings: SettingsBytes, key: string, value:
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class MirrorPageStore implements PageStore {
     private readonly settings: SettingsBytes
     private readonly prefix: string

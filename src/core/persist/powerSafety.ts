@@ -28,6 +28,9 @@ export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs:
     return Math.ceil((rateUlPerH * intervalMs) / 3600000)
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PowerSafety {
     private readonly cell: DurableCell
     private readonly intervalMs: number

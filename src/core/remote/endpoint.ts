@@ -108,6 +108,9 @@ const LIB_IDLE_TIMEOUT_MS = 60000
 /** A re-synchronisation nonce is good for one RESYNC attempt within this time. */
 export const RESYNC_NONCE_TTL_MS = 30000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class RemoteEndpoint {
     private readonly ctx: RemoteContext
     readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, locked: 0, refused: 0 }
