@@ -141,9 +141,27 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        // Empty until the first detect(), which writes every field before any rule reads one
-        // (a literal with 19 placeholder values here cost 120 bytes of bytecode, TODO-CODE-1).
-        this.facts = {} as SafetyFacts
+        this.facts = {
+            state: "Idle",
+            delivering: false,
+            pressureOk: true,
+            occlusion: NO_OCCLUSION,
+            backingOff: false,
+            air: null,
+            airInLine: false,
+            doorOpen: false,
+            plungerEngaged: true,
+            level: null,
+            pausedLong: false,
+            batteryOk: true,
+            batteryMv: 0,
+            batteryLowMv: cfg.batteryLowMv,
+            batteryDepletedMv: cfg.batteryDepletedMv,
+            driveMismatch: false,
+            driveErrorUm: 0,
+            overrun: false,
+            watchdog: false,
+        }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
