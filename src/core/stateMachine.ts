@@ -98,21 +98,14 @@ const TRANSITION_TEXT =
     "Running titrate Running\n" +
     "Paused titrate Paused"
 
-/** Decodes TRANSITION_TEXT. A function, so the split rows are garbage once it returns (a
- *  module-level array of them would hold about 1 KB of the 64 KB VM heap for good). */
-function decodeTransitions(): Transition[] {
-    const out: Transition[] = []
-    const rows = TRANSITION_TEXT.split("\n")
-    for (let i = 0; i < rows.length; i++) {
-        const f = rows[i].split(" ")
-        // Look each name up so the table holds the constant strings, not 66 heap copies.
-        const from = ALL_STATES[ALL_STATES.indexOf(f[0] as PumpState)]
-        out.push(t(from, ALL_EVENTS[ALL_EVENTS.indexOf(f[1] as PumpEvent)], ALL_STATES[ALL_STATES.indexOf(f[2] as PumpState)]))
-    }
-    return out
+export const TRANSITIONS: Transition[] = []
+const transitionRows = TRANSITION_TEXT.split("\n")
+for (let i = 0; i < transitionRows.length; i++) {
+    const f = transitionRows[i].split(" ")
+    // Look each name up so the table holds the constant strings, not 66 heap copies (VM heap).
+    const from = ALL_STATES[ALL_STATES.indexOf(f[0] as PumpState)]
+    TRANSITIONS.push(t(from, ALL_EVENTS[ALL_EVENTS.indexOf(f[1] as PumpEvent)], ALL_STATES[ALL_STATES.indexOf(f[2] as PumpState)]))
 }
-
-export const TRANSITIONS: Transition[] = decodeTransitions()
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.
 for (let i = 0; i < ALL_STATES.length; i++) {
