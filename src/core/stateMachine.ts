@@ -71,41 +71,30 @@ function t(from: PumpState, event: PumpEvent, to: PumpState): Transition {
 
 // "alarmReset" has no fixed target: delivery never restarts by itself, so an alarm raised while
 // delivering returns to Paused and any other alarm returns to the state it interrupted.
-// One "from event to" row per line, held as text: a string literal is image data, while a table
-// of calls costs about 12 bytes of function bytecode per row (the VM limits function bytecode,
-// docs/requirements.md TODO-CODE-1). The host test checks every name against ALL_STATES/ALL_EVENTS.
-const TRANSITION_TEXT =
-    "Idle program Programmed\n" +
-    "Programmed program Programmed\n" +
-    "Programmed start Running\n" +
-    "Programmed clear Idle\n" +
-    "Running pause Paused\n" +
-    "Running bolus Bolus\n" +
-    "Running vtbiDoneKvo KVO\n" +
-    "Running vtbiDone Complete\n" +
-    "Running stop Programmed\n" +
-    "Bolus bolusDone Running\n" +
-    "Bolus pause Paused\n" +
-    "Bolus vtbiDoneKvo KVO\n" +
-    "Bolus vtbiDone Complete\n" +
-    "Bolus stop Programmed\n" +
-    "Paused resume Running\n" +
-    "Paused stop Programmed\n" +
-    "KVO stop Complete\n" +
-    "KVO pause Paused\n" +
-    "Complete program Programmed\n" +
-    "Complete clear Idle\n" +
-    "Running titrate Running\n" +
-    "Paused titrate Paused"
-
-export const TRANSITIONS: Transition[] = []
-const transitionRows = TRANSITION_TEXT.split("\n")
-for (let i = 0; i < transitionRows.length; i++) {
-    const f = transitionRows[i].split(" ")
-    // Look each name up so the table holds the constant strings, not 66 heap copies (VM heap).
-    const from = ALL_STATES[ALL_STATES.indexOf(f[0] as PumpState)]
-    TRANSITIONS.push(t(from, ALL_EVENTS[ALL_EVENTS.indexOf(f[1] as PumpEvent)], ALL_STATES[ALL_STATES.indexOf(f[2] as PumpState)]))
-}
+export const TRANSITIONS: Transition[] = [
+    t("Idle", "program", "Programmed"),
+    t("Programmed", "program", "Programmed"),
+    t("Programmed", "start", "Running"),
+    t("Programmed", "clear", "Idle"),
+    t("Running", "pause", "Paused"),
+    t("Running", "bolus", "Bolus"),
+    t("Running", "vtbiDoneKvo", "KVO"),
+    t("Running", "vtbiDone", "Complete"),
+    t("Running", "stop", "Programmed"),
+    t("Bolus", "bolusDone", "Running"),
+    t("Bolus", "pause", "Paused"),
+    t("Bolus", "vtbiDoneKvo", "KVO"),
+    t("Bolus", "vtbiDone", "Complete"),
+    t("Bolus", "stop", "Programmed"),
+    t("Paused", "resume", "Running"),
+    t("Paused", "stop", "Programmed"),
+    t("KVO", "stop", "Complete"),
+    t("KVO", "pause", "Paused"),
+    t("Complete", "program", "Programmed"),
+    t("Complete", "clear", "Idle"),
+    t("Running", "titrate", "Running"),
+    t("Paused", "titrate", "Paused"),
+]
 
 // Alarm and out-of-service are reachable from every state but the terminal ones.
 for (let i = 0; i < ALL_STATES.length; i++) {
