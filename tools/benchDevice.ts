@@ -21,9 +21,11 @@ import {
     REFERENCE_LIBRARY_BYTES,
     SETTINGS_AREA_BYTES,
     snapshotWear,
+    periodicBytesPerS,
     totalBytes,
     usableBytes,
 } from "../src/core/persist/settingsBudget"
+import { MAINT_SAVE_INTERVAL_MS } from "../src/core/persist/maintenance"
 
 const REPO = resolve(import.meta.dirname, "..")
 const MAX_STEPS = 128 * 1024
@@ -109,7 +111,7 @@ function settingsReport() {
         console.log(`${board}: area ${area} B, usable ${usableBytes(area)} B, budget with 25 % headroom ${budget} B; no library ${v(none)}; one library ${v(one)}; library update (2 banks) ${v(two)}`)
         const w = snapshotWear(area, none)
         console.log(
-            `${board} wear: power snapshot (${fstorBytes(CELL_SLOT_BYTES)} B every ${DEFAULT_SAVE_INTERVAL_MS} ms while infusing, no library stored): ` +
+            `${board} wear: progress cell every ${DEFAULT_SAVE_INTERVAL_MS} ms + maintenance counters (${fstorBytes(CELL_SLOT_BYTES)} B) every ${MAINT_SAVE_INTERVAL_MS} ms while infusing, ${periodicBytesPerS().toFixed(2)} B/s, no library stored: ` +
                 `${w.erasesPerYear === Infinity ? "no free space" : Math.round(w.erasesPerYear) + " erases per page per year -> " + w.years.toFixed(2) + " years to " + FLASH_ENDURANCE_CYCLES + " cycles"} (target >= 10 years)`
         )
     }

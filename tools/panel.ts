@@ -26,7 +26,7 @@ function installSampleLibrary() {
     const signed = sign(key, r.bytes!)
     const parts = split(signed)!
     const store = new LibraryStore(nodeVerifier(key), new EventLog(10))
-    const res = store.install(0, "Idle", parts.body, parts.mac)
+    const res = store.installSigned(0, "Idle", parts.body, parts.mac)
     if (!res.ok) throw new Error("sample library refused: " + res.reason)
     return store.current()
 }

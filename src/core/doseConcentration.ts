@@ -6,6 +6,9 @@
 import { ratioRound } from "./druglib/exact"
 import { floorDiv, PL_PER_UL } from "./units"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class DoseConcentration {
     /** Amount unit code (druglib/doseUnits.ts AMT_*). */
     readonly amountUnit: number

@@ -19,6 +19,9 @@ export interface DoseLimit {
     maxSteps: number
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class DoseWindowTracker {
     private readonly ring: number[] = []
     private readonly limits: DoseLimit[] = []

@@ -41,6 +41,8 @@ export type EventKind =
     // power loss and restart
     | "POWER_LOSS_BOUND"
     | "POWER_RESTORED"
+    /** A settings write whose read-back failed (REQ-PERS-010). */
+    | "SETTINGS_WRITE_FAILED"
     // power-on self-test
     | "SELFTEST_PASS"
     | "SELFTEST_FAIL"

@@ -15,6 +15,9 @@ export interface EventSink {
     record(timeMs: number, kind: EventKind, detail: string): void
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class EventLog implements EventSink {
     private readonly capacity: number
     private readonly items: LogEvent[] = []

@@ -6,6 +6,9 @@
 
 const CHUNK = 64
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class Int32Store {
     private readonly chunks: Buffer[] = []
     readonly length: number

@@ -27,6 +27,9 @@ export function milliStepsPerS(rateUlPerH: number, picolitresPerMicrostep: numbe
     return Math.floor((rateUlPerH * 1000000000) / (3600 * picolitresPerMicrostep))
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class StepPlanner {
     readonly unitsPerStep: number
     private accumulator = 0

@@ -89,6 +89,9 @@ export interface PumpSnapshot {
 
 const OK: CommandResult = { ok: true, reason: "" }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PumpController {
     readonly config: PumpConfig
     private readonly log: EventSink

@@ -140,6 +140,9 @@ export function isDelivering(s: PumpState): boolean {
     return s === "Running" || s === "Bolus" || s === "KVO" || s === "Loading"
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PumpStateMachine {
     private current: PumpState = "Idle"
     private beforeAlarm: PumpState = "Idle"

@@ -3,6 +3,9 @@
 
 import { floorDiv, PL_PER_UL } from "./units"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class VolumeAccount {
     private readonly picolitresPerMicrostep: number
     private totalSteps = 0

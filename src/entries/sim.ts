@@ -3,12 +3,13 @@
 // After a power cut the saved infusion comes back Paused behind a POWER_RESTORED alarm and the
 // default program is not loaded over it.
 
-import { bootFirmware, runFirmware } from "../firmware/app"
+import { bootFirmware, runFirmware, startRemoteLink } from "../firmware/app"
 import { initDrive } from "../firmware/drive"
 import { createDeviceServices } from "../hal/device"
 import { createSimHardware } from "../hal/sim"
 
 const dev = createDeviceServices()
 const fw = await bootFirmware(createSimHardware(() => dev.clock.nowMs()), dev, "sim-")
+await startRemoteLink(fw)
 await initDrive(fw)
 runFirmware(fw, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }, true)

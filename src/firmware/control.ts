@@ -102,7 +102,9 @@ export const TICK_STATS_PERIOD_MS = 60000
 
 /** Control-tick timing on the running device, printed once a minute as
  *  "TICK n=<ticks> busyMs=<sum> maxMs=<longest> gapMaxMs=<longest start-to-start> skipped=<n>":
- *  busyMs / n is the mean tick cost (ms clock, so the mean is exact over many ticks). */
+ *  busyMs / n is the mean tick cost (ms clock, so the mean is exact over many ticks).
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class TickStats {
     n = 0
     busyMs = 0

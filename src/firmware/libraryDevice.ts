@@ -10,12 +10,23 @@ import { PumpState } from "../core/stateMachine"
 import { Clock } from "../core/clock"
 import { keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
+import { writeVerified } from "../core/persist/mirrorPageStore"
 
 import { CHUNK_BYTES, CUR_SETTING, KEY_SETTING } from "../core/persist/settingsLayout"
 export const MAX_CHUNKS = 180
 
 function chunkKey(bank: string, i: number): string {
     return "dlib" + bank + (i < 10 ? "00" : i < 100 ? "0" : "") + i
+}
+
+/** A setting's bytes; null when missing or when the read timed out (then the library or key is
+ *  refused and logged as missing, never half-read). */
+async function readOrNull(settings: SettingsAccess, key: string): Promise<Buffer> {
+    try {
+        return await settings.readBytes(key)
+    } catch (e) {
+        return null
+    }
 }
 
 function hexValue(c: number): number {
@@ -28,7 +39,7 @@ function hexValue(c: number): number {
 /** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
  *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
 export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, nowMs: number): Promise<Buffer> {
-    const raw = await settings.readBytes(KEY_SETTING)
+    const raw = await readOrNull(settings, KEY_SETTING)
     if (!raw) {
         log.record(nowMs, "DLIB_NO_KEY", "no device key in setting " + KEY_SETTING + "; every drug library will be refused")
         return null
@@ -67,7 +78,7 @@ export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, no
 
 /** The library key as 64 hex digits ("" if none), for the remote key ring's equality check. */
 export async function deviceKeyHex(settings: SettingsAccess): Promise<string> {
-    const raw = await settings.readBytes(KEY_SETTING)
+    const raw = await readOrNull(settings, KEY_SETTING)
     if (!raw) return ""
     let hex = ""
     for (let i = 0; i < raw.length; i++) if (raw[i] !== 34) hex += String.fromCharCode(raw[i])
@@ -95,7 +106,7 @@ export function cryptoVerifier(key: Buffer, hmacSha256: (key: Buffer, data: Buff
 }
 
 async function readCommit(settings: SettingsAccess): Promise<string> {
-    const raw = await settings.readBytes(CUR_SETTING)
+    const raw = await readOrNull(settings, CUR_SETTING)
     return raw ? raw.toString() : ""
 }
 
@@ -106,11 +117,31 @@ export async function persistSigned(settings: SettingsAccess, signed: Buffer) {
     const bank = cur.length > 0 && cur.charAt(0) === "A" ? "B" : "A"
     const n = Math.ceil(signed.length / CHUNK_BYTES)
     if (n > MAX_CHUNKS) throw new RangeError("library too large to persist")
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i <= n; i++) {
         const end = (i + 1) * CHUNK_BYTES < signed.length ? (i + 1) * CHUNK_BYTES : signed.length
-        await settings.writeBytes(chunkKey(bank, i), signed.slice(i * CHUNK_BYTES, end))
+        // The commit record last (i === n); every write read back (REQ-PERS-010), so a library
+        // that did not reach flash is refused, never reported installed.
+        const bad = await writeVerified(settings, i < n ? chunkKey(bank, i) : CUR_SETTING, i < n ? signed.slice(i * CHUNK_BYTES, end) : Buffer.from(bank + n + "," + signed.length))
+        if (bad.length > 0) {
+            // A chunk failed (typically the area is full): empty what this attempt wrote, so a
+            // half-written bank does not keep the area full for the log and snapshot. Not after a
+            // failed commit record: it may have landed, and then this bank is the one in force.
+            if (i < n) await emptyBank(settings, bank, i + 1)
+            throw new Error("write failed: " + bad)
+        }
     }
-    await settings.writeBytes(CUR_SETTING, Buffer.from(bank + n + "," + signed.length))
+    // The superseded bank is emptied, so one library is held, not two (REQ-BUD-004).
+    if (cur.length > 0) await emptyBank(settings, cur.charAt(0), parseInt(cur.slice(1, cur.indexOf(","))))
+}
+
+/** Empties chunks 0..n-1 of `bank` (fstor keeps a 32-byte empty entry and frees the data at its
+ *  next gc). Best effort: a failure leaves the old data, which only costs space. */
+async function emptyBank(settings: SettingsAccess, bank: string, n: number) {
+    for (let i = 0; i < n && i < MAX_CHUNKS; i++) {
+        try {
+            await settings.writeBytes(chunkKey(bank, i), Buffer.alloc(0))
+        } catch (e) {}
+    }
 }
 
 /** The persisted signed library, or null with the reason. */
@@ -126,7 +157,7 @@ export async function readPersisted(settings: SettingsAccess): Promise<{ signed:
     const out = Buffer.alloc(len)
     let at = 0
     for (let i = 0; i < n; i++) {
-        const c = await settings.readBytes(chunkKey(bank, i))
+        const c = await readOrNull(settings, chunkKey(bank, i))
         if (!c || at + c.length > len) return { signed: null, reason: "chunk " + i + " of bank " + bank + " is missing or too long" }
         out.set(c, at)
         at += c.length
@@ -159,7 +190,7 @@ export async function installSigned(store: LibraryStore, state: PumpState, signe
     try {
         await persistSigned(dev.settings, signed)
     } catch (e) {
-        return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + e)
+        return store.reject(nowMs, "DLIB_REJECTED", "cannot persist: " + (e as Error).message)
     }
     store.commit(nowMs, parsed.library, s.mac, "DLIB_INSTALLED")
     return { ok: true, reason: "" }

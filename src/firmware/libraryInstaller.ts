@@ -9,6 +9,9 @@ import { LibraryStore, MAC_BYTES } from "../core/druglib/store"
 import { installSigned } from "./libraryDevice"
 import { DeviceServices } from "../hal/types"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class QueuedLibraryInstaller implements LibraryInstaller {
     private readonly store: LibraryStore
     private readonly pump: PumpController

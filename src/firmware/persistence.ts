@@ -14,9 +14,11 @@ import { PumpController } from "../core/pump"
 import { isDelivering } from "../core/stateMachine"
 import { DeviceServices, FlashPageStore } from "../hal/types"
 
-import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS } from "../core/persist/settingsLayout"
+import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS, PROGRESS_SLOT_BYTES } from "../core/persist/settingsLayout"
 /** Records waiting for the background writer; beyond this they are counted, not queued. */
 export const LOG_QUEUE_MAX = 64
+/** A continuing write fault is logged (with its count) and re-annunciated at most this often. */
+export const WRITE_FAULT_REPEAT_MS = 10000
 
 export interface Persistence {
     plog: PersistentLog
@@ -36,7 +38,8 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const logStore = dev.settings.pageStore("pl", LOG_SLOTS, LOG_SLOT_BYTES)
     await clock.sleep(0)
     const cellStore = dev.settings.pageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
-    const unreadable = (await logStore.load()) + (await cellStore.load())
+    const progStore = dev.settings.pageStore("pp", 2, PROGRESS_SLOT_BYTES)
+    const unreadable = (await logStore.load()) + (await cellStore.load()) + (await progStore.load())
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
     plog.beginRecovery()
@@ -50,7 +53,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)
     if (unreadable > 0) plog.append(now, "STORE_READ_FAIL", unreadable + " settings slot(s) unreadable at boot; treated as empty")
     if (maintenance.unreadable) plog.append(now, "MAINT_RESET", "stored counters unreadable; restarted at zero")
-    if (maintenance.stale) plog.append(now, "MAINT_STALE", "only one counter slot readable; counters may lag by one save (<= 60 s)")
+    if (maintenance.stale) plog.append(now, "MAINT_STALE", "only one counter slot readable; counters may lag by one save (<= 15 min)")
 
     // Records are queued here and written by the background timer, so the 20 ms control tick
     // never pays for encoding and CRC (about 750 VM loop iterations per record).
@@ -78,13 +81,31 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             overflow = 0
         }
     }
-    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log)
+    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
     await clock.sleep(0)
     const restoreResult = safety.boot(now, pump)
     await clock.sleep(0)
-    await drain()
-    await cellStore.flush()
-    await logStore.flush()
+    let seenFailures = 0
+    let faultAtMs = -WRITE_FAULT_REPEAT_MS
+    const flushAll = async () => {
+        await drain()
+        await cellStore.flush()
+        await progStore.flush()
+        await logStore.flush()
+        const failures = cellStore.failures + progStore.failures + logStore.failures
+        const t = clock.nowMs()
+        if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
+        // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
+        // replay counters or its log, so delivery stops behind a high-priority alarm while the
+        // volume in RAM is still right: after a power cut it would come back Idle or with an old
+        // volume, and a clinician could repeat a dose.
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last: " + cellStore.lastFailure + " " + progStore.lastFailure + " " + logStore.lastFailure)
+        const s = pump.state()
+        if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
+        seenFailures = failures
+        faultAtMs = t
+    }
+    await flushAll()
 
     let last = clock.nowMs()
     let busy = false
@@ -96,9 +117,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         last = t
         safety.poll(t, pump)
         maintenance.poll(t)
-        await drain()
-        await cellStore.flush()
-        await logStore.flush()
+        await flushAll()
         busy = false
     })
     return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }

@@ -6,7 +6,7 @@
 
 import { EventLog } from "../core/eventLog"
 import { HexKeyRing, keySetProblems, ReplayCounters } from "../core/remote/auth"
-import { LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
+import { ADMIT_SPACING_MS, LibraryInstaller, RemoteEndpoint } from "../core/remote/endpoint"
 import { PumpController } from "../core/pump"
 import { toBuffer, toBytes } from "../core/bytes"
 import { DeviceServices } from "../hal/types"
@@ -51,7 +51,7 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     return {
         endpoint: endpoint,
         handle: async (packet: Buffer) => {
-            if (!endpoint.admit(clock.nowMs())) return null
+            if (!endpoint.admit(clock.nowMs(), ADMIT_SPACING_MS)) return null
             const req = endpoint.acceptAdmitted(toBytes(packet), clock.nowMs())
             if (!req) return null
             await p.cellStore.flush()

@@ -53,7 +53,10 @@ export interface BoardServers {
 /** 1 MHz: well inside the TMC5160's 4 MHz SPI limit with the internal clock, and 5 µs a byte. */
 export const TMC_SPI_HZ = 1000000
 
-/** One 40-bit datagram per chip-select low period over @devicescript/spi. */
+/**
+ * One 40-bit datagram per chip-select low period over @devicescript/spi.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class BoardSpiBus implements SpiBus {
     private readonly cs: ds.OutputPin
 
@@ -77,7 +80,10 @@ class BoardSpiBus implements SpiBus {
     }
 }
 
-/** Active-low enable into DRV_ENN (through the door switch). */
+/**
+ * Active-low enable into DRV_ENN (through the door switch).
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class BoardEnableLine implements OutputLine {
     private readonly pin: ds.OutputPin
     constructor(pin: ds.OutputPin) {
@@ -89,6 +95,9 @@ class BoardEnableLine implements OutputLine {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class BoardIndicators implements Indicators {
     private readonly runPin: ds.OutputPin
     private readonly alarmPin: ds.OutputPin
@@ -142,7 +151,9 @@ function counts(fraction: number): number {
 }
 
 /** Reads every safety input once per control tick, raw; calibration and thresholds are the
- *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition. */
+ *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class PinSensors implements Sensors {
     private readonly servers: BoardServers
     private readonly pins: BoardPins

@@ -65,7 +65,9 @@ function watchBinding(role: ds.Role, name: string) {
     })
 }
 
-/** Raw rig signals, in the units the board reads them. */
+/** Raw rig signals, in the units the board reads them.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class HilSignals {
     readonly pressureRatio: HilReading
     readonly air: HilReading
@@ -108,7 +110,9 @@ export function allFresh(g: HilSignals, nowMs: number): boolean {
 }
 
 /** Enable line into the model's DRV_ENN input; prints motor=0/1 on every change, after
- *  reporting the shaft steps made so far (the rig drops steps that arrive with the motor off). */
+ *  reporting the shaft steps made so far (the rig drops steps that arrive with the motor off).
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilEnableLine implements OutputLine {
     private readonly model: Tmc5160Model
     motion: HilMotion = null
@@ -126,7 +130,9 @@ class HilEnableLine implements OutputLine {
 }
 
 /** Runs the controller model on the VM clock, keeps its door interlock in step with the rig's
- *  door signal, and reports shaft movement (steps=) so the rig moves the plant. */
+ *  door signal, and reports shaft movement (steps=) so the rig moves the plant.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class HilMotion {
     readonly model: Tmc5160Model
     readonly engine: TmcStepEngine
@@ -164,7 +170,9 @@ export class HilMotion {
 
 /** Annunciation lines; shaft steps are reported first so every HIL line ends an interval
  *  whose motion is already on the console (the rig applies steps over the interval ending at
- *  their line, and a line printed just before them would squeeze that interval). */
+ *  their line, and a line printed just before them would squeeze that interval).
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilIndicators implements Indicators {
     private readonly motion: HilMotion
     constructor(motion: HilMotion) {
@@ -183,7 +191,9 @@ class HilIndicators implements Indicators {
 
 /** Sensors HAL over the rig signals. A signal whose role is unbound or silent for
  *  SENSOR_STALE_MS reads as its wire would with the connector pulled: ADC 0 (pull-down), switch
- *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value. */
+ *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class HilSensors implements Sensors {
     constructor(private sig: HilSignals, private stepper: StepEngine) {}
     async read(): Promise<SensorSnapshot> {

@@ -8,7 +8,10 @@ import { Tmc5160Model } from "./tmc5160Model"
 import { TmcStepEngine } from "./tmcStepEngine"
 import { IndicatorFeedback, Indicators, PumpHardware, Sensors, StepEngine } from "./types"
 
-/** The enable line of the simulated board: straight into the model's DRV_ENN input. */
+/**
+ * The enable line of the simulated board: straight into the model's DRV_ENN input.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class ModelEnableLine implements OutputLine {
     private readonly model: Tmc5160Model
     constructor(model: Tmc5160Model) {
@@ -19,6 +22,9 @@ class ModelEnableLine implements OutputLine {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class SimIndicators implements Indicators {
     async setRunLed(on: boolean) {}
     async setAlarmLed(on: boolean) {}
@@ -30,7 +36,9 @@ class SimIndicators implements Indicators {
 /** Simulated sensors: an open line at 7 mmHg venous pressure (410 + 2.112·7 counts) with one
  *  count of dither (a live ADC never repeats exactly), the pusher following the model's shaft
  *  on the reference drive (3200 µsteps/mm), door closed, plunger held, battery 3.9 V. Fields are
- *  public so the in-VM tests can inject faults; the door is also the model's enable interlock. */
+ *  public so the in-VM tests can inject faults; the door is also the model's enable interlock.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class SimSensors implements Sensors {
     pressureAdc = 425
     airInLine = false
@@ -63,6 +71,9 @@ export class SimSensors implements Sensors {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class SimFeedback implements IndicatorFeedback {
     async buzzerCurrentMa() {
         return NaN

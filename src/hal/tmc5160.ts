@@ -233,7 +233,9 @@ export interface Tmc5160Status {
 }
 
 /** Register-level driver. Every reply's SPI_STATUS byte is checked: a reset or driver-error
- *  flag, or a reply that cannot come from a TMC5160 (MISO stuck high reads 0xFF), throws. */
+ *  flag, or a reply that cannot come from a TMC5160 (MISO stuck high reads 0xFF), throws.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class Tmc5160 {
     private readonly bus: SpiBus
     readonly cfg: Tmc5160Config

@@ -31,6 +31,9 @@ const READABLE = [REG_GCONF, REG_RAMPMODE, REG_XACTUAL, REG_XTARGET, REG_SW_MODE
 
 export type TmcFault = "none" | "miso-high" | "miso-low" | "ot" | "s2g" | "uv-reset" | "lost-steps"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class Tmc5160Model implements SpiBus {
     private readonly nowMs: () => number
     private regs: number[] = []

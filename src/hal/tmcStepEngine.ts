@@ -38,6 +38,9 @@ export function lagLimitSteps(steps: number, lastSteps: number): number {
     return 3 * (steps > lastSteps ? steps : lastSteps) + LAG_SLACK_STEPS
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class TmcStepEngine implements StepEngine {
     readonly chip: Tmc5160
     private readonly en: OutputLine

@@ -50,20 +50,24 @@ export interface PumpHardware {
 }
 
 /** A PageStore kept in settings flash: a RAM mirror loaded once at power-up and flushed by the
- *  background writer (device: SettingsPageStore in settingsStore.ts). */
+ *  background writer (MirrorPageStore in src/core/persist/mirrorPageStore.ts, on the device and in host tests). */
 export interface FlashPageStore extends PageStore {
     /** Reads every slot into the mirror; returns how many slots could not be read. */
     load(): Promise<number>
     /** Writes dirty slots to flash; concurrent callers wait for the running flush. */
     flush(): Promise<void>
     pending(): number
+    /** Writes whose read-back differed or threw (REQ-PERS-010); the slot stays unsaved. */
+    failures: number
+    /** Why the last one failed (key and what the read-back showed). */
+    lastFailure: string
 }
 
 /** Settings flash as the firmware uses it (device: @devicescript/settings; host tests: a map). */
 export interface SettingsAccess {
     /** A JSON-encoded string setting (as `.env` files store them); "" if missing, unreadable or not a string. */
     readText(key: string): Promise<string>
-    /** Raw bytes of a setting; null when missing or empty. */
+    /** Raw bytes of a setting; null when missing or empty; throws when the read times out. */
     readBytes(key: string): Promise<Buffer>
     writeBytes(key: string, value: Buffer): Promise<void>
     /** `count` slots of `size` bytes, one setting per slot, key = prefix + slot number. */

@@ -165,7 +165,7 @@ while (ds.millis() < end) {
     } else pkt = forged[sent % forged.length]
     await ds.sleep(0)
     // Same path as src/firmware/remote.ts: rate limit before converting the packet.
-    const acc = ep.admit(ds.millis()) ? ep.acceptAdmitted(toBytes(pkt), ds.millis()) : null
+    const acc = ep.admit(ds.millis(), 0) ? ep.acceptAdmitted(toBytes(pkt), ds.millis()) : null
     if (acc) {
         await ds.sleep(0)
         ep.execute(acc, ds.millis())
@@ -187,7 +187,7 @@ let k = 0
 while (ds.millis() < end3) {
     const now = ds.millis()
     const pkt = k % 10 === 9 ? signed[k % signed.length] : forged[k % forged.length]
-    const acc3 = ep.admit(now) ? ep.acceptAdmitted(toBytes(pkt), now) : null
+    const acc3 = ep.admit(now, 0) ? ep.acceptAdmitted(toBytes(pkt), now) : null
     if (acc3) {
         await ds.sleep(0)
         ep.execute(acc3, ds.millis())

@@ -15,7 +15,7 @@ import { buildRequest, verifyResponse } from "../core/remote/client"
 import { RemoteEndpoint } from "../core/remote/endpoint"
 import { CMD_RESYNC, CMD_RESYNC_CHALLENGE, CMD_START, CMD_STATUS, STATUS_OK, STATUS_REFUSED } from "../core/remote/packet"
 import { deviceHmac, randomBytes, randomHex, toBytes } from "../hal/deviceCrypto"
-import { readTextSetting, SettingsPageStore } from "../hal/settingsStore"
+import { deviceSettings, readTextSetting } from "../hal/settingsStore"
 import { writeSetting } from "@devicescript/settings"
 
 // A fresh key per run: a key written in the repository is public and refused (issue 13).
@@ -44,7 +44,7 @@ describe("persistent log, power loss and remote interface in the VM", () => {
     })
 
     test("log records survive a reload from settings flash; 8 slots keep seq 3..10", async () => {
-        const a = new SettingsPageStore("vt", 8, 64)
+        const a = deviceSettings.pageStore("vt", 8, 64)
         await a.load()
         const log = new PersistentLog(a)
         log.recover()
@@ -53,7 +53,10 @@ describe("persistent log, power loss and remote interface in the VM", () => {
             await ds.sleep(0)
         }
         await a.flush()
-        const b = new SettingsPageStore("vt", 8, 64)
+        // Every slot written was read back intact through the settings service (REQ-PERS-010).
+        expect(a.failures).toBe(0)
+        expect(a.pending()).toBe(0)
+        const b = deviceSettings.pageStore("vt", 8, 64)
         await b.load()
         const again = new PersistentLog(b)
         const rep = again.recover()
@@ -66,11 +69,11 @@ describe("persistent log, power loss and remote interface in the VM", () => {
     })
 
     test("power cut at 60 s into 10 mL/h: restored from settings flash Paused behind POWER_RESTORED, nothing delivered", async () => {
-        const store = new SettingsPageStore("vs", 2, 192)
+        const store = deviceSettings.pageStore("vs", 2, 192)
         await store.load()
         const log1 = new EventLog(16)
         const pump = new PumpController(REFERENCE_PUMP_CONFIG, log1)
-        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log1)
+        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log1, null)
         safety.boot(0, pump)
         pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 })
         pump.start(0)
@@ -83,11 +86,11 @@ describe("persistent log, power loss and remote interface in the VM", () => {
         expect(pump.stepsCommanded()).toBe(960)
         await store.flush()
         // Power-up: a fresh store instance reads the snapshot back from the settings service.
-        const flash = new SettingsPageStore("vs", 2, 192)
+        const flash = deviceSettings.pageStore("vs", 2, 192)
         await flash.load()
         const log2 = new EventLog(16)
         const p2 = new PumpController(REFERENCE_PUMP_CONFIG, log2)
-        new PowerSafety(new DurableCell(flash, 0, "snap"), 5000, log2).boot(0, p2)
+        new PowerSafety(new DurableCell(flash, 0, "snap"), 5000, log2, null).boot(0, p2)
         expect(p2.state()).toBe("Alarm")
         expect(p2.status().alarmCode).toBe("POWER_RESTORED")
         expect(p2.stepsCommanded()).toBe(960)

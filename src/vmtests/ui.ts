@@ -13,6 +13,7 @@ import { initialUiState, PanelStatus, Screen, UiCommand, UiKey, UiState, uiStep 
 import { cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey } from "../firmware/libraryDevice"
 import { createDeviceServices } from "../hal/device"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "../generated/druglibFixture"
+import "./oledBus"
 
 const dev = createDeviceServices()
 const log = new EventLog(64)

@@ -25,6 +25,10 @@ export const HAL_INTERFACES: readonly string[] = ["src/hal/types", "src/hal/hilT
  *  that import no @devicescript/* package (they run on Node with fake device services). */
 export const HOST_FIRMWARE_TESTS = "test/firmware/"
 
+/** The HIL host backend runs the firmware's own persistence on a virtual flash (power cut and
+ *  restore on the host path), so it may import the Node-runnable firmware layer too. */
+export const HOST_FIRMWARE_RUNNERS: readonly string[] = [HOST_FIRMWARE_TESTS, "hil-tests/runner/host.ts"]
+
 /** Host test folder for the hal modules that import no @devicescript/* package (the TMC5160
  *  driver, step engine and register model run on Node); it may import those, not the firmware. */
 export const HOST_HAL_TESTS = "test/hal/"
@@ -106,10 +110,10 @@ export function checkImports(files: SourceFile[]): Violation[] {
             if (from !== null && target !== null && to === null) fail("src/ imports nothing outside src/")
 
             if (host && to !== null && to !== "core") {
-                const firmwareTest = f.path.startsWith(HOST_FIRMWARE_TESTS) && (to === "firmware" || (to === "hal" && !deviceBound.has(target.replace(/\.ts$/, ""))))
+                const firmwareTest = HOST_FIRMWARE_RUNNERS.some(p => f.path.startsWith(p)) && (to === "firmware" || (to === "hal" && !deviceBound.has(target.replace(/\.ts$/, ""))))
                 const halTest = f.path.startsWith(HOST_HAL_TESTS) && to === "hal" && !deviceBound.has(target.replace(/\.ts$/, ""))
                 if (!firmwareTest && !halTest)
-                    fail("test/, tools/, hil-tests/ import from src/ only src/core (test/firmware/ also the Node-runnable firmware layer, test/hal/ the Node-runnable hal modules)")
+                    fail("test/, tools/, hil-tests/ import from src/ only src/core (test/firmware/ and the HIL host backend also the Node-runnable firmware layer, test/hal/ the Node-runnable hal modules)")
             }
         }
     }

@@ -90,11 +90,11 @@ describe("compact library parser", () => {
     it("property: garbage install leaves the old library in force and logs why", () => {
         const log = new EventLog(10000)
         const store = new LibraryStore(acceptAll, log)
-        expect(store.install(0, "Idle", good, MAC).ok).toBe(true)
+        expect(store.installSigned(0, "Idle", good, MAC).ok).toBe(true)
         const before = store.current()
         fc.assert(
             fc.property(fc.uint8Array({ maxLength: 500 }), b => {
-                const r = store.install(1, "Idle", b, MAC)
+                const r = store.installSigned(1, "Idle", b, MAC)
                 return !r.ok && store.current() === before && log.all().at(-1)!.kind === "DLIB_REJECTED"
             }),
             { numRuns: 500 }

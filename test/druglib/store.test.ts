@@ -24,7 +24,7 @@ describe("library install rules", () => {
     it("installs a library whose HMAC verifies", () => {
         const { store, log } = fresh()
         const s = signedVersion(3)
-        expect(store.install(0, "Idle", s.body, s.mac)).toEqual({ ok: true, reason: "" })
+        expect(store.installSigned(0, "Idle", s.body, s.mac)).toEqual({ ok: true, reason: "" })
         expect(store.current()!.version).toBe(3)
         expect(log.ofKind("DLIB_INSTALLED")[0].detail).toBe("'Test library' v3 date=20261101 areas=2 entries=5 (was none)")
     })
@@ -32,13 +32,13 @@ describe("library install rules", () => {
     it("refuses a wrong key, an altered byte, a short MAC; the old library stays and the reason is logged", () => {
         const { store, log } = fresh()
         const s = signedVersion(3)
-        store.install(0, "Idle", s.body, s.mac)
+        store.installSigned(0, "Idle", s.body, s.mac)
         const wrong = split(sign(otherKey, signedVersion(4).body))!
-        expect(store.install(1, "Idle", wrong.body, wrong.mac).reason).toBe("MAC does not verify (wrong key or altered library)")
+        expect(store.installSigned(1, "Idle", wrong.body, wrong.mac).reason).toBe("MAC does not verify (wrong key or altered library)")
         const altered = Buffer.from(signedVersion(4).body)
         altered[40] ^= 1
-        expect(store.install(2, "Idle", altered, signedVersion(4).mac).ok).toBe(false)
-        expect(store.install(3, "Idle", s.body, s.mac.subarray(0, 31)).reason).toBe("missing or malformed MAC")
+        expect(store.installSigned(2, "Idle", altered, signedVersion(4).mac).ok).toBe(false)
+        expect(store.installSigned(3, "Idle", s.body, s.mac.subarray(0, 31)).reason).toBe("missing or malformed MAC")
         expect(store.current()!.version).toBe(3)
         const rej = log.ofKind("DLIB_REJECTED")
         expect(rej.length).toBe(3)
@@ -48,28 +48,28 @@ describe("library install rules", () => {
     it("no provisioned key: every library is refused", () => {
         const store = new LibraryStore(nodeVerifier(null), new EventLog(10))
         const s = signedVersion(3)
-        expect(store.install(0, "Idle", s.body, s.mac).reason).toBe("no device key is provisioned; every library is refused")
+        expect(store.installSigned(0, "Idle", s.body, s.mac).reason).toBe("no device key is provisioned; every library is refused")
         expect(store.current()).toBe(null)
     })
 
     it("no rollback: an older version is refused; a newer one is accepted", () => {
         const { store } = fresh()
         const v5 = signedVersion(5)
-        store.install(0, "Idle", v5.body, v5.mac)
+        store.installSigned(0, "Idle", v5.body, v5.mac)
         const v4 = signedVersion(4)
-        expect(store.install(1, "Idle", v4.body, v4.mac).reason).toBe("version 4 is older than the installed 5 (rollback refused)")
+        expect(store.installSigned(1, "Idle", v4.body, v4.mac).reason).toBe("version 4 is older than the installed 5 (rollback refused)")
         const v6 = signedVersion(6)
-        expect(store.install(2, "Idle", v6.body, v6.mac).ok).toBe(true)
+        expect(store.installSigned(2, "Idle", v6.body, v6.mac).ok).toBe(true)
         expect(store.current()!.version).toBe(6)
     })
 
     it("same version: identical content is accepted again, different content is refused", () => {
         const { store } = fresh()
         const a = signedVersion(5)
-        store.install(0, "Idle", a.body, a.mac)
-        expect(store.install(1, "Idle", a.body, a.mac).ok).toBe(true)
+        store.installSigned(0, "Idle", a.body, a.mac)
+        expect(store.installSigned(1, "Idle", a.body, a.mac).ok).toBe(true)
         const b = signedVersion(5, true)
-        expect(store.install(2, "Idle", b.body, b.mac).reason).toBe("version 5 is installed with different content; a changed library needs a new version")
+        expect(store.installSigned(2, "Idle", b.body, b.mac).reason).toBe("version 5 is installed with different content; a changed library needs a new version")
     })
 
     it("never changes while an infusion is programmed, running, paused or alarming", () => {
@@ -78,9 +78,9 @@ describe("library install rules", () => {
         for (const st of ALL_STATES) {
             const { store } = fresh()
             const a = signedVersion(1)
-            store.install(0, "Idle", a.body, a.mac)
+            store.installSigned(0, "Idle", a.body, a.mac)
             const b = signedVersion(2)
-            const r = store.install(1, st, b.body, b.mac)
+            const r = store.installSigned(1, st, b.body, b.mac)
             expect(r.ok, st).toBe(allowed.includes(st))
             expect(store.current()!.version).toBe(r.ok ? 2 : 1)
         }

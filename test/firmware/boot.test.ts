@@ -89,8 +89,9 @@ describe("firmware start-up on a virtual clock", () => {
         const restoredUl = fw.pump.status().infusedUl
         expect(restoredUl).toBeLessThanOrEqual(infusedAtCut)
         expect(restoredUl).toBeGreaterThanOrEqual(deliveredUl(PROGRAM.rateUlPerH, cutMs - startMs - DEFAULT_SAVE_INTERVAL_MS - 100 - 20))
-        // The clinician is told how much may be uncounted: ceil(10 mL/h x 5 s) = 14 µL.
-        expect(lines.some(l => l.includes("POWER_LOSS_BOUND") && l.includes("up to 14uL"))).toBe(true)
+        // The clinician is told how much may be uncounted: ceil(10 mL/h x 30 s) = ceil(83.3) = 84 µL.
+        expect(DEFAULT_SAVE_INTERVAL_MS).toBe(30000)
+        expect(lines.some(l => l.includes("POWER_LOSS_BOUND") && l.includes("up to 84uL"))).toBe(true)
 
         // The restored pump keeps its own program: the default is not loaded over it, nothing starts.
         expect(runFirmware(fw, PROGRAM, true)).toBe(null)

@@ -4,7 +4,7 @@
 import { createHmac, randomBytes } from "node:crypto"
 import { Clock } from "../../src/core/clock"
 import { toBuffer, toBytes } from "../../src/core/bytes"
-import { ERASED } from "../../src/core/log/pageStore"
+import { MirrorPageStore } from "../../src/core/persist/mirrorPageStore"
 import { DeviceServices, FlashPageStore, SettingsAccess } from "../../src/hal/types"
 
 interface Timer {
@@ -96,9 +96,17 @@ export class FakeClock implements Clock {
     }
 }
 
-/** Settings flash as a Map of key -> bytes; a power cut keeps it (the firmware objects are dropped). */
+/** Settings flash as a Map of key -> bytes; a power cut keeps it (the firmware objects are dropped).
+ *  `fault` breaks writes to keys starting with `faultPrefix` as the runtime can: "drop" ignores the
+ *  write (fstor full: -3, ignored by the runtime), "corrupt" stores it with one byte flipped,
+ *  "throw" rejects it. */
 export class MapSettings implements SettingsAccess {
     readonly flash = new Map<string, Buffer>()
+    fault: "" | "drop" | "corrupt" | "throw" = ""
+    faultPrefix = ""
+    /** Writes attempted (every one, failed or not), and those that hit the fault. */
+    writes = 0
+    faultedWrites = 0
 
     async readText(key: string): Promise<string> {
         const b = this.flash.get(key)
@@ -115,54 +123,21 @@ export class MapSettings implements SettingsAccess {
         return b && b.length > 0 ? Buffer.from(b) : null
     }
     async writeBytes(key: string, value: Buffer) {
+        this.writes++
+        if (this.fault !== "" && key.startsWith(this.faultPrefix)) {
+            this.faultedWrites++
+            if (this.fault === "drop") return
+            if (this.fault === "throw") throw new Error("settings write failed")
+            const bad = Buffer.from(value)
+            bad[bad.length >> 1] ^= 0x10
+            this.flash.set(key, bad)
+            return
+        }
         this.flash.set(key, Buffer.from(value))
     }
     pageStore(prefix: string, count: number, size: number): FlashPageStore {
-        return new MapPageStore(this.flash, prefix, count, size)
-    }
-}
-
-/** RAM mirror of `count` settings, written back by flush(), as SettingsPageStore does on the device. */
-class MapPageStore implements FlashPageStore {
-    private readonly cache: number[][] = []
-    private readonly dirty: boolean[] = []
-
-    constructor(private readonly flash: Map<string, Buffer>, private readonly prefix: string, count: number, private readonly size: number) {
-        for (let s = 0; s < count; s++) {
-            this.cache.push(new Array(size).fill(ERASED))
-            this.dirty.push(false)
-        }
-    }
-    async load(): Promise<number> {
-        for (let s = 0; s < this.cache.length; s++) {
-            const v = this.flash.get(this.prefix + s)
-            if (v && v.length === this.size) this.cache[s] = toBytes(v)
-        }
-        return 0
-    }
-    slotCount(): number {
-        return this.cache.length
-    }
-    slotSize(): number {
-        return this.size
-    }
-    read(slot: number): number[] {
-        return this.cache[slot].slice(0)
-    }
-    write(slot: number, offset: number, bytes: number[]) {
-        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.size) throw new RangeError("slot write out of range")
-        for (let i = 0; i < bytes.length; i++) this.cache[slot][offset + i] = bytes[i] & 0xff
-        this.dirty[slot] = true
-    }
-    pending(): number {
-        return this.dirty.filter(d => d).length
-    }
-    async flush() {
-        for (let s = 0; s < this.cache.length; s++) {
-            if (!this.dirty[s]) continue
-            this.dirty[s] = false
-            this.flash.set(this.prefix + s, toBuffer(this.cache[s]))
-        }
+        // The firmware's own page store, so host tests exercise its read-back.
+        return new MirrorPageStore(this, prefix, count, size, () => Promise.resolve())
     }
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
 import { DurableCell } from "../../src/core/log/durableCell"
 import { MemoryPageStore } from "../../src/core/log/pageStore"
-import { MaintenanceCounters } from "../../src/core/persist/maintenance"
+import { MAINT_SAVE_INTERVAL_MS, MaintenanceCounters } from "../../src/core/persist/maintenance"
 import { PowerSafety } from "../../src/core/persist/powerSafety"
 import { decodeSnapshot, encodeSnapshot } from "../../src/core/persist/snapshot"
 import { InfusionProgram } from "../../src/core/program"
@@ -16,7 +16,7 @@ const program: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10_
 function boot(store: MemoryPageStore, nowMs = 0) {
     const log = new EventLog(500)
     const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
-    const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log)
+    const safety = new PowerSafety(new DurableCell(store, 0, "snap"), 5000, log, null)
     const result = safety.boot(nowMs, pump)
     return { log, pump, safety, result }
 }
@@ -164,8 +164,8 @@ describe("maintenance counters", () => {
         m.observe("DOOR", "closed")
         m.observe("DOOR", "open")
         m.addRunMs(2 * 3_600_000 + 1234)
-        expect(m.poll(30_000)).toBe(false) // < 60 s since the boot save
-        expect(m.poll(60_000)).toBe(true)
+        expect(m.poll(MAINT_SAVE_INTERVAL_MS - 1)).toBe(false) // less than the interval since the boot save
+        expect(m.poll(MAINT_SAVE_INTERVAL_MS)).toBe(true)
         const m2 = new MaintenanceCounters(new DurableCell(store, 0, "maint"))
         m2.boot(0)
         expect(m2.text()).toBe("runH=2 runMs=7201234 occlusions=2 doorCycles=2 boots=2")
@@ -199,5 +199,70 @@ describe("stored counter parsers (maintenance, replay) on arbitrary cell content
         cell.set("v1|78|9x")
         const locked = new ReplayCounters(new DurableCell(store, 0, "rctr"))
         expect([locked.get(0), locked.get(1)]).toEqual([4294967295, 4294967295])
+    })
+})
+
+describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot)", () => {
+    const INTERVAL_MS = 30000
+    function bootP(store: MemoryPageStore, prog: MemoryPageStore) {
+        const log = new EventLog(500)
+        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
+        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), INTERVAL_MS, log, new DurableCell(prog, 0, "p"))
+        safety.boot(0, pump)
+        return { log, pump, safety }
+    }
+
+    it("while only steps advance, the 40-byte progress cell is written and the snapshot is not; restore lags by at most rate x 30 s", () => {
+        const store = new MemoryPageStore(2, 192)
+        const prog = new MemoryPageStore(2, 40)
+        const a = bootP(store, prog)
+        a.pump.loadProgram(0, program)
+        a.pump.start(0)
+        run(a.pump, a.safety, 0, 100)
+        const snapWrites = store.writeCalls
+        const trueSteps = run(a.pump, a.safety, 120, 600_050) + 0
+        expect(store.writeCalls).toBe(snapWrites)
+        // 600 s / 30 s = 20 progress saves, 3 slot writes each (marker, image, marker).
+        expect(prog.writeCalls).toBe(20 * 3)
+        const b = bootP(store, prog)
+        const restored = b.pump.stepsCommanded()
+        const truth = a.pump.stepsCommanded()
+        expect(truth).toBeGreaterThanOrEqual(trueSteps)
+        expect(restored).toBeLessThanOrEqual(truth)
+        // 10 mL/h x 30 s = 83.3 µL = 480.2 steps of 173,531 pL: at most 481 behind.
+        expect(truth - restored).toBeLessThanOrEqual(481)
+        expect(b.log.ofKind("POWER_LOSS_BOUND")[0].detail).toBe("up to 84uL may have been delivered after the last save and is not counted")
+    })
+
+    it("a progress record of an older snapshot is ignored (a state change since), and a torn one falls back to the snapshot or the previous record", () => {
+        const store = new MemoryPageStore(2, 192)
+        const prog = new MemoryPageStore(2, 40)
+        const a = bootP(store, prog)
+        a.pump.loadProgram(0, program)
+        a.pump.start(0)
+        run(a.pump, a.safety, 0, 120_000)
+        // Forged newer-looking progress for an older snapshot version: never applied.
+        new DurableCell(prog, 0, "p").set("1,99999,0")
+        const b = bootP(store, prog)
+        expect(b.pump.stepsCommanded()).toBeLessThanOrEqual(a.pump.stepsCommanded())
+        // Torn progress writes at every byte: restored never above the truth, never more than the bound behind.
+        for (let cut = 0; cut <= 41; cut++) {
+            const s2 = new MemoryPageStore(2, 192)
+            const p2 = new MemoryPageStore(2, 40)
+            const c = bootP(s2, p2)
+            c.pump.loadProgram(0, program)
+            c.pump.start(0)
+            run(c.pump, c.safety, 0, 90_000)
+            run(c.pump, c.safety, 90_020, 119_980)
+            p2.bytesWritten = 0
+            p2.powerBudget = cut
+            p2.tornByte = 0x00
+            c.safety.poll(120_000, c.pump)
+            p2.restorePower()
+            const d = bootP(s2, p2)
+            expect(d.pump.stepsCommanded()).toBeLessThanOrEqual(c.pump.stepsCommanded())
+            // The save before the torn one (t = 90 s) holds: at most 30 s + one poll behind.
+            expect(c.pump.stepsCommanded() - d.pump.stepsCommanded()).toBeLessThanOrEqual(481 + 2)
+        }
     })
 })

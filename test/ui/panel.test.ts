@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest"
 import { NONE } from "../../src/core/druglib/model"
 import { compileSource } from "../../tools/druglib/compile"
-import { doseText, formatDose } from "../../src/core/ui/format"
+import { doseText, formatDose, tidyNumbers } from "../../src/core/ui/format"
 import { PROGRAM_TIMEOUT_MS, REPEAT_DELAY_MS, REPEAT_FAST_AFTER, REPEAT_PERIOD_MS, VIEW_GUARD_MS } from "../../src/core/ui/panel"
 import { AUDIO_PAUSE_MS } from "../../src/core/safety/alarmManager"
 import { testSource } from "../druglib/fixture"
@@ -54,6 +54,13 @@ describe("number formatting (ISMP)", () => {
         expect(formatDose(13125)).toBe("13.125")
         expect(formatDose(26250)).toBe("26.25")
         expect(doseText(5000, 0x33)).toBe("5 mcg/kg/min")
+    })
+    it("trailing zeros go from every decimal in a checker reason; whole numbers and other points stay", () => {
+        expect(tidyNumbers("dose 30.000 mg in 240 min; limit 0.500 mL, 100.050 x, 5.0.")).toBe("dose 30 mg in 240 min; limit 0.5 mL, 100.05 x, 5.")
+        expect(tidyNumbers("100 units, v1.2.3, .5")).toBe("100 units, v1.2.3, .5")
+        expect(formatDose(-1500)).toBe("-1.5")
+        expect(formatDose(0)).toBe("0")
+        expect(formatDose(100000)).toBe("100")
     })
     it("the checker flags a missing unit, a bare decimal point and a trailing zero", () => {
         expect(numberProblems(["Rate 5 mL/h"])).toEqual([])
@@ -470,6 +477,48 @@ describe("use-error defences", () => {
         const lines = b.screens.filter(s => true).flatMap(s => s.lines)
         expect(lines.length).toBeGreaterThan(500)
         expect(numberProblems(lines)).toEqual([])
+    })
+})
+
+describe("no value changes behind the screen", () => {
+    it("a key held on the soft-limit screen does not change the titration value behind it", () => {
+        const b = runningDopamine()
+        b.press("start")
+        upUntil(b, "  16 mcg/kg/min")
+        b.press("start")
+        expect(b.ui.screen).toBe("soft")
+        b.hold("up", 3000) // 600 ms delay + 12 repeats if auto-repeat ran here
+        expect(b.ui.screen).toBe("soft")
+        b.press("stop")
+        expect(b.ui.screen).toBe("titrate")
+        expect(b.text()).toContain("  16 mcg/kg/min")
+        expect(b.ui.editor!.value).toBe(16000)
+    })
+
+    it("STOP on the VTBI screen returns to the dose entered, not the library default", () => {
+        const b = new Bench(LIB)
+        toConcentration(b, 0, 2)
+        b.press("start").press("up")
+        upUntil(b, "  70 kg")
+        b.press("start")
+        upUntil(b, "  6 mcg/kg/min")
+        b.press("start")
+        expect(b.ui.screen).toBe("vtbi")
+        b.press("stop")
+        expect(b.ui.screen).toBe("dose")
+        expect(b.text()).toContain("  6 mcg/kg/min")
+    })
+
+    it("a drug library withdrawn mid-program discards the program: back home, nothing sent", () => {
+        const b = new Bench(LIB)
+        toConcentration(b, 0, 2)
+        expect(b.ui.screen).toBe("conc")
+        b.lib = null
+        b.advance(200)
+        expect(b.ui.screen).toBe("home")
+        expect(b.text()).toContain("No drug library")
+        expect(b.commands.length).toBe(0)
+        expect(b.pump.state()).toBe("Idle")
     })
 })
 

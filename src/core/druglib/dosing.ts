@@ -138,6 +138,9 @@ export function basicEntry(area: CareArea): DrugEntry {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 class Checker {
     reasons: string[] = []
     soft: SoftExcursion[] = []

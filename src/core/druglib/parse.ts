@@ -36,6 +36,9 @@ export interface ParseResult {
     library: DrugLibrary
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class LibraryParser {
     private readonly b: ByteSource
     private pos = 0

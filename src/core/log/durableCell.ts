@@ -5,6 +5,9 @@
 import { PageStore } from "./pageStore"
 import { COMMIT, decodeRecord, encodeRecordInto, OVERHEAD_BYTES, storedDetail } from "./record"
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class DurableCell {
     private readonly store: PageStore
     private readonly slotA: number
@@ -28,6 +31,11 @@ export class DurableCell {
     /** Largest value that fits without truncation. */
     maxChars(): number {
         return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
+    }
+
+    /** Version of the newest committed value (0: none); every set() raises it by one. */
+    versionNo(): number {
+        return this.version
     }
 
     /** The newest committed value, or null if none was ever written (or none is readable). */

@@ -17,7 +17,9 @@ export const ERASED = 0xff
 
 /** RAM store. `powerBudget` (bytes) simulates power loss: once that many bytes have been written,
  *  further writes are dropped; if `tornByte` >= 0 the first dropped byte is replaced by it
- *  (a half-programmed cell) instead of being left alone. */
+ *  (a half-programmed cell) instead of being left alone.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class MemoryPageStore implements PageStore {
     private readonly slots: number[][] = []
     private readonly size: number

@@ -20,6 +20,9 @@ export interface RecoveryReport {
     lastSeq: number
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PersistentLog {
     private readonly store: PageStore
     private readonly n: number

@@ -5,8 +5,13 @@
 
 import { DurableCell } from "../log/durableCell"
 
-export const MAINT_SAVE_INTERVAL_MS = 60000
+/** 15 min: a 216-byte save a minute alone would use more than the RP2040's whole 10-year wear
+ *  budget (about 2.5 B/s, settingsBudget.ts). */
+export const MAINT_SAVE_INTERVAL_MS = 900000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class MaintenanceCounters {
     private readonly cell: DurableCell
     motorRunMs = 0

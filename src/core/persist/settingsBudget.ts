@@ -11,8 +11,9 @@
 // Pure arithmetic, no device import: tested in test/persist/settingsBudget.test.ts and printed
 // by `npm run bench:device`.
 
+import { MAINT_SAVE_INTERVAL_MS } from "./maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS } from "./powerSafety"
-import { CELL_SLOT_BYTES, CELL_SLOTS, CHUNK_BYTES, CUR_SETTING, KEY_SETTING, LOG_SLOT_BYTES, LOG_SLOTS } from "./settingsLayout"
+import { CELL_SLOT_BYTES, CELL_SLOTS, CHUNK_BYTES, CUR_SETTING, KEY_SETTING, LOG_SLOT_BYTES, LOG_SLOTS, PROGRESS_SLOT_BYTES } from "./settingsLayout"
 
 export const FSTOR_ENTRY_BYTES = 24
 export const FSTOR_HEADER_BYTES = 24
@@ -41,14 +42,17 @@ export interface PersistedKey {
     dataBytes: number
 }
 
-/** Every persisted key. `libraryBanks`: 1 for one library, 2 while (and, since the old bank's
- *  chunks are never deleted, after) an update writes the second bank. */
+/** Every persisted key. `libraryBanks`: 1 for one library, 2 while an update writes the second
+ *  bank. After a committed update the superseded bank's chunks are emptied (persistSigned), but
+ *  each keeps a 32-byte empty entry in fstor: +33 x 32 = 1,056 B for the reference library, not
+ *  counted here (it puts one library on the ESP32-S3 6 B over the 25 % headroom). */
 export function persistedKeys(libraryBytes: number, libraryBanks: number): PersistedKey[] {
     const chunks = Math.ceil(libraryBytes / CHUNK_BYTES)
     const lastChunk = libraryBytes - (chunks - 1) * CHUNK_BYTES
     const keys: PersistedKey[] = [
         { key: "pl0..pl" + (LOG_SLOTS - 1), what: "event log ring slots", count: LOG_SLOTS, dataBytes: LOG_SLOT_BYTES },
         { key: "pc0..pc" + (CELL_SLOTS - 1), what: "durable cells: power snapshot, maintenance, replay counters (2 slots each)", count: CELL_SLOTS, dataBytes: CELL_SLOT_BYTES },
+        { key: "pp0..pp1", what: "power snapshot progress cell (steps while infusing)", count: 2, dataBytes: PROGRESS_SLOT_BYTES },
         { key: "PUMP_ID", what: "pump identifier (JSON string)", count: 1, dataBytes: 18 },
         { key: "RKEY_GW", what: "remote gateway key (64 hex digits, JSON string)", count: 1, dataBytes: 66 },
         { key: "RKEY_CE", what: "remote central key (64 hex digits, JSON string)", count: 1, dataBytes: 66 },
@@ -87,9 +91,16 @@ export function erasesPerPagePerYear(bytesPerWrite: number, intervalMs: number, 
  *  100,000 erase/program cycles"). */
 export const FLASH_ENDURANCE_CYCLES = 100000
 
-/** The steady write: one power-snapshot cell slot every DEFAULT_SAVE_INTERVAL_MS while infusing
- *  (fstor skips a value identical to the stored one, so an idle pump writes nothing). */
+/** fstor bytes per second of the steady writes while infusing: the progress cell every
+ *  DEFAULT_SAVE_INTERVAL_MS and the maintenance counters every MAINT_SAVE_INTERVAL_MS (fstor skips
+ *  a value identical to the stored one, so an idle pump writes nothing). Event-driven writes (log
+ *  records, whole snapshots on a state change) come on top, at the rate events occur. */
+export function periodicBytesPerS(): number {
+    return (fstorBytes(PROGRESS_SLOT_BYTES) * 1000) / DEFAULT_SAVE_INTERVAL_MS + (fstorBytes(CELL_SLOT_BYTES) * 1000) / MAINT_SAVE_INTERVAL_MS
+}
+
+/** Wear of the steady writes (periodicBytesPerS) with `liveBytes` kept in an area of `areaBytes`. */
 export function snapshotWear(areaBytes: number, liveBytes: number): { erasesPerYear: number; years: number } {
-    const e = erasesPerPagePerYear(fstorBytes(CELL_SLOT_BYTES), DEFAULT_SAVE_INTERVAL_MS, liveBytes, areaBytes)
+    const e = erasesPerPagePerYear(periodicBytesPerS(), 1000, liveBytes, areaBytes)
     return { erasesPerYear: e, years: FLASH_ENDURANCE_CYCLES / e }
 }

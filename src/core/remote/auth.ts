@@ -106,7 +106,9 @@ export function parseKey(hex: string): number[] {
 }
 
 /** Keys from provisioning text (device settings / .env.local); refused keys read as null.
- *  `libraryHex` (optional) is the library signing key: a remote key equal to it is refused. */
+ *  `libraryHex` (optional) is the library signing key: a remote key equal to it is refused.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class HexKeyRing implements KeyRing {
     private readonly keys: number[][] = []
 
@@ -135,7 +137,9 @@ export const COUNTER_MAX = 4294967295
  *  current" means the cell reads back as an intact pair of consecutive versions (DurableCell
  *  .intact()) holding "v2|<n|L>|<n|L>" (or the older "v1|<n>|<n>"). A blank cell (a fresh pump, or
  *  a settings read that timed out), a corrupt cell and a cell of which only one slot survives
- *  all lock both roles: none of them can be told apart from a lost newer value. */
+ *  all lock both roles: none of them can be told apart from a lost newer value.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class ReplayCounters {
     private readonly cell: DurableCell
     private readonly last: number[] = [0, 0]

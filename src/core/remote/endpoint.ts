@@ -13,7 +13,7 @@
 import { EventSink } from "../eventLog"
 import { formatLogLine } from "../log/exportLine"
 import { StoredRecord } from "../log/record"
-import { CommandResult, PumpController } from "../pump"
+import { CommandResult, CONTROL_PERIOD_MS, PumpController } from "../pump"
 import { COUNTER_MAX, HmacSha256, KEY_ENGINEERING, KEY_GATEWAY, KeyRing, ReplayCounters, constantTimeEqual } from "./auth"
 import {
     asciiBytes,
@@ -97,17 +97,26 @@ export interface AcceptedRequest {
 export const MAX_LIBRARY_BYTES = 16384
 /** Token bucket: 20 requests burst, refilled one per 50 ms (20/s). Checked before any HMAC. */
 export const RATE_BURST = 20
+/** REQ-BUD-006: the device transport admits at most one packet to the HMAC per control period,
+ *  burst or not (one MAC check is ~0.5 ms of VM time on the host, 20-100 ms estimated on the chips,
+ *  in the scheduler that also runs the tick). A packet closer to the last admitted one is dropped
+ *  and counted as rate-limited. */
+export const ADMIT_SPACING_MS = CONTROL_PERIOD_MS
 export const RATE_REFILL_MS = 50
 export const DROP_LOG_INTERVAL_MS = 60000
 const LIB_IDLE_TIMEOUT_MS = 60000
 /** A re-synchronisation nonce is good for one RESYNC attempt within this time. */
 export const RESYNC_NONCE_TTL_MS = 30000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class RemoteEndpoint {
     private readonly ctx: RemoteContext
     readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, locked: 0, refused: 0 }
     private tokens = RATE_BURST
     private lastRefillMs = -1
+    private lastAdmitMs = -1e9
     private dropsLogged = 0
     private lastDropLogMs = -DROP_LOG_INTERVAL_MS
     /** Transfer buffer, allocated once at LIB_BEGIN with the announced size. */
@@ -131,15 +140,16 @@ export class RemoteEndpoint {
     /** Authenticates a request; null means dropped (and counted). On success the replay counter
      *  is already advanced in storage: flush it before executing. Never throws. */
     accept(bytes: number[], nowMs: number): AcceptedRequest {
-        if (!this.admit(nowMs)) return null
+        if (!this.admit(nowMs, 0)) return null
         return this.acceptAdmitted(bytes, nowMs)
     }
 
     /** Rate limit, checked before the transport even converts the packet: a dropped packet
-     *  then costs a few operations. Counts the packet as received. */
-    admit(nowMs: number): boolean {
+     *  then costs a few operations. Counts the packet as received. `spacingMs`: least time since
+     *  the last admitted packet (the device passes ADMIT_SPACING_MS). */
+    admit(nowMs: number, spacingMs: number): boolean {
         this.stats.received++
-        if (this.takeToken(nowMs)) return true
+        if (this.takeToken(nowMs, spacingMs)) return true
         this.stats.rateLimited++
         this.noteDrops(nowMs)
         return false
@@ -235,15 +245,16 @@ export class RemoteEndpoint {
 
     // ---- internals ------------------------------------------------------------------------
 
-    private takeToken(nowMs: number): boolean {
+    private takeToken(nowMs: number, spacingMs: number): boolean {
         if (this.lastRefillMs < 0 || nowMs < this.lastRefillMs) this.lastRefillMs = nowMs
         const add = Math.floor((nowMs - this.lastRefillMs) / RATE_REFILL_MS)
         if (add > 0) {
             this.tokens = this.tokens + add > RATE_BURST ? RATE_BURST : this.tokens + add
             this.lastRefillMs += add * RATE_REFILL_MS
         }
-        if (this.tokens <= 0) return false
+        if (this.tokens <= 0 || (nowMs - this.lastAdmitMs < spacingMs && nowMs >= this.lastAdmitMs)) return false
         this.tokens--
+        this.lastAdmitMs = nowMs
         return true
     }
 

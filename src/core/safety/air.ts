@@ -37,6 +37,9 @@ export interface AirVerdict {
 
 const MAX_SEGMENTS = 64
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class AirDetector {
     readonly cfg: AirConfig
     private inAir = false

@@ -69,6 +69,9 @@ interface AlarmSlot {
 /** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
 const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class AlarmManager {
     private readonly log: EventSink
     private readonly slots: AlarmSlot[] = []
@@ -233,8 +236,8 @@ export class AlarmManager {
     }
 
     private slot(code: AlarmCode): AlarmSlot {
-        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].def.code === code) return this.slots[i]
-        return null
+        const i = this.indexOf(code)
+        return i < 0 ? null : this.slots[i]
     }
 }
 

@@ -92,6 +92,9 @@ function isNum(x: number): boolean {
     return typeof x === "number" && !isNaN(x)
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class SafetyMonitor {
     readonly cfg: SafetyConfig
     readonly alarms: AlarmManager

@@ -106,6 +106,9 @@ const HISTORY_SAMPLES = 900
 const P_UNITS_PER_MMHG = 100000
 const NL_PER_UL = 1000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class OcclusionDetector {
     cfg: OcclusionConfig
     private secStartMs = -1

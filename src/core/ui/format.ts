@@ -4,26 +4,12 @@
 
 import { amountName, unitName } from "../druglib/doseUnits"
 import { Concentration } from "../druglib/model"
+import { formatThousandths } from "../units"
 
-/** Thousandths as the shortest exact decimal: 5000 -> "5", 500 -> "0.5", 13125 -> "13.125". */
+/** Thousandths as the shortest exact decimal: 5000 -> "5", 500 -> "0.5", 13125 -> "13.125"
+ *  (the core's formatThousandths, trailing zeros removed). */
 export function formatDose(thousandths: number): string {
-    const v = Math.floor(thousandths)
-    const neg = v < 0
-    const a = neg ? -v : v
-    const whole = Math.floor(a / 1000)
-    let frac = a % 1000
-    let digits = 3
-    while (digits > 0 && frac % 10 === 0) {
-        frac = Math.floor(frac / 10)
-        digits--
-    }
-    let text = "" + whole
-    if (digits > 0) {
-        let f = "" + frac
-        while (f.length < digits) f = "0" + f
-        text += "." + f
-    }
-    return (neg ? "-" : "") + text
+    return tidyNumbers(formatThousandths(thousandths))
 }
 
 /** A dose with its unit code: "5 mcg/kg/min". */
@@ -31,19 +17,29 @@ export function doseText(thousandths: number, unitCode: number): string {
     return formatDose(thousandths) + " " + unitName(unitCode)
 }
 
-/** µL/h as mL/h: 13125 -> "13.125 mL/h". */
-export function rateText(ulPerH: number): string {
-    return formatDose(ulPerH) + " mL/h"
+/** Removes trailing zeros from every decimal number in `text`: the checker's reasons print
+ *  thousandths with three decimals ("30.000 mg"); on screen a trailing zero is a misreading risk
+ *  (ISMP), so "30.000" shows as "30" and "0.500" as "0.5". */
+export function tidyNumbers(text: string): string {
+    let out = ""
+    let frac = false
+    for (let i = 0; i <= text.length; i++) {
+        const c = text.charCodeAt(i)
+        const digit = c >= 48 && c <= 57
+        if (frac && !digit) {
+            // End of the digits after a decimal point: drop their trailing zeros, then a bare point.
+            while (out.charAt(out.length - 1) === "0") out = out.slice(0, out.length - 1)
+            if (out.charAt(out.length - 1) === ".") out = out.slice(0, out.length - 1)
+            frac = false
+        }
+        if (c === 46 && isDigit(out.charCodeAt(out.length - 1)) && isDigit(text.charCodeAt(i + 1))) frac = true
+        if (i < text.length) out += text.charAt(i)
+    }
+    return out
 }
 
-/** µL as mL: 50000 -> "50 mL". */
-export function volumeText(ul: number): string {
-    return formatDose(ul) + " mL"
-}
-
-/** Grams as kg: 70000 -> "70 kg", 3500 -> "3.5 kg". */
-export function weightText(g: number): string {
-    return formatDose(g) + " kg"
+function isDigit(c: number): boolean {
+    return c >= 48 && c <= 57
 }
 
 /** "400 mg/250 mL". */

@@ -1,6 +1,6 @@
 // Front-panel model: (UI state, key or tick, pump/panel status) -> (new UI state, screen, at most
-// one command to the pump, events to log). Pure: no clock (time arrives with each input), no I/O,
-// so every screen flow is a vitest timeline and the same file runs on the device.
+// one command to the pump, events to log). No clock (time arrives with each input), no I/O, so
+// every screen flow is a vitest timeline and the same file runs on the device.
 //
 // Dose checks are the drug library's (druglib/dosing.ts): this file only collects the values the
 // clinician confirms and shows the verdict. Nothing reaches the pump before the final START on
@@ -14,21 +14,26 @@
 //  - an unfinished program times out back to the screen it started from (PROGRAM_TIMEOUT_MS);
 //  - a key pressed within VIEW_GUARD_MS of the screen changing is ignored (it was meant for a
 //    screen the clinician no longer sees), so no value changes by a press the screen did not show.
+//
+// Written for the VM's 64 KB code budget (docs/front-panel.md): one step function over module
+// variables (no context object), few small functions (each costs a 16-byte descriptor), screen
+// text as literals in one renderer.
 
-import { isPerKg } from "../druglib/doseUnits"
+import { isPerKg, AMT_ML } from "../druglib/doseUnits"
 import {
     BASIC_INFUSION, basicEntry, checkBolus, checkTitration, copyRequest, doseToRateUlPerH, DoseResult, DoseRequest,
-    emptyRequest, findArea, findEntry, programDose, SoftExcursion,
+    emptyRequest, findEntry, programDose, SoftExcursion,
 } from "../druglib/dosing"
-import { CareArea, DrugEntry, DrugLibrary, Limits, NONE } from "../druglib/model"
+import { CareArea, DrugEntry, Limits, NONE, DrugLibrary } from "../druglib/model"
 import { EventSink } from "../eventLog"
 import { EventKind } from "../eventKinds"
 import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H } from "../program"
 import { PumpStatus } from "../pump"
 import { findAlarm } from "../safety/alarmCodes"
-import { SYRINGES } from "../syringe"
-import { AMT_ML } from "../druglib/doseUnits"
-import { batteryText, concText, doseText, durationText, fit, formatDose, rateText, volumeText, weightText, wrap } from "./format"
+import { findSyringe, SYRINGES } from "../syringe"
+import { batteryText, concText, doseText, durationText, fit, formatDose, tidyNumbers, wrap } from "./format"
+
+export { tidyNumbers } from "./format"
 
 export const SCREEN_COLS = 21
 export const SCREEN_ROWS = 8
@@ -97,19 +102,20 @@ export interface UiLogRecord {
 
 /** Value editor: one number in its own unit with its limits. */
 export interface Editor {
-    /** "weight", "dose", "vtbi", "titrate", "bolus". */
-    field: string
     value: number
     /** Step rule: "dose" (decade steps on thousandths), "weight" (g), "volume" (µL). */
     rule: string
     limits: Limits
     absMin: number
     absMax: number
+    /** Dose unit code (rule "dose"). */
     unit: number
     /** Set when auto-repeat stopped at a limit: a fresh press is needed to go on. */
     blocked: boolean
 }
 
+/** The panel's state. uiStep updates the state it is given and returns it (one allocation less
+ *  per key on a 64 KB heap); the caller keeps only the returned one. */
 export interface UiState {
     screen: string
     /** Screen a program / titration / bolus started from; the timeout returns there. */
@@ -117,6 +123,7 @@ export interface UiState {
     sel: number
     page: number
     req: DoseRequest
+    area: CareArea
     entry: DrugEntry
     /** The request of the infusion the pump is running (titration, bolus); null when none. */
     active: DoseRequest
@@ -148,135 +155,150 @@ export interface UiOutput {
 
 export function initialUiState(): UiState {
     return {
-        screen: "home", origin: "home", sel: 0, page: 0, req: null, entry: null, active: null, activeEntry: null, editor: null,
+        screen: "home", origin: "home", sel: 0, page: 0, req: null, area: null, entry: null, active: null, activeEntry: null, editor: null,
         verdict: null, verdictFor: "", confirmed: [], message: "", held: "", heldSinceMs: 0, lastRepeatMs: 0, repeats: 0, lastKeyMs: 0,
         locked: false, unlockStep: 0, viewId: "", viewSinceMs: 0,
     }
 }
 
-function copyState(s: UiState): UiState {
-    return {
-        screen: s.screen, origin: s.origin, sel: s.sel, page: s.page, req: s.req, entry: s.entry, active: s.active,
-        activeEntry: s.activeEntry, editor: s.editor ? copyEditor(s.editor) : null, verdict: s.verdict, verdictFor: s.verdictFor, confirmed: s.confirmed,
-        message: s.message, held: s.held, heldSinceMs: s.heldSinceMs, lastRepeatMs: s.lastRepeatMs, repeats: s.repeats,
-        lastKeyMs: s.lastKeyMs, locked: s.locked, unlockStep: s.unlockStep, viewId: s.viewId, viewSinceMs: s.viewSinceMs,
-    }
+// The step in progress (set by uiStep; nothing survives between steps but the returned state).
+let S: UiState = null
+let ST: PanelStatus = null
+let NOW = 0
+let CMD: UiCommand = null
+let LOG: UiLogRecord[] = []
+/** The dose checker's log records are collected so the model stays pure; the firmware writes them. */
+const SINK: EventSink = {
+    record: (timeMs: number, kind: EventKind, detail: string) => {
+        LOG.push({ kind: kind, detail: detail })
+    },
 }
 
-function copyEditor(e: Editor): Editor {
-    return { field: e.field, value: e.value, rule: e.rule, limits: e.limits, absMin: e.absMin, absMax: e.absMax, unit: e.unit, blocked: e.blocked }
-}
+const HOME_ITEMS = ["New infusion", "Event history", "Lock keys"]
+/** Screens of an unfinished program, titration or bolus (the timeout applies). */
+const PROGRAMMING = ["syringe", "area", "drug", "conc", "weight", "dose", "vtbi", "review", "soft", "refused", "titrate", "bolus", "history"]
+const EDITORS = ["weight", "dose", "vtbi", "titrate", "bolus"]
+const EDITOR_TITLES = ["PATIENT WEIGHT", "DOSE", "VTBI", "NEW DOSE", "BOLUS DOSE"]
+const LISTS = ["home", "syringe", "area", "drug", "conc", "run"]
+/** Pump states whose label is not just the state in capitals, and the label. */
+const STATE_LABELS = ["Programmed", "READY TO START", "Complete", "VTBI COMPLETE", "Alarm", "ALARM: STOPPED"]
+const REVIEW_PAGE = 5
 
-/** Collects the dose checker's log records so the model stays pure; the firmware writes them. */
-class Collector implements EventSink {
-    records: UiLogRecord[] = []
-    record(timeMs: number, kind: EventKind, detail: string) {
-        this.records.push({ kind: kind, detail: detail })
-    }
-}
-
-interface Ctx {
-    s: UiState
-    st: PanelStatus
-    now: number
-    cmd: UiCommand
-    log: Collector
+function rec(kind: EventKind, detail: string) {
+    LOG.push({ kind: kind, detail: detail })
 }
 
 function command(op: string): UiCommand {
-    return { op: op, program: null, rateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }
+    CMD = { op: op, program: null, rateUlPerH: 0, bolusUl: 0, bolusDurationS: 0 }
+    return CMD
 }
 
-const PROGRAMMING = ["syringe", "area", "drug", "conc", "weight", "dose", "vtbi", "review", "soft", "refused", "titrate", "bolus", "history"]
-
-function isProgramming(screen: string): boolean {
-    return PROGRAMMING.indexOf(screen) >= 0
+function go(screen: string) {
+    S.screen = screen
+    S.sel = 0
+    S.page = 0
 }
 
-/** Screens shown while the pump holds a program; the rest need an Idle pump. */
-function hasProgram(st: PanelStatus): boolean {
-    const p = st.pump.state
-    return p !== "Idle" && p !== "OutOfService"
+function delivering(): boolean {
+    const p = ST.pump.state
+    return p === "Running" || p === "Bolus" || p === "KVO"
 }
 
-// ---- the step ---------------------------------------------------------------------------
+/** The overlay takes the keys until the alarm is acknowledged (audio paused) or gone. */
+function overlay(): boolean {
+    return ST.alarmCode.length > 0 && !ST.audioPaused
+}
 
-export function uiStep(prev: UiState, input: UiInput, st: PanelStatus): UiOutput {
-    const c: Ctx = { s: copyState(prev), st: st, now: input.nowMs, cmd: null, log: new Collector() }
-    const s = c.s
-    follow(c)
-    if (input.kind === "tick") tick(c)
-    else if (input.kind === "release") {
-        if (s.held === input.key) s.held = ""
-    } else if (input.kind === "press") press(c, input.key)
-    const screen = render(c)
-    const id = viewIdOf(c)
+function flowOnly(e: DrugEntry): boolean {
+    return (e.doseUnit & 0x0f) === AMT_ML
+}
+
+/** The first of a, b, c that is set, else d. */
+function firstSet(a: number, b: number, c: number, d: number): number {
+    return a !== NONE ? a : b !== NONE ? b : c !== NONE ? c : d
+}
+
+export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
+    S = s
+    ST = st
+    NOW = input.nowMs
+    CMD = null
+    LOG = []
+    follow()
+    if (input.kind === "tick") tick()
+    else if (input.kind === "press") press(input.key)
+    else if (s.held === input.key) s.held = ""
+    const screen = render()
+    // Review pages are separate views (START on page 1 must not also start the infusion).
+    const id = s.screen + (s.screen === "review" ? s.page : "") + "/" + (overlay() ? st.alarmCode : "") + (s.locked ? "/L" : "")
     if (id !== s.viewId) {
         s.viewId = id
-        s.viewSinceMs = c.now
+        s.viewSinceMs = NOW
     }
-    return { state: s, screen: screen, command: c.cmd, log: c.log.records }
+    const out: UiOutput = { state: s, screen: screen, command: CMD, log: LOG }
+    S = null
+    ST = null
+    return out
 }
 
 /** Keeps the screen consistent with the pump: a program appears or disappears under the panel
- *  (remote command, power restore, clear). */
-function follow(c: Ctx) {
-    const s = c.s
-    if (c.st.pump.state === "OutOfService") {
-        s.screen = "oos"
-        return
-    }
-    if (s.screen === "oos") s.screen = "home"
-    if (hasProgram(c.st)) {
-        if (s.screen === "home") enter(c, "run")
-    } else if (s.screen === "run" || s.screen === "titrate" || s.screen === "bolus" || ((s.screen === "soft" || s.screen === "refused") && s.verdictFor !== "program")) {
+ *  (remote command, power restore, clear), the library goes away mid-program. */
+function follow() {
+    const s = S
+    const p = ST.pump.state
+    const scr = s.screen
+    if (p === "OutOfService") return go("oos")
+    if (scr === "oos") go("home")
+    if (p !== "Idle") {
+        if (s.screen === "home") go("run")
+    } else if (scr === "run" || scr === "titrate" || scr === "bolus" || ((scr === "soft" || scr === "refused") && s.verdictFor !== "program")) {
         s.active = null
         s.activeEntry = null
-        enter(c, "home")
-    }
+        go("home")
+    } else if (!ST.library && s.req) cancel()
 }
 
-function enter(c: Ctx, screen: string) {
-    c.s.screen = screen
-    c.s.sel = 0
-    c.s.page = 0
+function cancel() {
+    const s = S
+    s.req = null
+    s.entry = null
+    s.editor = null
+    s.verdict = null
+    go(s.origin)
 }
 
-function tick(c: Ctx) {
-    const s = c.s
-    if (isProgramming(s.screen) && c.now - s.lastKeyMs >= PROGRAM_TIMEOUT_MS) {
-        if (s.screen !== "history") c.log.record(c.now, "UI_TIMEOUT", "unfinished " + s.screen + " discarded after " + PROGRAM_TIMEOUT_MS / 1000 + " s without a key; back to " + s.origin)
-        s.req = null
-        s.entry = null
-        s.editor = null
-        s.verdict = null
+function tick() {
+    const s = S
+    const e = s.editor
+    if (PROGRAMMING.indexOf(s.screen) >= 0 && NOW - s.lastKeyMs >= PROGRAM_TIMEOUT_MS) {
+        if (s.screen !== "history") rec("UI_TIMEOUT", "unfinished " + s.screen + " discarded: no key for " + PROGRAM_TIMEOUT_MS + " ms; back to " + s.origin)
         s.message = ""
-        enter(c, s.origin)
-        return
+        return cancel()
     }
-    if (s.editor && (s.held === "up" || s.held === "down") && !s.editor.blocked && !s.locked) {
-        if (c.now - s.heldSinceMs >= REPEAT_DELAY_MS && c.now - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
-            s.lastRepeatMs = c.now
+    // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must not
+    // change the value behind it.
+    if (e && EDITORS.indexOf(s.screen) >= 0 && (s.held === "up" || s.held === "down") && !e.blocked && !s.locked) {
+        if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS && NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
+            s.lastRepeatMs = NOW
             s.repeats++
-            nudge(s.editor, s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true, s)
+            nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
         }
     }
 }
 
-function press(c: Ctx, key: UiKey) {
-    const s = c.s
-    const guarded = c.now - s.viewSinceMs < VIEW_GUARD_MS
-    s.lastKeyMs = c.now
+function press(key: UiKey) {
+    const s = S
+    const guarded = NOW - s.viewSinceMs < VIEW_GUARD_MS
+    s.lastKeyMs = NOW
     if (key === "ack") {
-        if (c.st.alarmCode.length > 0) c.cmd = command("ack")
+        if (ST.alarmCode.length > 0) command("ack")
         return
     }
     // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
     // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
     // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
-    const onRun = s.screen === "run" || s.locked || alarmOverlay(c.st)
-    if (key === "stop" && isDeliveringState(c.st.pump.state) && onRun) {
-        c.cmd = command("pause")
+    if (key === "stop" && delivering() && (s.screen === "run" || s.locked || overlay())) {
+        command("pause")
         return
     }
     if (s.locked) {
@@ -285,416 +307,332 @@ function press(c: Ctx, key: UiKey) {
             if (s.unlockStep >= UNLOCK_SEQUENCE.length) {
                 s.locked = false
                 s.unlockStep = 0
-                c.log.record(c.now, "UI_UNLOCK", "keypad unlocked")
+                rec("UI_UNLOCK", "keypad unlocked")
             }
         } else s.unlockStep = key === UNLOCK_SEQUENCE[0] ? 1 : 0
         return
     }
-    if (guarded) return
-    if (alarmOverlay(c.st)) return
+    if (guarded || overlay()) return
     s.held = key
-    s.heldSinceMs = c.now
-    s.lastRepeatMs = c.now
+    s.heldSinceMs = NOW
+    s.lastRepeatMs = NOW
     s.repeats = 0
     s.message = ""
-    if (s.editor) s.editor.blocked = false
     const scr = s.screen
-    if (scr === "home") homeKey(c, key)
-    else if (scr === "run") runKey(c, key)
-    else if (scr === "syringe") syringeKey(c, key)
-    else if (scr === "area") areaKey(c, key)
-    else if (scr === "drug") drugKey(c, key)
-    else if (scr === "conc") concKey(c, key)
-    else if (scr === "weight" || scr === "dose" || scr === "vtbi" || scr === "titrate" || scr === "bolus") editorKey(c, key)
-    else if (scr === "review") reviewKey(c, key)
-    else if (scr === "soft") softKey(c, key)
-    else if (scr === "refused") refusedKey(c, key)
-    else if (scr === "history") historyKey(c, key)
-}
-
-function isDeliveringState(p: string): boolean {
-    return p === "Running" || p === "Bolus" || p === "KVO"
-}
-
-/** The overlay takes the keys until the alarm is acknowledged (audio paused) or gone. */
-function alarmOverlay(st: PanelStatus): boolean {
-    return st.alarmCode.length > 0 && !st.audioPaused
-}
-
-function cycle(c: Ctx, key: UiKey, n: number) {
-    if (n <= 0) return
-    if (key === "up") c.s.sel = (c.s.sel + n - 1) % n
-    else if (key === "down") c.s.sel = (c.s.sel + 1) % n
-}
-
-// ---- home -------------------------------------------------------------------------------
-
-function homeItems(): string[] {
-    return ["New infusion", "Event history", "Lock keys"]
-}
-
-function homeKey(c: Ctx, key: UiKey) {
-    const items = homeItems()
-    if (key !== "start") return cycle(c, key, items.length)
-    const it = items[c.s.sel]
-    if (it === "New infusion") {
-        if (!c.st.library) {
-            c.s.message = "No drug library"
-            return
-        }
-        c.s.origin = "home"
-        c.s.req = emptyRequest()
-        c.s.entry = null
-        enter(c, "syringe")
-    } else if (it === "Event history") {
-        c.s.origin = "home"
-        enter(c, "history")
-    } else lock(c)
-}
-
-function lock(c: Ctx) {
-    c.s.locked = true
-    c.s.unlockStep = 0
-    c.log.record(c.now, "UI_LOCK", "keypad locked")
-}
-
-// ---- programming: syringe, area, drug, concentration ------------------------------------
-
-function syringeKey(c: Ctx, key: UiKey) {
-    if (key === "stop") return cancel(c)
-    if (key !== "start") return cycle(c, key, SYRINGES.length)
-    if (!c.st.plungerEngaged) {
-        c.s.message = "Plunger not engaged"
-        return
+    const e = s.editor
+    const up = key === "up"
+    if (LISTS.indexOf(scr) >= 0) {
+        const items = listItems()
+        const n = items.length
+        if (s.sel >= n) s.sel = 0
+        if (up || key === "down") {
+            if (n > 0) s.sel = (s.sel + (up ? n - 1 : 1)) % n
+        } else if (key === "stop") listBack(scr)
+        else listSelect(scr, items[s.sel])
+    } else if (EDITORS.indexOf(scr) >= 0) {
+        e.blocked = false
+        if (up || key === "down") nudge(up ? 1 : -1, 1, false)
+        else if (key === "stop") editorBack(scr)
+        else if (e.value === NONE) s.message = "Enter a value"
+        else editorDone(scr, e.value)
+    } else if (scr === "review" || scr === "history") {
+        const pages = scr === "review" ? Math.ceil(reviewLines().length / REVIEW_PAGE) : ST.history.length
+        if (up) {
+            if (s.page > 0) s.page--
+        } else if (key === "down") {
+            if (s.page < pages - 1) s.page++
+        } else if (scr === "history") go(s.origin)
+        else if (key === "stop") edit("vtbi", "volume", s.req.vtbiUl, null, 100, syringeUl())
+        // Every value must have been on screen: START on an earlier page shows the next one.
+        else if (s.page < pages - 1) s.page++
+        else check("program")
+    } else if (scr === "soft" && key === "start") {
+        // The clinician confirms exactly the excursion on screen; the checker logs it.
+        const list = s.confirmed.slice(0)
+        list.push(firstUnconfirmed().field)
+        s.confirmed = list
+        recheck()
+    } else if (scr === "soft" || scr === "refused") {
+        if (key === "stop" || key === "start") backToValue()
     }
-    c.s.req.syringeId = SYRINGES[c.s.sel].id
-    enter(c, "area")
 }
 
-function areaKey(c: Ctx, key: UiKey) {
-    const lib = c.st.library
-    if (key === "stop") return enter(c, "syringe")
-    if (!lib) return cancel(c)
-    if (key !== "start") return cycle(c, key, lib.careAreas.length)
-    c.s.req.careArea = lib.careAreas[c.s.sel].name
-    enter(c, "drug")
-}
+// ---- list screens: home, syringe, care area, drug, concentration, running menu ------------
 
-/** The area's drugs, then the basic mL/h infusion when the library gives the area flow limits
- *  for it (a hard maximum; without one the library does not allow basic mode). */
-function drugNames(area: CareArea): string[] {
+function listItems(): string[] {
+    const s = S
+    const scr = s.screen
     const out: string[] = []
-    for (let i = 0; i < area.drugs.length; i++) out.push(area.drugs[i])
-    if (area.basicRateUlPerH && area.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
+    if (scr === "home") return HOME_ITEMS
+    if (scr === "syringe") for (let i = 0; i < SYRINGES.length; i++) out.push(SYRINGES[i].brand)
+    else if (scr === "area") for (let i = 0; i < ST.library.careAreas.length; i++) out.push(ST.library.careAreas[i].name)
+    else if (scr === "drug") {
+        // The area's drugs, then the basic mL/h infusion when the library gives the area flow
+        // limits for it (a hard maximum; without one the library does not allow basic mode).
+        const a = s.area
+        for (let i = 0; i < a.drugs.length; i++) out.push(a.drugs[i])
+        if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
+    } else if (scr === "conc") for (let i = 0; i < s.entry.concentrations.length; i++) out.push(concText(s.entry.concentrations[i], s.entry.concUnit))
+    else {
+        const p = ST.pump.state
+        const d = delivering()
+        if (d && s.active) out.push("Titrate")
+        if (d && s.activeEntry && s.activeEntry.bolus && p === "Running") out.push("Bolus")
+        if (d) out.push("Pause")
+        if (p === "Paused") {
+            out.push("Resume")
+            if (s.active) out.push("Titrate")
+            out.push("End infusion")
+        }
+        if (p === "Programmed") out.push("Start")
+        if (p === "Programmed" || p === "Complete") out.push("Clear")
+        out.push("Event history")
+        out.push("Lock keys")
+    }
     return out
 }
 
-function drugKey(c: Ctx, key: UiKey) {
-    const area = findArea(c.st.library, c.s.req.careArea)
-    if (key === "stop") return enter(c, "area")
-    if (!area) return cancel(c)
-    const names = drugNames(area)
-    if (key !== "start") return cycle(c, key, names.length)
-    const name = names[c.s.sel]
-    const e = name === BASIC_INFUSION ? basicEntry(area) : findEntry(c.st.library, area, name)
-    if (!e) {
-        c.s.message = "Entry unreadable"
-        return
-    }
-    c.s.entry = e
-    c.s.req.drug = name
-    c.s.req.doseUnit = e.doseUnit
-    c.s.req.concUnit = e.concUnit
-    c.s.req.concentration = null
-    c.s.req.weightG = NONE
-    c.s.req.confirmed = []
-    if (name === BASIC_INFUSION) c.log.record(c.now, "UI_BASIC_MODE", "area=" + area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
-    if (flowOnly(e)) return openDose(c)
-    enter(c, "conc")
+function listBack(scr: string) {
+    if (scr === "syringe") cancel()
+    else if (scr === "area") go("syringe")
+    else if (scr === "drug") go("area")
+    else if (scr === "conc") go("drug")
+    else if (scr === "run" && ST.pump.state === "Paused") command("stop")
 }
 
-function flowOnly(e: DrugEntry): boolean {
-    return (e.doseUnit & 0x0f) === AMT_ML
+function listSelect(scr: string, it: string) {
+    const s = S
+    const r = s.req
+    const lib = ST.library
+    if (it === "Event history") {
+        s.origin = scr
+        return go("history")
+    }
+    if (it === "Lock keys") {
+        s.locked = true
+        s.unlockStep = 0
+        return rec("UI_LOCK", "keypad locked")
+    }
+    if (scr === "home") {
+        if (!lib) {
+            s.message = "No drug library"
+            return
+        }
+        s.origin = "home"
+        s.req = emptyRequest()
+        s.entry = null
+        go("syringe")
+    } else if (scr === "syringe") {
+        if (!ST.plungerEngaged) {
+            s.message = "Plunger not engaged"
+            return
+        }
+        r.syringeId = SYRINGES[s.sel].id
+        go("area")
+    } else if (scr === "area") {
+        s.area = lib.careAreas[s.sel]
+        r.careArea = s.area.name
+        go("drug")
+    } else if (scr === "drug") {
+        const e = it === BASIC_INFUSION ? basicEntry(s.area) : findEntry(lib, s.area, it)
+        if (!e) {
+            s.message = "Entry unreadable"
+            return
+        }
+        s.entry = e
+        r.drug = it
+        r.doseUnit = e.doseUnit
+        r.concUnit = e.concUnit
+        r.concentration = null
+        r.weightG = NONE
+        r.confirmed = []
+        if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
+        if (flowOnly(e)) openDose(NONE)
+        else go("conc")
+    } else if (scr === "conc") {
+        if (s.entry.concentrations.length === 0) {
+            s.message = "No concentration"
+            return
+        }
+        r.concentration = s.entry.concentrations[s.sel]
+        if (isPerKg(s.entry.doseUnit)) openWeight()
+        else openDose(NONE)
+    } else runSelect(it)
 }
 
-function concKey(c: Ctx, key: UiKey) {
-    const e = c.s.entry
-    if (key === "stop") return enter(c, "drug")
-    if (key !== "start") return cycle(c, key, e.concentrations.length)
-    if (e.concentrations.length === 0) {
-        c.s.message = "No concentration"
-        return
-    }
-    c.s.req.concentration = e.concentrations[c.s.sel]
-    if (isPerKg(e.doseUnit)) return openWeight(c)
-    openDose(c)
+function runSelect(it: string) {
+    const s = S
+    const e = s.activeEntry
+    s.origin = "run"
+    s.confirmed = []
+    if (it === "Titrate") edit("titrate", "dose", s.active.dose, e.dose, flowOnly(e) ? MIN_RATE_UL_PER_H : 10, flowOnly(e) ? MAX_RATE_UL_PER_H : 100000000)
+    else if (it === "Bolus") {
+        const b = e.bolus
+        edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000)
+        s.editor.unit = b.unit
+    } else if (it === "Pause") command("pause")
+    else if (it === "Resume") command("resume")
+    else if (it === "End infusion") command("stop")
+    else if (it === "Start") command("startLoaded")
+    else if (it === "Clear") command("clear")
 }
 
 // ---- editors ----------------------------------------------------------------------------
 
-function limitsOf(hardMin: number, softMin: number, softMax: number, hardMax: number): Limits {
-    return { hardMin: hardMin, softMin: softMin, softMax: softMax, hardMax: hardMax }
+/** Opens the value editor `scr` on `value` (NONE: blank until the first press). */
+function edit(scr: string, rule: string, value: number, limits: Limits, absMin: number, absMax: number) {
+    const ent = scr === "titrate" || scr === "bolus" ? S.activeEntry : S.entry
+    if (!limits) limits = { hardMin: NONE, softMin: NONE, softMax: NONE, hardMax: NONE }
+    S.editor = { value: value, rule: rule, limits: limits, absMin: absMin, absMax: absMax, unit: ent.doseUnit, blocked: false }
+    go(scr)
 }
 
-function firstSet(a: number, b: number, c: number): number {
-    if (a !== NONE) return a
-    if (b !== NONE) return b
-    return c
-}
-
-function openWeight(c: Ctx) {
-    const e = c.s.entry
+function openWeight() {
     // No default weight: the field starts blank ("--- kg") and the first press shows a value.
-    c.s.editor = { field: "weight", value: NONE, rule: "weight", limits: e.weightG, absMin: 100, absMax: 500000, unit: -1, blocked: false }
-    enter(c, "weight")
+    edit("weight", "weight", S.req.weightG, S.entry.weightG, 100, 500000)
 }
 
-function openDose(c: Ctx) {
-    const e = c.s.entry
-    const start = firstSet(e.defaultDose, e.dose.softMin, firstSet(e.dose.hardMin, 1000, 1000))
+/** The dose (or mL/h rate) editor, on `value` or else the library default. */
+function openDose(value: number) {
+    const e = S.entry
     const flow = flowOnly(e)
-    c.s.editor = {
-        field: flow ? "rate" : "dose", value: start, rule: "dose", limits: e.dose,
-        absMin: flow ? MIN_RATE_UL_PER_H : 10, absMax: flow ? MAX_RATE_UL_PER_H : 100000000, unit: e.doseUnit, blocked: false,
-    }
-    enter(c, "dose")
+    edit("dose", "dose", value !== NONE ? value : firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000), e.dose, flow ? MIN_RATE_UL_PER_H : 10, flow ? MAX_RATE_UL_PER_H : 100000000)
 }
 
-function openVtbi(c: Ctx) {
-    const cap = syringeCapacityUl(c.s.req.syringeId)
-    c.s.editor = { field: "vtbi", value: cap, rule: "volume", limits: limitsOf(NONE, NONE, NONE, NONE), absMin: 100, absMax: cap, unit: -1, blocked: false }
-    enter(c, "vtbi")
-}
-
-function syringeCapacityUl(id: string): number {
-    for (let i = 0; i < SYRINGES.length; i++) if (SYRINGES[i].id === id) return SYRINGES[i].nominalMl * 1000
-    return 0
+function syringeUl(): number {
+    const sp = findSyringe(S.req.syringeId)
+    return sp ? sp.nominalMl * 1000 : 0
 }
 
 /** Step size at `v` going up (dir 1) or down (-1): decades for doses, so 0.01 steps below 1,
  *  0.1 below 10, 1 below 100 and 10 above (never a trailing-zero-looking jump). */
 function stepAt(rule: string, v: number, dir: number): number {
     const x = dir > 0 ? v : v - 1
-    if (rule === "weight") return x < 20000 ? 100 : 1000
-    if (rule === "volume") return x < 10000 ? 100 : 1000
-    if (x < 1000) return 10
-    if (x < 10000) return 100
-    if (x < 100000) return 1000
-    return 10000
-}
-
-function hardMinOf(e: Editor): number {
-    return e.limits.hardMin !== NONE && e.limits.hardMin > e.absMin ? e.limits.hardMin : e.absMin
-}
-
-function hardMaxOf(e: Editor): number {
-    return e.limits.hardMax !== NONE && e.limits.hardMax < e.absMax ? e.limits.hardMax : e.absMax
+    if (rule !== "dose") return x < (rule === "weight" ? 20000 : 10000) ? 100 : 1000
+    return x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
 }
 
 /** Moves the editor value. Auto-repeat (`repeating`) stops AT every soft limit it would cross
  *  and waits for a fresh press; nothing ever goes past a hard limit (the reason is shown). */
-function nudge(e: Editor, dir: number, mult: number, repeating: boolean, s: UiState) {
-    const lo = hardMinOf(e)
-    const hi = hardMaxOf(e)
+function nudge(dir: number, mult: number, repeating: boolean) {
+    const e = S.editor
+    const l = e.limits
+    const lo = l.hardMin !== NONE && l.hardMin > e.absMin ? l.hardMin : e.absMin
+    const hi = l.hardMax !== NONE && l.hardMax < e.absMax ? l.hardMax : e.absMax
     if (e.value === NONE) {
         // First press on a blank field shows a value; it does not step past one.
-        e.value = firstSet(e.limits.softMin, e.limits.hardMin, e.absMin)
+        e.value = firstSet(l.softMin, l.hardMin, lo, lo)
         if (e.value < lo) e.value = lo
         return
     }
     let next = e.value + dir * stepAt(e.rule, e.value, dir) * mult
-    if (repeating) {
-        const stops = [e.limits.softMin, e.limits.softMax]
-        for (let i = 0; i < stops.length; i++) {
-            const b = stops[i]
-            if (b === NONE) continue
-            if (dir > 0 && b > e.value && b < next) {
-                next = b
-                e.blocked = true
-            }
-            if (dir < 0 && b < e.value && b > next) {
-                next = b
-                e.blocked = true
-            }
+    for (let i = 0; repeating && i < 2; i++) {
+        const b = i === 0 ? l.softMin : l.softMax
+        if (b !== NONE && (b - e.value) * dir > 0 && (next - b) * dir > 0) {
+            next = b
+            e.blocked = true
         }
     }
-    if (next > hi) {
-        next = hi
+    if (next > hi || next < lo) {
+        const bound = next > hi ? hi : lo
+        next = bound
         e.blocked = true
-        if (e.value === hi) s.message = "HARD LIMIT: max\n" + valueText(e, hi)
+        if (e.value === bound) S.message = "HARD LIMIT: " + (bound === hi ? "max" : "min") + "\n" + valueText(e, bound)
     }
-    if (next < lo) {
-        next = lo
-        e.blocked = true
-        if (e.value === lo) s.message = "HARD LIMIT: min\n" + valueText(e, lo)
-    }
-    if (e.blocked && s.message.length === 0) s.message = "Limit: release key"
+    if (e.blocked && S.message.length === 0) S.message = "Limit: release key"
     e.value = next
 }
 
 function valueText(e: Editor, v: number): string {
-    if (v === NONE) return e.rule === "weight" ? "--- kg" : "---"
-    if (e.rule === "weight") return weightText(v)
-    if (e.rule === "volume") return volumeText(v)
+    if (e.rule === "weight") return v === NONE ? "--- kg" : formatDose(v) + " kg"
+    if (v === NONE) return "---"
+    if (e.rule === "volume") return formatDose(v) + " mL"
     return doseText(v, e.unit)
 }
 
-function editorKey(c: Ctx, key: UiKey) {
-    const s = c.s
-    const e = s.editor
-    if (key === "up" || key === "down") return nudge(e, key === "up" ? 1 : -1, 1, false, s)
-    if (key === "stop") return editorBack(c)
-    if (key !== "start") return
-    if (e.value === NONE) {
-        s.message = "Enter a value"
-        return
-    }
-    const scr = s.screen
+function editorDone(scr: string, v: number) {
+    const s = S
     if (scr === "weight") {
-        s.req.weightG = e.value
-        openDose(c)
+        s.req.weightG = v
+        openDose(NONE)
     } else if (scr === "dose") {
-        s.req.dose = e.value
-        openVtbi(c)
+        s.req.dose = v
+        edit("vtbi", "volume", syringeUl(), null, 100, syringeUl())
     } else if (scr === "vtbi") {
-        s.req.vtbiUl = e.value
+        s.req.vtbiUl = v
         s.editor = null
-        enter(c, "review")
-    } else if (scr === "titrate") {
-        s.verdictFor = "titrate"
-        s.confirmed = []
-        recheck(c)
-    } else if (scr === "bolus") {
-        s.verdictFor = "bolus"
-        s.confirmed = []
-        recheck(c)
-    }
+        go("review")
+    } else check(scr)
 }
 
-function editorBack(c: Ctx) {
-    const s = c.s
-    const scr = s.screen
+function editorBack(scr: string) {
+    const s = S
     if (scr === "titrate" || scr === "bolus") {
         s.editor = null
-        return enter(c, "run")
-    }
-    if (scr === "weight") return enter(c, "conc")
-    if (scr === "dose") {
-        if (flowOnly(s.entry)) return enter(c, "drug")
-        if (isPerKg(s.entry.doseUnit)) return openWeightKeeping(c)
-        return enter(c, "conc")
-    }
-    if (scr === "vtbi") return openDose(c)
-}
-
-function openWeightKeeping(c: Ctx) {
-    openWeight(c)
-    c.s.editor.value = c.s.req.weightG
+        go("run")
+    } else if (scr === "weight") go("conc")
+    else if (scr === "vtbi") openDose(s.req.dose)
+    else if (flowOnly(s.entry)) go("drug")
+    else if (isPerKg(s.entry.doseUnit)) openWeight()
+    else go("conc")
 }
 
 function bolusDurationS(e: DrugEntry): number {
     const b = e.bolus
-    return firstSet(b.defaultDurationS, b.durationS.softMin, firstSet(b.durationS.hardMin, 60, 60))
+    return firstSet(b.defaultDurationS, b.durationS.softMin, b.durationS.hardMin, 60)
 }
 
-// ---- review, verdicts -------------------------------------------------------------------
+// ---- verdicts -----------------------------------------------------------------------------
 
-function reviewLines(c: Ctx): string[] {
-    const r = c.s.req
-    const e = c.s.entry
-    const out: string[] = []
-    out.push("Area " + r.careArea)
-    out.push(e.drug === BASIC_INFUSION ? "Basic infusion" : r.drug)
-    if (r.concentration) out.push("Conc " + concText(r.concentration, e.concUnit))
-    if (r.weightG !== NONE) out.push("Weight " + weightText(r.weightG))
-    if (!flowOnly(e)) out.push("Dose " + doseText(r.dose, e.doseUnit))
-    const rate = computedRate(r, e)
-    out.push("Rate " + (rate >= 0 ? rateText(rate) : "--"))
-    out.push("VTBI " + volumeText(r.vtbiUl))
-    out.push(syringeName(r.syringeId))
-    return out
+/** Starts the library check of the program, a titration or a bolus. */
+function check(what: string) {
+    S.verdictFor = what
+    S.confirmed = []
+    recheck()
 }
 
-const REVIEW_PAGE = 5
-
-function reviewKey(c: Ctx, key: UiKey) {
-    const s = c.s
-    const pages = Math.ceil(reviewLines(c).length / REVIEW_PAGE)
-    if (key === "up") s.page = s.page > 0 ? s.page - 1 : 0
-    else if (key === "down") s.page = s.page < pages - 1 ? s.page + 1 : s.page
-    else if (key === "stop") openVtbiKeeping(c)
-    else if (key === "start") {
-        // Every value must have been on screen: START on an earlier page shows the next one.
-        if (s.page < pages - 1) {
-            s.page++
-            return
-        }
-        s.verdictFor = "program"
-        s.confirmed = []
-        recheck(c)
-    }
-}
-
-function openVtbiKeeping(c: Ctx) {
-    openVtbi(c)
-    c.s.editor.value = c.s.req.vtbiUl
-}
-
-/** Acts on the dose checker's verdict for the program, a titration or a bolus. */
-function judge(c: Ctx, v: DoseResult) {
-    const s = c.s
+/** Runs the library check for what is being confirmed, with the excursions confirmed so far,
+ *  and acts on the verdict. */
+function recheck() {
+    const s = S
+    const lib = ST.library
+    const what = s.verdictFor
+    let v: DoseResult = null
+    if (what === "program") {
+        s.req.confirmed = s.confirmed
+        v = programDose(lib, s.req, SINK, NOW)
+    } else if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, carried(false), SINK, NOW)
+    else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), carried(true), SINK, NOW)
     s.verdict = v
-    if (v.status === "refused") return enter(c, "refused")
+    if (v.status === "refused") return go("refused")
     if (v.status === "confirm") {
-        const x = firstUnconfirmed(v, s.confirmed)
-        c.log.record(c.now, "UI_SOFT_LIMIT", s.verdictFor + ": " + x.field + " " + x.value + " beyond " + x.bound + " " + x.limit + " (" + x.unit + ", thousandths) shown for confirmation")
-        return enter(c, "soft")
+        const x = firstUnconfirmed()
+        rec("UI_SOFT_LIMIT", what + ": " + x.field + " " + x.value + " beyond " + x.bound + " " + x.limit + " (" + x.unit + ", thousandths) shown for confirmation")
+        return go("soft")
     }
-    if (s.verdictFor === "program") {
-        const cmd = command("start")
-        cmd.program = v.program
-        c.cmd = cmd
+    const cmd = command(what === "program" ? "start" : what)
+    cmd.program = v.program
+    cmd.rateUlPerH = v.program.rateUlPerH
+    cmd.bolusUl = v.program.bolusUl
+    cmd.bolusDurationS = v.program.bolusDurationS
+    if (what === "program") {
         s.active = copyRequest(s.req)
         s.activeEntry = s.entry
         s.req = null
-        s.editor = null
-        s.verdict = null
         s.origin = "home"
-        enter(c, "run")
-    } else if (s.verdictFor === "titrate") {
-        const cmd = command("titrate")
-        cmd.rateUlPerH = v.program.rateUlPerH
-        c.cmd = cmd
+    } else if (what === "titrate") {
         s.active.dose = s.editor.value
-        s.active.confirmed = carried(s, false)
-        s.editor = null
-        s.verdict = null
-        enter(c, "run")
-    } else {
-        const cmd = command("bolus")
-        cmd.bolusUl = v.program.bolusUl
-        cmd.bolusDurationS = v.program.bolusDurationS
-        c.cmd = cmd
-        s.editor = null
-        s.verdict = null
-        enter(c, "run")
+        s.active.confirmed = carried(false)
     }
-}
-
-/** Runs the library check for what is being confirmed, with the excursions confirmed so far. */
-function recheck(c: Ctx) {
-    const s = c.s
-    const lib = c.st.library
-    if (s.verdictFor === "program") {
-        s.req.confirmed = s.confirmed
-        judge(c, programDose(lib, s.req, c.log, c.now))
-    } else if (s.verdictFor === "titrate") judge(c, checkTitration(lib, s.active, s.editor.value, carried(s, false), c.log, c.now))
-    else judge(c, checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), carried(s, true), c.log, c.now))
+    s.editor = null
+    s.verdict = null
+    go("run")
 }
 
 /** Excursions confirmed when the infusion was programmed stay confirmed (the weight, the
  *  concentration; the dose too for a bolus), plus those confirmed now. A new dose is new. */
-function carried(s: UiState, keepDose: boolean): string[] {
+function carried(keepDose: boolean): string[] {
+    const s = S
     const out: string[] = []
     const before = s.active.confirmed
     for (let i = 0; i < before.length; i++) if (keepDose || before[i] !== "dose") out.push(before[i])
@@ -702,441 +640,197 @@ function carried(s: UiState, keepDose: boolean): string[] {
     return out
 }
 
-function firstUnconfirmed(v: DoseResult, confirmed: string[]): SoftExcursion {
-    for (let i = 0; i < v.soft.length; i++) if (confirmed.indexOf(v.soft[i].field) < 0) return v.soft[i]
+function firstUnconfirmed(): SoftExcursion {
+    const v = S.verdict
+    for (let i = 0; i < v.soft.length; i++) if (S.confirmed.indexOf(v.soft[i].field) < 0) return v.soft[i]
     return v.soft[0]
 }
 
-function softKey(c: Ctx, key: UiKey) {
-    const s = c.s
-    if (key === "start") {
-        // The clinician confirms exactly the excursion on screen; the checker logs it.
-        const x = firstUnconfirmed(s.verdict, s.confirmed)
-        const list: string[] = []
-        for (let i = 0; i < s.confirmed.length; i++) list.push(s.confirmed[i])
-        list.push(x.field)
-        s.confirmed = list
-        recheck(c)
-    } else if (key === "stop") backToValue(c)
-}
-
-function refusedKey(c: Ctx, key: UiKey) {
-    if (key === "stop" || key === "start") backToValue(c)
-}
-
 /** From a verdict back to the value that caused it (the dose, or the titration/bolus value). */
-function backToValue(c: Ctx) {
-    const s = c.s
+function backToValue() {
+    const s = S
     s.verdict = null
     if (s.verdictFor === "program") {
         s.confirmed = []
-        openDose(c)
-        s.editor.value = s.req.dose
-    } else enter(c, s.verdictFor)
-}
-
-// ---- running ----------------------------------------------------------------------------
-
-function runItems(c: Ctx): string[] {
-    const p = c.st.pump.state
-    const out: string[] = []
-    if (p === "Running" || p === "Bolus" || p === "KVO") {
-        if (c.s.active) out.push("Titrate")
-        if (c.s.activeEntry && c.s.activeEntry.bolus && p === "Running") out.push("Bolus")
-        out.push("Pause")
-    } else if (p === "Paused") {
-        out.push("Resume")
-        if (c.s.active) out.push("Titrate")
-        out.push("End infusion")
-    } else if (p === "Programmed") {
-        out.push("Start")
-        out.push("Clear")
-    } else if (p === "Complete") out.push("Clear")
-    out.push("Event history")
-    out.push("Lock keys")
-    return out
-}
-
-function runKey(c: Ctx, key: UiKey) {
-    const s = c.s
-    const items = runItems(c)
-    if (s.sel >= items.length) s.sel = 0
-    if (key === "stop") {
-        if (c.st.pump.state === "Paused") c.cmd = command("stop")
-        return
-    }
-    if (key !== "start") return cycle(c, key, items.length)
-    const it = items[s.sel]
-    s.origin = "run"
-    s.confirmed = []
-    if (it === "Titrate") {
-        const e = s.activeEntry
-        s.editor = {
-            field: "titrate", value: s.active.dose, rule: "dose", limits: e.dose, absMin: flowOnly(e) ? MIN_RATE_UL_PER_H : 10,
-            absMax: flowOnly(e) ? MAX_RATE_UL_PER_H : 100000000, unit: e.doseUnit, blocked: false,
-        }
-        enter(c, "titrate")
-    } else if (it === "Bolus") {
-        const b = s.activeEntry.bolus
-        s.editor = {
-            field: "bolus", value: firstSet(b.defaultDose, b.dose.softMin, firstSet(b.dose.hardMin, 1000, 1000)), rule: "dose", limits: b.dose,
-            absMin: 10, absMax: 100000000, unit: b.unit, blocked: false,
-        }
-        enter(c, "bolus")
-    } else if (it === "Pause") c.cmd = command("pause")
-    else if (it === "Resume") c.cmd = command("resume")
-    else if (it === "End infusion") c.cmd = command("stop")
-    else if (it === "Start") c.cmd = command("startLoaded")
-    else if (it === "Clear") c.cmd = command("clear")
-    else if (it === "Event history") enter(c, "history")
-    else if (it === "Lock keys") lock(c)
-}
-
-function historyKey(c: Ctx, key: UiKey) {
-    const n = c.st.history.length
-    if (key === "up") c.s.page = c.s.page > 0 ? c.s.page - 1 : 0
-    else if (key === "down") c.s.page = c.s.page + 1 < n ? c.s.page + 1 : c.s.page
-    else if (key === "stop" || key === "start") enter(c, c.s.origin)
-}
-
-function cancel(c: Ctx) {
-    const s = c.s
-    s.req = null
-    s.entry = null
-    s.editor = null
-    enter(c, s.origin)
+        openDose(s.req.dose)
+    } else go(s.verdictFor)
 }
 
 // ---- rendering --------------------------------------------------------------------------
 
-function computedRate(r: DoseRequest, e: DrugEntry): number {
-    if (flowOnly(e)) return r.dose
+function computedRate(r: DoseRequest, e: DrugEntry, dose: number): number {
+    if (flowOnly(e)) return dose
     if (!r.concentration || (isPerKg(e.doseUnit) && !(r.weightG > 0))) return -1
-    return doseToRateUlPerH(e.doseUnit, r.dose, r.weightG, e.concUnit, r.concentration).value
+    return doseToRateUlPerH(e.doseUnit, dose, r.weightG, e.concUnit, r.concentration).value
 }
 
-function syringeName(id: string): string {
-    for (let i = 0; i < SYRINGES.length; i++) if (SYRINGES[i].id === id) return SYRINGES[i].brand + " " + SYRINGES[i].nominalMl + " mL"
-    return "Syringe ?"
+function rateText(ulPerH: number): string {
+    return ulPerH >= 0 ? formatDose(ulPerH) + " mL/h" : "--"
 }
 
-function viewIdOf(c: Ctx): string {
-    const s = c.s
-    // Review pages are separate views (START on page 1 must not also start the infusion).
-    return s.screen + (s.screen === "review" ? s.page : "") + "/" + (alarmOverlay(c.st) ? c.st.alarmCode : "") + "/" + (s.locked ? "L" : "")
-}
-
-function stateLabel(p: string): string {
-    if (p === "Programmed") return "READY TO START"
-    if (p === "Running") return "RUNNING"
-    if (p === "Paused") return "PAUSED"
-    if (p === "Bolus") return "BOLUS"
-    if (p === "KVO") return "KVO"
-    if (p === "Complete") return "VTBI COMPLETE"
-    if (p === "Alarm") return "ALARM: STOPPED"
-    return p.toUpperCase()
-}
-
-function header(title: string, st: PanelStatus): string {
-    const bat = batteryText(st.batteryMv)
+function header(title: string): string {
+    const bat = batteryText(ST.batteryMv)
     return fit(title, SCREEN_COLS - bat.length - 1) + " " + bat
 }
 
-function render(c: Ctx): Screen {
-    const s = c.s
-    const st = c.st
-    let lines: string[] = []
-    let inverted = false
-    if (alarmOverlay(st)) {
-        const def = findAlarm(st.alarmCode)
-        const pr = def ? def.priority : st.alarmPriority
-        lines.push(pr.toUpperCase() + " PRIORITY ALARM")
-        const text = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
-        for (let i = 0; i < text.length && i < 5; i++) lines.push(text[i])
-        while (lines.length < 6) lines.push("")
-        lines.push(stateLabel(st.pump.state))
-        lines.push("ACK: silence 2 min")
-        inverted = pr === "high"
-    } else {
-        lines = body(c)
-        if (st.alarmCode.length > 0) lines[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
-        if (s.locked) lines[SCREEN_ROWS - 1] = "LOCKED: UP DOWN UP"
-        else if (s.message.length > 0) {
-            // The message ends on the row above the key help; a long one takes the row above too.
-            const parts = ("! " + s.message).split("\n")
-            let m: string[] = []
-            for (let i = 0; i < parts.length; i++) {
-                const w = wrap(parts[i], SCREEN_COLS)
-                for (let j = 0; j < w.length; j++) m.push(w[j])
-            }
-            for (let i = 0; i < m.length && i < 2; i++) lines[SCREEN_ROWS - 1 - m.length + i] = m[i]
-        }
-    }
-    const out: string[] = []
-    for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(i < lines.length ? lines[i] : "", SCREEN_COLS))
-    return { lines: out, inverted: inverted }
+/** Weights are in g, durations in s, everything else in thousandths of the unit. */
+function excursionText(x: SoftExcursion, v: number): string {
+    if (x.unit === "s") return v + " s"
+    return formatDose(v) + " " + (x.unit === "g" ? "kg" : x.unit)
 }
 
-function pad(lines: string[], n: number): string[] {
-    while (lines.length < n) lines.push("")
-    return lines
-}
-
-function listLines(items: string[], sel: number, rows: number): string[] {
-    const out: string[] = []
-    const first = sel >= rows ? sel - rows + 1 : 0
-    for (let i = first; i < items.length && out.length < rows; i++) out.push((i === sel ? "> " : "  ") + items[i])
+function reviewLines(): string[] {
+    const r = S.req
+    const e = S.entry
+    const out = ["Area " + r.careArea, e.drug]
+    if (r.concentration) out.push("Conc " + concText(r.concentration, e.concUnit))
+    if (r.weightG !== NONE) out.push("Weight " + formatDose(r.weightG) + " kg")
+    if (!flowOnly(e)) out.push("Dose " + doseText(r.dose, e.doseUnit))
+    out.push("Rate " + rateText(computedRate(r, e, r.dose)))
+    out.push("VTBI " + formatDose(r.vtbiUl) + " mL")
+    const sp = findSyringe(r.syringeId)
+    out.push(sp ? sp.brand + " " + sp.nominalMl + " mL" : "Syringe ?")
     return out
 }
 
-function body(c: Ctx): string[] {
-    const s = c.s
-    const st = c.st
-    const scr = s.screen
-    const L: string[] = []
-    if (scr === "oos") {
-        L.push("OUT OF SERVICE")
-        L.push(st.selfTestOk ? "See event log" : "Self-test failed")
-        L.push("Do not use.")
-        L.push("Call biomedical")
-        L.push("engineering.")
-        return pad(L, SCREEN_ROWS)
-    }
-    if (scr === "home") {
-        L.push(header("PUMP READY", st))
-        L.push("Self-test: " + (st.selfTestOk ? "passed" : "FAILED"))
-        if (st.library) {
-            L.push("Lib: " + st.library.name)
-            L.push("Library v" + st.library.version)
-        } else {
-            L.push("No drug library")
-            L.push("")
+function render(): Screen {
+    const s = S
+    const st = ST
+    let L: string[] = []
+    let inverted = false
+    if (overlay()) {
+        const def = findAlarm(st.alarmCode)
+        const pr = def ? def.priority : st.alarmPriority
+        L.push(pr.toUpperCase() + " PRIORITY ALARM")
+        const text = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
+        for (let i = 0; i < 5; i++) L.push(i < text.length ? text[i] : "")
+        L.push(stateLabel())
+        L.push("ACK: silence 2 min")
+        inverted = pr === "high"
+    } else {
+        L = body()
+        if (st.alarmCode.length > 0) L[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
+        if (s.locked) L[SCREEN_ROWS - 1] = "LOCKED: UP DOWN UP"
+        else if (s.message.length > 0) {
+            // The message ends on the row above the key help; a two-line one takes the row above too.
+            const m = ("! " + s.message).split("\n")
+            for (let i = 0; i < m.length; i++) L[SCREEN_ROWS - 1 - m.length + i] = m[i]
         }
-        L.push("")
-        pad(L, 5)
-        const items = homeItems()
-        L.push("> " + items[s.sel])
-        L.push("UP/DOWN, START: go")
-        return pad(L, SCREEN_ROWS)
+    }
+    const out: string[] = []
+    for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(i < L.length && L[i] ? L[i] : "", SCREEN_COLS))
+    return { lines: out, inverted: inverted }
+}
+
+function stateLabel(): string {
+    const p = ST.pump.state
+    const i = STATE_LABELS.indexOf(p)
+    return i >= 0 ? STATE_LABELS[i + 1] : p.toUpperCase()
+}
+
+/** The screen's lines (the renderer pads each to the width and the list to 8 rows). */
+function body(): string[] {
+    const s = S
+    const st = ST
+    const scr = s.screen
+    const e = s.editor
+    const L: string[] = []
+    if (scr === "oos") return ["OUT OF SERVICE", st.selfTestOk ? "See event log" : "Self-test failed", "Do not use.", "Call biomedical", "engineering."]
+    if (scr === "home") {
+        const lib = st.library
+        return [header("PUMP READY"), "Self-test: " + (st.selfTestOk ? "passed" : "FAILED"), lib ? "Lib: " + lib.name : "No drug library", lib ? "Library v" + lib.version : "", "", "> " + HOME_ITEMS[s.sel], "UP/DOWN, START: go"]
     }
     if (scr === "syringe") {
-        L.push(header("SYRINGE", st))
         const sp = SYRINGES[s.sel]
-        L.push("> " + sp.brand)
-        L.push("  " + sp.nominalMl + " mL")
-        L.push("Plunger: " + (st.plungerEngaged ? "engaged" : "NOT ENGAGED"))
-        L.push("")
-        L.push("")
-        L.push("START: confirm")
-        L.push("STOP: cancel")
-        return L
+        return [header("SYRINGE"), "> " + sp.brand, "  " + sp.nominalMl + " mL", "Plunger: " + (st.plungerEngaged ? "engaged" : "NOT ENGAGED"), "", "", "START: confirm", "STOP: cancel"]
     }
     if (scr === "area" || scr === "drug" || scr === "conc") {
-        let items: string[] = []
-        let title = ""
-        if (scr === "area") {
-            title = "CARE AREA"
-            for (let i = 0; i < st.library.careAreas.length; i++) items.push(st.library.careAreas[i].name)
-        } else if (scr === "drug") {
-            title = "DRUG (" + s.req.careArea + ")"
-            items = drugNames(findArea(st.library, s.req.careArea))
-        } else {
-            title = "CONCENTRATION"
-            for (let i = 0; i < s.entry.concentrations.length; i++) items.push(concText(s.entry.concentrations[i], s.entry.concUnit))
-        }
-        L.push(header(title, st))
-        const rows = listLines(items, s.sel, 5)
-        for (let i = 0; i < rows.length; i++) L.push(rows[i])
-        pad(L, 6)
-        if (scr === "conc") L.push(s.entry.drug)
-        else L.push("")
+        L.push(header(scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION"))
+        const items = listItems()
+        for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length && L.length < 6; i++) L.push((i === s.sel ? "> " : "  ") + items[i])
+        while (L.length < 6) L.push("")
+        L.push(scr === "conc" ? s.entry.drug : "")
         L.push("START: select")
         return L
     }
-    if (s.editor && (scr === "weight" || scr === "dose" || scr === "vtbi" || scr === "titrate" || scr === "bolus")) {
-        const e = s.editor
-        let title = "VTBI"
-        if (scr === "weight") title = "PATIENT WEIGHT"
-        else if (scr === "dose") title = flowOnly(s.entry) ? "RATE" : "DOSE"
-        else if (scr === "titrate") title = "NEW DOSE"
-        else if (scr === "bolus") title = "BOLUS DOSE"
-        L.push(header(title, st))
-        const entry = scr === "titrate" || scr === "bolus" ? s.activeEntry : s.entry
-        L.push(scr === "weight" || scr === "vtbi" ? syringeOrDrug(c) : entry.drug)
+    const ed = EDITORS.indexOf(scr)
+    if (ed >= 0) {
+        const ent = ed >= 3 ? s.activeEntry : s.entry
+        const flow = flowOnly(ent)
+        L.push(header(ed === 1 && flow ? "RATE" : EDITOR_TITLES[ed]))
+        L.push(ent.drug)
         L.push("  " + valueText(e, e.value))
-        if (scr === "dose" && !flowOnly(s.entry)) {
-            const rate = computedRate(withDose(s.req, e.value), s.entry)
-            L.push("= " + (rate >= 0 ? rateText(rate) : "--"))
-        } else if (scr === "titrate" && !flowOnly(s.activeEntry)) {
-            const rate = computedRate(withDose(s.active, e.value), s.activeEntry)
-            L.push("= " + (rate >= 0 ? rateText(rate) : "--"))
-        } else if (scr === "bolus") L.push("over " + bolusDurationS(s.activeEntry) + " s")
+        if (scr === "bolus") L.push("over " + bolusDurationS(ent) + " s")
+        else if ((ed === 1 || ed === 3) && !flow) L.push("= " + rateText(computedRate(ed === 1 ? s.req : s.active, ent, e.value)))
         else L.push("")
-        const range = rangeLines(e)
-        L.push(range[0])
-        L.push(range[1])
+        // The usual (soft) range, else the hard one, each bound with its unit.
+        const l = e.limits
+        const lo = l.softMin !== NONE ? l.softMin : l.hardMin
+        const hi = l.softMax !== NONE ? l.softMax : l.hardMax
+        L.push(lo !== NONE ? "Low  " + valueText(e, lo) : "")
+        L.push(hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
         L.push("UP/DOWN: change")
         L.push("START: ok  STOP: back")
         return L
     }
     if (scr === "review") {
-        const all = reviewLines(c)
-        const pages = Math.ceil(all.length / REVIEW_PAGE)
-        L.push(header("REVIEW", st))
-        for (let i = s.page * REVIEW_PAGE; i < all.length && i < (s.page + 1) * REVIEW_PAGE; i++) L.push(all[i])
-        pad(L, 6)
-        L.push(s.page < pages - 1 ? "DOWN: more values" : "")
-        L.push(s.page < pages - 1 ? "START: next" : "START: start infusion")
+        const all = reviewLines()
+        const last = s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1
+        L.push(header("REVIEW"))
+        for (let i = 0; i < REVIEW_PAGE; i++) L.push(s.page * REVIEW_PAGE + i < all.length ? all[s.page * REVIEW_PAGE + i] : "")
+        L.push(last ? "" : "DOWN: more values")
+        L.push(last ? "START: start infusion" : "START: next")
         return L
     }
     if (scr === "soft") {
-        const x = firstUnconfirmed(s.verdict, s.confirmed)
-        L.push("SOFT LIMIT")
-        L.push(cap(x.field) + " " + excursionValue(x))
-        L.push(x.bound === "softMax" ? "is ABOVE soft max" : "is BELOW soft min")
-        L.push(excursionLimit(x))
-        L.push("Confirm this value?")
-        L.push("")
-        L.push("START: confirm")
-        L.push("STOP: change value")
+        const x = firstUnconfirmed()
+        return [
+            "SOFT LIMIT", x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value), x.bound === "softMax" ? "is ABOVE soft max" : "is BELOW soft min",
+            "(limit " + excursionText(x, x.limit) + ")", "Confirm this value?", "", "START: confirm", "STOP: change value",
+        ]
+    }
+    if (scr === "refused" || scr === "history") {
+        const hist = scr === "history"
+        L.push(hist ? "EVENT HISTORY" : "NOT ALLOWED")
+        // The checker's reasons print thousandths with three decimals ("30.000 mg"): shown tidied.
+        const text = hist ? st.history.slice(s.page) : wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS)
+        if (hist && st.history.length === 0) text.push("(no events)")
+        for (let i = 0; i < 6; i++) L.push(i < text.length ? text[i] : "")
+        L.push(hist ? "STOP: back" : "STOP: change value")
         return L
     }
-    if (scr === "refused") {
-        L.push("NOT ALLOWED")
-        const reasons = s.verdict ? wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS) : []
-        for (let i = 0; i < reasons.length && i < 6; i++) L.push(reasons[i])
-        pad(L, 7)
-        L.push("STOP: change value")
-        return L
-    }
-    if (scr === "history") {
-        L.push("EVENT HISTORY")
-        for (let i = s.page; i < st.history.length && L.length < 7; i++) L.push(st.history[i])
-        if (st.history.length === 0) L.push("(no events)")
-        pad(L, 7)
-        L.push("STOP: back")
-        return L
-    }
-    return runLines(c)
+    return runLines()
 }
 
-/** The checker's reasons print thousandths with three decimals ("30.000 mg"); on screen a
- *  trailing zero is a misreading risk (ISMP), so "30.000" shows as "30" and "0.500" as "0.5". */
-export function tidyNumbers(text: string): string {
-    let out = ""
-    let i = 0
-    while (i < text.length) {
-        const ch = text.charCodeAt(i)
-        if (ch >= 48 && ch <= 57) {
-            let j = i
-            while (j < text.length && isDigit(text.charCodeAt(j))) j++
-            if (j + 1 < text.length && text.charAt(j) === "." && isDigit(text.charCodeAt(j + 1))) {
-                let k = j + 1
-                while (k < text.length && isDigit(text.charCodeAt(k))) k++
-                let frac = text.slice(j + 1, k)
-                while (frac.length > 0 && frac.charAt(frac.length - 1) === "0") frac = frac.slice(0, frac.length - 1)
-                out += text.slice(i, j) + (frac.length > 0 ? "." + frac : "")
-                i = k
-            } else {
-                out += text.slice(i, j)
-                i = j
-            }
-        } else {
-            out += text.charAt(i)
-            i++
-        }
-    }
-    return out
-}
-
-function isDigit(c: number): boolean {
-    return c >= 48 && c <= 57
-}
-
-function withDose(r: DoseRequest, dose: number): DoseRequest {
-    const x = copyRequest(r)
-    x.dose = dose
-    return x
-}
-
-function cap(s: string): string {
-    return s.length > 0 ? s.charAt(0).toUpperCase() + s.slice(1) : s
-}
-
-function unitOfExcursion(x: SoftExcursion): string {
-    return x.unit === "g" ? "kg" : x.unit
-}
-
-function excursionNumber(x: SoftExcursion, v: number): string {
-    // Weights are in g, durations in s, everything else in thousandths of the unit.
-    if (x.unit === "g") return formatDose(v) + " kg"
-    if (x.unit === "s") return v + " s"
-    return formatDose(v) + " " + unitOfExcursion(x)
-}
-
-function excursionValue(x: SoftExcursion): string {
-    return excursionNumber(x, x.value)
-}
-
-function excursionLimit(x: SoftExcursion): string {
-    return "(limit " + excursionNumber(x, x.limit) + ")"
-}
-
-function syringeOrDrug(c: Ctx): string {
-    return c.s.entry ? c.s.entry.drug : ""
-}
-
-/** The usual (soft) range, else the hard one, each bound with its unit. */
-function rangeLines(e: Editor): string[] {
-    const lo = e.limits.softMin !== NONE ? e.limits.softMin : e.limits.hardMin
-    const hi = e.limits.softMax !== NONE ? e.limits.softMax : e.limits.hardMax
-    const out: string[] = []
-    out.push(lo !== NONE ? "Low  " + valueText(e, lo) : "")
-    if (hi !== NONE) out.push("High " + valueText(e, hi))
-    else out.push(e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
-    return out
-}
-
-function runLines(c: Ctx): string[] {
-    const s = c.s
-    const st = c.st
+function runLines(): string[] {
+    const s = S
+    const st = ST
     const p = st.pump
-    const L: string[] = []
-    L.push(header(stateLabel(p.state), st))
+    const L = [header(stateLabel())]
     const prog = p.program
     const a = s.active
     const e = s.activeEntry
     if (a && e) {
-        if (flowOnly(e)) L.push("Basic infusion")
+        if (flowOnly(e)) L.push(BASIC_INFUSION)
         else {
-            const name = a.drug
             const dose = doseText(a.dose, e.doseUnit)
-            if (name.length + 1 + dose.length <= SCREEN_COLS) L.push(name + " " + dose)
+            if (a.drug.length + 1 + dose.length <= SCREEN_COLS) L.push(a.drug + " " + dose)
             else {
-                L.push(name)
+                L.push(a.drug)
                 L.push(dose)
             }
         }
     } else L.push("Program (no drug)")
-    const rate = isDeliveringState(p.state) ? p.rateUlPerH : prog ? prog.rateUlPerH : 0
-    L.push("Rate " + rateText(rate))
-    L.push(volumeText(p.infusedUl) + " of " + volumeText(p.vtbiUl))
     const r = prog ? prog.rateUlPerH : 0
+    L.push("Rate " + rateText(delivering() ? p.rateUlPerH : r))
+    L.push(formatDose(p.infusedUl) + " mL of " + formatDose(p.vtbiUl) + " mL")
     L.push("Left " + (r > 0 ? durationText(Math.floor((p.remainingUl * 60) / r)) : "--"))
-    L.push(pressureBar(st))
-    pad(L, SCREEN_ROWS - 1)
-    const items = runItems(c)
+    // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
+    const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
+    const n = Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))
+    L.push("P [" + fit("########".slice(0, n), 8) + "] " + mm + " mmHg")
+    while (L.length < SCREEN_ROWS - 1) L.push("")
+    const items = listItems()
     L.push("> " + items[s.sel < items.length ? s.sel : 0])
     return L
-}
-
-/** "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells). */
-function pressureBar(st: PanelStatus): string {
-    const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
-    const lim = st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1
-    let n = Math.floor((mm * 8) / lim)
-    if (n > 8) n = 8
-    let bar = ""
-    for (let i = 0; i < 8; i++) bar += i < n ? "#" : " "
-    return "P [" + bar + "] " + mm + " mmHg"
 }

@@ -19,6 +19,9 @@ const RECENT_SAMPLES = 5
 /** Drive-train wind-up allowed on top of the compliance volume (µL). */
 const WINDUP_UL = 200
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class OcclusionBackoff {
     private active = false
     private startMs = 0

@@ -1,6 +1,9 @@
 // Drive check: the plunger position sensor must follow the steps the engine reports fired
 // (a stall, a slipping coupling or a lost step count shows as a position error).
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class DrivePositionCheck {
     private refFiredSteps = 0
     private refPosUm = 0

@@ -21,6 +21,9 @@ export function countsToMmHg(cal: PressureCalibration, counts: number): number {
     return (counts - cal.offsetCounts) / cal.countsPerMmHg
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PressureSensorCheck {
     private lastCounts = -1
     private sameSinceMs = 0

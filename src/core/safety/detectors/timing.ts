@@ -5,6 +5,9 @@ import { EventSink } from "../../eventLog"
 /** A late tick keeps LOOP_OVERRUN's cause for this long, so one late tick is annunciated. */
 const OVERRUN_HOLD_MS = 10000
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class LoopTiming {
     private lastCheckMs = -1
     private overrunUntilMs = -1
@@ -39,6 +42,9 @@ export class LoopTiming {
     }
 }
 
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
 export class PausedTimer {
     private pausedSinceMs = -1
 

@@ -1,0 +1,145 @@
+// Settings-backed PageStore: a RAM mirror loaded once at power-up and flushed by the background
+// writer, one setting per slot (key = prefix + slot number, <= 13 chars). Every write is read back
+// (REQ-PERS-010): the runtime ignores a failed settings write (fstor returns -3 when the area is
+// full, jacdac-c jd_fstor.c), so only a read-back tells a saved record from a lost one. No
+// @devicescript import: the device (src/hal/settingsStore.ts) and the host tests run this same code.
+// Each settings write stores a whole value and the slot image carries its own CRC and commit
+// marker, so a power cut between or during flushes leaves the old record or the new one.
+
+import { ERASED, PageStore } from "../log/pageStore"
+
+/** The part of the firmware's SettingsBytes (src/hal/types.ts) this store needs. */
+export interface SettingsBytes {
+    /** null when missing or empty; throws when the read times out. */
+    readBytes(key: string): Promise<Buffer>
+    writeBytes(key: string, value: Buffer): Promise<void>
+}
+
+/** Values stay well under the simulator's ~220-byte limit for one settings packet. */
+export const MAX_SLOT_BYTES = 200
+/** After a failed write the store skips this many flush calls (60 s at the 100 ms writer) before
+ *  trying again: a write into a full fstor area runs a gc that erases the other half first, so
+ *  retrying every 100 ms would spend the flash's 100,000 erase cycles in under 3 hours. */
+export const RETRY_AFTER_FLUSHES = 600
+
+/** Writes `value` under `key` and reads it back: "" when the stored bytes equal `value`, else why not. */
+export async function writeVerified(settings: SettingsBytes, key: string, value: Buffer): Promise<string> {
+    try {
+        await settings.writeBytes(key, value)
+        const back = await settings.readBytes(key)
+        let same = back !== null && back.length === value.length
+        for (let i = 0; same && i < value.length; i++) same = back[i] === value[i]
+        return same ? "" : key + " read back differs"
+    } catch (e) {
+        return key + " " + e
+    }
+}
+
+/**
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
+export class MirrorPageStore implements PageStore {
+    private readonly settings: SettingsBytes
+    private readonly prefix: string
+    private readonly size: number
+    private readonly sleep: (ms: number) => Promise<void>
+    /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
+     *  the VM heap (32 x 128 of them ran the simulator out of memory). */
+    private readonly cache: Buffer[] = []
+    private readonly dirty: boolean[] = []
+    private flushing = false
+    private holdFlushes = 0
+    flushes = 0
+    /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
+    failures = 0
+    lastFailure = ""
+
+    constructor(settings: SettingsBytes, prefix: string, count: number, size: number, sleep: (ms: number) => Promise<void>) {
+        if (size > MAX_SLOT_BYTES) throw new RangeError("slot too large for one setting")
+        if ((prefix + (count - 1)).length > 13) throw new RangeError("settings key too long")
+        this.settings = settings
+        this.prefix = prefix
+        this.size = size
+        this.sleep = sleep
+        for (let s = 0; s < count; s++) {
+            this.cache.push(null)
+            this.dirty.push(false)
+        }
+    }
+
+    async load(): Promise<number> {
+        let failed = 0
+        for (let s = 0; s < this.cache.length; s++) {
+            try {
+                const v = await this.settings.readBytes(this.prefix + s)
+                // Missing or wrong-sized values read as erased: the record codec then ignores them.
+                if (v && v.length === this.size) this.cache[s] = v
+            } catch (e) {
+                failed++
+            }
+        }
+        return failed
+    }
+
+    slotCount(): number {
+        return this.cache.length
+    }
+
+    slotSize(): number {
+        return this.size
+    }
+
+    read(slot: number): number[] {
+        const b = this.cache[slot]
+        const out: number[] = []
+        for (let i = 0; i < this.size; i++) out.push(b ? b[i] : ERASED)
+        return out
+    }
+
+    write(slot: number, offset: number, bytes: number[]) {
+        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.size) throw new RangeError("slot write out of range")
+        let b = this.cache[slot]
+        if (!b) {
+            b = Buffer.alloc(this.size)
+            for (let i = 0; i < this.size; i++) b[i] = ERASED
+            this.cache[slot] = b
+        }
+        for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
+        this.dirty[slot] = true
+    }
+
+    pending(): number {
+        let n = 0
+        for (let s = 0; s < this.dirty.length; s++) if (this.dirty[s]) n++
+        return n
+    }
+
+    async flush() {
+        while (this.flushing) await this.sleep(1)
+        if (this.holdFlushes > 0) {
+            this.holdFlushes--
+            return
+        }
+        this.flushing = true
+        try {
+            for (let s = 0; s < this.cache.length; s++) {
+                if (!this.dirty[s]) continue
+                this.dirty[s] = false
+                // A copy, so writes made while this one is in flight go out in the next flush.
+                const buf = Buffer.alloc(this.size)
+                buf.set(this.cache[s], 0)
+                const bad = await writeVerified(this.settings, this.prefix + s, buf)
+                if (bad.length > 0) {
+                    this.dirty[s] = true
+                    this.failures++
+                    this.lastFailure = bad
+                    this.holdFlushes = RETRY_AFTER_FLUSHES
+                    break
+                }
+                this.flushes++
+            }
+        } finally {
+            this.flushing = false
+        }
+    }
+}

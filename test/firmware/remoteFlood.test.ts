@@ -1,0 +1,75 @@
+// REQ-BUD-006: a packet flood cannot crowd the control tick out of the cooperative scheduler. The
+// device transport (src/firmware/remote.ts) admits at most one packet to the HMAC per control
+// period; the rest are dropped before conversion, counted and summarised (REMOTE_DROP). Virtual
+// clock: the flood arrives every 1 ms (50 packets per 20 ms period) for 10 s of an infusion.
+
+import { createHmac, randomBytes } from "node:crypto"
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { bootFirmware, runFirmware } from "../../src/firmware/app"
+import { startRemote } from "../../src/firmware/remote"
+import { CONTROL_PERIOD_MS } from "../../src/core/pump"
+import { InfusionProgram } from "../../src/core/program"
+import { buildRequest } from "../../src/core/remote/client"
+import { CMD_STATUS } from "../../src/core/remote/packet"
+import { HmacSha256 } from "../../src/core/remote/auth"
+import { createSimHardware } from "../../src/hal/sim"
+import { FakeClock, fakeDeviceServices, MapSettings } from "./fakeDevice"
+
+const PROGRAM: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }
+// BD Plastipak 50 mL: 26.59 mm bore, 3200 µsteps/mm (docs/architecture.md): 173,531 pL a step.
+const STEP_PL = 173531
+const FLOOD_MS = 10000
+
+beforeEach(() => {
+    vi.spyOn(console, "log").mockImplementation(() => {})
+})
+afterEach(() => {
+    vi.restoreAllMocks()
+})
+
+describe("remote flood (REQ-BUD-006)", () => {
+    it("a forged packet every 1 ms: at most one HMAC per 20 ms control period, every drop counted, delivery on time", async () => {
+        const flash = new MapSettings()
+        const gwHex = randomBytes(32).toString("hex")
+        flash.flash.set("RKEY_GW", Buffer.from(JSON.stringify(gwHex)))
+        const clock = new FakeClock()
+        const dev = fakeDeviceServices(clock, flash)
+        const macTimes: number[] = []
+        const real = dev.remoteHmac
+        const counting: HmacSha256 = { mac: (k, d) => (macTimes.push(clock.nowMs()), real.mac(k, d)) }
+        dev.remoteHmac = counting
+        const fw = await clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), dev, "test-"), 20000)
+        const remote = await clock.runUntil(startRemote(fw.pump, fw.log, fw.persistence, "test-0123456789abcdef", null, dev), 5000)
+        expect(runFirmware(fw, PROGRAM, true).ok).toBe(true)
+        const startMs = clock.nowMs()
+        // Signed with a wrong key: every admitted one costs a full MAC check and is dropped.
+        const forged = Buffer.from(buildRequest(real, [...randomBytes(32)], "test-0123456789abcdef", 0, 1, CMD_STATUS, []))
+        let sent = 0
+        clock.every(1, () => {
+            if (clock.nowMs() - startMs >= FLOOD_MS) return
+            sent++
+            void remote.handle(forged)
+        })
+        macTimes.length = 0
+        await clock.advanceBy(FLOOD_MS)
+
+        // At most one MAC in any control period: consecutive MAC checks >= 20 ms apart.
+        expect(macTimes.length).toBeGreaterThan(0)
+        for (let i = 1; i < macTimes.length; i++) expect(macTimes[i] - macTimes[i - 1]).toBeGreaterThanOrEqual(CONTROL_PERIOD_MS)
+        expect(macTimes.length).toBeLessThanOrEqual(FLOOD_MS / CONTROL_PERIOD_MS)
+        // Every packet is accounted for: checked (bad MAC) or dropped by the limiter.
+        const s = remote.endpoint.stats
+        expect(sent).toBeGreaterThanOrEqual(FLOOD_MS - 1)
+        expect(s.received).toBe(sent)
+        expect(s.badMac).toBe(macTimes.length)
+        expect(s.rateLimited).toBe(sent - macTimes.length)
+        expect(fw.log.ofKind("REMOTE_DROP").length).toBeGreaterThanOrEqual(1)
+        // The tick kept its cadence: 10 s at 10 mL/h = 27.78 µL = 160 whole steps of 173,531 pL,
+        // within one tick's steps (20 ms at 10 mL/h is 0.3 step).
+        const steps = Math.floor((PROGRAM.rateUlPerH * FLOOD_MS * 1e6) / 3600000 / STEP_PL)
+        expect(steps).toBe(160)
+        expect(fw.pump.state()).toBe("Running")
+        const fired = await fw.hw.stepper.firedCount()
+        expect(Math.abs(fired - steps)).toBeLessThanOrEqual(1)
+    })
+})
