@@ -119,10 +119,11 @@ describe("power cut and restore on the host backend (REQ-HIL-014)", () => {
         // A fresh boot (no restore) would come back Programmed with 0 µL: the check would fail.
         const restart = r.checks.find(c => c.check === "restart")!
         expect(restart.figures.state).toBe("Alarm")
-        // 25 mL/h for 9 s (start at 1 s, cut at 10 s) = 62.5 µL; the snapshot of every 5 s keeps at
-        // least 62.5 - 25 mL/h x 5 s (34.7 µL) = 27.8 µL.
-        expect(restart.figures.infusedUl).toBeGreaterThanOrEqual(27)
-        expect(restart.figures.infusedUl).toBeLessThanOrEqual(63)
+        // 25 mL/h for 39 s (start at 1 s, cut at 40 s) = 270.8 µL; the progress record saved every
+        // 30 s (REQ-PWR-002) keeps at least 270.8 - 25 mL/h x 30 s (208.3 µL) = 62.5 µL, never more
+        // than was infused.
+        expect(restart.figures.infusedUl).toBeGreaterThanOrEqual(62)
+        expect(restart.figures.infusedUl).toBeLessThanOrEqual(271)
     })
 })
 
