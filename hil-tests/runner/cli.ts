@@ -86,7 +86,10 @@ async function main() {
         else if (chip) jobs.push({ sc, backend: "vclock", chip })
         else for (const b of backends.length ? backends : [sc.backend]) jobs.push({ sc, backend: b })
     }
-    if (ciChip) for (const sc of scenarios) if (sc.backend === "vclock" && !opts.backend) jobs.push({ sc, backend: "vclock", chip: ciChip })
+    // The chip pass checks the chip-time mechanism; a heap budget is defined on the deterministic
+    // path (in chip mode the live heap at an instant depends on the host's timing: frames pile up
+    // while the VM is charged busy), so heap-check scenarios are left out of it, not passed blind.
+    if (ciChip) for (const sc of scenarios) if (sc.backend === "vclock" && !opts.backend && !sc.expect.some(e => e.check === "heap")) jobs.push({ sc, backend: "vclock", chip: ciChip })
     // Libraries (jacdac-ts) print to console.log; keep stdout for the results alone.
     const quiet = (...a: unknown[]) => {
         if (opts.verbose) process.stderr.write(a.join(" ") + "\n")
