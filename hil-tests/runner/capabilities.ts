@@ -63,6 +63,7 @@ const ALL_CHECKS = [
     "programRefused",
     "noStepsWhileStopped",
     "restart",
+    "heap",
 ]
 
 export interface BackendCapabilities {
@@ -77,8 +78,8 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // the simulator's flash kept, and bus-level sensor removal (unplugged) or silence.
     sim: {
         events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
-        checks: ALL_CHECKS,
-        notes: "sim applies every event",
+        checks: ALL_CHECKS.filter(c => c !== "heap"),
+        notes: "sim applies every event; the VM's heap is only readable in-process (vclock)",
     },
     // The firmware bytecode in the VM on a virtual clock (hil-tests/runner/vclock): the same
     // session as sim, but its rig has no way (yet) to silence a bound sensor.
@@ -91,14 +92,14 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // layer (a power cycle would be a fresh boot, not a restore: refused rather than faked).
     host: {
         events: ["key", "sensor:unplugged", ...PLANT_EVENTS],
-        checks: ALL_CHECKS.filter(c => c !== "restart"),
-        notes: "host has no Jacdac bus (sensorSilent) and no persistence (power, restart)",
+        checks: ALL_CHECKS.filter(c => c !== "restart" && c !== "heap"),
+        notes: "host has no VM heap (heap), no Jacdac bus (sensorSilent) and no persistence (power, restart)",
     },
     // A real board and the rig controller (docs/hil-rig.md, "Rig controller protocol"): only
     // what the bench has an actuator for, and no plant truth beyond the balance.
     board: {
         events: ["key", "occlusion", "bubble", "door", "plunger", "power", "sensor:disconnected", "sensor:none", "stall", "battery"],
-        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart"),
+        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "heap"),
         notes: "the bench has actuators for the rig-protocol commands only and measures delivery with the balance",
     },
 }

@@ -33,6 +33,8 @@ export interface Trace {
     restarts: { tS: number; state: string; infusedUl: number; infusedBeforeUl: number }[]
     /** Set when the run itself broke (process died, roles never bound, timeout). */
     error?: string
+    /** VM heap censuses (vclock): scenario time, live bytes used, largest free block. */
+    heap?: { tS: number; usedBytes: number; freeBytes: number; maxFreeBlock: number }[]
 }
 
 export interface CheckResult {
@@ -259,6 +261,17 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 pass: Number.isFinite(dose) && Math.abs(dose - e.expected) <= tol,
                 measured: r2(dose * 1000) / 1000 + " " + e.unit + " at " + r2(s.tS) + " s (" + r2(ul) + " µL x " + e.concentrationPerMl + " " + e.unit + "/mL) vs " + e.expected + " " + e.unit + " (tol ±" + r2(tol * 1000) / 1000 + ")",
                 figures: { dose: r2(dose * 1000) / 1000, expected: e.expected, unit: e.unit },
+            }
+        }
+        case "heap": {
+            const h = (trace.heap ?? []).find(x => x.tS >= e.atS - 1e-9)
+            if (!h) return { check: "heap", pass: false, measured: "no heap census at or after " + e.atS + " s", figures: {} }
+            const minBlock = e.minFreeBlockBytes ?? 0
+            return {
+                check: "heap",
+                pass: h.usedBytes <= e.maxUsedBytes && h.maxFreeBlock >= minBlock,
+                measured: h.usedBytes + " B used at " + r2(h.tS) + " s (budget " + e.maxUsedBytes + "), largest free block " + h.maxFreeBlock + " B" + (e.minFreeBlockBytes !== undefined ? " (need " + minBlock + ")" : ""),
+                figures: { usedBytes: h.usedBytes, maxFreeBlock: h.maxFreeBlock },
             }
         }
         case "restart": {

@@ -48,6 +48,9 @@ export type Expectation =
     | { check: "noStepsWhileStopped"; max?: number; why?: string }
     /** Dose in the drug's unit = volume x concentration (amount per mL in `unit`). */
     | { check: "dose"; source: "reported" | "delivered"; unit: string; concentrationPerMl: number; atS?: number; expected: number; tolerancePct: number; why?: string }
+    /** VM heap census at scenario time atS (vclock only; live data after a collection): used
+     *  bytes at most maxUsedBytes, largest free block at least minFreeBlockBytes. */
+    | { check: "heap"; atS: number; maxUsedBytes: number; minFreeBlockBytes?: number; why?: string }
 
 export interface Scenario {
     name: string
