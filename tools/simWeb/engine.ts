@@ -18,7 +18,7 @@ import type { Plant } from "../../hil-tests/plant/api"
 import { SENSOR_NAMES } from "../../hil-tests/plant/api"
 import { KEY_NAMES, SimRig } from "../../hil-tests/runner/rig"
 import type { Scenario, ScenarioEvent } from "../../hil-tests/runner/scenario"
-import { HilSession, parseHilLine } from "../../hil-tests/runner/session"
+import { HilSession, parseHilLine, ROLES } from "../../hil-tests/runner/session"
 import { VirtualClock } from "../../hil-tests/runner/vclock/clock"
 import { VmNode } from "../../hil-tests/runner/vclock/vmNode"
 import { buildImage, Image } from "../../hil-tests/runner/vclock/build"
@@ -370,9 +370,11 @@ export class SimEngine {
             stopped: this.stoppedWhy,
             behindS: this.behindS,
             tS: this.session.scenT,
-            state: this.session.powered && last ? last.state : this.session.powered ? "booting" : "power off",
-            alarm: this.session.powered && last ? last.alarm : "",
-            latched: this.session.powered && last ? last.latched ?? [] : [],
+            // Until the firmware has its program and every rig role bound (HilSession.ready) its
+            // status lines do not move the plant: shown as booting, with the roles still missing.
+            state: !this.session.powered ? "power off" : !this.session.ready ? "booting (roles not bound: " + (ROLES.filter(r => !this.session.bound.has(r)).join(", ") || "none") + ")" : last ? last.state : "booting",
+            alarm: this.session.powered && this.session.ready && last ? last.alarm : "",
+            latched: this.session.powered && this.session.ready && last ? last.latched ?? [] : [],
             infusedUl: last ? last.infusedUl : 0,
             bolusUl: last ? last.bolusUl : 0,
             motor: this.motor,
@@ -411,6 +413,9 @@ export class SimEngine {
                 this.session.panic = undefined
             }
             await this.session.applyNow(e)
+            // Plugging the pressure sensor back: the session only knows how to pull it.
+            if (e.do === "sensor" && e.fault === "none") this.rig.setPressurePlugged(true)
+            if (e.do === "power") this.emit({ type: "hil", line: e.on ? "power restored by the page: the firmware boots with its memory kept" : "power cut by the page: the firmware stops at once" })
             this.track(e)
         })
     }

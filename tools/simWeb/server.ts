@@ -39,7 +39,7 @@ export interface SimWebServer {
 
 /** A page may only connect from the page this server served (same host:port): a WebSocket is not
  *  bound by the same-origin rule, so any site open in the browser could otherwise drive the pump. */
-function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
     if (!origin || !host) return false
     try {
         return new URL(origin).host === host
