@@ -87,7 +87,7 @@ test("START clicked: the firmware runs and infuses at the programmed 100 mL/h (2
     assert.ok(stopperX1 > stopperX0, "the plunger on the page moved (" + stopperX0 + " -> " + stopperX1 + ")")
 })
 
-test("clamping the line downstream: the page shows OCCL_DOWN, the alarm light, and the plotted pressure rose by the detector's 20 mmHg", async () => {
+test("clamping the line downstream: the page shows OCCL_DOWN, the alarm light, and a plotted pressure peak over 15 mmHg above the open line", async () => {
     const pOpen = await num("pressure")
     const tClamp = await num("time")
     await page.click("#btn-clamp")
