@@ -28,6 +28,15 @@ const steps = [
         },
     },
     {
+        // The web simulator in Debian's Chromium (node:test, spec reporter: "ℹ pass N", "ℹ fail N").
+        script: "test:web",
+        count: out => {
+            const p = out.match(/ℹ pass (\d+)/)
+            const f = out.match(/ℹ fail (\d+)/)
+            return p && f ? { passed: +p[1], failed: +f[1] } : null
+        },
+    },
+    {
         script: "test:hil",
         count: out => {
             const m = out.match(/(\d+)\/(\d+) scenarios passed/)

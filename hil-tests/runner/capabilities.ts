@@ -68,6 +68,7 @@ const ALL_CHECKS = [
     "key",
     "noStepsBefore",
     "doseNeverAbove",
+    "heap",
 ]
 
 /** How the scenario programs the pump: "program:library" (a drug-library selection, resolved on
@@ -96,11 +97,11 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // the simulator's flash kept, and bus-level sensor removal (unplugged) or silence.
     sim: {
         events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
-        checks: ALL_CHECKS,
+        checks: ALL_CHECKS.filter(c => c !== "heap"),
         // The library is resolved on the host; the firmware gets its exact program, and the
         // setup calls are generated into the scenario's HIL entry (hilRun's setup argument).
         program: PROGRAM_FEATURES,
-        notes: "sim applies every event; a drug-library program is resolved on the host and the firmware receives the library's exact program and setup",
+        notes: "sim applies every event (the VM's heap is only readable in-process: vclock); a drug-library program is resolved on the host and the firmware receives the library's exact program and setup",
     },
     // The firmware bytecode in the VM on a virtual clock (hil-tests/runner/vclock): the same
     // session as sim, but its rig has no way (yet) to silence a bound sensor.
@@ -115,15 +116,15 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // (host.ts), so power and restart are applied: a real restore, not a fresh boot.
     host: {
         events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS],
-        checks: ALL_CHECKS.filter(c => c !== "stillAfterAlarm"),
+        checks: ALL_CHECKS.filter(c => c !== "stillAfterAlarm" && c !== "heap"),
         program: PROGRAM_FEATURES,
-        notes: "host has no Jacdac bus (sensorSilent) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
+        notes: "host has no VM heap (heap), no Jacdac bus (sensorSilent) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
     },
     // A real board and the rig controller (docs/hil-rig.md, "Rig controller protocol"): only
     // what the bench has an actuator for, and no plant truth beyond the balance.
     board: {
         events: ["key", "occlusion", "bubble", "door", "plunger", "power", "sensor:disconnected", "sensor:none", "stall", "battery"],
-        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm" && c !== "key" && c !== "noStepsBefore"),
+        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm" && c !== "key" && c !== "noStepsBefore" && c !== "heap"),
         // The board boots the program it was flashed with; the rig cannot hand it a library result.
         program: [],
         notes: "the bench has actuators for the rig-protocol commands only, measures delivery with the balance, and runs the program the board was flashed with (no drug-library selection)",

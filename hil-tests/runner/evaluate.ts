@@ -38,6 +38,8 @@ export interface Trace {
     keys?: KeyResult[]
     /** Set when the run itself broke (process died, roles never bound, timeout). */
     error?: string
+    /** VM heap censuses (vclock): scenario time, live bytes used, largest free block. */
+    heap?: { tS: number; usedBytes: number; freeBytes: number; maxFreeBlock: number }[]
 }
 
 /** One key press and what the pump answered (CommandResult). */
@@ -330,6 +332,17 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 pass: S.length > 0 && peak <= e.max,
                 measured: "peak " + r2(peak * 1000) / 1000 + " " + e.unit + " at " + r2(peakS) + " s (limit " + e.max + " " + e.unit + ")",
                 figures: { peak: r2(peak * 1000) / 1000, max: e.max },
+            }
+        }
+        case "heap": {
+            const h = (trace.heap ?? []).find(x => x.tS >= e.atS - 1e-9)
+            if (!h) return { check: "heap", pass: false, measured: "no heap census at or after " + e.atS + " s", figures: {} }
+            const minBlock = e.minFreeBlockBytes ?? 0
+            return {
+                check: "heap",
+                pass: h.usedBytes <= e.maxUsedBytes && h.maxFreeBlock >= minBlock,
+                measured: h.usedBytes + " B used at " + r2(h.tS) + " s (budget " + e.maxUsedBytes + "), largest free block " + h.maxFreeBlock + " B" + (e.minFreeBlockBytes !== undefined ? " (need " + minBlock + ")" : ""),
+                figures: { usedBytes: h.usedBytes, maxFreeBlock: h.maxFreeBlock },
             }
         }
         case "restart": {

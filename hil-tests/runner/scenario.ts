@@ -59,6 +59,9 @@ export type Expectation =
     /** From the first sample showing alarm `code` to the end: the motor takes no step and the
      *  plunger (drive-spring relaxation only) moves at most maxDisplacedUl. */
     | { check: "stillAfterAlarm"; code: string; maxDisplacedUl: number; why?: string }
+    /** VM heap census at scenario time atS (vclock only; live data after a collection): used
+     *  bytes at most maxUsedBytes, largest free block at least minFreeBlockBytes. */
+    | { check: "heap"; atS: number; maxUsedBytes: number; minFreeBlockBytes?: number; why?: string }
 
 /** A controller fault injected into the in-VM TMC5160 model (sim backend only). */
 export interface TmcFaultSpec {

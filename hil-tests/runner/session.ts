@@ -103,6 +103,12 @@ export class HilSession {
         }
     }
 
+    /** Applies one event now, whatever its atS (an interactive driver: the web simulator's page). */
+    async applyNow(e: ScenarioEvent) {
+        this.log("[" + this.sc.name + "] t=" + this.scenT.toFixed(2) + " apply " + describe(e))
+        await this.applyEvent(e)
+    }
+
     private async applyEvent(e: ScenarioEvent) {
         if (applyToPlant(this.plant, e)) {
             this.rig.update(this.plant)

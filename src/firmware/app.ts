@@ -61,9 +61,10 @@ async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string): Promise<PumpFirmware> {
     const clock = dev.clock
-    // The RAM log is a window on the flash log (persistence.ts): 64 records keep the VM heap (64 KB)
-    // for the rest (each record is an object plus its text).
-    const log = new EventLog(64)
+    // The RAM log is a window on the flash log (persistence.ts), read only by the panel's history
+    // (its last 12 lines): 16 records. Each record is an object plus its text, ~130 B of VM heap,
+    // so 64 of them could take 8 KB of the 64 KB heap once alarms had filled it (TODO-HEAP-1).
+    const log = new EventLog(16)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
     const pump = createPump(log)
     const configuredId = await dev.settings.readText("PUMP_ID")

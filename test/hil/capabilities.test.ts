@@ -36,6 +36,12 @@ describe("capability table", () => {
         expect(unsupportedFeatures(sc, "sim")).toEqual([])
         expect(unsupportedFeatures(sc, "board")).toEqual(["event upstreamOcclusion"])
     })
+
+    it("a heap check is measured on vclock only (the VM heap is read in-process) and refused elsewhere", () => {
+        const sc = scenario([], [{ check: "heap", atS: 5, maxUsedBytes: 56000 }])
+        expect(unsupportedFeatures(sc, "vclock")).toEqual([])
+        for (const b of ["host", "sim", "board"]) expect(unsupportedFeatures(sc, b)).toEqual(["check heap"])
+    })
 })
 
 describe("refused before running, on each backend", () => {

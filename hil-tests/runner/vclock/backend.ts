@@ -14,6 +14,7 @@ import { HilSession, LogSink, ROLES } from "../session"
 import { plantFor } from "../sim"
 import { VirtualClock } from "./clock"
 import { VmNode, VmStats } from "./vmNode"
+import { formatCensus, HeapCensus } from "./heapCensus"
 
 const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,6 +36,19 @@ export interface VclockOptions {
     log: LogSink
     verbose?: boolean
     mutation?: string
+    /** Heap censuses at these virtual-clock times (s; the firmware's clock on its first boot). */
+    heapCensusS?: number[]
+    /** Where the census text goes (default: log). */
+    censusLog?: LogSink
+}
+
+/** Summary of one heap census (full census printed to the log). */
+export interface HeapFigure {
+    atS: number
+    usedBytes: number
+    freeBytes: number
+    maxFreeBlock: number
+    blocks: number
 }
 
 export interface VclockResult extends ScenarioResult {
@@ -49,6 +63,8 @@ export interface VclockResult extends ScenarioResult {
     vm: VmStats
     /** The run's samples and events, for the determinism check. */
     trace: Trace
+    /** Heap censuses taken (--heap-census). */
+    heap: HeapFigure[]
 }
 
 /** Lets promise chains started by the last timers settle (jacdac-ts handlers are async). */
@@ -65,6 +81,20 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     let offTimer: number | undefined
     let boots = 0
     let turns = 0
+    const heap: HeapFigure[] = []
+    // Census times on the virtual clock (ms, ascending): --heap-census ones from the start, the
+    // scenario's heap checks (scenario time) once the scenario clock starts.
+    let censusAtMs = (o.heapCensusS ?? []).map(s => s * 1000).sort((a, b) => a - b)
+    const censusDue = (nowMs: number) => {
+        let due = false
+        while (censusAtMs.length > 0 && censusAtMs[0] <= nowMs) {
+            censusAtMs.shift()
+            due = true
+        }
+        return due
+    }
+    let scenarioStartMs = -1
+    const heapChecks = sc.expect.filter(e => e.check === "heap").map(e => (e as { atS: number }).atS)
 
     const bridge = jd.createProxyBridge((data: Uint8Array) => {
         const f = new Uint8Array(data)
@@ -99,6 +129,12 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
             onFrame: f => bridge.receiveFrameOrPacket(f),
             onFault: why => {
                 if (session.powered) fault = why
+            },
+            censusDue,
+            onCensus: (atMs: number, c: HeapCensus) => {
+                heap.push({ atS: atMs / 1000, usedBytes: c.usedBytes, freeBytes: c.freeBytes, maxFreeBlock: c.maxFreeBlock, blocks: c.blocks })
+                if (scenarioStartMs >= 0) (session.trace.heap ??= []).push({ tS: (atMs - scenarioStartMs) / 1000, usedBytes: c.usedBytes, freeBytes: c.freeBytes, maxFreeBlock: c.maxFreeBlock })
+                ;(o.censusLog ?? o.log)(formatCensus(c, "[" + sc.name + "] at " + (atMs / 1000).toFixed(1) + " s (virtual clock)"))
             },
         })
         vm = node
@@ -150,6 +186,8 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
                 if (session.ready) {
                     phase = "run"
                     readyAtMs = clock.nowMs
+                    scenarioStartMs = readyAtMs
+                    censusAtMs = [...censusAtMs, ...heapChecks.map(s => readyAtMs + s * 1000)].sort((a, b) => a - b)
                     await session.applyDue()
                     continue
                 }
@@ -177,5 +215,5 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     const cpuS = (cpu.user + cpu.system) / 1e6
     const virtualS = clock.nowMs / 1000
     const r = evaluate(sc, session.trace, backend, wallS)
-    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace }
+    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace, heap }
 }

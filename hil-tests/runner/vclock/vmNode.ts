@@ -13,6 +13,7 @@
 // deterministic (a slice costs what the host makes it).
 
 import { createVm, VmModule } from "./vmLoader"
+import { census, findGcChunk, HeapCensus, imageStrings } from "./heapCensus"
 import type { VirtualClock } from "./clock"
 
 /** CPU time of this process in ms (µs resolution). */
@@ -38,6 +39,11 @@ export interface VmNodeOptions {
     onFrame: (frame: Uint8Array) => void
     /** The VM panicked or stopped with an error: the run is broken. */
     onFault: (why: string) => void
+    /** Asked before each slice: true if a heap census is due now. That slice then runs with a
+     *  collection at every allocation (so the heap holds live data only, as after the runtime's
+     *  own collection before an out-of-memory panic) and `onCensus` gets the census after it. */
+    censusDue?: (nowMs: number) => boolean
+    onCensus?: (atMs: number, c: HeapCensus) => void
 }
 
 /** Per-run statistics of the VM's cost on this host. */
@@ -71,6 +77,7 @@ export class VmNode {
     private inbox: Uint8Array[] = []
     private outbox: Uint8Array[] = []
     private stopped = false
+    private chunkHint: number | undefined
     readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, chargedMs: 0, maxSliceHostMs: 0 }
 
     constructor(private o: VmNodeOptions) {}
@@ -133,6 +140,20 @@ export class VmNode {
         this.schedule(Math.max(0, this.busyUntilMs - this.o.clock.nowMs))
     }
 
+    /** Census of the VM's GC heap now (see heapCensus.ts). */
+    takeCensus(vm: VmModule) {
+        const mem = vm.HEAPU8
+        const chunk = findGcChunk(mem, this.chunkHint)
+        if (chunk === undefined) {
+            this.o.onLine("heap census: GC chunk not found in the VM's memory")
+            return
+        }
+        this.chunkHint = chunk
+        this.imgStrings ??= imageStrings(this.o.bytecode)
+        this.o.onCensus?.(this.o.clock.nowMs, census(mem, chunk, this.imgStrings))
+    }
+    private imgStrings: ReturnType<typeof imageStrings> | undefined
+
     private schedule(delayMs: number) {
         if (this.stopped) return
         if (this.wakeId !== undefined) this.o.clock.clearTimeout(this.wakeId)
@@ -158,6 +179,8 @@ export class VmNode {
         const t0 = performance.now()
         const c0 = chip ? cpuMs() : 0
         let us = 0
+        const censusNow = !!this.o.censusDue && this.o.censusDue(clock.nowMs)
+        if (censusNow) vm.devsGcStress(true)
         try {
             // As the CLI's handlePacket: each frame is handed over, then the VM processes.
             while (this.inbox.length > 0) {
@@ -172,6 +195,10 @@ export class VmNode {
         } catch (e) {
             this.fault("VM threw: " + (e as Error).message)
             return
+        }
+        if (censusNow && !this.stopped) {
+            vm.devsGcStress(false)
+            this.takeCensus(vm)
         }
         const wallMs = performance.now() - t0
         const hostMs = chip ? Math.min(wallMs, cpuMs() - c0) : wallMs

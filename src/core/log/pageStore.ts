@@ -3,13 +3,20 @@
 // that bytes already written stay written). Devices back it with @devicescript/settings
 // (src/hal/settingsStore.ts); tests back it with MemoryPageStore, which can cut power.
 
+/** Bytes to write: a number[] or a Buffer (the stores' scratch images are Buffers: 1 byte of VM
+ *  heap per byte where a number[] takes 8; TODO-HEAP-1). */
+export interface ByteView {
+    [index: number]: number
+    readonly length: number
+}
+
 export interface PageStore {
     slotCount(): number
     slotSize(): number
     /** A copy of the slot's bytes (length slotSize()). */
     read(slot: number): number[]
     /** Writes `bytes` at `offset` in order, first byte first. */
-    write(slot: number, offset: number, bytes: number[]): void
+    write(slot: number, offset: number, bytes: ByteView): void
 }
 
 /** Erased-flash value: a never-written slot reads as all 0xFF. */
@@ -49,7 +56,7 @@ export class MemoryPageStore implements PageStore {
         return this.slots[slot].slice(0)
     }
 
-    write(slot: number, offset: number, bytes: number[]) {
+    write(slot: number, offset: number, bytes: ByteView) {
         if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.size)
             throw new RangeError("slot write out of range")
         this.writeCalls++

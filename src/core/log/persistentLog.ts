@@ -28,8 +28,9 @@ export class PersistentLog {
     private readonly n: number
     private nextSeq = 1
     private report: RecoveryReport = null
-    /** One slot image reused by every append (see encodeRecordInto). */
-    private readonly image: number[] = []
+    /** One slot image reused by every append (see encodeRecordInto); a Buffer: 1 byte of VM
+     *  heap per byte where a number[] takes 8 (TODO-HEAP-1). */
+    private image: Buffer = null
 
     constructor(store: PageStore) {
         if (store.slotCount() < 2) throw new RangeError("persistent log needs at least 2 slots")
@@ -98,7 +99,7 @@ export class PersistentLog {
         const seq = this.nextSeq
         const slot = seq % this.n
         const size = this.store.slotSize()
-        for (let i = this.image.length; i < size - 1; i++) this.image.push(0)
+        if (!this.image || this.image.length !== size - 1) this.image = Buffer.alloc(size - 1)
         encodeRecordInto({ seq: seq, timeMs: timeMs, kind: kind, detail: detail }, this.image, size)
         this.store.write(slot, size - 1, [0])
         this.store.write(slot, 0, this.image)

@@ -9,6 +9,7 @@
 // A slot is valid only with magic, sane lengths, matching CRC and the commit marker.
 
 import { crc32 } from "./crc32"
+import type { ByteView } from "./pageStore"
 
 export const RECORD_MAGIC = 0x4c
 export const COMMIT = 0xa5
@@ -57,7 +58,7 @@ function bytesToText(b: number[], from: number, n: number): string {
     return s
 }
 
-function putU(b: number[], at: number, v: number, n: number) {
+function putU(b: ByteView, at: number, v: number, n: number) {
     // 32-bit values use shifts: in the DeviceScript VM, `%` on a result of `>>> 0` above 2^31
     // gave a negative byte (found by the in-VM test). Only the 48-bit time needs division.
     let x = v
@@ -87,7 +88,7 @@ export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
  *  the commit marker) and, if `b` has room for it, the cleared marker. Allocates nothing: the
  *  device keeps one body-sized scratch array per store, because a fresh slot-sized array on every
  *  save fragmented the VM's 64 KB heap until a 1.5 KB allocation failed (HIL, vclock backend). */
-export function encodeRecordInto(r: StoredRecord, b: number[], slotSize: number) {
+export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number) {
     const kindLen = r.kind.length <= MAX_KIND_CHARS ? r.kind.length : MAX_KIND_CHARS
     const n = detailFit(r.kind, r.detail, slotSize)
     const detailLen = n < r.detail.length ? n + 1 : n

@@ -6,7 +6,7 @@
 // Each settings write stores a whole value and the slot image carries its own CRC and commit
 // marker, so a power cut between or during flushes leaves the old record or the new one.
 
-import { ERASED, PageStore } from "../log/pageStore"
+import { ByteView, ERASED, PageStore } from "../log/pageStore"
 
 /** The part of the firmware's SettingsBytes (src/hal/types.ts) this store needs. */
 export interface SettingsBytes {
@@ -96,7 +96,7 @@ export class MirrorPageStore implements PageStore {
         return out
     }
 
-    write(slot: number, offset: number, bytes: number[]) {
+    write(slot: number, offset: number, bytes: ByteView) {
         if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.size) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {

@@ -105,6 +105,11 @@ const HISTORY_SAMPLES = 900
  *  the 15 min window are compared, so wrap-around after 49 days is harmless). */
 const P_UNITS_PER_MMHG = 100000
 const NL_PER_UL = 1000
+/** Sample times are kept for the newest TIME_SAMPLES samples only (256 B instead of 3.6 KB of VM
+ *  heap, TODO-HEAP-1). Exact: a sample closes a second of >= 1000 ms, so samples are >= 1000 ms
+ *  apart and the newest sample at least minWindowMs old is at most ceil(minWindowMs / 1000)
+ *  samples back; time is searched for nothing else. Covers minWindowMs up to 63 s. */
+const TIME_SAMPLES = 64
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
@@ -116,12 +121,14 @@ export class OcclusionDetector {
     private secN = 0
     private lastSecondMean = NaN
     private readonly recent: number[] = []
-    // 12 bytes per sample (10.8 KB when full), in small chunks: see Int32Store.
+    // 8 bytes per sample (7.2 KB when full) plus 64 times, in small chunks: see Int32Store.
     private readonly histP = new Int32Store(HISTORY_SAMPLES)
     private readonly histV = new Int32Store(HISTORY_SAMPLES)
-    private readonly histT = new Int32Store(HISTORY_SAMPLES)
+    private readonly histT = new Int32Store(TIME_SAMPLES)
     private histStart = 0
     private histN = 0
+    /** Samples stored since start: the newest one's time is at histT[(samplesTotal - 1) % TIME_SAMPLES]. */
+    private samplesTotal = 0
     private baseline = NaN
     private restMmHg = NaN
     private filtered = NaN
@@ -133,6 +140,7 @@ export class OcclusionDetector {
     private heldSeconds = 0
 
     constructor(cfg: OcclusionConfig) {
+        if (cfg.minWindowMs > (TIME_SAMPLES - 1) * 1000) throw new RangeError("occlusion minWindowMs above " + (TIME_SAMPLES - 1) * 1000 + " ms: the time history is too short")
         this.cfg = cfg
     }
 
@@ -176,7 +184,8 @@ export class OcclusionDetector {
         } else this.histN++
         this.histP.set(slot, Math.round(pm * P_UNITS_PER_MMHG))
         this.histV.set(slot, Math.round(this.volumeUl * NL_PER_UL))
-        this.histT.set(slot, nowMs)
+        this.histT.set(this.samplesTotal % TIME_SAMPLES, nowMs)
+        this.samplesTotal++
         if (isNaN(this.baseline)) this.baseline = pm
         if (isNaN(this.restMmHg)) this.restMmHg = pm
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
@@ -194,7 +203,7 @@ export class OcclusionDetector {
         if (this.heldSeconds * 1000 >= c.confirmMs) {
             return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
         }
-        return { alarm: false, reason: "" }
+        return NO_ALARM
     }
 
     /** Volume (µL) of logical sample i, oldest first. */
@@ -207,9 +216,9 @@ export class OcclusionDetector {
         return this.histP.get((this.histStart + i) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
     }
 
-    /** Sample time (ms, modulo 2^32) of logical sample i. */
+    /** Sample time (ms, modulo 2^32) of logical sample i; only the newest TIME_SAMPLES are kept. */
     private t(i: number): number {
-        return this.histT.get((this.histStart + i) % HISTORY_SAMPLES)
+        return this.histT.get((this.samplesTotal - this.histN + i) % TIME_SAMPLES)
     }
 
     /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
@@ -228,9 +237,10 @@ export class OcclusionDetector {
     }
 
     /** Last logical index whose time is <= tNow - agoMs (times increase); -1 if none. Compared as
-     *  32-bit differences, which stay exact within the window. */
+     *  32-bit differences, which stay exact within the window. Searched among the samples whose
+     *  time is kept: the answer is never older (see TIME_SAMPLES). */
     private lastWithTimeAtLeastAgo(tNow: number, agoMs: number, hi: number): number {
-        let a = 0
+        let a = this.histN > TIME_SAMPLES ? this.histN - TIME_SAMPLES : 0
         let b = hi
         let found = -1
         while (a <= b) {
@@ -305,12 +315,25 @@ export class OcclusionDetector {
     }
 }
 
+/** Sorting scratch of median(), grown to the longest input once and reused: a fresh copy every
+ *  second was a steady 280-byte allocation per second in the VM heap (TODO-HEAP-1). */
+const medianScratch: number[] = []
+
 export function median(values: number[]): number {
-    const a: number[] = []
-    for (let i = 0; i < values.length; i++) a.push(values[i])
-    a.sort((x, y) => x - y)
-    const n = a.length
+    const n = values.length
     if (n === 0) return NaN
+    const a = medianScratch
+    while (a.length < n) a.push(0)
+    // Insertion sort of a[0..n): no allocation, and n is the filter length (31).
+    for (let i = 0; i < n; i++) {
+        const x = values[i]
+        let j = i - 1
+        while (j >= 0 && a[j] > x) {
+            a[j + 1] = a[j]
+            j--
+        }
+        a[j + 1] = x
+    }
     if (n % 2 === 1) return a[(n - 1) / 2]
     return (a[n / 2 - 1] + a[n / 2]) / 2
 }
