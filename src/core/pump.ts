@@ -104,6 +104,8 @@ export class PumpController {
     private bolusTargetSteps = 0
     private lastMs = -1
     private alarmCode = ""
+    /** The last ALARM_EXTRA text logged: an identical one in a row is not logged again. */
+    private lastExtraText = ""
     private outOfServiceReason = ""
     private currentRateUlPerH = 0
     private plPerMicrostep = 0
@@ -366,10 +368,18 @@ export class PumpController {
     raiseAlarm(nowMs: number, code: AlarmCode, detail: string): CommandResult {
         const gate = this.sm.check("alarm")
         if (!gate.ok) {
-            // Already alarming or out of service: delivery is stopped; keep the record.
-            this.log.record(nowMs, "ALARM_EXTRA", code + " " + detail + " (state " + this.sm.state() + ")")
+            // Already alarming or out of service: delivery is stopped; keep the record, once. A
+            // cause that repeats every tick (a latched drive fault during back-off) would
+            // otherwise write a record per 20 ms: the RAM log, the VM heap and the flash log all
+            // ran out in the HIL (occlusion-near-disc).
+            const text = code + " " + detail + " (state " + this.sm.state() + ")"
+            if (text !== this.lastExtraText) {
+                this.lastExtraText = text
+                this.log.record(nowMs, "ALARM_EXTRA", text)
+            }
             return { ok: false, reason: gate.reason }
         }
+        this.lastExtraText = ""
         this.alarmCode = code
         this.log.record(nowMs, "ALARM", code + " " + detail)
         this.transition(nowMs, "alarm")

@@ -119,15 +119,22 @@ export function driveFault(message: string): Error {
 const TWO_32 = 4294967296
 const TWO_31 = 2147483648
 
+/** a mod n for a >= 0 up to 2^53: the DeviceScript VM computes `%` in int32 at run time, so
+ *  `4294967295 % 256` gives -1 there (found by the HIL: XTARGET -1 went out as bytes ff ff ff -1
+ *  and read back -513). Every `%` on a 32-bit register value goes through this. */
+export function umod(a: number, n: number): number {
+    return a - Math.floor(a / n) * n
+}
+
 /** 32-bit register value as 4 big-endian bytes (negative values two's complement). */
 export function u32Bytes(v: number): number[] {
     let u = v < 0 ? v + TWO_32 : v
-    const b3 = u % 256
+    const b3 = umod(u, 256)
     u = Math.floor(u / 256)
-    const b2 = u % 256
+    const b2 = umod(u, 256)
     u = Math.floor(u / 256)
-    const b1 = u % 256
-    const b0 = Math.floor(u / 256) % 256
+    const b1 = umod(u, 256)
+    const b0 = umod(Math.floor(u / 256), 256)
     return [b0, b1, b2, b3]
 }
 
@@ -142,7 +149,7 @@ export function toSigned32(u: number): number {
 
 /** Bit test that works for bit 31 without signed 32-bit arithmetic. */
 export function hasBit(value: number, bit: number): boolean {
-    return Math.floor(value / bit) % 2 === 1
+    return umod(Math.floor(value / bit), 2) === 1
 }
 
 /** " name" for each set bit of `value`, counting up from bit `firstBit` (a power of two);
@@ -178,7 +185,7 @@ export function gstatText(g: number): string {
 export function drvStatusText(d: number): string {
     // Flag bits 12..15 and 24..31; CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
     const flags = listed(bitWords(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive") + bitWords(d, DRV_STALLGUARD, "stallGuard ot otpw s2ga s2gb ola olb stst"))
-    return flags + " cs_actual=" + (Math.floor(d / 65536) % 32) + " sg_result=" + (d % 1024)
+    return flags + " cs_actual=" + umod(Math.floor(d / 65536), 32) + " sg_result=" + umod(d, 1024)
 }
 
 export function rampStatText(r: number): string {
@@ -250,12 +257,12 @@ export class Tmc5160 {
         // Bytes computed in place: this runs 8 times a tick, and every allocation counts on a
         // 64 KB heap.
         let u = value < 0 ? value + TWO_32 : value
-        const b3 = u % 256
+        const b3 = umod(u, 256)
         u = Math.floor(u / 256)
-        const b2 = u % 256
+        const b2 = umod(u, 256)
         u = Math.floor(u / 256)
-        const b1 = u % 256
-        const b0 = Math.floor(u / 256) % 256
+        const b1 = umod(u, 256)
+        const b0 = umod(Math.floor(u / 256), 256)
         const rx = await this.bus.transfer([write ? addr + 0x80 : addr, b0, b1, b2, b3])
         if (!rx || rx.length !== 5) throw driveFault("SPI reply of wrong length")
         this.lastSpiStatus = rx[0]

@@ -16,7 +16,7 @@
 // stops the ramp, so XACTUAL stops short of XTARGET).
 
 import {
-    DRV_OT, DRV_OTPW, DRV_S2GA, DRV_STALLGUARD, DRV_STST, GSTAT_DRV_ERR, GSTAT_RESET, GSTAT_UV_CP, REG_AMAX, REG_CHOPCONF, REG_D1, REG_DMAX, REG_DRV_STATUS, REG_GCONF, REG_GSTAT, REG_IOIN, REG_RAMPMODE, REG_RAMP_STAT, REG_SW_MODE, REG_VACTUAL, REG_VMAX, REG_VSTART, REG_VSTOP, REG_XACTUAL, REG_XTARGET, RS_EVENT_STOP_SG, RS_POSITION_REACHED, RS_STATUS_SG, RS_VZERO, SPI_DRIVER_ERROR, SPI_POSITION_REACHED, SPI_RESET_FLAG, SPI_STANDSTILL, SW_MODE_SG_STOP, SpiBus, TMC5160_VERSION, replyValue, toSigned32,
+    DRV_OT, DRV_OTPW, DRV_S2GA, DRV_STALLGUARD, DRV_STST, GSTAT_DRV_ERR, GSTAT_RESET, GSTAT_UV_CP, REG_AMAX, REG_CHOPCONF, REG_D1, REG_DMAX, REG_DRV_STATUS, REG_GCONF, REG_GSTAT, REG_IOIN, REG_RAMPMODE, REG_RAMP_STAT, REG_SW_MODE, REG_VACTUAL, REG_VMAX, REG_VSTART, REG_VSTOP, REG_XACTUAL, REG_XTARGET, RS_EVENT_STOP_SG, RS_POSITION_REACHED, RS_STATUS_SG, RS_VZERO, SPI_DRIVER_ERROR, SPI_POSITION_REACHED, SPI_RESET_FLAG, SPI_STANDSTILL, SW_MODE_SG_STOP, SpiBus, TMC5160_VERSION, replyValue, toSigned32, umod,
 } from "./tmc5160"
 
 const FCLK = 12000000
@@ -222,14 +222,14 @@ export class Tmc5160Model implements SpiBus {
         if (this.fault === "miso-low") return [0, 0, 0, 0, 0]
         let u = this.readValue(this.pendingRead)
         if (u < 0) u += 4294967296
-        const reply = [this.spiStatus(), Math.floor(u / 16777216) % 256, Math.floor(u / 65536) % 256, Math.floor(u / 256) % 256, u % 256]
+        const reply = [this.spiStatus(), Math.floor(u / 16777216) % 256, Math.floor(u / 65536) % 256, Math.floor(u / 256) % 256, umod(u, 256)]
         const addr = tx[0] % 128
         if (tx[0] >= 128) {
             const value = toSigned32(replyValue(tx))
             if (addr === REG_GSTAT) {
                 // Write 1 to clear; a fault that is still present sets drv_err again.
                 let g = this.gstat
-                for (let bit = 1; bit <= 4; bit *= 2) if (Math.floor(value / bit) % 2 === 1 && Math.floor(g / bit) % 2 === 1) g -= bit
+                for (let bit = 1; bit <= 4; bit *= 2) if (umod(Math.floor(value / bit), 2) === 1 && umod(Math.floor(g / bit), 2) === 1) g -= bit
                 if (this.driverStopped()) g = g | GSTAT_DRV_ERR
                 this.gstat = g
             } else if (addr === REG_XACTUAL || addr === REG_XTARGET) this.regs[addr] = value
