@@ -63,7 +63,7 @@ export type Expectation =
      *  bytes at most maxUsedBytes, largest free block at least minFreeBlockBytes. */
     | { check: "heap"; atS: number; maxUsedBytes: number; minFreeBlockBytes?: number; why?: string }
 
-/** A controller fault injected into the in-VM TMC5160 model (sim backend only). */
+/** A controller fault injected into the in-VM TMC5160 model (sim and vclock backends). */
 export interface TmcFaultSpec {
     fault: "miso-high" | "miso-low" | "ot" | "s2g" | "uv-reset" | "lost-steps"
     afterRunningS: number
