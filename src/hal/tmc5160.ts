@@ -126,16 +126,17 @@ export function umod(a: number, n: number): number {
     return a - Math.floor(a / n) * n
 }
 
-/** 32-bit register value as 4 big-endian bytes (negative values two's complement). */
-export function u32Bytes(v: number): number[] {
-    let u = v < 0 ? v + TWO_32 : v
+/** One 40-bit datagram: `first` (address, +0x80 to write), then the 32-bit value as 4
+ *  big-endian bytes (negative values two's complement). */
+export function datagram(first: number, value: number): number[] {
+    let u = value < 0 ? value + TWO_32 : value
     const b3 = umod(u, 256)
     u = Math.floor(u / 256)
     const b2 = umod(u, 256)
     u = Math.floor(u / 256)
     const b1 = umod(u, 256)
     const b0 = umod(Math.floor(u / 256), 256)
-    return [b0, b1, b2, b3]
+    return [first, b0, b1, b2, b3]
 }
 
 /** Unsigned value of reply bytes 1..4. */
@@ -254,16 +255,8 @@ export class Tmc5160 {
     }
 
     private async xfer(addr: number, write: boolean, value: number): Promise<number[]> {
-        // Bytes computed in place: this runs 8 times a tick, and every allocation counts on a
-        // 64 KB heap.
-        let u = value < 0 ? value + TWO_32 : value
-        const b3 = umod(u, 256)
-        u = Math.floor(u / 256)
-        const b2 = umod(u, 256)
-        u = Math.floor(u / 256)
-        const b1 = umod(u, 256)
-        const b0 = umod(Math.floor(u / 256), 256)
-        const rx = await this.bus.transfer([write ? addr + 0x80 : addr, b0, b1, b2, b3])
+        // One array per datagram (this runs 8 times a tick; every allocation counts on a 64 KB heap).
+        const rx = await this.bus.transfer(datagram(write ? addr + 0x80 : addr, value))
         if (!rx || rx.length !== 5) throw driveFault("SPI reply of wrong length")
         this.lastSpiStatus = rx[0]
         return rx

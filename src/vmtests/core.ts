@@ -17,7 +17,7 @@ import { createSimHardware, SimSensors } from "../hal/sim"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { AlarmManager, HIGH_PATTERN, pulseOn } from "../core/safety/alarmManager"
 import { crc16 } from "../core/safety/selfTest"
-import { hasBit, u32Bytes } from "../hal/tmc5160"
+import { datagram, hasBit } from "../hal/tmc5160"
 
 describe("dosing core under the DeviceScript VM", () => {
     test("BD 50 mL step volume: pi*(13.295 mm)^2/3200 = 173531 pL", () => {
@@ -116,12 +116,12 @@ describe("dosing core under the DeviceScript VM", () => {
 describe("TMC5160 datagram bytes under the DeviceScript VM (its % is int32 at run time)", () => {
     test("negative targets go out as two's complement bytes: -1 = ff ff ff ff, -513 = ff ff fd ff", () => {
         // A runtime `x % 256` on 4294967295 is -1 in this VM; the HIL found XTARGET -1 read back as -513.
-        const a = u32Bytes(-1)
-        expect(a[0] === 255 && a[1] === 255 && a[2] === 255 && a[3] === 255).toBe(true)
-        const b = u32Bytes(-513)
-        expect(b[0] === 255 && b[1] === 255 && b[2] === 253 && b[3] === 255).toBe(true)
-        const c = u32Bytes(2147483648)
-        expect(c[0] === 128 && c[1] === 0 && c[2] === 0 && c[3] === 0).toBe(true)
+        const a = datagram(0xad, -1)
+        expect(a[0] === 0xad && a[1] === 255 && a[2] === 255 && a[3] === 255 && a[4] === 255).toBe(true)
+        const b = datagram(0xad, -513)
+        expect(b[1] === 255 && b[2] === 255 && b[3] === 253 && b[4] === 255).toBe(true)
+        const c = datagram(0x2d, 2147483648)
+        expect(c[1] === 128 && c[2] === 0 && c[3] === 0 && c[4] === 0).toBe(true)
     })
     test("bit 0 of a register value at or above 2^31 reads correctly", () => {
         expect(hasBit(4294967295, 1)).toBe(true)
