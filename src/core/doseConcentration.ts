@@ -3,7 +3,7 @@
 // sets a concentration carries neither this class nor the exact-arithmetic fallback
 // (druglib/exact.ts): the 64 KB function-bytecode budget (TODO-CODE-1).
 
-import { ratioRound } from "./druglib/exact"
+import { gcd, ratioRound } from "./druglib/exact"
 import { floorDiv, PL_PER_UL } from "./units"
 
 /**
@@ -42,13 +42,4 @@ export class DoseConcentration {
         if (this.den > 0) return floorDiv(steps * this.num * 2 + this.den, this.den * 2)
         return ratioRound([steps, plPerMicrostep, this.amountThousandths], [this.volumeUl, PL_PER_UL]).value
     }
-}
-
-function gcd(a: number, b: number): number {
-    while (b !== 0) {
-        const t = a % b
-        a = b
-        b = t
-    }
-    return a
 }

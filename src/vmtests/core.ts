@@ -18,6 +18,7 @@ import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { AlarmManager, HIGH_PATTERN, pulseOn } from "../core/safety/alarmManager"
 import { crc16 } from "../core/safety/selfTest"
 import { datagram, hasBit } from "../hal/tmc5160"
+import { gcd } from "../core/druglib/exact"
 
 describe("dosing core under the DeviceScript VM", () => {
     test("BD 50 mL step volume: pi*(13.295 mm)^2/3200 = 173531 pL", () => {
@@ -122,6 +123,10 @@ describe("TMC5160 datagram bytes under the DeviceScript VM (its % is int32 at ru
         expect(b[1] === 255 && b[2] === 255 && b[3] === 253 && b[4] === 255).toBe(true)
         const c = datagram(0x2d, 2147483648)
         expect(c[1] === 128 && c[2] === 0 && c[3] === 0 && c[4] === 0).toBe(true)
+    })
+    test("gcd of values above 2^31 (dose arithmetic): gcd(4294967295, 255) = 255, gcd(6000000000, 4000000000) = 2000000000", () => {
+        expect(gcd(4294967295, 255)).toBe(255)
+        expect(gcd(6000000000, 4000000000)).toBe(2000000000)
     })
     test("bit 0 of a register value at or above 2^31 reads correctly", () => {
         expect(hasBit(4294967295, 1)).toBe(true)

@@ -7,9 +7,12 @@ import { floorDiv } from "../units"
 
 export const MAX_EXACT = 9007199254740991
 
-function gcd(a: number, b: number): number {
+/** Greatest common divisor of two non-negative integers up to MAX_EXACT. The remainder is
+ *  a - floor(a/b)·b, not `%`: the DeviceScript VM computes `%` in int32 at run time
+ *  (REQ-DRV-005), so `4294967295 % 255` is -1 there. */
+export function gcd(a: number, b: number): number {
     while (b !== 0) {
-        const t = a % b
+        const t = a - Math.floor(a / b) * b
         a = b
         b = t
     }
