@@ -11,8 +11,8 @@
 
 import { resolve } from "node:path"
 import { EventLog } from "../../src/core/eventLog"
-import { copyRequest, emptyRequest, findArea, findEntry, programDose } from "../../src/core/druglib/dosing"
-import { amountFactor, amountOf, isPerKg, isPerM2, parseUnit, unitName } from "../../src/core/druglib/doseUnits"
+import { copyRequest, emptyRequest, findArea, findEntry, programDose, pushPatientFactors } from "../../src/core/druglib/dosing"
+import { amountFactor, amountOf, parseUnit, unitName } from "../../src/core/druglib/doseUnits"
 import { compareProducts, ratioRound } from "../../src/core/druglib/exact"
 import { DrugLibrary, NONE } from "../../src/core/druglib/model"
 import type { InfusionProgram } from "../../src/core/program"
@@ -156,14 +156,7 @@ export function resolveLibraryProgram(sel: LibrarySelection): ResolvedProgram {
 export function windowInConcUnit(unit: number, maxAmount: number, concUnit: number, weightG: number, bsaThousandthsM2: number): number {
     const num = [maxAmount, amountFactor(amountOf(unit))]
     const den = [amountFactor(concUnit)]
-    if (isPerKg(unit)) {
-        num.push(weightG)
-        den.push(1000)
-    }
-    if (isPerM2(unit)) {
-        num.push(bsaThousandthsM2)
-        den.push(1000)
-    }
+    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
     const r = ratioRound(num, den)
     // ratioRound rounds to the nearest; step down when that was up (value x den > num).
     return compareProducts([r.value, ...den], num) > 0 ? r.value - 1 : r.value

@@ -3,11 +3,12 @@
 // stand-ins for settings flash and HMAC. REQ-PWR-001/-002: after a power cut the pump
 // comes back behind POWER_RESTORED (Paused once acknowledged) with the volume saved before the cut, and never resumes by itself.
 
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { describe, expect, it } from "vitest"
 import { bootFirmware, PumpFirmware, runFirmware } from "../../src/firmware/app"
 import { DEFAULT_SAVE_INTERVAL_MS } from "../../src/core/persist/powerSafety"
 import { InfusionProgram } from "../../src/core/program"
 import { createSimHardware } from "../../src/hal/sim"
+import { captureConsole } from "./consoleCapture"
 import { FakeClock, fakeDeviceServices, MapSettings } from "./fakeDevice"
 
 const PROGRAM: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }
@@ -24,16 +25,7 @@ function deliveredUl(rateUlPerH: number, ms: number): number {
 const BOOT_LIMIT_MS = 20000
 const RUN_MS = 10 * 60 * 1000
 
-let lines: string[] = []
-beforeEach(() => {
-    lines = []
-    vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
-        lines.push(a.join(" "))
-    })
-})
-afterEach(() => {
-    vi.restoreAllMocks()
-})
+const out = captureConsole()
 
 async function boot(clock: FakeClock, settings: MapSettings): Promise<PumpFirmware> {
     return clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, settings), "test-"), BOOT_LIMIT_MS)
@@ -75,7 +67,7 @@ describe("firmware start-up on a virtual clock", () => {
         // Power cut: the firmware objects and their timers are gone; only the flash map remains.
         clock.powerOff()
         fw = null
-        lines = []
+        out.lines = []
 
         clock = new FakeClock()
         fw = await boot(clock, flash)
@@ -91,7 +83,7 @@ describe("firmware start-up on a virtual clock", () => {
         expect(restoredUl).toBeGreaterThanOrEqual(deliveredUl(PROGRAM.rateUlPerH, cutMs - startMs - DEFAULT_SAVE_INTERVAL_MS - 100 - 20))
         // The clinician is told how much may be uncounted: ceil(10 mL/h x 30 s) = ceil(83.3) = 84 µL.
         expect(DEFAULT_SAVE_INTERVAL_MS).toBe(30000)
-        expect(lines.some(l => l.includes("POWER_LOSS_BOUND") && l.includes("up to 84uL"))).toBe(true)
+        expect(out.lines.some(l => l.includes("POWER_LOSS_BOUND") && l.includes("up to 84uL"))).toBe(true)
 
         // The restored pump keeps its own program: the default is not loaded over it, nothing starts.
         expect(runFirmware(fw, PROGRAM, true)).toBe(null)

@@ -5,7 +5,7 @@
 // stores and the library writer are the firmware's own code.
 
 import { createHmac, randomBytes } from "node:crypto"
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { describe, expect, it } from "vitest"
 import { bootFirmware, PumpFirmware, runFirmware } from "../../src/firmware/app"
 import { EventLog } from "../../src/core/eventLog"
 import { DEFAULT_SAVE_INTERVAL_MS } from "../../src/core/persist/powerSafety"
@@ -15,22 +15,14 @@ import { cryptoVerifier, installSigned, readPersisted } from "../../src/firmware
 import { RETRY_AFTER_FLUSHES, writeVerified } from "../../src/core/persist/mirrorPageStore"
 import { createSimHardware } from "../../src/hal/sim"
 import { compileFile } from "../../tools/druglib/compile"
+import { captureConsole } from "./consoleCapture"
 import { FakeClock, fakeDeviceServices, MapSettings } from "./fakeDevice"
 
 const PROGRAM: InfusionProgram = { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }
 /** The background writer flushes every 100 ms (persistence.ts). */
 const WRITER_PERIOD_MS = 100
 
-let lines: string[] = []
-beforeEach(() => {
-    lines = []
-    vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
-        lines.push(a.join(" "))
-    })
-})
-afterEach(() => {
-    vi.restoreAllMocks()
-})
+const out = captureConsole()
 
 async function bootRunning(flash: MapSettings): Promise<{ clock: FakeClock; fw: PumpFirmware }> {
     const clock = new FakeClock()
@@ -76,7 +68,7 @@ describe("settings writes are read back (REQ-PERS-010)", () => {
                 fw.pump.resume(clock.nowMs())
                 await clock.advanceBy(2 * WRITER_PERIOD_MS)
             }
-            expect(lines.some(l => l.includes("SETTINGS_WRITE_FAILED") && l.includes(prefix))).toBe(true)
+            expect(out.lines.some(l => l.includes("SETTINGS_WRITE_FAILED") && l.includes(prefix))).toBe(true)
             expect(fw.pump.state()).toBe("Alarm")
             expect(fw.pump.status().alarmCode).toBe("PUMP_ALARM")
         })
@@ -93,7 +85,7 @@ describe("settings writes are read back (REQ-PERS-010)", () => {
         await clock.advanceBy(5 * 60 * 1000)
         expect(flash.faultedWrites).toBeGreaterThanOrEqual(1)
         expect(flash.faultedWrites).toBeLessThanOrEqual(6)
-        expect(lines.filter(l => l.includes("SETTINGS_WRITE_FAILED")).length).toBeGreaterThanOrEqual(2)
+        expect(out.lines.filter(l => l.includes("SETTINGS_WRITE_FAILED")).length).toBeGreaterThanOrEqual(2)
     })
 
     it("a drug library whose chunks do not reach flash is refused, not reported installed, and the old state stays in force", async () => {

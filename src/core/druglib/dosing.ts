@@ -176,6 +176,19 @@ function positiveWhole(v: number): boolean {
     return isWholeNumber(v) && v > 0
 }
 
+/** The patient factors of a per-kg or per-m² unit, pushed onto a ratio (num / den): weight in g
+ *  (/1000 for kg) and BSA in thousandths of m² (/1000). The one place for this scaling. */
+export function pushPatientFactors(unit: number, num: number[], den: number[], weightG: number, bsaThousandthsM2: number) {
+    if (isPerKg(unit)) {
+        num.push(weightG)
+        den.push(1000)
+    }
+    if (isPerM2(unit)) {
+        num.push(bsaThousandthsM2)
+        den.push(1000)
+    }
+}
+
 /** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). A per-m²
  *  unit needs `bsaThousandthsM2` (BSA in thousandths of m²); without one it is -1. */
 export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
@@ -184,14 +197,7 @@ export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number
     // rate[µL/h] = dose/1000 · f_dose · (W/1000) · (60 if per min) / ((amount/1000 · f_conc) / volume[µL])
     const num = [dose, amountFactor(amountOf(doseUnit)), isPerMin(doseUnit) ? 60 : 1, c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
-    if (isPerKg(doseUnit)) {
-        num.push(weightG)
-        den.push(1000)
-    }
-    if (isPerM2(doseUnit)) {
-        num.push(bsaThousandthsM2)
-        den.push(1000)
-    }
+    pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)
     return ratioRound(num, den)
 }
 
@@ -201,14 +207,7 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
     if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
     const num = [amount, amountFactor(amountOf(unit)), c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
-    if (isPerKg(unit)) {
-        num.push(weightG)
-        den.push(1000)
-    }
-    if (isPerM2(unit)) {
-        num.push(bsaThousandthsM2)
-        den.push(1000)
-    }
+    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
     return ratioRound(num, den)
 }
 
@@ -218,15 +217,8 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
 function baseAmount(unit: number, value: number, weightG: number, minutes: number, bsaThousandthsM2: number): number {
     const num = [value, amountFactor(amountOf(unit))]
     const den = [1000]
-    if (isPerKg(unit)) {
-        num.push(weightG)
-        den.push(1000)
-    }
-    if (isPerM2(unit)) {
-        if (!(bsaThousandthsM2 > 0)) return -1
-        num.push(bsaThousandthsM2)
-        den.push(1000)
-    }
+    if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return -1
+    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
     if (minutes > 0) {
         num.push(minutes)
         if (!isPerMin(unit)) den.push(60)
