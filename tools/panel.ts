@@ -10,10 +10,10 @@ import { compileFile } from "./druglib/compile"
 import { newKeyHex, nodeVerifier, sign, split } from "./druglib/sign"
 import { EventLog } from "../src/core/eventLog"
 import { LibraryStore } from "../src/core/druglib/store"
+import { CONTROL_PERIOD_MS } from "../src/core/pump"
 import { UiKey } from "../src/core/ui/panel"
 import { PanelSim } from "./panelSim"
 
-const TICK_MS = 20
 /** A terminal sends no key-up: a key counts as held while its auto-repeat characters keep
  *  coming, and as released this long after the last one (longer than the OS repeat delay). */
 const RELEASE_FIRST_MS = 550
@@ -98,10 +98,10 @@ process.stdin.on("data", (buf: Buffer) => {
 })
 
 setInterval(() => {
-    sim.advance(TICK_MS)
+    sim.advance(CONTROL_PERIOD_MS)
     if (held && sim.t >= releaseAt) {
         sim.step("release", held)
         held = ""
     }
     draw()
-}, TICK_MS)
+}, CONTROL_PERIOD_MS)

@@ -6,12 +6,12 @@
 import { compileFile } from "./druglib/compile"
 import { EventLog } from "../src/core/eventLog"
 import { DrugLibrary } from "../src/core/druglib/model"
-import { PumpController } from "../src/core/pump"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../src/core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../src/core/safety/monitor"
 import { occlusionLimitMmHg } from "../src/core/safety/occlusion"
-import { REFERENCE_MECHANICS } from "../src/core/syringe"
+import { runControlTick } from "../src/core/tick"
 import { applyUiCommand } from "../src/core/ui/apply"
-import { initialUiState, PanelStatus, Screen, UiCommand, UiKey, UiState, uiStep } from "../src/core/ui/panel"
+import { initialUiState, PanelStatus, Screen, UI_TICK_MS, UiCommand, UiKey, UiState, uiStep } from "../src/core/ui/panel"
 
 export function sampleLibrary(): DrugLibrary {
     const r = compileFile(new URL("../docs/sample-drug-library.json", import.meta.url).pathname)
@@ -21,13 +21,15 @@ export function sampleLibrary(): DrugLibrary {
 
 export class PanelSim {
     log = new EventLog(2000)
-    pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: 20, accelStepsPerS2: 20000 }, this.log)
+    pump = new PumpController(REFERENCE_PUMP_CONFIG, this.log)
     monitor = new SafetyMonitor(this.pump, this.log, SAFETY_DEFAULTS)
     ui: UiState = initialUiState()
     screen: Screen = { lines: [], inverted: false }
     screens: Screen[] = []
     commands: UiCommand[] = []
     t = 0
+    /** When the panel's own timer fires next (UI_TICK_MS apart, independent of the control period). */
+    nextUiMs = UI_TICK_MS
     fired = 0
     dither = 0
     door = false
@@ -71,18 +73,21 @@ export class PanelSim {
         }
     }
 
-    /** Time passes: 20 ms control ticks (safety check first, as the firmware does) and a 100 ms UI tick. */
+    /** Time passes: control ticks (the firmware's one tick, src/core/tick.ts) and the panel's own UI timer. */
     advance(ms: number) {
         const end = this.t + ms
         while (this.t < end) {
-            this.t += 20
+            this.t += CONTROL_PERIOD_MS
             this.dither = 1 - this.dither
-            this.monitor.check(this.t, {
+            const act = runControlTick(this.t, {
                 pressureAdc: 425 + this.dither, airInLine: false, doorOpen: this.door, plungerEngaged: this.plunger,
                 batteryMv: this.batteryMv, firedSteps: this.fired, plungerPositionUm: Math.floor((this.fired * 1000) / 3200),
-            })
-            this.fired += this.pump.update(this.t).steps
-            if (this.t % 100 === 0) this.step("tick", "start")
+            }, this.monitor, this.pump)
+            this.fired += act.forwardSteps - act.reverseSteps
+            while (this.nextUiMs <= this.t) {
+                this.step("tick", "start")
+                this.nextUiMs += UI_TICK_MS
+            }
         }
     }
 

@@ -11,12 +11,11 @@
 import { EventLog } from "../core/eventLog"
 import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
-import { initialUiState, PanelStatus, Screen, UI_KEYS, UiKey, uiStep } from "../core/ui/panel"
+import { initialUiState, PanelStatus, Screen, UI_KEYS, UI_TICK_MS, UiKey, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
 import { errorText } from "./control"
 import { PanelDisplay, PanelKeySource } from "../hal/types"
 
-export const UI_TICK_MS = 100
 /** Minimum time between frames when nothing but a live value changed. */
 export const FRAME_MIN_MS = 1000
 const HISTORY_LINES = 12

@@ -35,6 +35,8 @@ import { batteryText, concText, doseText, durationText, fit, formatDose, tidyNum
 
 export { tidyNumbers } from "./format"
 
+/** The panel's own timer (firmware/panel.ts): key repeat and timeouts advance on it, never inside the control tick. */
+export const UI_TICK_MS = 100
 export const SCREEN_COLS = 21
 export const SCREEN_ROWS = 8
 /** Hold time before a held UP/DOWN starts repeating, and the repeat period. */
