@@ -8,7 +8,7 @@ import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURAT
 import { DoseConcentration } from "./doseConcentration"
 import { DoseWindowTracker } from "./doseLimit"
 import { PlannerConfig, StepPlanner } from "./planner"
-import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
+import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./pumpStates"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
 import { floorDiv, isWholeNumber, PL_PER_UL } from "./units"
 import { VolumeAccount } from "./volume"
