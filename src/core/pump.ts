@@ -499,6 +499,17 @@ export class PumpController {
         return this.alarmCode
     }
 
+    /** status().infusedUl without building status(): its 17-field object needs a 292-byte block,
+     *  which a fragmented VM heap did not have (HIL OutOfMemory at 2,202 s, REQ-HEAP-002). */
+    infusedUlNow(): number {
+        return this.volume ? this.volume.infusedUl() : 0
+    }
+
+    /** status().bolusUl, likewise. */
+    bolusUlNow(): number {
+        return this.volume ? this.volume.bolusUl() : 0
+    }
+
     /** Steps commanded since the program was loaded (for position checks and persistence). */
     stepsCommanded(): number {
         return this.volume ? this.volume.steps() : 0
