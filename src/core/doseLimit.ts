@@ -8,6 +8,13 @@
 // sliding window starting mid-bucket is inside it): conservative, never permissive.
 //
 // Cost per tick: one add, and once a minute one subtraction per window. No strings.
+//
+// Memory (REQ-HEAP-002): the ring is an Int32Store (4 bytes per bucket in 256-byte chunks, taken
+// up to the highest slot written: at most 4 chunks, 1,024 B), not a number[] (a 241-element array
+// was one 2,156 B block of the VM's 64 KB heap; measured with the HIL heap census). A bucket holds one minute of steps: at most the drive's
+// REFERENCE_MAX_STEPS_PER_S (2000) x 60 = 120,000, far inside int32.
+
+import { Int32Store } from "./int32Store"
 
 export const BUCKET_MS = 60000
 /** Longest window the tracker holds, in minutes (the ring holds this + 1 buckets). */
@@ -23,14 +30,11 @@ export interface DoseLimit {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class DoseWindowTracker {
-    private readonly ring: number[] = []
+    /** Steps per 1-minute bucket; bucket b at slot b mod (MAX_WINDOW_MIN + 1). */
+    private ring = new Int32Store(MAX_WINDOW_MIN + 1)
     private readonly limits: DoseLimit[] = []
     private readonly sums: number[] = []
     private bucket = -1
-
-    constructor() {
-        for (let i = 0; i <= MAX_WINDOW_MIN; i++) this.ring.push(0)
-    }
 
     /** Adds a limit; returns "" or the reason it is refused. */
     addLimit(windowMin: number, maxSteps: number): string {
@@ -39,7 +43,7 @@ export class DoseWindowTracker {
         if (!(maxSteps >= 0 && Math.floor(maxSteps) === maxSteps)) return "maximum must be a whole number of steps"
         // A limit added mid-infusion starts from what the ring already holds.
         let sum = 0
-        if (this.bucket >= 0) for (let k = 0; k <= windowMin; k++) sum += this.ring[this.slot(this.bucket - k)]
+        if (this.bucket >= 0) for (let k = 0; k <= windowMin; k++) sum += this.ring.get(this.slot(this.bucket - k))
         this.limits.push({ windowMin: windowMin, maxSteps: maxSteps })
         this.sums.push(sum)
         return ""
@@ -68,15 +72,17 @@ export class DoseWindowTracker {
         if (b <= this.bucket) return // same bucket (a clock that went back keeps the newer one)
         if (b - this.bucket > MAX_WINDOW_MIN + 1) {
             // Everything is older than the longest window.
-            for (let i = 0; i < this.ring.length; i++) this.ring[i] = 0
+            this.ring = new Int32Store(MAX_WINDOW_MIN + 1)
             for (let k = 0; k < this.sums.length; k++) this.sums[k] = 0
             this.bucket = b
             return
         }
         while (this.bucket < b) {
             this.bucket++
-            for (let k = 0; k < this.limits.length; k++) this.sums[k] -= this.ring[this.slot(this.bucket - this.limits[k].windowMin - 1)]
-            this.ring[this.slot(this.bucket)] = 0
+            for (let k = 0; k < this.limits.length; k++) this.sums[k] -= this.ring.get(this.slot(this.bucket - this.limits[k].windowMin - 1))
+            // Only a non-zero slot is written, so minutes without delivery take no chunk.
+            const s = this.slot(this.bucket)
+            if (this.ring.get(s) !== 0) this.ring.set(s, 0)
         }
     }
 
@@ -101,8 +107,14 @@ export class DoseWindowTracker {
 
     add(steps: number) {
         if (steps <= 0 || this.bucket < 0) return
-        this.ring[this.slot(this.bucket)] += steps
+        const s = this.slot(this.bucket)
+        this.ring.set(s, this.ring.get(s) + steps)
         for (let k = 0; k < this.sums.length; k++) this.sums[k] += steps
+    }
+
+    /** Bytes of bucket storage held (for the memory-bound test). */
+    ringBytes(): number {
+        return this.ring.bytes()
     }
 
     private slot(b: number): number {

@@ -25,6 +25,11 @@ export class Int32Store {
         return c[o] | (c[o + 1] << 8) | (c[o + 2] << 16) | (c[o + 3] << 24)
     }
 
+    /** Bytes of chunk storage taken so far (at most ceil(length / CHUNK) x CHUNK x 4). */
+    bytes(): number {
+        return this.chunks.length * CHUNK * 4
+    }
+
     /** Stores `v` as a signed 32-bit integer (callers pass integers in range). */
     set(i: number, v: number) {
         const k = Math.floor(i / CHUNK)

@@ -8,7 +8,7 @@ import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURAT
 import { DoseConcentration } from "./doseConcentration"
 import { DoseWindowTracker } from "./doseLimit"
 import { PlannerConfig, StepPlanner } from "./planner"
-import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./stateMachine"
+import { isDelivering, PumpEvent, PumpState, PumpStateMachine } from "./pumpStates"
 import { findSyringe, fullTravelMicrosteps, Mechanics, picolitresPerMicrostep, REFERENCE_MECHANICS, SyringeSpec, validateMechanics } from "./syringe"
 import { floorDiv, isWholeNumber, PL_PER_UL } from "./units"
 import { VolumeAccount } from "./volume"
@@ -497,6 +497,17 @@ export class PumpController {
 
     alarmCodeNow(): string {
         return this.alarmCode
+    }
+
+    /** status().infusedUl without building status(): its 17-field object needs a 292-byte block,
+     *  which a fragmented VM heap did not have (HIL OutOfMemory at 2,202 s, REQ-HEAP-002). */
+    infusedUlNow(): number {
+        return this.volume ? this.volume.infusedUl() : 0
+    }
+
+    /** status().bolusUl, likewise. */
+    bolusUlNow(): number {
+        return this.volume ? this.volume.bolusUl() : 0
     }
 
     /** Steps commanded since the program was loaded (for position checks and persistence). */

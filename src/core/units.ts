@@ -40,6 +40,8 @@
 //   formatThousandths  12345 -> "12.345", integer arithmetic only.
 //   isWholeNumber      true for a finite whole number (guards integer-unit fields).
 //   floorDiv           floor(a / b) for non-negative integers, exact where a float quotient rounds.
+//   umod               a mod n in [0, n) for any integer a within ±2^53: THE rule for every `%`
+//                      whose left operand can pass 2^31 - 1 or be negative (REQ-DRV-005).
 
 export const UL_PER_ML = 1000
 export const PL_PER_UL = 1000000
@@ -92,12 +94,19 @@ export function formatThousandths(value: number): string {
     const v = Math.floor(value)
     const sign = v < 0 ? "-" : ""
     const a = v < 0 ? -v : v
-    return sign + Math.floor(a / 1000) + "." + pad3(a % 1000)
+    return sign + Math.floor(a / 1000) + "." + pad3(umod(a, 1000))
 }
 
 /** True for finite whole numbers; guards every integer-unit field against NaN, floats and strings. */
 export function isWholeNumber(v: any): boolean {
     return typeof v === "number" && v === v && Math.floor(v) === v && v < 9007199254740992 && v > -9007199254740992
+}
+
+/** a mod n in [0, n) for integers |a| < 2^53 and n > 0. The DeviceScript VM computes `%` in int32
+ *  at run time (REQ-DRV-005): `4294967295 % 256` is -1 there and a ms counter past 2^31 (24.8 days)
+ *  turns negative, while Node is exact. Every `%` whose left operand can leave 0..2^31-1 uses this. */
+export function umod(a: number, n: number): number {
+    return a - Math.floor(a / n) * n
 }
 
 /** floor(a / b) for non-negative integers, corrected so a rounded float quotient can never

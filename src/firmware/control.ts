@@ -18,13 +18,16 @@ export function createPump(log: EventLog): PumpController {
 }
 
 export function statusLine(pump: PumpController): string {
-    const s = pump.status()
+    // Per-field readers, not status(): its object needs a 292-byte heap block every second
+    // (REQ-HEAP-002).
+    const p = pump.loadedProgram()
+    const code = pump.alarmCodeNow()
     return (
-        "state=" + s.state +
-        " rate=" + formatThousandths(s.rateUlPerH) + "mL/h" +
-        " infused=" + formatThousandths(s.infusedUl) + "mL" +
-        " vtbi=" + formatThousandths(s.vtbiUl) + "mL" +
-        (s.alarmCode.length > 0 ? " alarm=" + s.alarmCode : "")
+        "state=" + pump.state() +
+        " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
+        " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
+        " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
+        (code.length > 0 ? " alarm=" + code : "")
     )
 }
 

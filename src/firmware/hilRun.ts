@@ -67,10 +67,14 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     clock.every(HIL_STATUS_MS, async () => {
         // Shaft steps first, so the status line's interval carries none of them.
         rig.reportMotion()
-        const s = pump.status()
+        // Per-field readers, not status() (a 292-byte object every 100 ms; REQ-HEAP-002).
+        const state = pump.state()
+        const code = pump.alarmCodeNow()
+        const infusedUl = pump.infusedUlNow()
+        const bolusUl = pump.bolusUlNow()
         if (tmcFault && !injected) {
             const now = clock.nowMs()
-            if (runningSinceMs < 0 && s.state === "Running") runningSinceMs = now
+            if (runningSinceMs < 0 && state === "Running") runningSinceMs = now
             if (runningSinceMs >= 0 && now - runningSinceMs >= tmcFault.afterMs) {
                 injected = true
                 rig.injectDriveFault(tmcFault.fault)
@@ -83,8 +87,8 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
         if (latched.length === 0) latched = "-"
         const fired = await hw.stepper.firedCount()
         // (One concatenation per statement: a longer chain with the await trips the devs compiler.)
-        let line = HIL_PREFIX + "t=" + clock.nowMs() + " state=" + s.state + " alarm=" + (s.alarmCode.length > 0 ? s.alarmCode : "-")
-        line = line + " infused=" + s.infusedUl + " bolus=" + s.bolusUl + " fired=" + fired
+        let line = HIL_PREFIX + "t=" + clock.nowMs() + " state=" + state + " alarm=" + (code.length > 0 ? code : "-")
+        line = line + " infused=" + infusedUl + " bolus=" + bolusUl + " fired=" + fired
         console.log(line + " latched=" + latched)
     })
 }

@@ -6,7 +6,7 @@
 import { EventSink } from "../core/eventLog"
 import { LibraryParser } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
-import { PumpState } from "../core/stateMachine"
+import { PumpState } from "../core/pumpStates"
 import { Clock } from "../core/clock"
 import { keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"

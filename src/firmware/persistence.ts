@@ -11,7 +11,7 @@ import { PersistentLog } from "../core/log/persistentLog"
 import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
 import { PumpController } from "../core/pump"
-import { isDelivering } from "../core/stateMachine"
+import { isDelivering } from "../core/pumpStates"
 import { DeviceServices, FlashPageStore } from "../hal/types"
 
 import { CELL_SLOT_BYTES, CELL_SLOTS, LOG_SLOT_BYTES, LOG_SLOTS, PROGRESS_SLOT_BYTES } from "../core/persist/settingsLayout"

@@ -18,6 +18,7 @@
 //   Velocity unit at fCLK = 12 MHz: v[µsteps/s] = VMAX · fCLK / 2^24 = 0.7153 · VMAX.
 //   Acceleration unit: a[µsteps/s²] = AMAX · fCLK² / (512 · 256 · 2^24) = 65.48 · AMAX.
 
+import { umod } from "../core/units"
 export const REG_GCONF = 0x00
 export const REG_GSTAT = 0x01
 export const REG_IOIN = 0x04
@@ -119,12 +120,6 @@ export function driveFault(message: string): Error {
 const TWO_32 = 4294967296
 const TWO_31 = 2147483648
 
-/** a mod n for a >= 0 up to 2^53: the DeviceScript VM computes `%` in int32 at run time, so
- *  `4294967295 % 256` gives -1 there (found by the HIL: XTARGET -1 went out as bytes ff ff ff -1
- *  and read back -513). Every `%` on a 32-bit register value goes through this. */
-export function umod(a: number, n: number): number {
-    return a - Math.floor(a / n) * n
-}
 
 /** One 40-bit datagram: `first` (address, +0x80 to write), then the 32-bit value as 4
  *  big-endian bytes (negative values two's complement). */

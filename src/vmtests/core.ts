@@ -128,6 +128,15 @@ describe("TMC5160 datagram bytes under the DeviceScript VM (its % is int32 at ru
         expect(gcd(4294967295, 255)).toBe(255)
         expect(gcd(6000000000, 4000000000)).toBe(2000000000)
     })
+    test("umod (REQ-DRV-005): formatThousandths(4294967295) = 4294967.295, not 4294967.00-1 (int32 %)", () => {
+        expect(formatThousandths(4294967295)).toBe("4294967.295")
+        expect(formatThousandths(-2147483649)).toBe("-2147483.649")
+    })
+    test("alarm tone 24.8 days after the alarm: t = 8000 x 268436 + 100 ms (> 2^31) is inside the first high-priority pulse", () => {
+        // 8000 ms period: t mod 8000 = 100, inside the 0..150 ms pulse; 200 is in the gap.
+        expect(pulseOn(HIGH_PATTERN, 8000 * 268436 + 100)).toBe(true)
+        expect(pulseOn(HIGH_PATTERN, 8000 * 268436 + 200)).toBe(false)
+    })
     test("bit 0 of a register value at or above 2^31 reads correctly", () => {
         expect(hasBit(4294967295, 1)).toBe(true)
         expect(hasBit(4294967294, 1)).toBe(false)

@@ -3,16 +3,15 @@
 // explicit check that they stay below 2^53 (where doubles stop being exact integers). A result
 // that cannot be computed exactly is refused (-1), never approximated.
 
-import { floorDiv } from "../units"
+import { floorDiv, umod } from "../units"
 
 export const MAX_EXACT = 9007199254740991
 
 /** Greatest common divisor of two non-negative integers up to MAX_EXACT. The remainder is
- *  a - floor(a/b)·b, not `%`: the DeviceScript VM computes `%` in int32 at run time
- *  (REQ-DRV-005), so `4294967295 % 255` is -1 there. */
+ *  umod, not `%` (REQ-DRV-005: `4294967295 % 255` is -1 in the VM). */
 export function gcd(a: number, b: number): number {
     while (b !== 0) {
-        const t = a - Math.floor(a / b) * b
+        const t = umod(a, b)
         a = b
         b = t
     }

@@ -5,7 +5,7 @@
 
 import { EventKind } from "../eventKinds"
 import { EventSink } from "../eventLog"
-import { PumpState } from "../stateMachine"
+import { PumpState } from "../pumpStates"
 import { DrugLibrary } from "./model"
 import { ByteSource, parseLibrary, ParseResult } from "./parse"
 

@@ -11,7 +11,7 @@ import { EventSink } from "../eventLog"
 import { bolusRateUlPerH, InfusionProgram, maxRateForSyringeUlPerH } from "../program"
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { PumpController } from "../pump"
-import { PumpState } from "../stateMachine"
+import { PumpState } from "../pumpStates"
 import { decodeSnapshot, encodeSnapshot } from "./snapshot"
 
 /** 30 s: the shortest interval that gives the RP2040 settings flash >= 10 years at 24/7

@@ -5,7 +5,7 @@
 
 import { PumpSnapshot } from "../pump"
 import { InfusionProgram } from "../program"
-import { ALL_STATES, PumpState } from "../stateMachine"
+import { ALL_STATES, PumpState } from "../pumpStates"
 
 function uint(s: string): number {
     if (s.length < 1 || s.length > 12) return -1

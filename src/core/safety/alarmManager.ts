@@ -14,6 +14,7 @@
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
 
 import { EventSink } from "../eventLog"
+import { umod } from "../units"
 import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
@@ -194,8 +195,9 @@ export class AlarmManager {
         if (!paused && pulseOn(pat, t)) tone = pat.toneHz
         let red = false
         let yellow = false
-        if (p === "high") red = t % 500 < 250
-        else if (p === "medium") yellow = t % 2000 < 1000
+        // umod: t passes 2^31 ms after 24.8 days of one alarm, where the VM's int32 `%` goes negative.
+        if (p === "high") red = umod(t, 500) < 250
+        else if (p === "medium") yellow = umod(t, 2000) < 1000
         else yellow = true
         return {
             code: top.def.code,
@@ -244,7 +246,7 @@ export class AlarmManager {
 /** true while a pulse of the pattern sounds `t` ms after the alarm was raised. */
 export function pulseOn(pat: BurstPattern, t: number): boolean {
     if (t < 0) return false
-    const inBurst = t % pat.periodMs
+    const inBurst = umod(t, pat.periodMs)
     for (let i = 0; i < pat.pulses.length; i++) {
         const s = pat.pulses[i]
         if (inBurst >= s && inBurst < s + pat.pulseMs) return true

@@ -9,7 +9,7 @@
 // Every alarm latches until acknowledged AND its cause is gone (alarmManager.ts). DRIVE_FAULT,
 // POWER_RESTORED and PUMP_ALARM are raised on the pump itself and mirrored by the monitor.
 
-import { PumpState } from "../stateMachine"
+import { PumpState } from "../pumpStates"
 import { AlarmCode } from "./alarmCodes"
 import { AirVerdict } from "./air"
 import { SyringeLevel } from "./detectors/syringeLevel"
