@@ -16,7 +16,8 @@ import { PumpState } from "../stateMachine"
 import { decodeSnapshot, encodeSnapshot } from "./snapshot"
 
 /** 30 s: the shortest interval that gives the RP2040 settings flash >= 10 years at 24/7
- *  (settingsBudget.ts periodicWear; REQ-BUD-005). The loss bound is rate x 30 s (REQ-PWR-002). */
+ *  (settingsBudget.ts periodicWear; REQ-BUD-005). The unsaved bound is rate x (30 s + 1 s), counted
+ *  as given on restore (REQ-PWR-006). */
 export const DEFAULT_SAVE_INTERVAL_MS = 30000
 
 /** 1 s: a save is captured at a 100 ms poll and reaches flash after the log drain and the write,
