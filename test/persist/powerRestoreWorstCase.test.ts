@@ -101,6 +101,27 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         expect(Math.floor(45_000e6 / PL) - (firedSteps + after)).toBeLessThanOrEqual(boundSteps(RATE))
     })
 
+    it("a cut 0.9 s into the 120 s progress write (poll 100 ms + two 4 KB sector erases, W25Q16JV tSE max 400 ms each): the 90 s save holds and the count still covers the truth", () => {
+        const snap = new MemoryPageStore(2, 192)
+        const prog = new MemoryPageStore(2, 40)
+        const a = bootPump(snap, prog)
+        a.pump.loadProgram(0, P)
+        a.pump.start(0)
+        let fired = run(a.pump, a.safety, 0, 119_980)
+        // The 120 s write starts and is cut part-way; the motor runs on until the power is gone.
+        prog.bytesWritten = 0
+        prog.powerBudget = 10
+        prog.tornByte = 0xff
+        a.safety.poll(120_000, a.pump)
+        for (let t = 120_000; t <= 120_900; t += CONTROL_PERIOD_MS) fired += a.pump.update(t).steps
+        prog.restorePower()
+        const b = bootPump(snap, prog)
+        // 30.9 s at 1200 mL/h = 10,300 µL ran after the 90 s save: more than rate x 30 s (10,000 µL).
+        expect(((fired * PL) / 1e6) - 30_000).toBeGreaterThan(10_000)
+        expect(b.pump.stepsCommanded()).toBeGreaterThanOrEqual(fired)
+        expect(b.pump.stepsCommanded() - fired).toBeLessThanOrEqual(boundSteps(RATE))
+    })
+
     it("the worst case never counts more than the VTBI", () => {
         // VTBI 40.2 mL: 40.0 mL ran before the cut; saved 30 mL at 90 s + 10.3 mL bound would pass it.
         const { firedSteps, b } = infuseAndCut({ ...P, vtbiUl: 40_200 })
