@@ -547,7 +547,7 @@ export class PumpController {
             savedUl = floorDiv(snap.steps * this.install(snap.program, syringe), PL_PER_UL)
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
             // travel); a bolus cut short counts its part as bolus too.
-            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps > this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
+            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps >= this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
             this.volume.restore(snap.steps + add, snap.bolusSteps + (snap.state === "Bolus" ? add : 0))
         } else if (target !== "Idle" && target !== "OutOfService") {
             return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")

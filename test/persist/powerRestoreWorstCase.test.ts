@@ -134,6 +134,23 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         expect(run(b.pump, b.safety, 20, 600_000)).toBe(0)
     })
 
+    it("KVO after the VTBI: the unsaved KVO run is counted too (up to the syringe's travel, not the VTBI)", () => {
+        // 10 mL at 1200 mL/h ends at ~30 s (KVO saved at the change); 1 mL/h KVO until the cut at
+        // 55 s, before the next progress write: ~25 s x 1 mL/h = 6.9 µL = ~40 steps beyond the VTBI.
+        const snap = new MemoryPageStore(2, 192)
+        const prog = new MemoryPageStore(2, 40)
+        const a = bootPump(snap, prog)
+        a.pump.loadProgram(0, { ...P, vtbiUl: 10_000, kvoRateUlPerH: 1000 })
+        a.pump.start(0)
+        const fired = run(a.pump, a.safety, 0, 55_000)
+        expect(a.pump.state()).toBe("KVO")
+        expect(fired - Math.floor(10_000e6 / PL)).toBeGreaterThanOrEqual(ulToSteps((1000 * 24) / 3600))
+        const b = bootPump(snap, prog)
+        expect(b.pump.stepsCommanded()).toBeGreaterThanOrEqual(fired)
+        // At most ceil(1 mL/h x 31 s) = 9 µL = 52 steps above.
+        expect(b.pump.stepsCommanded() - fired).toBeLessThanOrEqual(boundSteps(1000))
+    })
+
     it("a dose window set after the restore counts the worst case as given: the patient never gets more than the maximum in the window", () => {
         // 1 mg/mL; 45 mg per 60 min. Physics: 39.99 mg ran in the 2 min before the cut, so at most
         // 5.0 mg more may run within the hour.
