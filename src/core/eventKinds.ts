@@ -39,7 +39,6 @@ export type EventKind =
     | "CLOCK_BACKWARDS"
     | "LOOP_OVERRUN"
     // power loss and restart
-    | "POWER_LOSS_BOUND"
     | "POWER_RESTORED"
     /** A settings write whose read-back failed (REQ-PERS-010). */
     | "SETTINGS_WRITE_FAILED"

@@ -236,7 +236,14 @@ export class PumpController {
         const prod = maxAmountThousandths * c.den
         if (prod > 9007199254740991) return this.reject(nowMs, "doseLimit", "maximum cannot be converted to steps exactly")
         const maxSteps = floorDiv(prod, c.num)
-        if (!this.doseWindows) this.doseWindows = new DoseWindowTracker()
+        if (!this.doseWindows) {
+            this.doseWindows = new DoseWindowTracker()
+            this.doseWindows.advance(nowMs)
+            // REQ-PWR-006: what this program delivered before its first limit has no time kept
+            // (after a power cut it includes the unsaved bound): it counts as given this minute,
+            // so the allowance is a lower bound on the true one, never more.
+            this.doseWindows.add(this.volume.steps())
+        }
         this.doseWindows.advance(nowMs)
         const why = this.doseWindows.addLimit(windowMin, maxSteps)
         if (why.length > 0) return this.reject(nowMs, "doseLimit", why)
@@ -273,6 +280,8 @@ export class PumpController {
         if (!this.program) return this.reject(nowMs, "lockout", "no program is loaded")
         if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
         this.bolusLockoutMs = lockoutMs
+        // REQ-PWR-006: a bolus with no start time kept (given before a power cut) counts as started now.
+        if (this.lastBolusStartMs < 0 && this.volume.bolusStepCount() > 0) this.lastBolusStartMs = nowMs
         this.log.record(nowMs, "DOSE_LIMIT_SET", "bolus lockout=" + lockoutMs + "ms")
         return OK
     }
@@ -532,10 +541,13 @@ export class PumpController {
 
     /** Power-up restore. Program and volume come back; a delivering state comes back Paused
      *  (the state machine never restores a delivering state) and an interrupted infusion raises
-     *  POWER_RESTORED, so delivery needs an alarm reset and an explicit resume. */
-    restoreSnapshot(nowMs: number, snap: PumpSnapshot): CommandResult {
+     *  POWER_RESTORED, so delivery needs an alarm reset and an explicit resume.
+     *  uncountedUl: what may have run after the last save (REQ-PWR-006): counted as given, so the
+     *  remaining VTBI shrinks and any error is an under-infusion, never a repeat. */
+    restoreSnapshot(nowMs: number, snap: PumpSnapshot, uncountedUl: number): CommandResult {
         if (this.sm.state() !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
         const target = snap.state === "Alarm" ? snap.interrupted : snap.state
+        let savedUl = 0
         if (snap.program) {
             const syringe = findSyringe(snap.program.syringeId)
             const v = validateProgram(snap.program, syringe, this.config.mechanics)
@@ -543,8 +555,11 @@ export class PumpController {
             const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
             if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)
                 return this.reject(nowMs, "restore", "stored step count out of range: " + snap.steps + "/" + snap.bolusSteps)
-            this.install(snap.program, syringe)
-            this.volume.restore(snap.steps, snap.bolusSteps)
+            savedUl = floorDiv(snap.steps * this.install(snap.program, syringe), PL_PER_UL)
+            // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
+            // travel); a bolus cut short counts its part as bolus too.
+            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps >= this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
+            this.volume.restore(snap.steps + add, snap.bolusSteps + (snap.state === "Bolus" ? add : 0))
         } else if (target !== "Idle" && target !== "OutOfService") {
             return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")
         }
@@ -552,7 +567,8 @@ export class PumpController {
         if (target === "OutOfService") this.outOfServiceReason = snap.outOfServiceReason
         this.log.record(nowMs, "STATE", "Idle->" + this.sm.state() + " (restore)")
         const interrupted = snap.state === "Alarm" || snap.state === "Paused" || isDelivering(snap.state)
-        const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + this.status().infusedUl + "uL steps=" + snap.steps
+        const counted = this.status().infusedUl
+        const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + snap.steps
         if (interrupted) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
         else this.log.record(nowMs, "POWER_RESTORED", what)
         return OK
