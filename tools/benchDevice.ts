@@ -26,6 +26,8 @@ import {
     usableBytes,
 } from "../src/core/persist/settingsBudget"
 import { MAINT_SAVE_INTERVAL_MS } from "../src/core/persist/maintenance"
+import { CONTROL_PERIOD_MS } from "../src/core/pump"
+import { ADMIT_PERIODS, ADMIT_SPACING_MS } from "../src/core/remote/endpoint"
 
 const REPO = resolve(import.meta.dirname, "..")
 const MAX_STEPS = 128 * 1024
@@ -117,6 +119,37 @@ function settingsReport() {
     }
 }
 
+/** The chosen control period against the measured counts, per chip at both ends of the estimate:
+ *  CPU share of the steady tick, of the admitted remote packets (one per ADMIT_SPACING_MS under a
+ *  flood) and headroom = 1 / share (target >= 2x at the RP2040 upper estimate). */
+function periodReport(counts: Record<string, number>, nsPerOpHost: number) {
+    console.log(`\n== control period ${CONTROL_PERIOD_MS} ms (CONTROL_PERIOD_MS), remote admission one HMAC per ${ADMIT_PERIODS} periods (${ADMIT_SPACING_MS} ms) ==`)
+    const steady = counts.steady5
+    if (steady === undefined) {
+        console.log("(needs the steady5 probe; run without --only or include steady5)")
+        return
+    }
+    const worst = Math.max(counts.door ?? 0, counts.occl ?? 0, counts.backoff ?? 0)
+    const packet = counts.packet
+    for (const c of CHIPS) {
+        for (const [end, nsPerOp] of [
+            ["fast", ((nsPerOpHost / 2) * HOST_COREMARK) / c.coremark[1]],
+            ["slow", ((nsPerOpHost / 1.5) * HOST_COREMARK) / c.coremark[0]],
+        ] as [string, number][]) {
+            const tickMs = (steady * nsPerOp) / 1e6
+            const tickShare = tickMs / CONTROL_PERIOD_MS
+            let line = `${c.name.split(" ")[0].padEnd(9)} ${end} end: steady tick ${tickMs.toFixed(1)} ms = ${(100 * tickShare).toFixed(0)} % of the period, headroom ${(1 / tickShare).toFixed(1)}x`
+            if (worst > 0) line += `; worst tick ${((worst * nsPerOp) / 1e6).toFixed(1)} ms (${((worst * nsPerOp) / 1e6 / CONTROL_PERIOD_MS).toFixed(2)} periods)`
+            if (packet !== undefined) {
+                const share = tickShare + (packet * nsPerOp) / 1e6 / ADMIT_SPACING_MS
+                line += `; under a packet flood ${(100 * share).toFixed(0)} % busy, headroom ${(1 / share).toFixed(1)}x`
+                if (c.name.startsWith("RP2040") && end === "slow") line += share <= 0.5 ? " (>= 2x: met)" : " (>= 2x: NOT MET)"
+            }
+            console.log(line)
+        }
+    }
+}
+
 async function main() {
     settingsReport()
     if (process.argv.includes("--settings-only")) return
@@ -172,6 +205,7 @@ async function main() {
         const parts = Object.entries(counts).map(([id, ops]) => `${id} ${((ops * lo) / 1e6).toFixed(1)}-${((ops * hi) / 1e6).toFixed(1)} ms`)
         console.log(`${c.name}: ${lo.toFixed(0)}-${hi.toFixed(0)} ns/opcode; ${parts.join("; ")}`)
     }
+    periodReport(counts, nsPerOpHost)
     console.log(`\n== bytecode size per entry vs program space ==`)
     for (const e of ["src/entries/sim.ts", ...CHIPS.map(c => c.entry), "src/entries/hil.ts"]) {
         try {

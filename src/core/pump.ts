@@ -21,7 +21,7 @@ export interface PumpConfig {
 }
 
 /** The control period: one tick every 20 ms (50 Hz), on the device, in the VM and on the host. */
-export const CONTROL_PERIOD_MS = 20
+export const CONTROL_PERIOD_MS = 100
 /** Reference drive acceleration (µsteps/s²), applied per ms of elapsed time by the planner. */
 export const REFERENCE_ACCEL_STEPS_PER_S2 = 20000
 

@@ -167,8 +167,11 @@ describe("pump controller", () => {
         pump.start(0)
         run(pump, 0, 1_000)
         const steps = pump.update(6_000).steps // 5 s stall at 1000 mL/h
-        // at most 3 ticks' worth (60 ms): 1000 mL/h · 60 ms = 16.7 µL = 96 steps
-        expect(steps).toBeLessThanOrEqual(97)
+        // at most 3 periods' worth: 1000 mL/h · 3 periods / 173,531 pL a step (BD 50 mL)
+        // (300 ms at the 100 ms period: 83.3 µL = 480.2 steps)
+        const threePeriodsSteps = (1_000_000 * 1e6 * 3 * CONTROL_PERIOD_MS) / 3_600_000 / 173_531
+        expect(steps).toBeLessThanOrEqual(Math.ceil(threePeriodsSteps))
+        expect(steps).toBeGreaterThan(0)
         expect(log.ofKind("LOOP_OVERRUN")).toHaveLength(1)
     })
 

@@ -31,7 +31,7 @@ const MATRIX: Row[] = [
     ["plunger",  "noisy",  "SYRINGE_DISENGAGED",   1],
     ["position", "open",   "DRIVE_MISMATCH",       18],    // reads 0 µm: near the full mark, 200 µm of travel first
     ["position", "short",  "SYRINGE_EMPTY",        0.2],   // full scale reads as past the empty mark
-    ["position", "stuck",  "DRIVE_MISMATCH",       18],    // 200 µm / 12.5 µm/s = 16 s
+    ["position", "stuck",  "DRIVE_MISMATCH",       20],    // 200 µm / 12.5 µm/s = 16 s, + up to 2 quanta (44 µm) of the 22 µm reading = 19.5 s
     ["position", "noisy",  "DRIVE_MISMATCH",       0.5],
     ["battery",  "open",   "SENSOR_FAULT",         0.2],   // 0 mV < 2500 mV
     ["battery",  "short",  "SENSOR_FAULT",         0.2],   // 6600 mV > 4500 mV

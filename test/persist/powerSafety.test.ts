@@ -40,7 +40,10 @@ describe("power loss mid-infusion", () => {
         a.pump.start(0)
         // Power is cut at t = 1800.07 s (between two polls); 1800 s at 10 mL/h = 5 mL.
         const trueSteps = run(a.pump, a.safety, 0, 1_800_070)
-        expect(trueSteps).toBe(Math.floor((10_000 * 1_800_060) / 3_600_000 * 1e6 / PL)) // floor(5000.17 µL / 0.173531 µL) = 28814
+        // The last tick before the cut is at floor(1,800,070 / P) x P (1,800,000 ms at P = 100 ms:
+        // floor(5000 µL / 0.173531 µL) = 28813).
+        const lastTickMs = Math.floor(1_800_070 / CONTROL_PERIOD_MS) * CONTROL_PERIOD_MS
+        expect(trueSteps).toBe(Math.floor((10_000 * lastTickMs) / 3_600_000 * 1e6 / PL))
         // ---- power-up ----
         const b = boot(store, 0)
         expect(b.pump.state()).toBe("Alarm")
@@ -226,7 +229,7 @@ describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot
         a.pump.start(0)
         run(a.pump, a.safety, 0, 100)
         const snapWrites = store.writeCalls
-        const trueSteps = run(a.pump, a.safety, 120, 600_050) + 0
+        const trueSteps = run(a.pump, a.safety, 100 + CONTROL_PERIOD_MS, 600_050) + 0
         expect(store.writeCalls).toBe(snapWrites)
         // 600 s / 30 s = 20 progress saves, 3 slot writes each (marker, image, marker).
         expect(prog.writeCalls).toBe(20 * 3)

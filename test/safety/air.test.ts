@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest"
 import { AIR_DEFAULTS, AirDetector, validateAirConfig } from "../../src/core/safety/air"
+import { CONTROL_PERIOD_MS } from "../../src/core/pump"
 import { ClosedLoop, programAt } from "../../hil-tests/host/closedLoop"
 import { createPlant } from "../../hil-tests/plant/index"
 
@@ -71,6 +72,25 @@ describe("cumulative air: > 1 mL in any rolling 15 min", () => {
         }
     })
 
+    // Sampled once a control period, a bubble is seen for a whole number of ticks; at 1200 mL/h
+    // and 100 ms one tick moves 33.3 µL. Counting the tick whose sample finds the air gone means
+    // the counted volume covers the whole passage: 1.2 x the 50 µL limit alarms at every phase.
+    it("1200 mL/h, limit 50 µL: a 60 µL bubble alarms whatever its phase against the ticks", () => {
+        const tickUl = (1200000 / 3600000) * CONTROL_PERIOD_MS // µL pumped per tick
+        const B = 60
+        for (let phase = 0; phase < 1; phase += 0.05) {
+            const d = new AirDetector({ ...AIR_DEFAULTS, singleBubbleUl: 50 })
+            const frontUl = 1000 + phase * tickUl // pumped volume when the front reaches the sensor
+            let alarmed = false
+            for (let k = 1; k * tickUl < frontUl + B + AIR_DEFAULTS.windowUl + 3 * tickUl; k++) {
+                const v = k * tickUl
+                const seen = v >= frontUl && v < frontUl + B + AIR_DEFAULTS.windowUl
+                if (d.update(k * CONTROL_PERIOD_MS, seen, tickUl).single) alarmed = true
+            }
+            expect(alarmed, "phase " + phase.toFixed(2)).toBe(true)
+        }
+    })
+
     it("the rolling window forgets air older than 15 min (detector unit, exact volumes)", () => {
         const d = new AirDetector(AIR_DEFAULTS)
         let t = 0
@@ -81,8 +101,9 @@ describe("cumulative air: > 1 mL in any rolling 15 min", () => {
         }
         for (let k = 0; k < 9; k++) expect(bubble(100).cumulative).toBe(false) // 900 µL
         t += 900001 // all of it now older than 15 min
-        // 103 ticks of 1 µL with air seen, minus the 2.4 µL window = 100.6 µL.
-        expect(bubble(100).windowTotalUl).toBeCloseTo(100.6, 6)
+        // 103 ticks of 1 µL with air seen, + the tick whose sample saw it gone (the tail left
+        // during it), minus the 2.4 µL window = 101.6 µL.
+        expect(bubble(100).windowTotalUl).toBeCloseTo(101.6, 6)
         expect(d.update((t += 20), false, 1).cumulative).toBe(false)
     })
 })

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
 import { AlarmCode } from "../../src/core/safety/alarmCodes"
+import { CONTROL_PERIOD_MS } from "../../src/core/pump"
 import { AlarmManager, AUDIO_PAUSE_MS, BurstPattern, HIGH_PATTERN, LOW_PATTERN, MEDIUM_PATTERN, pulseOn } from "../../src/core/safety/alarmManager"
 
 /** Gaps between the end of one pulse and the start of the next (ms). */
@@ -69,6 +70,22 @@ describe("IEC 60601-1-8 burst patterns", () => {
                 prev = on
             }
             expect(edges).toBe(p.pulses.length)
+        }
+    })
+
+    // The firmware reads the tone once a tick and starts a buzzer pulse of pulseMs on the tick
+    // that sees it rise (src/firmware/control.ts annunciate): sampled at the control period, the
+    // pulses must start exactly at the pattern's offsets, or the spacing above is not what sounds.
+    it("sampled at the control period, every pulse starts at its offset (no pulse lost or late)", () => {
+        for (const p of [HIGH_PATTERN, MEDIUM_PATTERN, LOW_PATTERN]) {
+            const starts: number[] = []
+            let prev = false
+            for (let t = 0; t < p.periodMs; t += CONTROL_PERIOD_MS) {
+                const on = pulseOn(p, t)
+                if (on && !prev) starts.push(t)
+                prev = on
+            }
+            expect(starts).toEqual(p.pulses)
         }
     })
 })

@@ -2,6 +2,7 @@
 // pattern), latch (stays after the cause goes), acknowledge (does not clear while the cause
 // remains), clear (ack + cause gone), and for stopping alarms: no step after the raise tick.
 
+import { CONTROL_PERIOD_MS } from "../../src/core/pump"
 import { describe, expect, it } from "vitest"
 import { AlarmCode, findAlarm } from "../../src/core/safety/alarmCodes"
 import { HIGH_PATTERN, LOW_PATTERN, MEDIUM_PATTERN } from "../../src/core/safety/alarmManager"
@@ -22,16 +23,19 @@ interface Case {
     recauseMs?: number
 }
 
+/** One control period: "within P" is the tick that sees the cause. */
+const P = CONTROL_PERIOD_MS
+
 const running = (rate = 10000, vtbi = 45000) => () => new FakeRig(program(rate, vtbi))
 
 const CASES: Case[] = [
-    { code: "DOOR_OPEN", make: running(), cause: r => (r.snap.doorOpen = true), remove: r => (r.snap.doorOpen = false), withinMs: 20 },
+    { code: "DOOR_OPEN", make: running(), cause: r => (r.snap.doorOpen = true), remove: r => (r.snap.doorOpen = false), withinMs: P },
     {
         code: "SYRINGE_DISENGAGED",
         make: running(),
         cause: r => (r.snap.plungerEngaged = false),
         remove: r => (r.snap.plungerEngaged = true),
-        withinMs: 20,
+        withinMs: P,
     },
     {
         // 100 mL/h = 27.8 µL/s: a 100 µL bubble (+2.4 µL window) is past the limit after 3.7 s.
@@ -47,7 +51,7 @@ const CASES: Case[] = [
         make: running(),
         cause: r => (r.basePosUm = BD50.plungerTravelUm - 400),
         remove: r => (r.basePosUm = 0),
-        withinMs: 20,
+        withinMs: P,
     },
     {
         // 1000 µm left = 555 µL = 200 s at 10 mL/h, under the 300 s pre-alarm. A new syringe
@@ -70,20 +74,20 @@ const CASES: Case[] = [
         },
         withinMs: 100,
     },
-    { code: "BATTERY_LOW", make: running(), cause: r => (r.snap.batteryMv = 3500), remove: r => (r.snap.batteryMv = 3900), withinMs: 20 },
+    { code: "BATTERY_LOW", make: running(), cause: r => (r.snap.batteryMv = 3500), remove: r => (r.snap.batteryMv = 3900), withinMs: P },
     {
         code: "BATTERY_DEPLETED",
         make: running(),
         cause: r => (r.snap.batteryMv = 3300),
         remove: r => (r.snap.batteryMv = 3900),
-        withinMs: 20,
+        withinMs: P,
     },
     {
         code: "SENSOR_FAULT",
         make: running(),
         cause: r => (r.pressureMmHg = -194), // 0 counts: open sensor
         remove: r => (r.pressureMmHg = 7),
-        withinMs: 20,
+        withinMs: P,
     },
     {
         code: "PAUSED_LONG",
@@ -93,7 +97,7 @@ const CASES: Case[] = [
             r.pump.pause(r.t)
         },
         remove: r => r.pump.stop(r.t),
-        withinMs: 120000 + 20,
+        withinMs: 120000 + P,
         recauseMs: 121000,
     },
 ]
@@ -110,8 +114,8 @@ describe("alarm life cycle (every alarm)", () => {
             expect(r.monitor.alarms.latchedCount()).toBe(0)
             c.cause(r)
             const t0 = r.t
-            expect(r.run(c.withinMs + 20, () => r.latched(c.code))).toBe(true)
-            const raisedAt = r.t - 20
+            expect(r.run(c.withinMs + P, () => r.latched(c.code))).toBe(true)
+            const raisedAt = r.t - P
             expect(raisedAt - t0).toBeLessThanOrEqual(c.withinMs)
             const def = findAlarm(c.code)!
             // Annunciation at the raise instant: first pulse of its priority's burst.
@@ -243,7 +247,7 @@ describe("alarm life cycle (every alarm)", () => {
         const r = new FakeRig(program(10000))
         r.run(1000)
         const t0 = r.t
-        for (let i = 0; i < 500; i++) r.monitor.check(t0 + i * 20, { ...r.snap, pressureAdc: NaN }) // 10 s of 20 ms ticks
+        for (let i = 0; i < 10000 / P; i++) r.monitor.check(t0 + i * P, { ...r.snap, pressureAdc: NaN }) // 10 s of ticks
         r.monitor.check(t0 + 10000, r.snap)
         expect(r.log.ofKind("SENSOR_GARBLED").length).toBe(1)
         expect(r.log.ofKind("SENSOR_GARBLED_END").map(e => e.detail)).toEqual(["valid snapshots again after 10000ms"])

@@ -53,14 +53,18 @@ export class AirDetector {
 
     update(nowMs: number, airInLine: boolean, pumpedUl: number): AirVerdict {
         const moved = pumpedUl > 0 ? pumpedUl : 0
+        let closed = 0
         if (airInLine) {
             this.inAir = true
             this.runUl += moved
         } else if (this.inAir) {
+            // The tail left at some time since the last sample that saw air: count this tick's
+            // volume too, so a bubble is never sized below its volume (at 100 ms and 1200 mL/h one
+            // tick is 33 µL, two thirds of the smallest limit), and check it once more now.
             this.inAir = false
-            const v = this.runUl - this.cfg.windowUl
-            if (v > 0) this.addSegment(nowMs, v)
+            closed = this.runUl + moved - this.cfg.windowUl
             this.runUl = 0
+            if (closed > 0) this.addSegment(nowMs, closed)
         }
         // Forget segments older than the rolling window.
         while (this.segT.length > 0 && nowMs - this.segT[0] > this.cfg.cumulativeWindowMs) {
@@ -74,7 +78,7 @@ export class AirDetector {
         let total = current
         for (let i = 0; i < this.segV.length; i++) total += this.segV[i]
         return {
-            single: current > this.cfg.singleBubbleUl,
+            single: current > this.cfg.singleBubbleUl || closed > this.cfg.singleBubbleUl,
             cumulative: total > this.cfg.cumulativeUl,
             currentUl: current,
             windowTotalUl: total,

@@ -4,11 +4,14 @@
 // Acknowledging never silences an alarm whose cause remains: only the timed pause does.
 //
 // Annunciation (IEC 60601-1-8 Tables 2-4; times in ms):
-//   high:   10 pulses "3+2, 3+2", pulse 150 ms, spacing 100 ms (3rd->4th 2·ts+td = 350 ms,
+//   high:   10 pulses "3+2, 3+2", pulse 100 ms, spacing 100 ms (3rd->4th 2·ts+td = 300 ms,
 //           5th->6th 1000 ms), burst every 8 s, 960 Hz; red LED flashing 2 Hz, 50 % duty
-//   medium: 3 pulses, pulse 200 ms, spacing 150 ms, burst every 10 s, 720 Hz; yellow LED
+//   medium: 3 pulses, pulse 200 ms, spacing 200 ms, burst every 10 s, 720 Hz; yellow LED
 //           flashing 0.5 Hz, 50 % duty
-//   low:    2 pulses, pulse 200 ms, spacing 150 ms, burst every 20 s, 480 Hz; yellow LED steady
+//   low:    2 pulses, pulse 200 ms, spacing 200 ms, burst every 20 s, 480 Hz; yellow LED steady
+// Every pulse starts on a multiple of the 100 ms control period: the firmware starts a pulse of
+// pulseMs (timed by the buzzer) on the tick that sees the tone rise, so an offset off the tick
+// grid would be sounded up to one period late and break the spacing limits.
 // Standard limits: high td 75-200, ts 50-125, 5th->6th 350-1300, interburst 2.5-15 s; medium
 // td 125-250, ts 125-250, interburst 2.5-30 s; low td 125-250, interburst > 15 s. Red LED
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
@@ -28,13 +31,13 @@ export interface BurstPattern {
 }
 
 export const HIGH_PATTERN: BurstPattern = {
-    pulses: [0, 250, 500, 1000, 1250, 2400, 2650, 2900, 3400, 3650],
-    pulseMs: 150,
+    pulses: [0, 200, 400, 800, 1000, 2100, 2300, 2500, 2900, 3100],
+    pulseMs: 100,
     periodMs: 8000,
     toneHz: 960,
 }
-export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 350, 700], pulseMs: 200, periodMs: 10000, toneHz: 720 }
-export const LOW_PATTERN: BurstPattern = { pulses: [0, 350], pulseMs: 200, periodMs: 20000, toneHz: 480 }
+export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 400, 800], pulseMs: 200, periodMs: 10000, toneHz: 720 }
+export const LOW_PATTERN: BurstPattern = { pulses: [0, 400], pulseMs: 200, periodMs: 20000, toneHz: 480 }
 
 export function patternFor(p: AlarmPriority): BurstPattern {
     if (p === "high") return HIGH_PATTERN

@@ -75,7 +75,7 @@ export const SAFETY_DEFAULTS: SafetyConfig = {
     positionMismatchUm: 200,
     overrunMs: 200,
     watchdogMs: 1000,
-    // 40 µsteps per 20 ms period, as validated by the occlusion bench at 20 ms.
+    // 2,000 µsteps/s (the former 40 per 20 ms tick; 200 per 100 ms tick).
     backoffStepsPerS: 2000,
     backoffMarginMmHg: 3,
     backoffMaxMs: 15000,

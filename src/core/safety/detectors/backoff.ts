@@ -14,8 +14,9 @@ export interface BackoffConfig {
     backoffMaxMs: number
 }
 
-/** Pressure samples averaged to decide whether the line is relieved. */
-const RECENT_SAMPLES = 5
+/** Pressure samples averaged to decide whether the line is relieved: 200 ms at the 100 ms
+ *  period (it was 5 samples = 100 ms at 20 ms; a count, so revisit it with the period). */
+const RECENT_SAMPLES = 2
 /** Drive-train wind-up allowed on top of the compliance volume (µL). */
 const WINDUP_UL = 200
 
@@ -28,6 +29,8 @@ export class OcclusionBackoff {
     private doneSteps = 0
     private capSteps = 0
     private targetMmHg = 0
+    /** Steps that relieve 1 mmHg of the line (compliance / step volume). */
+    private stepsPerMmHg = 0
     private readonly recentMmHg: number[] = []
 
     isActive(): boolean {
@@ -48,6 +51,7 @@ export class OcclusionBackoff {
         this.startMs = nowMs
         this.doneSteps = 0
         this.targetMmHg = target
+        this.stepsPerMmHg = (complianceUlPerMmHg * 1000000) / plPerStep
         this.capSteps = plPerStep > 0 ? Math.ceil((capUl * 1000000) / plPerStep) : 0
         log.record(nowMs, "BACKOFF_START", "p=" + Math.round(pMmHg) + "mmHg target=" + Math.round(target) + "mmHg cap=" + this.capSteps + " steps")
     }
@@ -71,6 +75,11 @@ export class OcclusionBackoff {
             return 0
         }
         let n = Math.floor((cfg.backoffStepsPerS * CONTROL_PERIOD_MS) / 1000)
+        // Near the target a tick withdraws no more than the line's excess volume (C x excess),
+        // but at least a fifth of a period's share: the overshoot past the target (suction, then a
+        // "rise" the suspect detector took for a new occlusion) does not grow with the period.
+        const relief = Math.ceil((p - this.targetMmHg) * this.stepsPerMmHg)
+        if (relief < n) n = Math.max(relief, Math.ceil(n / 5))
         if (this.doneSteps + n > this.capSteps) n = this.capSteps - this.doneSteps
         this.doneSteps += n
         return n
