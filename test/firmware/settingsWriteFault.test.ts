@@ -12,7 +12,7 @@ import { DEFAULT_SAVE_INTERVAL_MS } from "../../src/core/persist/powerSafety"
 import { InfusionProgram } from "../../src/core/program"
 import { LibraryStore } from "../../src/core/druglib/store"
 import { cryptoVerifier, installSigned, readPersisted } from "../../src/firmware/libraryDevice"
-import { RETRY_AFTER_FLUSHES, writeVerified } from "../../src/core/persist/mirrorPageStore"
+import { READ_BACK_ATTEMPTS, RETRY_AFTER_FLUSHES, writeVerified } from "../../src/core/persist/mirrorPageStore"
 import { createSimHardware } from "../../src/hal/sim"
 import { compileFile } from "../../tools/druglib/compile"
 import { captureConsole } from "./consoleCapture"
@@ -43,6 +43,25 @@ describe("settings writes are read back (REQ-PERS-010)", () => {
             flash.fault = f
             expect(await writeVerified(flash, "k2", v)).toMatch(/^k2 /)
         }
+    })
+
+    it("a stale answer from an earlier timed-out get (value before the write) does not fail a good write; a value that never reads back does", async () => {
+        // A settings get has no request id: at chip speed a get can time out and its answer then
+        // arrive as the answer to the next get of that key. Model: the first `stale` reads after
+        // the write return the value flash held before it.
+        const flash = new MapSettings()
+        const before = Buffer.from([9, 9, 9, 9])
+        const after = Buffer.from([1, 2, 3, 4])
+        await flash.writeBytes("pc0", before)
+        let stale = READ_BACK_ATTEMPTS - 1
+        const laggy = {
+            writeBytes: (k: string, v: Buffer) => flash.writeBytes(k, v),
+            readBytes: async (k: string) => (stale-- > 0 ? before : await flash.readBytes(k)),
+        }
+        expect(await writeVerified(laggy, "pc0", after)).toBe("")
+        // Every read stale (or the write lost): reported, never presumed saved.
+        stale = READ_BACK_ATTEMPTS
+        expect(await writeVerified(laggy, "pc0", Buffer.from([5, 6, 7, 8]))).toBe("pc0 read back differs")
     })
 
     for (const [fault, prefix, what] of [

@@ -22,14 +22,24 @@ export const MAX_SLOT_BYTES = 200
  *  retrying every 100 ms would spend the flash's 100,000 erase cycles in under 3 hours. */
 export const RETRY_AFTER_FLUSHES = 600
 
-/** Writes `value` under `key` and reads it back: "" when the stored bytes equal `value`, else why not. */
+/** Reads of one write's value before it counts as lost. A settings get carries no request id:
+ *  the answer to an earlier get that timed out (slow VM at chip speed) can arrive as the answer
+ *  to the next one, holding the value from before this write. Reading again consumes it. */
+export const READ_BACK_ATTEMPTS = 3
+
+/** Writes `value` under `key` and reads it back: "" when the stored bytes equal `value`, else why
+ *  not. Only equal bytes count: a stale answer holds the value from before the write, so it can
+ *  match only when flash already held `value`. */
 export async function writeVerified(settings: SettingsBytes, key: string, value: Buffer): Promise<string> {
     try {
         await settings.writeBytes(key, value)
-        const back = await settings.readBytes(key)
-        let same = back !== null && back.length === value.length
-        for (let i = 0; same && i < value.length; i++) same = back[i] === value[i]
-        return same ? "" : key + " read back differs"
+        for (let attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
+            const back = await settings.readBytes(key)
+            let same = back !== null && back.length === value.length
+            for (let i = 0; same && i < value.length; i++) same = back[i] === value[i]
+            if (same) return ""
+        }
+        return key + " read back differs"
     } catch (e) {
         return key + " " + e
     }
