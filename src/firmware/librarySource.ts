@@ -8,8 +8,8 @@
 //    exactly as a stored one (HMAC, parse, DLIB_* logged); refused, the pump runs with no library.
 //    An update is a redeploy of the image: no installer, so the remote link refuses a transfer at
 //    LIB_BEGIN (REMOTE_REFUSED logged).
-//  - Simulator and HIL images: the library persisted in settings (two banks, read back) and remote
-//    updates, which their tests exercise.
+//  - Simulator and HIL images: the library persisted in settings (two banks, read back); the
+//    simulator also takes remote updates (the HIL image starts no remote link).
 
 import { LibraryStore } from "../core/druglib/store"
 import { PumpController } from "../core/pump"
@@ -34,4 +34,11 @@ export function boardLibrarySource(signed: Buffer): LibrarySource {
 export async function settingsLibrarySource(store: LibraryStore, pump: PumpController, dev: DeviceServices): Promise<LibraryInstaller> {
     await restorePersisted(store, dev.clock.nowMs(), dev)
     return new QueuedLibraryInstaller(store, pump, dev)
+}
+
+/** HIL image: the settings-stored library, and no installer (it starts no remote link; an
+ *  installer object held for nothing cost the heap-1mlh-16min scenario its last heap). */
+export async function hilLibrarySource(store: LibraryStore, pump: PumpController, dev: DeviceServices): Promise<LibraryInstaller> {
+    await restorePersisted(store, dev.clock.nowMs(), dev)
+    return null
 }
