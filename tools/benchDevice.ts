@@ -3,7 +3,8 @@
 //     by the InfiniteLoop ruler in src/vmbench/opcodeProbe.ts (one VM process per probe; the
 //     per-turn limit is DEVS_MAX_STEPS = 131,072 opcodes in DeviceScript's runtime).
 //  2. An estimate of time per chip from those counts, its assumptions printed with it.
-//  3. Bytecode size per firmware entry against each chip's program space.
+//  3. Bytecode size per firmware entry against each chip's program space; the board images are
+//     built with the signed reference library embedded (it travels in the image, REQ-BUD-004).
 // Probes run in a private copy of the sources (--root, default a temp dir) so the worktree's
 // own .devicescript build output is untouched. Slow (each probe compiles): about 25 s a probe.
 import { execFileSync, spawn } from "node:child_process"
@@ -17,6 +18,7 @@ import {
     FLASH_ENDURANCE_CYCLES,
     fitsWithHeadroom,
     fstorBytes,
+    BOARD_LIBRARY_BANKS,
     persistedKeys,
     REFERENCE_LIBRARY_BYTES,
     SETTINGS_AREA_BYTES,
@@ -28,6 +30,9 @@ import {
 import { MAINT_SAVE_INTERVAL_MS } from "../src/core/persist/maintenance"
 import { CONTROL_PERIOD_MS } from "../src/core/pump"
 import { ADMIT_PERIODS, ADMIT_SPACING_MS } from "../src/core/remote/endpoint"
+import { compileFile } from "./druglib/compile"
+import { BOARD_LIBRARY_MODULE, boardLibraryModule } from "./druglib/embed"
+import { newKeyHex, sign } from "./druglib/sign"
 
 const REPO = resolve(import.meta.dirname, "..")
 const MAX_STEPS = 128 * 1024
@@ -106,14 +111,15 @@ function settingsReport() {
     for (const k of keys) console.log(`${k.key.padEnd(12)} ${String(k.count).padStart(3)} x ${String(fstorBytes(k.dataBytes)).padStart(3)} B = ${String(k.count * fstorBytes(k.dataBytes)).padStart(5)} B  ${k.what}`)
     const one = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1))
     const two = totalBytes(keys)
-    const none = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 0))
-    for (const [board, area] of Object.entries(SETTINGS_AREA_BYTES)) {
+    const board = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, BOARD_LIBRARY_BANKS))
+    console.log(`board images: the library travels in the program image (${REFERENCE_LIBRARY_BYTES} B signed reference library), no dlib* key in settings; simulator/HIL images keep it in settings`)
+    for (const [board_, area] of Object.entries(SETTINGS_AREA_BYTES)) {
         const budget = Math.floor(usableBytes(area) * 0.75)
         const v = (n: number) => `${n} B ${fitsWithHeadroom(n, area, 0.25) ? "fits" : "DOES NOT FIT"}`
-        console.log(`${board}: area ${area} B, usable ${usableBytes(area)} B, budget with 25 % headroom ${budget} B; no library ${v(none)}; one library ${v(one)}; library update (2 banks) ${v(two)}`)
-        const w = snapshotWear(area, none)
+        console.log(`${board_}: area ${area} B, usable ${usableBytes(area)} B, budget with 25 % headroom ${budget} B; board layout ${v(board)}; (settings-stored library, sim/HIL path: one bank ${v(one)}; update, 2 banks ${v(two)})`)
+        const w = snapshotWear(area, board)
         console.log(
-            `${board} wear: progress cell every ${DEFAULT_SAVE_INTERVAL_MS} ms + maintenance counters (${fstorBytes(CELL_SLOT_BYTES)} B) every ${MAINT_SAVE_INTERVAL_MS} ms while infusing, ${periodicBytesPerS().toFixed(2)} B/s, no library stored: ` +
+            `${board_} wear: progress cell every ${DEFAULT_SAVE_INTERVAL_MS} ms + maintenance counters (${fstorBytes(CELL_SLOT_BYTES)} B) every ${MAINT_SAVE_INTERVAL_MS} ms while infusing, ${periodicBytesPerS().toFixed(2)} B/s, board layout: ` +
                 `${w.erasesPerYear === Infinity ? "no free space" : Math.round(w.erasesPerYear) + " erases per page per year -> " + w.years.toFixed(2) + " years to " + FLASH_ENDURANCE_CYCLES + " cycles"} (target >= 10 years)`
         )
     }
@@ -150,10 +156,39 @@ function periodReport(counts: Record<string, number>, nsPerOpHost: number) {
     }
 }
 
+/** Writes the board library module into `root` with the sample library signed by a throwaway key
+ *  (program space is measured with a real library's data in the image); returns its size. */
+function embedReferenceLibrary(root: string): number {
+    const r = compileFile(join(REPO, "docs/sample-drug-library.json"))
+    if (r.errors.length > 0) throw new Error("sample library does not compile")
+    const signed = sign(Buffer.from(newKeyHex(), "hex"), r.bytes!)
+    writeFileSync(join(root, BOARD_LIBRARY_MODULE), boardLibraryModule(signed, "tools/benchDevice.ts (throwaway key, size only)"))
+    return signed.length
+}
+
+function sizeReport(root: string) {
+    console.log(`\n== bytecode size per entry vs program space ==`)
+    // Never over the worktree's own (tracked) module: only in the private copy.
+    if (resolve(root) === REPO) throw new Error("--root must not be the repository (the board library module would be overwritten)")
+    const libBytes = embedReferenceLibrary(root)
+    for (const e of ["src/entries/sim.ts", ...CHIPS.map(c => c.entry), "src/entries/hil.ts"]) {
+        try {
+            execFileSync("npx", ["devs", "build", e], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+            const size = statSync(join(root, ".devicescript/bin/bytecode.devs")).size
+            const chip = CHIPS.find(c => c.entry === e)
+            const budget = chip ? ` of ${chip.programKb} KB (${((100 * size) / (chip.programKb * 1024)).toFixed(0)} %), incl. the ${libBytes} B signed library as data` : ""
+            console.log(`${e.padEnd(24)} ${size} B = ${(size / 1024).toFixed(1)} KB${budget}`)
+        } catch (err) {
+            console.log(`${e.padEnd(24)} build failed: ${(err as Error).message.split("\n")[0]}`)
+        }
+    }
+}
+
 async function main() {
     settingsReport()
     if (process.argv.includes("--settings-only")) return
     const root = process.argv.includes("--root") ? process.argv[process.argv.indexOf("--root") + 1] : makeRoot()
+    if (process.argv.includes("--sizes-only")) return sizeReport(root)
     const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1].split(",") : null
     const resolution = process.argv.includes("--res") ? Number(process.argv[process.argv.indexOf("--res") + 1]) : 40
     console.log(`== VM opcodes (ruler: ${MAX_STEPS} opcodes per fiber turn; probes in ${root}) ==`)
@@ -206,17 +241,6 @@ async function main() {
         console.log(`${c.name}: ${lo.toFixed(0)}-${hi.toFixed(0)} ns/opcode; ${parts.join("; ")}`)
     }
     periodReport(counts, nsPerOpHost)
-    console.log(`\n== bytecode size per entry vs program space ==`)
-    for (const e of ["src/entries/sim.ts", ...CHIPS.map(c => c.entry), "src/entries/hil.ts"]) {
-        try {
-            execFileSync("npx", ["devs", "build", e], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
-            const size = statSync(join(root, ".devicescript/bin/bytecode.devs")).size
-            const chip = CHIPS.find(c => c.entry === e)
-            const budget = chip ? ` of ${chip.programKb} KB (${((100 * size) / (chip.programKb * 1024)).toFixed(0)} %)` : ""
-            console.log(`${e.padEnd(24)} ${(size / 1024).toFixed(1)} KB${budget}`)
-        } catch (err) {
-            console.log(`${e.padEnd(24)} build failed: ${(err as Error).message.split("\n")[0]}`)
-        }
-    }
+    sizeReport(root)
 }
 await main()

@@ -5,6 +5,8 @@ import { pins } from "@dsboard/pump_ref_esp32s3"
 import { runBoardPump } from "../firmware/boardStart"
 import { createBoardHardware } from "../hal/board"
 import { createDeviceServices } from "../hal/device"
+// The signed drug library travels in the program image (`npm run druglib -- embed`, REQ-BUD-004).
+import { BOARD_LIBRARY } from "../generated/boardLibrary"
 
 // Server configs must be literals naming pins.X, so they are started here, not in hal/board.ts.
 const servers = {
@@ -13,4 +15,4 @@ const servers = {
     battery: startPotentiometer({ pin: pins.BATTERY }),
     position: startPotentiometer({ pin: pins.POSITION }),
 }
-await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createDeviceServices())
+await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createDeviceServices(), BOARD_LIBRARY)

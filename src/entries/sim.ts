@@ -5,11 +5,12 @@
 
 import { bootFirmware, runFirmware, startRemoteLink } from "../firmware/app"
 import { initDrive } from "../firmware/drive"
+import { settingsLibrarySource } from "../firmware/librarySource"
 import { createDeviceServices } from "../hal/device"
 import { createSimHardware } from "../hal/sim"
 
 const dev = createDeviceServices()
-const fw = await bootFirmware(createSimHardware(() => dev.clock.nowMs()), dev, "sim-")
+const fw = await bootFirmware(createSimHardware(() => dev.clock.nowMs()), dev, "sim-", settingsLibrarySource)
 await startRemoteLink(fw)
 await initDrive(fw)
 runFirmware(fw, { syringeId: "bd-plastipak-50", rateUlPerH: 10000, vtbiUl: 5000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }, true)

@@ -14,8 +14,9 @@ import { crc16 } from "../core/safety/selfTest"
 import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
 import { DeviceServices, PumpHardware } from "../hal/types"
 import { LibraryStore } from "../core/druglib/store"
-import { cryptoVerifier, loadDeviceKey, restorePersisted } from "./libraryDevice"
-import { QueuedLibraryInstaller } from "./libraryInstaller"
+import { cryptoVerifier, loadDeviceKey } from "./libraryDevice"
+import { LibrarySource } from "./librarySource"
+import { LibraryInstaller } from "../core/remote/endpoint"
 import { dumpLog, Persistence, startPersistence } from "./persistence"
 import { startRemote } from "./remote"
 
@@ -29,6 +30,8 @@ export interface PumpFirmware {
     selfTestOk: boolean
     /** The drug library in force (none until a signed one is installed). */
     library: LibraryStore
+    /** Remote library updates (null: refused; the library is in the image, librarySource.ts). */
+    libraryInstaller: LibraryInstaller
     pumpId: string
 }
 
@@ -59,7 +62,7 @@ async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
 
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
-export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string): Promise<PumpFirmware> {
+export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string, librarySource: LibrarySource): Promise<PumpFirmware> {
     const clock = dev.clock
     // The RAM log is a window on the flash log (persistence.ts), read only by the panel's history
     // (its last 12 lines): 16 records. Each record is an object plus its text, ~130 B of VM heap,
@@ -72,23 +75,24 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     const persistence = await startPersistence(pump, log, pumpId, dev)
     console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
     await dumpLog(persistence, pumpId, clock)
-    // Drug library: verified again with the device key at every boot; updates arrive signed over
-    // the remote link. No key provisioned means every library is refused (and logged).
+    // Drug library: from the image or settings (librarySource.ts), verified again with the device
+    // key at every boot. No key provisioned means every library is refused (and logged).
     const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, clock.nowMs()), dev.hmacSha256), log)
-    await restorePersisted(library, clock.nowMs(), dev)
+    const libraryInstaller = await librarySource(library, pump, dev)
     await waitForSensors(hw, clock, SENSOR_SETTLE_MS)
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
     const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
-    return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, pumpId: pumpId }
+    return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, libraryInstaller: libraryInstaller, pumpId: pumpId }
 }
 
-/** Starts the remote link (gateway and engineering; drug-library updates arrive over it) on a
+/** Starts the remote link (gateway and engineering; drug-library updates arrive over it unless the
+ *  image carries its library) on a
  *  booted pump. Board and simulator images call it; the HIL image does not: no scenario uses
  *  the link, and the VM's 64 KB code limit leaves no room for it there (docs/requirements.md
  *  TODO-CODE-1). Started after the self-test, so no remote command reaches a pump without its
  *  safety monitor. */
 export async function startRemoteLink(fw: PumpFirmware): Promise<void> {
-    await startRemote(fw.pump, fw.log, fw.persistence, fw.pumpId, new QueuedLibraryInstaller(fw.library, fw.pump, fw.dev), fw.dev)
+    await startRemote(fw.pump, fw.log, fw.persistence, fw.pumpId, fw.libraryInstaller, fw.dev)
 }
 
 /** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the

@@ -3,11 +3,13 @@
 
 import { bootFirmware, runFirmware, startRemoteLink } from "./app"
 import { initDrive } from "./drive"
+import { boardLibrarySource } from "./librarySource"
 import { DeviceServices, PumpHardware } from "../hal/types"
 
 /** A real pump starts Idle: no default program is loaded; a program arrives through the UI. */
-export async function runBoardPump(boardId: string, hw: PumpHardware, dev: DeviceServices) {
-    const fw = await bootFirmware(hw, dev, boardId + "-")
+/** `library`: the signed drug library built into this image (src/generated/boardLibrary.ts). */
+export async function runBoardPump(boardId: string, hw: PumpHardware, dev: DeviceServices, library: Buffer) {
+    const fw = await bootFirmware(hw, dev, boardId + "-", boardLibrarySource(library))
     await startRemoteLink(fw)
     // Configure and verify the TMC5160 (enable line low throughout); a controller that is
     // missing or wrong latches DRIVE_FAULT now rather than at the first start.

@@ -9,6 +9,7 @@ import { bootFirmware, PumpFirmware, runFirmware } from "./app"
 import { HIL_PREFIX, HilRig, HilTmcFault, KEY_NAMES } from "../hal/hilTypes"
 import { DeviceServices } from "../hal/types"
 import { initDrive } from "./drive"
+import { hilLibrarySource } from "./librarySource"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
@@ -42,7 +43,7 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " sensors=" + (rig.allSignalsFresh(clock.nowMs()) ? "ok" : "missing"))
     // The same start-up as the shipping entries: persistence and power-loss restore, remote
     // interface, self-test and safety monitor (src/firmware/app.ts).
-    const fw = await bootFirmware(hw, dev, "hil-")
+    const fw = await bootFirmware(hw, dev, "hil-", hilLibrarySource)
     await initDrive(fw)
     const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.

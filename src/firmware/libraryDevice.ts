@@ -66,9 +66,8 @@ export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, no
     }
     // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
     // a remote-interface key (whoever holds the gateway key could then sign libraries).
-    let hex = ""
-    for (let i = start; i < end; i++) hex += String.fromCharCode(raw[i])
-    const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), hex)[2]
+    // All 64 are hex digits (checked above), so the bytes are their own text.
+    const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), raw.slice(start, end).toString())[2]
     if (problem !== "") {
         log.record(nowMs, "DLIB_NO_KEY", "device key refused: " + problem + "; every drug library will be refused")
         return null
@@ -105,15 +104,11 @@ export function cryptoVerifier(key: Buffer, hmacSha256: (key: Buffer, data: Buff
     }
 }
 
-async function readCommit(settings: SettingsAccess): Promise<string> {
-    const raw = await readOrNull(settings, CUR_SETTING)
-    return raw ? raw.toString() : ""
-}
-
 /** Persists the signed library into the bank not in use, then switches the commit record, so
  *  a power cut mid-write leaves the previous library intact. */
 export async function persistSigned(settings: SettingsAccess, signed: Buffer) {
-    const cur = await readCommit(settings)
+    const raw = await readOrNull(settings, CUR_SETTING)
+    const cur = raw ? raw.toString() : ""
     const bank = cur.length > 0 && cur.charAt(0) === "A" ? "B" : "A"
     const n = Math.ceil(signed.length / CHUNK_BYTES)
     if (n > MAX_CHUNKS) throw new RangeError("library too large to persist")
@@ -146,7 +141,8 @@ async function emptyBank(settings: SettingsAccess, bank: string, n: number) {
 
 /** The persisted signed library, or null with the reason. */
 export async function readPersisted(settings: SettingsAccess): Promise<{ signed: Buffer; reason: string }> {
-    const cur = await readCommit(settings)
+    const raw = await readOrNull(settings, CUR_SETTING)
+    const cur = raw ? raw.toString() : ""
     if (cur.length === 0) return { signed: null, reason: "no library persisted" }
     const comma = cur.indexOf(",")
     const bank = cur.charAt(0)
@@ -200,8 +196,15 @@ export async function installSigned(store: LibraryStore, state: PumpState, signe
 export async function restorePersisted(store: LibraryStore, nowMs: number, dev: DeviceServices): Promise<InstallResult> {
     const r = await readPersisted(dev.settings)
     if (!r.signed) return store.reject(nowMs, "DLIB_RESTORE_FAILED", r.reason)
-    const s = splitSigned(r.signed)
-    if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "persisted library too short")
+    return await verifyAtBoot(store, nowMs, dev, r.signed)
+}
+
+/** Boot check of a signed library (from settings, or carried in the program image): HMAC with the
+ *  device key, then a full parse; refused and logged as DLIB_RESTORE_FAILED unless both pass, so
+ *  no library is ever presumed valid. */
+export async function verifyAtBoot(store: LibraryStore, nowMs: number, dev: DeviceServices, signed: Buffer): Promise<InstallResult> {
+    const s = splitSigned(signed)
+    if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "no library, or too short to hold a MAC")
     const g = store.gate(null, s.body, s.mac)
     if (g.length > 0) return store.reject(nowMs, "DLIB_RESTORE_FAILED", g)
     const parsed = await parseWithYields(dev.clock, s.body)

@@ -14,6 +14,7 @@ import { cryptoVerifier, installSigned, loadDeviceKey, provisionDeviceKey, resto
 import { CUR_SETTING } from "../core/persist/settingsLayout"
 import { SAMPLE_SIGNED, TEST_KEY_HEX } from "../generated/druglibFixture"
 import { QueuedLibraryInstaller } from "../firmware/libraryInstaller"
+import { boardLibrarySource } from "../firmware/librarySource"
 import { createDeviceServices } from "../hal/device"
 
 const dev = createDeviceServices()
@@ -171,6 +172,38 @@ describe("drug library on the device", () => {
         expect(r.reason).toBe("MAC does not verify (wrong key or altered library)")
         expect(s2.current()).toBe(null)
         expect(log.ofKind("DLIB_RESTORE_FAILED").length).toBe(1)
+    })
+
+    test("board image path (REQ-BUD-004): the library carried in the image verifies and loads with no settings bank; no remote installer", async () => {
+        store = null
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
+        const s = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        // A hex`` literal in the image, as src/generated/boardLibrary.ts holds it on a board. The
+        // settings bank in use was corrupted by the test before: reading it would fail.
+        const installer = await boardLibrarySource(SAMPLE_SIGNED)(s, new PumpController(REFERENCE_PUMP_CONFIG, log), dev)
+        expect(installer).toBe(null)
+        expect(s.current().name).toBe("Reference Hospital sample library")
+        const ok = log.ofKind("DLIB_RESTORED")
+        expect(ok[ok.length - 1].detail.indexOf("'Reference Hospital sample library' v1") === 0).toBe(true)
+    })
+
+    test("board image path: one altered byte in the image library is refused and logged, the pump has no library", async () => {
+        const key = await loadDeviceKey(dev.settings, log, ds.millis())
+        const bad = Buffer.alloc(SAMPLE_SIGNED.length)
+        bad.blitAt(0, SAMPLE_SIGNED, 0, SAMPLE_SIGNED.length)
+        bad[200] = bad[200] ^ 0x10
+        const before = log.ofKind("DLIB_RESTORE_FAILED").length
+        const s = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        await boardLibrarySource(bad)(s, new PumpController(REFERENCE_PUMP_CONFIG, log), dev)
+        expect(s.current()).toBe(null)
+        const f = log.ofKind("DLIB_RESTORE_FAILED")
+        expect(f.length).toBe(before + 1)
+        expect(f[f.length - 1].detail).toBe("MAC does not verify (wrong key or altered library); library in force: none")
+        // An image built with no library (`druglib embed --none`): refused and logged the same way.
+        const s2 = new LibraryStore(cryptoVerifier(key, dev.hmacSha256), log)
+        await boardLibrarySource(hex``)(s2, new PumpController(REFERENCE_PUMP_CONFIG, log), dev)
+        expect(s2.current()).toBe(null)
+        expect(log.ofKind("DLIB_RESTORE_FAILED")[before + 1].detail).toBe("no library, or too short to hold a MAC; library in force: none")
     })
 
     test("remote install path: refused while an infusion is programmed or the MAC is wrong; accepted when Idle", async () => {

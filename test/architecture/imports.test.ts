@@ -91,6 +91,10 @@ describe("each rule fails on a file that breaks it", () => {
         expect(rulesBroken("src/hal/sim.ts", "../../tools/x")).toHaveLength(1)
         expect(rulesBroken("src/vmbench/tick.ts", "../generated/druglibFixture")).toHaveLength(1)
         expect(rulesBroken("src/vmtests/druglib.ts", "../generated/druglibFixture")).toEqual([])
+        // The board entries may import their library data, nothing else generated.
+        expect(rulesBroken("src/entries/rp2040.ts", "../generated/boardLibrary")).toEqual([])
+        expect(rulesBroken("src/entries/rp2040.ts", "../generated/druglibFixture")).toHaveLength(2)
+        expect(rulesBroken("src/firmware/app.ts", "../generated/boardLibrary")).toHaveLength(2)
     })
 })
 

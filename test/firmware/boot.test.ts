@@ -4,6 +4,7 @@
 // comes back behind POWER_RESTORED (Paused once acknowledged) with the volume saved before the cut plus the unsaved worst case counted as given (REQ-PWR-006), and never resumes by itself.
 
 import { describe, expect, it } from "vitest"
+import { settingsLibrarySource } from "../../src/firmware/librarySource"
 import { bootFirmware, PumpFirmware, runFirmware } from "../../src/firmware/app"
 import { DEFAULT_SAVE_INTERVAL_MS } from "../../src/core/persist/powerSafety"
 import { InfusionProgram } from "../../src/core/program"
@@ -28,7 +29,7 @@ const RUN_MS = 10 * 60 * 1000
 const out = captureConsole()
 
 async function boot(clock: FakeClock, settings: MapSettings): Promise<PumpFirmware> {
-    return clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, settings), "test-"), BOOT_LIMIT_MS)
+    return clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, settings), "test-", settingsLibrarySource), BOOT_LIMIT_MS)
 }
 
 describe("firmware start-up on a virtual clock", () => {

@@ -6,6 +6,7 @@
 import { LAG_SLACK_STEPS } from "../../src/hal/tmcStepEngine"
 import { createHmac, randomBytes } from "node:crypto"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { settingsLibrarySource } from "../../src/firmware/librarySource"
 import { bootFirmware, runFirmware } from "../../src/firmware/app"
 import { startRemote } from "../../src/firmware/remote"
 import { CONTROL_PERIOD_MS } from "../../src/core/pump"
@@ -52,7 +53,7 @@ describe("remote flood (REQ-BUD-006)", () => {
         const real = dev.remoteHmac
         const counting: HmacSha256 = { mac: (k, d) => (macTimes.push(clock.nowMs()), real.mac(k, d)) }
         dev.remoteHmac = counting
-        const fw = await clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), dev, "test-"), 20000)
+        const fw = await clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), dev, "test-", settingsLibrarySource), 20000)
         const remote = await clock.runUntil(startRemote(fw.pump, fw.log, fw.persistence, "test-0123456789abcdef", null, dev), 5000)
         expect(runFirmware(fw, PROGRAM, true).ok).toBe(true)
         const startMs = clock.nowMs()

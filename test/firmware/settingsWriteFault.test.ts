@@ -6,6 +6,7 @@
 
 import { createHmac, randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
+import { settingsLibrarySource } from "../../src/firmware/librarySource"
 import { bootFirmware, PumpFirmware, runFirmware } from "../../src/firmware/app"
 import { EventLog } from "../../src/core/eventLog"
 import { DEFAULT_SAVE_INTERVAL_MS } from "../../src/core/persist/powerSafety"
@@ -26,7 +27,7 @@ const out = captureConsole()
 
 async function bootRunning(flash: MapSettings): Promise<{ clock: FakeClock; fw: PumpFirmware }> {
     const clock = new FakeClock()
-    const fw = await clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, flash), "test-"), 20000)
+    const fw = await clock.runUntil(bootFirmware(createSimHardware(() => clock.nowMs()), fakeDeviceServices(clock, flash), "test-", settingsLibrarySource), 20000)
     expect(runFirmware(fw, PROGRAM, true).ok).toBe(true)
     await clock.advanceBy(2000)
     expect(fw.pump.state()).toBe("Running")

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest"
 import {
+    BOARD_LIBRARY_BANKS,
     erasesPerPagePerYear,
     FLASH_ENDURANCE_CYCLES,
     periodicBytesPerS,
@@ -33,16 +34,28 @@ describe("settings flash budget (fstor: 24-byte entry + data rounded up to 8)", 
         expect(sum("pp", 1)).toBe(2 * 64)
         // 6176 bytes = 32 full chunks of 192 + one of 32 (24 + 32 = 56 B).
         expect(sum("dlibA", 1)).toBe(32 * 216 + 56)
+        expect(sum("dlib.cur", 1)).toBe(32)
     })
 
-    test("with no library stored, everything fits the RP2040's 8 KB with 25 % headroom (4,216 B of 6,090 B)", () => {
-        const live = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 0))
-        expect(live).toBe(16 * 152 + 6 * 216 + 2 * 64 + 48 + 2 * 96 + 88 + 32)
-        expect(fitsWithHeadroom(live, SETTINGS_AREA_BYTES.rp2040, 0.25)).toBe(true)
+    test("board layout (library in the program image, no bank in settings): 16 x 152 + 6 x 216 + 2 x 64 + PUMP_ID 48 + 2 keys x 96 + library key 88 = 4,184 B", () => {
+        expect(BOARD_LIBRARY_BANKS).toBe(0)
+        const board = persistedKeys(REFERENCE_LIBRARY_BYTES, BOARD_LIBRARY_BANKS)
+        // No chunk and no commit record: the board images never write a "dlib" key.
+        expect(board.filter(e => e.key.startsWith("dlib"))).toEqual([])
+        expect(totalBytes(board)).toBe(16 * 152 + 6 * 216 + 2 * 64 + 48 + 2 * 96 + 88)
     })
 
-    test("one library bank fits the ESP32-S3's 16 KB with 25 % headroom (11,184 B of 12,234 B)", () => {
-        expect(fitsWithHeadroom(totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1)), SETTINGS_AREA_BYTES.esp32s3, 0.25)).toBe(true)
+    test("REQ-BUD-004: the board layout fits the RP2040's 8 KB with 25 % headroom (4,184 B of 6,090 B)", () => {
+        const board = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, BOARD_LIBRARY_BANKS))
+        // 8,192 - 24 header - 48 slack = 8,120 usable; x 0.75 = 6,090.
+        expect(Math.floor(usableBytes(SETTINGS_AREA_BYTES.rp2040) * 0.75)).toBe(6090)
+        expect(fitsWithHeadroom(board, SETTINGS_AREA_BYTES.rp2040, 0.25)).toBe(true)
+    })
+
+    test("REQ-BUD-004: the board layout fits the ESP32-S3's 16 KB with 25 % headroom (4,184 B of 12,234 B)", () => {
+        const board = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, BOARD_LIBRARY_BANKS))
+        expect(Math.floor(usableBytes(SETTINGS_AREA_BYTES.esp32s3) * 0.75)).toBe(12234)
+        expect(fitsWithHeadroom(board, SETTINGS_AREA_BYTES.esp32s3, 0.25)).toBe(true)
     })
 
     test("the budget check rejects a store that leaves less than 25 % of the usable area spare", () => {
@@ -52,26 +65,26 @@ describe("settings flash budget (fstor: 24-byte entry + data rounded up to 8)", 
         expect(fitsWithHeadroom(Math.floor(usable * 0.75) + 1, SETTINGS_AREA_BYTES.rp2040, 0.25)).toBe(false)
     })
 
-    // KNOWN GAP (issue 16, open): expected to FAIL. The reference library (6,176 B signed) costs
-    // 6,968 B in fstor per bank: more than the RP2040's whole usable area next to the rest (8,120 B),
-    // and two banks (an update) exceed the ESP32-S3's too. An update that does not fit is refused
-    // (read-back, REQ-PERS-010) and its partial bank emptied; making it fit needs a library of at
-    // most ~0.9 KB on the RP2040, or storage outside the settings area. Turn into `test` then.
-    test.fails("worst case (library update: both banks) fits the RP2040's 8 KB with 25 % headroom", () => {
-        const worst = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 2))
-        expect(fitsWithHeadroom(worst, SETTINGS_AREA_BYTES.rp2040, 0.25)).toBe(true)
+    test("a library kept in settings fails the check: one bank 11,152 B on the RP2040, an update's two banks 18,120 B on the ESP32-S3 (why the boards carry it in the image)", () => {
+        // The settings path the simulator and HIL images keep: 4,184 + commit record 32 + 6,936 per bank.
+        const one = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1))
+        const two = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 2))
+        expect(one).toBe(4184 + 32 + 32 * 216 + 56)
+        expect(two).toBe(one + 32 * 216 + 56)
+        expect(fitsWithHeadroom(one, SETTINGS_AREA_BYTES.rp2040, 0.25)).toBe(false)
+        expect(fitsWithHeadroom(two, SETTINGS_AREA_BYTES.esp32s3, 0.25)).toBe(false)
     })
 
     test("periodic writes while infusing (64 B progress every 30 s, 216 B counters every 15 min) leave the RP2040 settings pages >= 10 years of 100k cycles", () => {
-        // 64/30 + 216/900 = 2.3733 B/s = 7.490e7 B/yr; free 8,120 - 4,216 = 3,904 B; one gc per
-        // 3,904 B, each page erased every second gc: 7.490e7 / 7,808 = 9,592 erases/yr -> 10.4 years.
+        // 64/30 + 216/900 = 2.3733 B/s = 7.490e7 B/yr; free 8,120 - 4,184 = 3,936 B; one gc per
+        // 3,936 B, each page erased every second gc: 7.490e7 / 7,872 = 9,514 erases/yr -> 10.5 years.
         expect(periodicBytesPerS()).toBeCloseTo(64 / 30 + 216 / 900, 6)
-        const live = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 0))
+        const live = totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, BOARD_LIBRARY_BANKS))
         const w = snapshotWear(SETTINGS_AREA_BYTES.rp2040, live)
-        expect(w.erasesPerYear).toBeCloseTo(((64 / 30 + 216 / 900) * 365.25 * 86400) / (2 * 3904), 0)
+        expect(w.erasesPerYear).toBeCloseTo(((64 / 30 + 216 / 900) * 365.25 * 86400) / (2 * 3936), 0)
         expect(w.years).toBeGreaterThanOrEqual(10)
-        // ESP32-S3 with one library bank: free 16,312 - 11,184 = 5,128 B -> 13.7 years.
-        expect(snapshotWear(SETTINGS_AREA_BYTES.esp32s3, totalBytes(persistedKeys(REFERENCE_LIBRARY_BYTES, 1))).years).toBeGreaterThanOrEqual(10)
+        // ESP32-S3, the same layout: free 16,312 - 4,184 = 12,128 B -> 32 years.
+        expect(snapshotWear(SETTINGS_AREA_BYTES.esp32s3, live).years).toBeGreaterThanOrEqual(10)
     })
 
     test("wear arithmetic: 216 B every 5 s into 2 KB of free space = 1.36 GB/yr / (2 x 2 KB) erases per page", () => {

@@ -149,15 +149,27 @@ describe("remote commands", () => {
         expect(log.ofKind("LIBRARY_UPDATE").map(e => e.detail)).toEqual(["transfer started, 440 bytes", "installed 440 bytes via remote (ctr=5)"])
     })
 
-    it("refuses out-of-order chunks, oversize libraries and a commit with no installer", () => {
-        const { ep } = setup()
+    it("refuses out-of-order chunks and oversize libraries", () => {
+        const { ep } = setup({ installer: { install: () => ({ ok: true, reason: "" }) } })
         let ctr = 1
         const u32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255]
         expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_BEGIN, u32(16385)))!.status).toBe(1)
         expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_BEGIN, u32(10)))!.status).toBe(0)
         expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_CHUNK, [...u32(4), 1, 2]))!.text).toBe("chunk offset 4, expected 0")
         expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_CHUNK, [...u32(0), ...new Array(10).fill(9)]))!.status).toBe(0)
-        expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_COMMIT, []))!.text).toBe("no library installer on this pump")
+        expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_COMMIT, []))!.text).toBe("installed")
+    })
+
+    it("REQ-BUD-004: a pump without an installer (library in the program image) refuses a transfer at LIB_BEGIN and logs it", () => {
+        const { ep, log } = setup()
+        let ctr = 1
+        const r = send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_BEGIN, [10, 0, 0, 0]))!
+        expect(r.status).toBe(P.STATUS_REFUSED)
+        expect(r.text).toBe("library updates on this pump are by program image (docs/drug-library.md)")
+        expect(log.ofKind("REMOTE_REFUSED").map(e => e.detail)).toEqual(["cmd=" + P.CMD_LIB_BEGIN + " key=0 ctr=1: library updates on this pump are by program image (docs/drug-library.md)"])
+        // No transfer was opened: a chunk finds none.
+        expect(send(ep, buildRequest(nodeHmac, GW, DEV, 0, ctr++, P.CMD_LIB_CHUNK, [0, 0, 0, 0, 1]))!.text).toBe("no library transfer in progress")
+        expect(log.ofKind("LIBRARY_UPDATE")).toHaveLength(0)
     })
 
     it("reads the persistent log as checksummed LOG lines", () => {

@@ -1,4 +1,4 @@
-// `npm run druglib -- <command>`: compile | check | sign | diff | keygen (docs/drug-library.md).
+// `npm run druglib -- <command>`: compile | check | sign | embed | diff | keygen (docs/drug-library.md).
 
 import { existsSync } from "node:fs"
 import { Command } from "commander"
@@ -7,6 +7,7 @@ import { parseLibrary } from "../../src/core/druglib/parse"
 import { looksLikeJson, readInput, writeOutput } from "../cliFs"
 import { compileText, Problem } from "./compile"
 import { diffLibraries } from "./diff"
+import { BOARD_LIBRARY_MODULE, boardLibraryModule, embedProblem } from "./embed"
 import { newKeyHex, nodeVerifier, readKeyFile, sign, split } from "./sign"
 import { tsModule } from "./tsModule"
 
@@ -146,6 +147,30 @@ program
         const w = writeOutput(opts.out, signed)
         if (w) fail(w)
         console.log("signed " + compact + " (" + body.length + " bytes) -> " + opts.out + " (" + signed.length + " bytes)")
+    })
+
+program
+    .command("embed")
+    .description("build a signed library into the board images (" + BOARD_LIBRARY_MODULE + "); deploy the image to update the pump. --none: an image without a library")
+    .argument("[signed]", "signed library (.sdlib) for this pump's device key")
+    .option("--key <keyfile>", "the pump's device key file: the MAC and content are checked before embedding")
+    .option("--none", "write an image with no library")
+    .option("-o, --out <file>", "module to write", BOARD_LIBRARY_MODULE)
+    .action((signed: string | undefined, opts: { key?: string; none?: boolean; out: string }) => {
+        if (opts.none) {
+            if (signed) fail("--none takes no library")
+            const w = writeOutput(opts.out, boardLibraryModule(null, "npm run druglib -- embed --none"))
+            if (w) fail(w)
+            console.log("wrote " + opts.out + ": no drug library in the board images")
+            return
+        }
+        if (!signed || !opts.key) fail("embed needs a signed library and --key (or --none)")
+        const bytes = readOrFail(signed!)
+        const problem = embedProblem(bytes, keyOrFail(opts.key!))
+        if (problem) fail(signed + ": " + problem + "; nothing written")
+        const w = writeOutput(opts.out, boardLibraryModule(bytes, "npm run druglib -- embed " + signed))
+        if (w) fail(w)
+        console.log("embedded " + signed + " (" + bytes.length + " bytes) -> " + opts.out + "; now build and deploy the board image")
     })
 
 program

@@ -32,7 +32,11 @@ export function usableBytes(areaBytes: number): number {
     return areaBytes - FSTOR_HEADER_BYTES - FSTOR_SLACK_BYTES
 }
 
-/** Signed size of the reference drug library (33 chunks of 192 bytes: "A33,6176"). */
+/** Library banks a board keeps in settings: none, its library is part of the program image (REQ-BUD-004). */
+export const BOARD_LIBRARY_BANKS = 0
+
+/** Signed size of the reference drug library (33 chunks of 192 bytes: "A33,6176"); on the boards
+ *  the same bytes are program-image data. */
 export const REFERENCE_LIBRARY_BYTES = 6176
 
 export interface PersistedKey {
@@ -42,7 +46,8 @@ export interface PersistedKey {
     dataBytes: number
 }
 
-/** Every persisted key. `libraryBanks`: 1 for one library, 2 while an update writes the second
+/** Every persisted key. `libraryBanks`: 0 on the boards (the library travels in the program
+ *  image, src/firmware/librarySource.ts), 1 for one library in settings (simulator, HIL), 2 while an update writes the second
  *  bank. After a committed update the superseded bank's chunks are emptied (persistSigned), but
  *  each keeps a 32-byte empty entry in fstor: +33 x 32 = 1,056 B for the reference library, not
  *  counted here (it puts one library on the ESP32-S3 6 B over the 25 % headroom). */
@@ -57,8 +62,8 @@ export function persistedKeys(libraryBytes: number, libraryBanks: number): Persi
         { key: "RKEY_GW", what: "remote gateway key (64 hex digits, JSON string)", count: 1, dataBytes: 66 },
         { key: "RKEY_CE", what: "remote central key (64 hex digits, JSON string)", count: 1, dataBytes: 66 },
         { key: KEY_SETTING, what: "drug library HMAC key (64 hex digits)", count: 1, dataBytes: 64 },
-        { key: CUR_SETTING, what: "library commit record", count: 1, dataBytes: 8 },
     ]
+    if (libraryBanks > 0) keys.push({ key: CUR_SETTING, what: "library commit record", count: 1, dataBytes: 8 })
     for (let b = 0; b < libraryBanks; b++) {
         keys.push({ key: "dlib" + (b === 0 ? "A" : "B") + "000..", what: "drug library bank " + (b === 0 ? "A" : "B") + " chunks", count: chunks - 1, dataBytes: CHUNK_BYTES })
         keys.push({ key: "dlib" + (b === 0 ? "A" : "B") + "last", what: "its last chunk", count: 1, dataBytes: lastChunk })

@@ -67,7 +67,8 @@ export interface RemoteContext {
     logReader: LogReader
     /** Maintenance counter text for MAINT (null: not available). */
     maintenance: () => string
-    /** Drug-library installer (null: library updates refused). */
+    /** Drug-library installer (null: library transfers refused at LIB_BEGIN, as on the boards,
+     *  whose library is part of the program image). */
     installer: LibraryInstaller
     /** Unpredictable bytes for re-synchronisation nonces (device: @devicescript/crypto; host:
      *  node:crypto). Null: a locked role cannot be re-synchronised, only re-keyed. */
@@ -108,6 +109,8 @@ export const ADMIT_SPACING_MS = ADMIT_PERIODS * CONTROL_PERIOD_MS
 export const RATE_REFILL_MS = 50
 export const DROP_LOG_INTERVAL_MS = 60000
 const LIB_IDLE_TIMEOUT_MS = 60000
+/** Refusal of a library transfer by a pump whose library is part of its program image. */
+export const NO_REMOTE_LIBRARY = "library updates on this pump are by program image (docs/drug-library.md)"
 /** A re-synchronisation nonce is good for one RESYNC attempt within this time. */
 export const RESYNC_NONCE_TTL_MS = 30000
 
@@ -349,6 +352,9 @@ export class RemoteEndpoint {
     private library(req: AcceptedRequest, nowMs: number): CommandResult {
         const p = req.payload
         if (req.command === CMD_LIB_BEGIN) {
+            // Board images carry their library in the program image (REQ-BUD-004): no installer,
+            // so a transfer is refused before any buffer is allocated.
+            if (!this.ctx.installer) return this.refuse(nowMs, req, NO_REMOTE_LIBRARY)
             if (p.length !== 4) return this.refuse(nowMs, req, "LIB_BEGIN needs length u32")
             const total = u32At(p, 0)
             if (total < 1 || total > MAX_LIBRARY_BYTES) return this.refuse(nowMs, req, "library size " + total + " outside 1.." + MAX_LIBRARY_BYTES)
@@ -373,7 +379,6 @@ export class RemoteEndpoint {
         if (this.libLen !== this.libTotal) return this.refuse(nowMs, req, "library incomplete: " + this.libLen + "/" + this.libTotal)
         const bytes = this.lib
         this.lib = null
-        if (!this.ctx.installer) return this.refuse(nowMs, req, "no library installer on this pump")
         const r = this.ctx.installer.install(nowMs, bytes)
         this.ctx.log.record(nowMs, "LIBRARY_UPDATE", (r.ok ? "installed " : "refused: " + r.reason + " ") + bytes.length + " bytes via remote (ctr=" + req.counter + ")")
         return r.ok ? { ok: true, reason: "installed" } : { ok: false, reason: r.reason }
