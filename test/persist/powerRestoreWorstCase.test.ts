@@ -37,7 +37,10 @@ function bootPump(snap: MemoryPageStore, prog: MemoryPageStore) {
     return { log, pump, safety, result }
 }
 
-/** Control tick every 20 ms and the persistence poll every 100 ms, as on the device; returns the
+/** The last control tick before the progress write due at 120 s: the cut falls after it. */
+const CUT_MS = 120_000 - CONTROL_PERIOD_MS
+
+/** Control tick every CONTROL_PERIOD_MS and the persistence poll every 100 ms, as on the device; returns the
  *  steps fired (what the plunger physically moved). */
 function run(pump: PumpController, safety: PowerSafety, from: number, to: number): number {
     let steps = 0
@@ -48,7 +51,7 @@ function run(pump: PumpController, safety: PowerSafety, from: number, to: number
     return steps
 }
 
-/** Infuses `p` from t = 0 and cuts power at 119.98 s, 20 ms before the progress write due at
+/** Infuses `p` from t = 0 and cuts power after the tick at CUT_MS, one control period before the progress write due at
  *  120 s (the last one that survives is the 90 s one); returns the fired steps and the reboot. */
 function infuseAndCut(p: InfusionProgram, beforeCut?: (pump: PumpController) => void) {
     const snap = new MemoryPageStore(2, 192)
@@ -57,7 +60,7 @@ function infuseAndCut(p: InfusionProgram, beforeCut?: (pump: PumpController) => 
     expect(a.pump.loadProgram(0, p).ok).toBe(true)
     if (beforeCut) beforeCut(a.pump)
     expect(a.pump.start(0).ok).toBe(true)
-    const firedSteps = run(a.pump, a.safety, 0, 119_980)
+    const firedSteps = run(a.pump, a.safety, 0, CUT_MS)
     return { firedSteps, b: bootPump(snap, prog) }
 }
 
@@ -66,8 +69,8 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
 
     it("1200 mL/h cut just before the progress write: counted >= delivered, at most rate x 31 s above it; remaining VTBI errs short", () => {
         const { firedSteps, b } = infuseAndCut(P)
-        // Physics: 1200 mL/h for 119.98 s is 39,993 µL (less the 0.1 s acceleration ramp: 9.6 µL at 20,000 µsteps/s²).
-        const deliveredUl = (RATE * 119.98) / 3600
+        // Physics: 1200 mL/h until the last tick at CUT_MS (119.9 s at 100 ms: 39,967 µL; less the 0.1 s acceleration ramp: 9.6 µL at 20,000 µsteps/s²).
+        const deliveredUl = (RATE * CUT_MS) / 3_600_000
         expect(firedSteps).toBeLessThanOrEqual(ulToSteps(deliveredUl))
         expect(firedSteps).toBeGreaterThanOrEqual(ulToSteps(deliveredUl - 10))
         // The last surviving save (90 s) holds ~30,000 µL: 10 mL is uncounted without the mitigation.
@@ -94,7 +97,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         // Resumed to the end: the patient never gets more than the VTBI (45 mL = 259,320 whole steps).
         b.pump.resetAlarm(0)
         expect(b.pump.resume(0).ok).toBe(true)
-        const after = run(b.pump, b.safety, 20, 3_600_000)
+        const after = run(b.pump, b.safety, CONTROL_PERIOD_MS, 3_600_000)
         expect(b.pump.state()).toBe("Complete")
         expect(firedSteps + after).toBeLessThanOrEqual(Math.floor(45_000e6 / PL))
         // ... and at most the bound less: an under-infusion of at most 1200 mL/h x 31 s.
@@ -107,7 +110,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         const a = bootPump(snap, prog)
         a.pump.loadProgram(0, P)
         a.pump.start(0)
-        let fired = run(a.pump, a.safety, 0, 119_980)
+        let fired = run(a.pump, a.safety, 0, CUT_MS)
         // The 120 s write starts and is cut part-way; the motor runs on until the power is gone.
         prog.bytesWritten = 0
         prog.powerBudget = 10
@@ -131,7 +134,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         // Resuming delivers nothing more: the VTBI is counted as given (the true shortfall is at most the bound).
         b.pump.resetAlarm(0)
         b.pump.resume(0)
-        expect(run(b.pump, b.safety, 20, 600_000)).toBe(0)
+        expect(run(b.pump, b.safety, CONTROL_PERIOD_MS, 600_000)).toBe(0)
     })
 
     it("KVO after the VTBI: the unsaved KVO run is counted too (up to the syringe's travel, not the VTBI)", () => {
@@ -162,7 +165,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         expect(b.pump.status().doseGivenThousandths).toBeGreaterThanOrEqual((firedSteps * PL) / 1e6)
         expect(b.pump.setDoseLimit(0, 60, 45_000).ok).toBe(true)
         expect(b.pump.resume(0).ok).toBe(true)
-        const after = run(b.pump, b.safety, 20, 30 * 60_000)
+        const after = run(b.pump, b.safety, CONTROL_PERIOD_MS, 30 * 60_000)
         expect(b.pump.status().alarmCode).toBe("DOSE_LIMIT")
         // Everything delivered in this hour (before and after the cut) stays within 45 mg = 45,000 µL.
         expect(((firedSteps + after) * PL) / 1e6).toBeLessThanOrEqual(45_000)
@@ -170,7 +173,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
 
     it("a bolus cut short before its first progress save counts as a bolus: the PCA lockout set after the restore applies", () => {
         // 60 mL/h background, 2 mL bolus over 60 s (120 mL/h); the bolus starts at 100 s, after the
-        // 90 s progress save; the cut at 119.98 s leaves only the bolus-start snapshot (0 bolus steps).
+        // 90 s progress save; the cut after the tick at CUT_MS leaves only the bolus-start snapshot (0 bolus steps).
         const snap = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
         const a = bootPump(snap, prog)
@@ -178,7 +181,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         a.pump.start(0)
         run(a.pump, a.safety, 0, 100_000)
         expect(a.pump.bolus(100_000).ok).toBe(true)
-        run(a.pump, a.safety, 100_020, 119_980)
+        run(a.pump, a.safety, 100_000 + CONTROL_PERIOD_MS, CUT_MS)
         expect(a.pump.state()).toBe("Bolus")
         // Physics: ~20 s of the 120 mL/h bolus = 667 µL ran as bolus before the cut.
         expect(a.pump.status().bolusUl).toBeGreaterThan(600)
@@ -187,7 +190,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         b.pump.resetAlarm(0)
         expect(b.pump.setBolusLockout(0, 300_000).ok).toBe(true)
         expect(b.pump.resume(0).ok).toBe(true)
-        run(b.pump, b.safety, 20, 1000)
+        run(b.pump, b.safety, CONTROL_PERIOD_MS, 1000)
         const r = b.pump.bolus(1000)
         expect(r.ok).toBe(false)
         expect(r.reason).toContain("lockout")
