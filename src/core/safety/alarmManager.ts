@@ -79,6 +79,8 @@ export class AlarmManager {
     /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
      *  one compare per tick instead of a walk over every slot. */
     private latchedN = 0
+    /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
+    private latchEdges = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -112,6 +114,7 @@ export class AlarmManager {
         if (present && !s.latched) {
             s.latched = true
             this.latchedN++
+            this.latchEdges++
             s.acked = false
             s.raisedMs = nowMs
             s.detail = detail
@@ -160,6 +163,11 @@ export class AlarmManager {
     isAcknowledged(code: AlarmCode): boolean {
         const s = this.slot(code)
         return s ? s.latched && s.acked : false
+    }
+
+    /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
+    latchChanges(): number {
+        return this.latchEdges
     }
 
     latchedCount(): number {
@@ -230,6 +238,7 @@ export class AlarmManager {
     private clearSlot(nowMs: number, s: AlarmSlot) {
         s.latched = false
         this.latchedN--
+        this.latchEdges++
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
         if (this.latchedCount() === 0) this.pausedUntilMs = -1
