@@ -2,8 +2,12 @@
 // changed (issue 16: a quiet tick runs no rule). The rules read nothing else, but a cause or hold
 // set outside the table (an alarm raised on the pump, a garbled snapshot) must still be followed
 // by a full evaluation, or a hold would be missed and an alarm clear with its cause present.
+import fc from "fast-check"
 import { describe, expect, it, vi } from "vitest"
+import { levelCheckFromUm, syringeLevel } from "../../src/core/safety/detectors/syringeLevel"
+import { SAFETY_DEFAULTS } from "../../src/core/safety/monitor"
 import { SAFETY_RULES } from "../../src/core/safety/rules"
+import { SYRINGES, SyringeSpec } from "../../src/core/syringe"
 import { FakeRig, program } from "./fakeRig"
 
 describe("monitor runs the rules only when a fact or the latched set changed", () => {
@@ -57,5 +61,35 @@ describe("monitor runs the rules only when a fact or the latched set changed", (
         // The valid snapshots show no fault: acknowledging clears it.
         r.monitor.acknowledge(r.t)
         expect(r.latched("SENSOR_FAULT")).toBe(false)
+    })
+})
+
+describe("syringe level is computed only from where it can flag (levelCheckFromUm)", () => {
+    it("no position below the threshold is empty or near empty, for every syringe and rate; at the threshold + 2 µm the exact check runs", () => {
+        fc.assert(
+            fc.property(
+                fc.constantFrom(...SYRINGES),
+                fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1_200_000 })),
+                fc.double({ min: 0, max: 1, noNaN: true }),
+                fc.boolean(),
+                (sy, rateUlPerH, frac, delivering) => {
+                    const from = levelCheckFromUm(sy, rateUlPerH, SAFETY_DEFAULTS.emptyTravelUm, SAFETY_DEFAULTS.nearEmptyMs)
+                    const pos = frac * sy.plungerTravelUm
+                    const l = syringeLevel({ empty: false, nearEmpty: false, leftUl: 0, leftS: 0 }, sy, pos, rateUlPerH, delivering, SAFETY_DEFAULTS.emptyTravelUm, SAFETY_DEFAULTS.nearEmptyMs)
+                    if (pos < from) expect(l.empty || l.nearEmpty).toBe(false)
+                    // Just below the threshold, delivering: still neither (a threshold set too high would hide it).
+                    const below = syringeLevel(l, sy, from - 1e-6, rateUlPerH, true, SAFETY_DEFAULTS.emptyTravelUm, SAFETY_DEFAULTS.nearEmptyMs)
+                    expect(below.empty || below.nearEmpty).toBe(false)
+                    // The threshold is tight (1 µm margin): 2 µm above it, delivering, one of them holds.
+                    const above = syringeLevel(l, sy, from + 2, rateUlPerH, true, SAFETY_DEFAULTS.emptyTravelUm, SAFETY_DEFAULTS.nearEmptyMs)
+                    expect(above.empty || above.nearEmpty).toBe(true)
+                }
+            ),
+            { numRuns: 3000 }
+        )
+    })
+
+    it("no syringe: never computed", () => {
+        expect(levelCheckFromUm(null as unknown as SyringeSpec, 1000, 500, 300000)).toBeGreaterThan(1e12)
     })
 })

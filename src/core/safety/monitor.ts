@@ -16,7 +16,7 @@ import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
-import { SyringeLevel, syringeLevel } from "./detectors/syringeLevel"
+import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
 import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, SAFETY_RULES, SafetyFacts } from "./rules"
@@ -88,10 +88,6 @@ export interface SafetyTick {
 
 const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
 
-function isNum(x: number): boolean {
-    return typeof x === "number" && !isNaN(x)
-}
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -137,6 +133,10 @@ export class SafetyMonitor {
     private stateBits = 0
     private inAlarm = false
     private inPaused = false
+    /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
+    private levelFromUm = 0
+    private levelRate = -1
+    private levelSyringe: SyringeSpec = null
     private inStandby = false
     /** The one result record `check` returns (read at once by the caller). */
     private readonly out: SafetyTick = { reverseSteps: 0 }
@@ -176,7 +176,20 @@ export class SafetyMonitor {
         if (this.inAlarm) this.latchPumpAlarm(nowMs)
         const out = this.out
         out.reverseSteps = 0
-        if (!(s && isNum(s.pressureAdc) && isNum(s.batteryMv) && isNum(s.firedSteps) && isNum(s.plungerPositionUm))) {
+        // isNum inline: four calls a tick cost more than the checks themselves.
+        if (
+            !(
+                s &&
+                typeof s.pressureAdc === "number" &&
+                !isNaN(s.pressureAdc) &&
+                typeof s.batteryMv === "number" &&
+                !isNaN(s.batteryMv) &&
+                typeof s.firedSteps === "number" &&
+                !isNaN(s.firedSteps) &&
+                typeof s.plungerPositionUm === "number" &&
+                !isNaN(s.plungerPositionUm)
+            )
+        ) {
             // Logged once per episode: a record every 20 ms tick would push the whole history
             // (alarms, overrides) out of the ring. The episode's length is logged when it ends.
             if (this.garbledSinceMs < 0) {
@@ -283,9 +296,19 @@ export class SafetyMonitor {
         if (backingOff) b |= F_BACKING_OFF
         if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
-        const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
-        if (lvl.empty) b |= F_EMPTY
-        if (lvl.nearEmpty) b |= F_NEAR_EMPTY
+        // Syringe level: the full computation only from the position where empty or near empty
+        // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
+        const rate = this.pump.rateNowUlPerH()
+        if (rate !== this.levelRate || this.syringe !== this.levelSyringe) {
+            this.levelRate = rate
+            this.levelSyringe = this.syringe
+            this.levelFromUm = levelCheckFromUm(this.syringe, rate, c.emptyTravelUm, c.nearEmptyMs)
+        }
+        if (this.syringe && s.plungerPositionUm >= this.levelFromUm) {
+            const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+            if (lvl.empty) b |= F_EMPTY
+            if (lvl.nearEmpty) b |= F_NEAR_EMPTY
+        }
         // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
         if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
         if (this.timing.overrun(nowMs)) b |= F_OVERRUN

@@ -40,3 +40,18 @@ export function syringeLevel(
     out.leftS = leftS
     return out
 }
+
+/** Plunger position (µm) below which `syringeLevel` finds neither empty nor near empty at this
+ *  rate, so a tick below it can skip the computation: empty starts at travel - emptyTravelUm,
+ *  near empty where the travel left lasts nearEmptyMs at the rate (leftUm * µL/µm * 3.6e6 / rate
+ *  <= nearEmptyMs). 1 µm lower, so rounding never skips a tick the exact check would flag. */
+export function levelCheckFromUm(syringe: SyringeSpec, rateUlPerH: number, emptyTravelUm: number, nearEmptyMs: number): number {
+    if (!syringe) return 1e15
+    let leftUm = emptyTravelUm
+    if (rateUlPerH > 0) {
+        const dMm = syringe.innerDiameterUm / 1000
+        const nearUm = (nearEmptyMs * rateUlPerH) / ((Math.PI * dMm * dMm) / 4 / 1000) / 3600000
+        if (nearUm > leftUm) leftUm = nearUm
+    }
+    return syringe.plungerTravelUm - leftUm - 1
+}
