@@ -188,6 +188,7 @@ export class AlarmManager {
     }
 
     annunciation(nowMs: number): Annunciation {
+        if (this.latchedN === 0) return SILENT
         const top = this.top()
         if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {

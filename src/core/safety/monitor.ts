@@ -162,7 +162,7 @@ export class SafetyMonitor {
     check(nowMs: number, s: SensorSnapshot): SafetyTick {
         const c = this.cfg
         this.timing.update(nowMs, c.watchdogMs, c.overrunMs, this.log)
-        this.trackSyringe(nowMs)
+        if (this.pump.loadedProgram() !== this.lastProgram) this.trackSyringe(nowMs)
         const state = this.pump.state()
         if (state !== this.lastState) {
             this.lastState = state
@@ -215,7 +215,8 @@ export class SafetyMonitor {
             this.ruleBits = bits
             this.ruleEdges = a.latchChanges()
         }
-        this.enforce(nowMs)
+        // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
+        if (a.latchedCount() > 0 || this.inAlarm) this.enforce(nowMs)
         if (this.backoff.isActive()) {
             const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
             out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
@@ -260,11 +261,11 @@ export class SafetyMonitor {
         const dSteps = isNaN(this.lastFiredSteps) ? 0 : s.firedSteps - this.lastFiredSteps
         this.lastFiredSteps = s.firedSteps
         const pumpedUl = (dSteps * this.plPerStep) / 1000000
-        const pressureOk = this.pressure.update(nowMs, s.pressureAdc, c)
+        const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
+        const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
         f.pressureOk = pressureOk
         f.occlusion = NO_OCCLUSION
         if (pressureOk) {
-            const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
             this.backoff.addPressure(pMmHg)
             f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
             if (f.occlusion.alarm) b |= F_OCCLUSION
@@ -377,7 +378,6 @@ export class SafetyMonitor {
 
     private trackSyringe(nowMs: number) {
         const prog = this.pump.loadedProgram()
-        if (prog === this.lastProgram) return
         this.lastProgram = prog
         const id = prog ? prog.syringeId : ""
         if (id === this.syringeId) return
