@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
-import { AlarmCode, findAlarm } from "../../src/core/safety/alarmCodes"
+import { AlarmCode } from "../../src/core/safety/alarmCodes"
 import { AlarmManager, AUDIO_PAUSE_MS, BurstPattern, HIGH_PATTERN, LOW_PATTERN, MEDIUM_PATTERN, pulseOn } from "../../src/core/safety/alarmManager"
 
 /** Gaps between the end of one pulse and the start of the next (ms). */
@@ -156,25 +156,5 @@ describe("alarm manager", () => {
         // A code from outside the catalogue (e.g. restored from storage) is cast in deliberately.
         m.setCause(0, "NOPE" as AlarmCode, true, "")
         expect(log.ofKind("ALARM_UNKNOWN").length).toBe(1)
-    })
-})
-
-describe("annunciation text is built once per top alarm, never stale", () => {
-    it("follows the top alarm as alarms latch, re-latch with a new detail, and clear", () => {
-        const m = new AlarmManager(new EventLog(50))
-        const text = (code: AlarmCode) => findAlarm(code)!.text
-        m.setCause(0, "NEAR_EMPTY", true, "200s left")
-        expect(m.annunciation(10).text).toBe(text("NEAR_EMPTY") + " (200s left)")
-        expect(m.annunciation(20).text).toBe(text("NEAR_EMPTY") + " (200s left)")
-        m.setCause(30, "DOOR_OPEN", true, "")
-        expect(m.annunciation(40).text).toBe(text("DOOR_OPEN"))
-        m.setCause(50, "DOOR_OPEN", false, "")
-        m.acknowledge(60)
-        expect(m.annunciation(65).text).toBe(text("NEAR_EMPTY") + " (200s left)")
-        m.setCause(70, "NEAR_EMPTY", false, "")
-        expect(m.annunciation(80).text).toBe("")
-        // The same alarm again, with another detail, at the same instant as its clear.
-        m.setCause(80, "NEAR_EMPTY", true, "150s left")
-        expect(m.annunciation(80).text).toBe(text("NEAR_EMPTY") + " (150s left)")
     })
 })

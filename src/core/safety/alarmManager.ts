@@ -81,11 +81,6 @@ export class AlarmManager {
     private latchedN = 0
     /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
     private latchEdges = 0
-    /** Display text of the annunciated alarm, rebuilt only when the top alarm or the latched set
-     *  changed (a string concatenation every tick while an alarm sounds, otherwise). */
-    private textSlot: AlarmSlot = null
-    private textEdges = -1
-    private text = ""
 
     constructor(log: EventSink) {
         this.log = log
@@ -214,7 +209,7 @@ export class AlarmManager {
         return {
             code: top.def.code,
             priority: p,
-            text: this.topText(top),
+            text: top.def.text + (top.detail.length > 0 ? " (" + top.detail + ")" : ""),
             toneHz: tone,
             pulseMs: pat.pulseMs,
             redLed: red,
@@ -222,15 +217,6 @@ export class AlarmManager {
             audioPaused: paused,
             latchedCount: this.latchedCount(),
         }
-    }
-
-    private topText(top: AlarmSlot): string {
-        if (top !== this.textSlot || this.latchEdges !== this.textEdges) {
-            this.textSlot = top
-            this.textEdges = this.latchEdges
-            this.text = top.def.text + (top.detail.length > 0 ? " (" + top.detail + ")" : "")
-        }
-        return this.text
     }
 
     private top(): AlarmSlot {
