@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { ALARM_DEFS, AlarmCode, findAlarm } from "../../src/core/safety/alarmCodes"
 import { alarmCodesCsv } from "../../src/core/safety/alarmDocs"
-import { none, PUMP_RAISED, SAFETY_RULES } from "../../src/core/safety/rules"
+import { PUMP_RAISED, SAFETY_RULES } from "../../src/core/safety/rules"
 
 describe("docs/alarm-codes.csv", () => {
     it("is exactly what tools/genAlarmCodes.ts generates from the definitions (run it after a change)", () => {
@@ -33,6 +33,6 @@ describe("alarm definitions and the rule table agree", () => {
 
     it("pump-raised alarms clear on acknowledge; the rule's hold matches the ack-and-hold-gone clear rule", () => {
         for (const c of PUMP_RAISED) expect(findAlarm(c)!.clear, c).toBe("ack")
-        for (const r of SAFETY_RULES) expect(r.holds !== none, r.code).toBe(findAlarm(r.code)!.clear === "ack-and-hold-gone")
+        for (const r of SAFETY_RULES) expect(r.hold !== 0, r.code).toBe(findAlarm(r.code)!.clear === "ack-and-hold-gone")
     })
 })

@@ -83,6 +83,8 @@ export class AlarmManager {
     /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
      *  one compare per tick instead of a walk over every slot. */
     private latchedN = 0
+    /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
+    private latchEdges = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -116,6 +118,7 @@ export class AlarmManager {
         if (present && !s.latched) {
             s.latched = true
             this.latchedN++
+            this.latchEdges++
             s.acked = false
             s.raisedMs = nowMs
             s.detail = detail
@@ -166,6 +169,11 @@ export class AlarmManager {
         return s ? s.latched && s.acked : false
     }
 
+    /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
+    latchChanges(): number {
+        return this.latchEdges
+    }
+
     latchedCount(): number {
         return this.latchedN
     }
@@ -184,6 +192,7 @@ export class AlarmManager {
     }
 
     annunciation(nowMs: number): Annunciation {
+        if (this.latchedN === 0) return SILENT
         const top = this.top()
         if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
@@ -235,6 +244,7 @@ export class AlarmManager {
     private clearSlot(nowMs: number, s: AlarmSlot) {
         s.latched = false
         this.latchedN--
+        this.latchEdges++
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
         if (this.latchedCount() === 0) this.pausedUntilMs = -1

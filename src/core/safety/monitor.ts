@@ -16,10 +16,10 @@ import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
-import { syringeLevel } from "./detectors/syringeLevel"
+import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
 import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
-import { SAFETY_RULES, SafetyFacts } from "./rules"
+import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
 export const NOMINAL_PRESSURE_CAL: PressureCalibration = { offsetCounts: 410, countsPerMmHg: 2.112 }
@@ -88,10 +88,6 @@ export interface SafetyTick {
 
 const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
 
-function isNum(x: number): boolean {
-    return typeof x === "number" && !isNaN(x)
-}
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -126,6 +122,24 @@ export class SafetyMonitor {
     private readonly slotDriveMismatch: number
     /** One facts record, refilled every tick (no per-tick allocation). */
     private readonly facts: SafetyFacts
+    /** Fact bits and the alarms' latch count when the rule table last ran (-1: run next tick). */
+    private ruleBits = -1
+    private ruleEdges = -1
+    /** Pump state last seen, and what the tick needs of it (re-derived only when it changes, so a
+     *  steady tick compares no state strings). */
+    private lastState: PumpState = null
+    private delivering = false
+    /** F_DELIVERING and F_VTBI_DONE of the state last seen. */
+    private stateBits = 0
+    private inAlarm = false
+    private inPaused = false
+    /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
+    private levelFromUm = 0
+    private levelRate = -1
+    private levelSyringe: SyringeSpec = null
+    private inStandby = false
+    /** The one result record `check` returns (read at once by the caller). */
+    private readonly out: SafetyTick = { reverseSteps: 0 }
 
     constructor(pump: PumpController, log: EventSink, cfg: SafetyConfig) {
         const e = validateAirConfig(cfg.air)
@@ -141,38 +155,41 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        this.facts = {
-            state: "Idle",
-            delivering: false,
-            pressureOk: true,
-            occlusion: NO_OCCLUSION,
-            backingOff: false,
-            air: null,
-            airInLine: false,
-            doorOpen: false,
-            plungerEngaged: true,
-            level: null,
-            pausedLong: false,
-            batteryOk: true,
-            batteryMv: 0,
-            batteryLowMv: cfg.batteryLowMv,
-            batteryDepletedMv: cfg.batteryDepletedMv,
-            driveMismatch: false,
-            driveErrorUm: 0,
-            overrun: false,
-            watchdog: false,
-        }
+        this.facts = { pressureOk: true, occlusion: NO_OCCLUSION, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
     check(nowMs: number, s: SensorSnapshot): SafetyTick {
         const c = this.cfg
         this.timing.update(nowMs, c.watchdogMs, c.overrunMs, this.log)
-        this.trackSyringe(nowMs)
+        if (this.pump.loadedProgram() !== this.lastProgram) this.trackSyringe(nowMs)
         const state = this.pump.state()
-        const delivering = isDelivering(state)
-        this.latchPumpAlarm(nowMs, state)
-        if (!this.snapshotValid(s)) {
+        if (state !== this.lastState) {
+            this.lastState = state
+            this.delivering = isDelivering(state)
+            this.stateBits = (this.delivering ? F_DELIVERING : 0) | (state === "KVO" || state === "Complete" ? F_VTBI_DONE : 0)
+            this.inAlarm = state === "Alarm"
+            this.inPaused = state === "Paused"
+            this.inStandby = state === "Standby"
+        }
+        const delivering = this.delivering
+        if (this.inAlarm) this.latchPumpAlarm(nowMs)
+        const out = this.out
+        out.reverseSteps = 0
+        // isNum inline: four calls a tick cost more than the checks themselves.
+        if (
+            !(
+                s &&
+                typeof s.pressureAdc === "number" &&
+                !isNaN(s.pressureAdc) &&
+                typeof s.batteryMv === "number" &&
+                !isNaN(s.batteryMv) &&
+                typeof s.firedSteps === "number" &&
+                !isNaN(s.firedSteps) &&
+                typeof s.plungerPositionUm === "number" &&
+                !isNaN(s.plungerPositionUm)
+            )
+        ) {
             // Logged once per episode: a record every 20 ms tick would push the whole history
             // (alarms, overrides) out of the ring. The episode's length is logged when it ends.
             if (this.garbledSinceMs < 0) {
@@ -180,19 +197,31 @@ export class SafetyMonitor {
                 this.log.record(nowMs, "SENSOR_GARBLED", "snapshot has a non-numeric field")
             }
             this.alarms.setCauseAt(nowMs, this.slotSensorFault, true, "garbled snapshot")
+            // SENSOR_FAULT's cause was set outside the rule table: the next valid tick runs it.
+            this.ruleBits = -1
             this.enforce(nowMs)
-            return { reverseSteps: 0 }
+            return out
         }
         if (this.garbledSinceMs >= 0) {
             this.log.record(nowMs, "SENSOR_GARBLED_END", "valid snapshots again after " + (nowMs - this.garbledSinceMs) + "ms")
             this.garbledSinceMs = -1
         }
-        const f = this.detect(nowMs, s, state, delivering)
-        this.applyRules(nowMs, f, s.pressureAdc)
-        this.enforce(nowMs)
+        const bits = this.detect(nowMs, s, delivering)
+        // The rules read only the bits and the latched set (rules.ts): a tick where neither
+        // changed would set every cause to what it already is, so it runs no rule.
         const a = this.alarms
-        const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
-        return { reverseSteps: this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log) }
+        if (bits !== this.ruleBits || a.latchChanges() !== this.ruleEdges) {
+            this.applyRules(nowMs, bits, s.pressureAdc)
+            this.ruleBits = bits
+            this.ruleEdges = a.latchChanges()
+        }
+        // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
+        if (a.latchedCount() > 0 || this.inAlarm) this.enforce(nowMs)
+        if (this.backoff.isActive()) {
+            const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
+            out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
+        }
+        return out
     }
 
     /** Operator acknowledge: clears alarms whose cause is gone; leaves Alarm when no stopping
@@ -222,66 +251,85 @@ export class SafetyMonitor {
 
     // ---- internals ------------------------------------------------------------------------
 
-    /** Runs every detector on a valid snapshot. */
-    private detect(nowMs: number, s: SensorSnapshot, state: PumpState, delivering: boolean): SafetyFacts {
+    /** Runs every detector on a valid snapshot; returns the fact bits (rules.ts F_*) and
+     *  leaves the figures the detail texts quote in this.facts. */
+    private detect(nowMs: number, s: SensorSnapshot, delivering: boolean): number {
         const c = this.cfg
+        const f = this.facts
+        let b = this.stateBits
         // Volume moved this tick, from the engine's own count.
         const dSteps = isNaN(this.lastFiredSteps) ? 0 : s.firedSteps - this.lastFiredSteps
         this.lastFiredSteps = s.firedSteps
         const pumpedUl = (dSteps * this.plPerStep) / 1000000
-        const pressureOk = this.pressure.update(nowMs, s.pressureAdc, c)
-        if (!pressureOk && !this.alarms.isLatchedAt(this.slotSensorFault))
-            this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
-        let occlusion = NO_OCCLUSION
+        const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
+        const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
+        f.pressureOk = pressureOk
+        f.occlusion = NO_OCCLUSION
         if (pressureOk) {
-            const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
             this.backoff.addPressure(pMmHg)
-            occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
+            f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
+            if (f.occlusion.alarm) b |= F_OCCLUSION
+        } else {
+            b |= F_SENSOR_BAD | F_PRESSURE_BAD
+            if (!this.alarms.isLatchedAt(this.slotSensorFault))
+                this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
+        f.air = air
+        if (air.single) b |= F_AIR_SINGLE
+        if (air.cumulative) b |= F_AIR_CUMULATIVE
         this.lastAirInLine = s.airInLine
-        const batteryOk = s.batteryMv >= c.batteryMinMv && s.batteryMv <= c.batteryMaxMv
-        if (!batteryOk && !this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + s.batteryMv + "mV")
+        if (s.airInLine) b |= F_AIR_IN_LINE
+        if (s.doorOpen) b |= F_DOOR_OPEN
+        if (!s.plungerEngaged) b |= F_DISENGAGED
+        const mv = s.batteryMv
+        f.batteryMv = mv
+        if (mv >= c.batteryMinMv && mv <= c.batteryMaxMv) {
+            if (mv < c.batteryLowMv) b |= F_BATTERY_LOW
+            if (mv < c.batteryDepletedMv) b |= F_BATTERY_DEPLETED
+        } else {
+            b |= F_SENSOR_BAD
+            if (!this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
+        }
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
-        const moving = delivering || this.backoff.isActive()
-        const driveMismatch = this.drive.update(moving, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)
-        const f = this.facts
-        f.state = state
-        f.delivering = delivering
-        f.pressureOk = pressureOk
-        f.occlusion = occlusion
-        f.backingOff = this.backoff.isActive()
-        f.air = air
-        f.airInLine = s.airInLine
-        f.doorOpen = s.doorOpen
-        f.plungerEngaged = s.plungerEngaged
-        f.level = syringeLevel(this.syringe, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
-        // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
-        f.pausedLong = this.paused.update(nowMs, state === "Paused", c.pausedMaxMs) || (state === "Standby" && this.pump.standbyOverdue(nowMs))
-        f.batteryOk = batteryOk
-        f.batteryMv = s.batteryMv
-        f.batteryLowMv = c.batteryLowMv
-        f.batteryDepletedMv = c.batteryDepletedMv
-        f.driveMismatch = driveMismatch
+        const backingOff = this.backoff.isActive()
+        if (backingOff) b |= F_BACKING_OFF
+        if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
-        f.overrun = this.timing.overrun(nowMs)
-        f.watchdog = this.timing.takeWatchdog()
-        return f
+        // Syringe level: the full computation only from the position where empty or near empty
+        // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
+        const rate = this.pump.rateNowUlPerH()
+        if (rate !== this.levelRate || this.syringe !== this.levelSyringe) {
+            this.levelRate = rate
+            this.levelSyringe = this.syringe
+            this.levelFromUm = levelCheckFromUm(this.syringe, rate, c.emptyTravelUm, c.nearEmptyMs)
+        }
+        if (this.syringe && s.plungerPositionUm >= this.levelFromUm) {
+            const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+            if (lvl.empty) b |= F_EMPTY
+            if (lvl.nearEmpty) b |= F_NEAR_EMPTY
+        }
+        // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
+        if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
+        if (this.timing.overrun(nowMs)) b |= F_OVERRUN
+        if (this.timing.takeWatchdog()) b |= F_WATCHDOG
+        return b
     }
 
     /** The rule table, in order: a rule's cause, or its hold once latched, keeps the alarm. */
-    private applyRules(nowMs: number, f: SafetyFacts, pressureAdc: number) {
+    private applyRules(nowMs: number, bits: number, pressureAdc: number) {
         const a = this.alarms
-        for (let i = 0; i < SAFETY_RULES.length; i++) {
-            const r = SAFETY_RULES[i]
-            if (r.needsPressure && !f.pressureOk) continue
+        const rules = SAFETY_RULES
+        for (let i = 0; i < rules.length; i++) {
+            const r = rules[i]
+            if (r.needsPressure && (bits & F_PRESSURE_BAD) !== 0) continue
             const slot = this.ruleSlots[i]
             const latched = a.isLatchedAt(slot)
-            const raised = r.cause(f)
-            const present = raised || (latched && r.holds(f))
+            const raised = (bits & r.cause) === r.cause
+            const present = raised || (latched && r.hold !== 0 && (bits & r.hold) === r.hold)
             // Detail text is built only on the tick that latches the alarm (it is then logged).
-            a.setCauseAt(nowMs, slot, present, present && !latched ? r.detail(f) : "")
+            a.setCauseAt(nowMs, slot, present, present && !latched ? r.detail(this.facts) : "")
             if (raised && !latched && r.action === "STOP_BACK_OFF") {
                 this.occlusion.markAlarm()
                 this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.backoffTargetMmHg(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
@@ -302,7 +350,7 @@ export class SafetyMonitor {
                     }
                 }
             }
-        } else this.releaseIfClear(nowMs)
+        } else if (this.inAlarm) this.releaseIfClear(nowMs)
     }
 
     private releaseIfClear(nowMs: number) {
@@ -315,8 +363,7 @@ export class SafetyMonitor {
 
     /** An alarm raised on the pump directly (e.g. DRIVE_FAULT by the control loop) is latched
      *  here too, so it is annunciated and must be acknowledged like any other. */
-    private latchPumpAlarm(nowMs: number, state: PumpState) {
-        if (state !== "Alarm") return
+    private latchPumpAlarm(nowMs: number) {
         const code = this.pump.alarmCodeNow()
         if (code.length === 0 || code === this.pumpAlarmLatched) return
         // Unknown codes (e.g. restored from another firmware version's snapshot) latch as
@@ -331,7 +378,6 @@ export class SafetyMonitor {
 
     private trackSyringe(nowMs: number) {
         const prog = this.pump.loadedProgram()
-        if (prog === this.lastProgram) return
         this.lastProgram = prog
         const id = prog ? prog.syringeId : ""
         if (id === this.syringeId) return
@@ -342,9 +388,5 @@ export class SafetyMonitor {
             this.occlusion.cfg = withCompliance(this.cfg.occlusion, complianceEstimateFor(this.syringe.innerDiameterUm))
         }
         this.log.record(nowMs, "SAFETY_SYRINGE", id + " pL/step=" + this.plPerStep + " C=" + this.occlusion.cfg.complianceUlPerMmHg)
-    }
-
-    private snapshotValid(s: SensorSnapshot): boolean {
-        return s && isNum(s.pressureAdc) && isNum(s.batteryMv) && isNum(s.firedSteps) && isNum(s.plungerPositionUm)
     }
 }

@@ -165,7 +165,8 @@ export class OcclusionDetector {
             this.secStartMs = nowMs
             verdict = this.perSecond(nowMs, mean, delivering)
         }
-        if (!isNaN(this.lastSecondMean) && this.lastSecondMean >= PRESSURE_CEILING_MMHG && delivering)
+        // (NaN before the first second compares false.)
+        if (delivering && this.lastSecondMean >= PRESSURE_CEILING_MMHG)
             verdict = { alarm: true, reason: "ceiling " + Math.round(this.lastSecondMean) + "mmHg" }
         return verdict
     }

@@ -1,42 +1,51 @@
-// Safety rules: ONE line per alarm the monitor raises, in the order they are evaluated each tick.
-// The detectors (./detectors, occlusion.ts, air.ts) turn the sensor snapshot into facts; this
-// table is the whole alarm policy. Per rule:
-//   cause  raises the alarm (and keeps its cause present);
-//   holds  once latched, keeps the cause present while true (so the alarm clears only after the
-//          condition itself is removed, delivering or not); `none`: the cause alone;
+// Safety rules: ONE line per alarm the monitor raises, in the order they are evaluated.
+// The detectors (./detectors, occlusion.ts, air.ts) turn the sensor snapshot into facts, one bit
+// each (F_* below, set by the monitor); this table is the whole alarm policy. Per rule:
+//   cause  fact bits that must ALL be set to raise the alarm (and keep its cause present);
+//   hold   once latched, keeps the cause present while all these bits are set (so the alarm
+//          clears only after the condition itself is removed, delivering or not); 0: the cause alone;
 //   action STOP: delivery stops in this tick (the alarm's stopsDelivery flag in alarmCodes.ts);
-//          STOP_BACK_OFF: also reverse the plunger to relieve the line; WARN: annunciate only.
+//          STOP_BACK_OFF: also reverse the plunger to relieve the line; WARN: annunciate only;
+//   detail text shown with the alarm and logged, built only on the tick the alarm latches.
 // Every alarm latches until acknowledged AND its cause is gone (alarmManager.ts). DRIVE_FAULT,
 // POWER_RESTORED and PUMP_ALARM are raised on the pump itself and mirrored by the monitor.
+// The rules read nothing but the bits and the latched set, so the monitor runs the table only on
+// a tick where either changed (issue 16: a quiet tick evaluates no rule and compares no string).
 
-import { PumpState } from "../pumpStates"
 import { AlarmCode } from "./alarmCodes"
 import { AirVerdict } from "./air"
 import { SyringeLevel } from "./detectors/syringeLevel"
 import { OcclusionVerdict } from "./occlusion"
 
-/** What the detectors found this tick. */
+// Fact bits (SafetyFacts.bits).
+export const F_OCCLUSION = 1 // the occlusion detector's verdict is an alarm
+export const F_BACKING_OFF = 2 // the occlusion back-off is running
+export const F_AIR_SINGLE = 4 // one bubble over the set size
+export const F_AIR_CUMULATIVE = 8 // air in the rolling window over the limit
+export const F_AIR_IN_LINE = 16 // the air sensor sees air now
+export const F_DOOR_OPEN = 32
+export const F_DELIVERING = 64 // the pump state is a delivering one
+export const F_DISENGAGED = 128 // the plunger is not engaged
+export const F_EMPTY = 256 // remaining travel at or under the empty margin
+export const F_NEAR_EMPTY = 512 // delivering, and the syringe lasts nearEmptyMs or less
+export const F_VTBI_DONE = 1024 // state KVO or Complete
+export const F_PAUSED_LONG = 2048 // paused 2 min, or a standby overdue (REQ-DOSE-010)
+export const F_BATTERY_LOW = 4096 // valid battery reading under batteryLowMv
+export const F_BATTERY_DEPLETED = 8192 // valid battery reading under batteryDepletedMv
+export const F_SENSOR_BAD = 16384 // the pressure or the battery reading is implausible
+export const F_PRESSURE_BAD = 32768 // the pressure reading is implausible (pressure rules skipped)
+export const F_DRIVE_MISMATCH = 65536 // plunger position does not follow the fired steps
+export const F_OVERRUN = 131072 // a late tick within the last 10 s
+export const F_WATCHDOG = 262144 // a tick gap reached the watchdog limit
+
+/** The figures the detail texts quote (the facts themselves are the bits). */
 export interface SafetyFacts {
-    state: PumpState
-    delivering: boolean
-    /** false: the pressure reading is implausible; rules that need it are skipped this tick. */
     pressureOk: boolean
     occlusion: OcclusionVerdict
-    backingOff: boolean
     air: AirVerdict
-    airInLine: boolean
-    doorOpen: boolean
-    plungerEngaged: boolean
     level: SyringeLevel
-    pausedLong: boolean
-    batteryOk: boolean
     batteryMv: number
-    batteryLowMv: number
-    batteryDepletedMv: number
-    driveMismatch: boolean
     driveErrorUm: number
-    overrun: boolean
-    watchdog: boolean
 }
 
 export type RuleAction = "STOP" | "STOP_BACK_OFF" | "WARN"
@@ -45,41 +54,42 @@ export interface SafetyRule {
     code: AlarmCode
     /** Skipped (its cause left as it was) while the pressure reading is implausible. */
     needsPressure: boolean
-    cause: (f: SafetyFacts) => boolean
-    holds: (f: SafetyFacts) => boolean
+    /** All of these fact bits raise the alarm. */
+    cause: number
+    /** Once latched, all of these bits keep the cause present; 0: the cause alone. */
+    hold: number
     action: RuleAction
     /** Shown with the alarm and logged when it is raised. */
     detail: (f: SafetyFacts) => string
 }
 
-function rule(code: AlarmCode, needsPressure: boolean, cause: (f: SafetyFacts) => boolean, holds: (f: SafetyFacts) => boolean, action: RuleAction, detail: (f: SafetyFacts) => string): SafetyRule {
-    return { code: code, needsPressure: needsPressure, cause: cause, holds: holds, action: action, detail: detail }
+function rule(code: AlarmCode, needsPressure: boolean, cause: number, hold: number, action: RuleAction, detail: (f: SafetyFacts) => string): SafetyRule {
+    return { code: code, needsPressure: needsPressure, cause: cause, hold: hold, action: action, detail: detail }
 }
 
 const P = true // needs a plausible pressure reading
 const _ = false
-/** No hold: the cause alone keeps the alarm. */
-export const none = (f: SafetyFacts) => false
 const noDetail = (f: SafetyFacts) => ""
+const batteryDetail = (f: SafetyFacts) => f.batteryMv + "mV"
 
 // prettier-ignore
 export const SAFETY_RULES: SafetyRule[] = [
-    //   code                  P  cause                                          holds once latched       action           detail
-    rule("OCCL_DOWN",          P, f => f.occlusion.alarm,                        f => f.backingOff,       "STOP_BACK_OFF", f => f.occlusion.reason),
-    rule("AIR_BUBBLE",         _, f => f.air.single,                             f => f.airInLine,        "STOP",          f => "bubble " + Math.round(f.air.currentUl) + "uL"),
-    rule("AIR_CUMULATIVE",     _, f => f.air.cumulative,                         f => f.airInLine,        "STOP",          f => Math.round(f.air.windowTotalUl) + "uL in window"),
-    rule("DOOR_OPEN",          _, f => f.doorOpen && f.delivering,               f => f.doorOpen,         "STOP",          noDetail),
-    rule("SYRINGE_DISENGAGED", _, f => !f.plungerEngaged && f.delivering,        f => !f.plungerEngaged,  "STOP",          noDetail),
-    rule("SYRINGE_EMPTY",      _, f => f.level.empty && f.delivering,            f => f.level.empty,      "STOP",          f => Math.round(f.level.leftUl) + "uL left"),
-    rule("NEAR_EMPTY",         _, f => f.level.nearEmpty,                        none,                    "WARN",          f => Math.round(f.level.leftS) + "s left"),
-    rule("VTBI_DONE",          _, f => f.state === "KVO" || f.state === "Complete", none,                 "WARN",          noDetail),
-    rule("PAUSED_LONG",        _, f => f.pausedLong,                             none,                    "WARN",          noDetail),
-    rule("BATTERY_LOW",        _, f => f.batteryOk && f.batteryMv < f.batteryLowMv, none,                 "WARN",          f => f.batteryMv + "mV"),
-    rule("BATTERY_DEPLETED",   _, f => f.batteryOk && f.batteryMv < f.batteryDepletedMv, none,            "STOP",          f => f.batteryMv + "mV"),
-    rule("SENSOR_FAULT",       _, f => !f.pressureOk || !f.batteryOk,            none,                    "STOP",          f => (!f.pressureOk ? "pressure" : "battery")),
-    rule("DRIVE_MISMATCH",     _, f => f.driveMismatch,                          none,                    "STOP",          f => "position error " + Math.round(f.driveErrorUm) + "um"),
-    rule("LOOP_OVERRUN",       _, f => f.overrun,                                none,                    "WARN",          noDetail),
-    rule("WATCHDOG",           _, f => f.watchdog,                               none,                    "STOP",          noDetail),
+    //   code                  P  cause (all bits)                 hold once latched   action           detail
+    rule("OCCL_DOWN",          P, F_OCCLUSION,                     F_BACKING_OFF,      "STOP_BACK_OFF", f => f.occlusion.reason),
+    rule("AIR_BUBBLE",         _, F_AIR_SINGLE,                    F_AIR_IN_LINE,      "STOP",          f => "bubble " + Math.round(f.air.currentUl) + "uL"),
+    rule("AIR_CUMULATIVE",     _, F_AIR_CUMULATIVE,                F_AIR_IN_LINE,      "STOP",          f => Math.round(f.air.windowTotalUl) + "uL in window"),
+    rule("DOOR_OPEN",          _, F_DOOR_OPEN | F_DELIVERING,      F_DOOR_OPEN,        "STOP",          noDetail),
+    rule("SYRINGE_DISENGAGED", _, F_DISENGAGED | F_DELIVERING,     F_DISENGAGED,       "STOP",          noDetail),
+    rule("SYRINGE_EMPTY",      _, F_EMPTY | F_DELIVERING,          F_EMPTY,            "STOP",          f => Math.round(f.level.leftUl) + "uL left"),
+    rule("NEAR_EMPTY",         _, F_NEAR_EMPTY,                    0,                  "WARN",          f => Math.round(f.level.leftS) + "s left"),
+    rule("VTBI_DONE",          _, F_VTBI_DONE,                     0,                  "WARN",          noDetail),
+    rule("PAUSED_LONG",        _, F_PAUSED_LONG,                   0,                  "WARN",          noDetail),
+    rule("BATTERY_LOW",        _, F_BATTERY_LOW,                   0,                  "WARN",          batteryDetail),
+    rule("BATTERY_DEPLETED",   _, F_BATTERY_DEPLETED,              0,                  "STOP",          batteryDetail),
+    rule("SENSOR_FAULT",       _, F_SENSOR_BAD,                    0,                  "STOP",          f => (!f.pressureOk ? "pressure" : "battery")),
+    rule("DRIVE_MISMATCH",     _, F_DRIVE_MISMATCH,                0,                  "STOP",          f => "position error " + Math.round(f.driveErrorUm) + "um"),
+    rule("LOOP_OVERRUN",       _, F_OVERRUN,                       0,                  "WARN",          noDetail),
+    rule("WATCHDOG",           _, F_WATCHDOG,                      0,                  "STOP",          noDetail),
 ]
 
 /** Alarms raised on the pump itself (control loop, restart), not by a rule. */

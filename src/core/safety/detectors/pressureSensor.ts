@@ -29,15 +29,15 @@ export class PressureSensorCheck {
     private sameSinceMs = 0
     private lowSinceMs = -1
 
-    /** true while the reading is plausible. */
-    update(nowMs: number, counts: number, c: PressureSensorLimits): boolean {
+    /** true while the reading is plausible; `pMmHg` is `counts` converted (countsToMmHg). */
+    update(nowMs: number, counts: number, pMmHg: number, c: PressureSensorLimits): boolean {
         let ok = true
         if (counts < c.adcMinCounts || counts > c.adcMaxCounts) ok = false
         if (counts !== this.lastCounts) {
             this.lastCounts = counts
             this.sameSinceMs = nowMs
         } else if (nowMs - this.sameSinceMs >= c.stuckMs) ok = false
-        if (countsToMmHg(c.pressureCal, counts) < c.implausibleLowMmHg) {
+        if (pMmHg < c.implausibleLowMmHg) {
             if (this.lowSinceMs < 0) this.lowSinceMs = nowMs
             if (nowMs - this.lowSinceMs >= IMPLAUSIBLE_LOW_FOR_MS) ok = false
         } else this.lowSinceMs = -1
