@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { EventLog } from "../../src/core/eventLog"
-import { PumpController } from "../../src/core/pump"
-import { REFERENCE_MECHANICS } from "../../src/core/syringe"
+import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
 import {
     OutputLine, REFERENCE_TMC_CONFIG, REG_CHOPCONF, REG_IOIN, REG_VMAX, REG_XACTUAL, REG_XTARGET, REG_AMAX, REG_DMAX, REG_RAMPMODE,
     Tmc5160, drvStatusText, replyValue, spiStatusText, DRV_OT, DRV_S2GA, DRV_STST,
@@ -9,7 +8,10 @@ import {
 import { Tmc5160Model, TmcFault } from "../../src/hal/tmc5160Model"
 import { TmcStepEngine, lagLimitSteps } from "../../src/hal/tmcStepEngine"
 
-const TICK = 20
+/** The shipping control period; the jitter tests spread ticks over 0.45..1.55 of it. */
+const TICK = CONTROL_PERIOD_MS
+const JITTER_MIN_MS = Math.round(TICK * 0.45)
+const JITTER_MAX_MS = Math.round(TICK * 1.55)
 const PL_BD50 = 173531 // pL per microstep, BD Plastipak 50 mL on the reference drive
 /** 1200 mL/h (MAX_RATE_UL_PER_H) on BD 50: 1200000 / 3600 / 0.173531 = 1920.9 µsteps/s. */
 const MAX_RATE = 1_200_000
@@ -45,7 +47,7 @@ async function read(model: Tmc5160Model, addr: number) {
 /** The firmware's tick against the drive: pump core plans, the engine leases the target. */
 function pumpAt(rateUlPerH: number) {
     const log = new EventLog(1000)
-    const pump = new PumpController({ mechanics: REFERENCE_MECHANICS, tickMs: TICK, accelStepsPerS2: 20000 }, log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     expect(pump.loadProgram(0, { syringeId: "bd-plastipak-50", rateUlPerH, vtbiUl: 50_000, kvoRateUlPerH: 1000, bolusUl: 0, bolusDurationS: 0 }).ok).toBe(true)
     expect(pump.start(0).ok).toBe(true)
     return pump
@@ -61,14 +63,14 @@ async function tick(r: ReturnType<typeof rig>, pump: PumpController, motor: { on
     return out.steps
 }
 
-/** xorshift tick jitter 9..31 ms. */
+/** xorshift tick jitter JITTER_MIN_MS..JITTER_MAX_MS (45..155 ms at the 100 ms period). */
 function jitter(seed: number) {
     let x = seed >>> 0 || 1
     return () => {
         x ^= x << 13
         x ^= x >>> 17
         x ^= x << 5
-        return 9 + ((x >>> 0) % 23)
+        return JITTER_MIN_MS + ((x >>> 0) % (JITTER_MAX_MS - JITTER_MIN_MS + 1))
     }
 }
 
@@ -117,16 +119,19 @@ describe("TMC5160 driver and step engine", () => {
         await expect(bad.engine.enable(true)).rejects.toThrow(/latched/)
     })
 
-    it("follows the plan at 999 mL/h with 9-31 ms tick jitter: shaft within the lag limit of the steps planned, no fault", async () => {
+    it("follows the plan at 999 mL/h with 0.45-1.55 period tick jitter: shaft within the lag limit of the steps planned, no fault", async () => {
         const r = rig()
         const pump = pumpAt(999_000)
         const motor = { on: false }
         const next = jitter(7)
+        // 999 mL/h on BD 50 is 999000 / 3600 / 0.173531 = 1599.1 µsteps/s: the longest tick queues
+        // at most ceil(1599.1 x JITTER_MAX_MS / 1000) µsteps (248 at 155 ms).
+        const maxTickSteps = Math.ceil((1599.1 * JITTER_MAX_MS) / 1000)
         let planned = 0
         while (r.clock.ms < 20_000) {
             r.clock.ms += next()
             planned += await tick(r, pump, motor)
-            expect(planned - r.model.shaft()).toBeLessThanOrEqual(lagLimitSteps(64, 64))
+            expect(planned - r.model.shaft()).toBeLessThanOrEqual(lagLimitSteps(maxTickSteps, maxTickSteps))
             expect(r.model.shaft()).toBeLessThanOrEqual(planned)
         }
         // 999 mL/h for 20 s = 5550 µL = 31982 µsteps of 0.173531 µL.
@@ -134,7 +139,7 @@ describe("TMC5160 driver and step engine", () => {
         expect(r.engine.fault).toBe("")
     })
 
-    it("a hung VM at 1200 mL/h: the motor stops at the last leased target, within the lag bound (196 µsteps = 34 µL) and never beyond the plan", async () => {
+    it("a hung VM at 1200 mL/h: the motor stops at the last leased target, within the lag bound (3 x the steps of the longest tick + 16) and never beyond the plan", async () => {
         const r = rig()
         const pump = pumpAt(MAX_RATE)
         const motor = { on: false }
@@ -148,9 +153,11 @@ describe("TMC5160 driver and step engine", () => {
         const atHang = r.model.shaft()
         r.clock.ms += 60_000
         const after = r.model.shaft() - atHang
-        // Steady state at 1920.9 µsteps/s with ticks ≤ 31 ms queues ≤ 60 µsteps a tick, so the
-        // bound is 3 · 60 + 16 = 196 µsteps; at 0.173531 µL that is ≤ 34 µL.
-        const boundSteps = lagLimitSteps(60, 60)
+        // Steady state at 1920.9 µsteps/s with ticks <= JITTER_MAX_MS queues <= ceil(1920.9 x
+        // JITTER_MAX_MS / 1000) µsteps a tick (298 at 155 ms), so the bound is 3 x that + 16 µsteps
+        // (910 = 158 µL at 0.173531 µL; 592 = 103 µL with steady 100 ms ticks).
+        const maxTickSteps = Math.ceil((1920.9 * JITTER_MAX_MS) / 1000)
+        const boundSteps = lagLimitSteps(maxTickSteps, maxTickSteps)
         console.log(`hung VM at 1200 mL/h: ${after} µsteps (${((after * PL_BD50) / 1e6).toFixed(2)} µL) moved after the last tick; bound ${boundSteps} µsteps (${((boundSteps * PL_BD50) / 1e6).toFixed(1)} µL)`)
         expect(after).toBeLessThanOrEqual(boundSteps)
         expect(r.model.shaft()).toBe(planned) // stops exactly at the lease: no over-delivery
