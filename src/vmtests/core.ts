@@ -132,10 +132,14 @@ describe("TMC5160 datagram bytes under the DeviceScript VM (its % is int32 at ru
         expect(formatThousandths(4294967295)).toBe("4294967.295")
         expect(formatThousandths(-2147483649)).toBe("-2147483.649")
     })
-    test("alarm tone 24.8 days after the alarm: t = 8000 x 268436 + 100 ms (> 2^31) is inside the first high-priority pulse", () => {
-        // 8000 ms period: t mod 8000 = 100, inside the 0..150 ms pulse; 200 is in the gap.
-        expect(pulseOn(HIGH_PATTERN, 8000 * 268436 + 100)).toBe(true)
-        expect(pulseOn(HIGH_PATTERN, 8000 * 268436 + 200)).toBe(false)
+    test("alarm tone 24.8 days after the alarm: t = 8000 x 268436 ms (> 2^31) plus half a pulse sounds, plus the gap after it does not", () => {
+        // 8000 ms burst period: t mod 8000 is the offset in the burst. The first pulse is
+        // pulses[0]..pulses[0] + pulseMs; the gap after it ends at pulses[1]. With int32 % the
+        // offset would be negative and nothing would sound.
+        const t0 = 8000 * 268436
+        const p = HIGH_PATTERN
+        expect(pulseOn(p, t0 + p.pulses[0] + p.pulseMs / 2)).toBe(true)
+        expect(pulseOn(p, t0 + (p.pulses[0] + p.pulseMs + p.pulses[1]) / 2)).toBe(false)
     })
     test("bit 0 of a register value at or above 2^31 reads correctly", () => {
         expect(hasBit(4294967295, 1)).toBe(true)
