@@ -1,6 +1,6 @@
 // Core benchmark (`npm run bench:core`): prints figures, asserts nothing.
 //  1. Simulated infusion hours per wall-clock second for the pure dosing core on Node
-//     (virtual clock, 20 ms ticks); target: 24 h at 1 mL/h in under 1 s on one core.
+//     (virtual clock, CONTROL_PERIOD_MS ticks); target: 24 h at 1 mL/h in under 1 s on one core.
 //  2. Cost of one control tick inside the DeviceScript VM (src/vmbench/tick.ts in the simulator).
 //  3. Firmware bytecode size per entry point (`devs build --stats`).
 import { execFileSync } from "node:child_process"
@@ -22,7 +22,7 @@ function simulate(rateUlPerH: number, hours: number): { wallMs: number; infusedU
     return { wallMs: performance.now() - t0, infusedUl: pump.status().infusedUl, ticks }
 }
 
-console.log("== dosing core on Node (virtual clock, 20 ms ticks) ==")
+console.log(`== dosing core on Node (virtual clock, ${CONTROL_PERIOD_MS} ms ticks) ==`)
 simulate(1000, 1) // warm-up
 for (const [rate, hours] of [[1000, 24], [25000, 2], [1200000, 0.04]] as const) {
     const r = simulate(rate, hours)
