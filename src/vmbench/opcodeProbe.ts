@@ -92,9 +92,12 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
         for (let i = 0; i < 10; i++) tick(r)
     }
 } else if (PROBE_SCENARIO === "steady1s") {
-    // The tick on which the once-a-second detectors run (t a multiple of 1000 ms).
+    // The tick on which the once-a-second detectors run: they run when 1000 ms have passed since
+    // the first tick (t = CONTROL_PERIOD_MS), i.e. at t = CONTROL_PERIOD_MS + k x 1000 ms. After
+    // n ticks the probed tick is at (n + 1) x CONTROL_PERIOD_MS, so n x CONTROL_PERIOD_MS must be a
+    // multiple of 1000 (1600 ticks: true at 20, 50 and 100 ms). The former 1600 - 1 never landed on it.
     const r = newRig()
-    await run(r, 1600 - 1)
+    await run(r, 1600)
     work = () => tick(r)
 } else if (PROBE_SCENARIO === "door") {
     // The door opens while delivering: DOOR_OPEN raised, logged, the pump stopped (alarm + log writes).
