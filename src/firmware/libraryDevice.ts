@@ -104,11 +104,16 @@ export function cryptoVerifier(key: Buffer, hmacSha256: (key: Buffer, data: Buff
     }
 }
 
+/** The commit record ("A,<bytes>" or "B,<bytes>"), "" when none. */
+async function readCommit(settings: SettingsAccess): Promise<string> {
+    const raw = await readOrNull(settings, CUR_SETTING)
+    return raw ? raw.toString() : ""
+}
+
 /** Persists the signed library into the bank not in use, then switches the commit record, so
  *  a power cut mid-write leaves the previous library intact. */
 export async function persistSigned(settings: SettingsAccess, signed: Buffer) {
-    const raw = await readOrNull(settings, CUR_SETTING)
-    const cur = raw ? raw.toString() : ""
+    const cur = await readCommit(settings)
     const bank = cur.length > 0 && cur.charAt(0) === "A" ? "B" : "A"
     const n = Math.ceil(signed.length / CHUNK_BYTES)
     if (n > MAX_CHUNKS) throw new RangeError("library too large to persist")
@@ -141,8 +146,7 @@ async function emptyBank(settings: SettingsAccess, bank: string, n: number) {
 
 /** The persisted signed library, or null with the reason. */
 export async function readPersisted(settings: SettingsAccess): Promise<{ signed: Buffer; reason: string }> {
-    const raw = await readOrNull(settings, CUR_SETTING)
-    const cur = raw ? raw.toString() : ""
+    const cur = await readCommit(settings)
     if (cur.length === 0) return { signed: null, reason: "no library persisted" }
     const comma = cur.indexOf(",")
     const bank = cur.charAt(0)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
 import { StepPlanner } from "../../src/core/planner"
+import { tickJitter } from "./tickJitter"
 
 const PL_BD50 = 173531 // BD Plastipak 50 mL on the reference drive (see syringe.test.ts)
 const NO_LIMIT = Number.MAX_SAFE_INTEGER
@@ -20,13 +21,7 @@ const ACCEL_REF = 20000
 
 /** Deterministic tick jitter like the VM's setInterval (mean 20 ms, 19..21). */
 function jitter(seed: number) {
-    let x = seed >>> 0 || 1
-    return () => {
-        x ^= x << 13
-        x ^= x >>> 17
-        x ^= x << 5
-        return 19 + ((x >>> 0) % 3)
-    }
+    return tickJitter(seed, 19, 21)
 }
 
 describe("step planner (DDA)", () => {

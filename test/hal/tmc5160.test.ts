@@ -7,6 +7,7 @@ import {
 } from "../../src/hal/tmc5160"
 import { Tmc5160Model, TmcFault } from "../../src/hal/tmc5160Model"
 import { TmcStepEngine, lagLimitSteps } from "../../src/hal/tmcStepEngine"
+import { tickJitter } from "../core/tickJitter"
 
 /** The shipping control period; the jitter tests spread ticks over 0.45..1.55 of it. */
 const TICK = CONTROL_PERIOD_MS
@@ -63,15 +64,21 @@ async function tick(r: ReturnType<typeof rig>, pump: PumpController, motor: { on
     return out.steps
 }
 
-/** xorshift tick jitter JITTER_MIN_MS..JITTER_MAX_MS (45..155 ms at the 100 ms period). */
-function jitter(seed: number) {
-    let x = seed >>> 0 || 1
-    return () => {
-        x ^= x << 13
-        x ^= x >>> 17
-        x ^= x << 5
-        return JITTER_MIN_MS + ((x >>> 0) % (JITTER_MAX_MS - JITTER_MIN_MS + 1))
+/** A rig infusing at `rateUlPerH` on the regular control period until `untilMs`. */
+async function infusing(rateUlPerH: number, untilMs: number) {
+    const r = rig()
+    const pump = pumpAt(rateUlPerH)
+    const motor = { on: false }
+    while (r.clock.ms < untilMs) {
+        r.clock.ms += TICK
+        await tick(r, pump, motor)
     }
+    return { r, pump, motor }
+}
+
+/** Tick jitter JITTER_MIN_MS..JITTER_MAX_MS (45..155 ms at the 100 ms period). */
+function jitter(seed: number) {
+    return tickJitter(seed, JITTER_MIN_MS, JITTER_MAX_MS)
 }
 
 describe("TMC5160 register model", () => {
@@ -165,13 +172,7 @@ describe("TMC5160 driver and step engine", () => {
     })
 
     it("stop drops the enable line before any SPI traffic, then holds XTARGET = XACTUAL", async () => {
-        const r = rig()
-        const pump = pumpAt(MAX_RATE)
-        const motor = { on: false }
-        while (r.clock.ms < 2000) {
-            r.clock.ms += TICK
-            await tick(r, pump, motor)
-        }
+        const { r, pump, motor } = await infusing(MAX_RATE, 2000)
         const transfersBefore = r.model.transfers
         await r.engine.enable(false)
         expect(r.events[r.events.length - 1]).toBe("EN=0@" + transfersBefore)
@@ -182,13 +183,7 @@ describe("TMC5160 driver and step engine", () => {
     })
 
     it("an open door (switch in series with enable) stops the shaft with the VM hung", async () => {
-        const r = rig()
-        const pump = pumpAt(MAX_RATE)
-        const motor = { on: false }
-        while (r.clock.ms < 2000) {
-            r.clock.ms += TICK
-            await tick(r, pump, motor)
-        }
+        const { r, pump, motor } = await infusing(MAX_RATE, 2000)
         r.door.closed = false
         r.apply()
         const shaft = r.model.shaft()
@@ -200,13 +195,7 @@ describe("TMC5160 driver and step engine", () => {
     for (const f of faults) {
         for (const rate of [1000, 100_000, MAX_RATE]) {
             it(`fault ${f} at ${rate / 1000} mL/h latches a drive fault within 1 s, enable off, nothing delivered after, never resumes`, async () => {
-                const r = rig()
-                const pump = pumpAt(rate)
-                const motor = { on: false }
-                while (r.clock.ms < 5000) {
-                    r.clock.ms += TICK
-                    await tick(r, pump, motor)
-                }
+                const { r, pump, motor } = await infusing(rate, 5000)
                 r.model.inject(f)
                 let caught = ""
                 const injectedAt = r.clock.ms
@@ -233,13 +222,7 @@ describe("TMC5160 driver and step engine", () => {
     }
 
     it("firedCount uses no SPI (only the control tick touches the bus) and never reports a dead bus's zeros", async () => {
-        const r = rig()
-        const pump = pumpAt(100_000)
-        const motor = { on: false }
-        while (r.clock.ms < 3000) {
-            r.clock.ms += TICK
-            await tick(r, pump, motor)
-        }
+        const { r, pump, motor } = await infusing(100_000, 3000)
         const before = await r.engine.firedCount()
         expect(before).toBeGreaterThan(400) // 100 mL/h for 3 s ≈ 480 µsteps
         const transfers = r.model.transfers
@@ -253,13 +236,7 @@ describe("TMC5160 driver and step engine", () => {
     })
 
     it("a silent stall (ramp stopped, no StallGuard flag) is caught by the stuck/lag check", async () => {
-        const r = rig()
-        const pump = pumpAt(100_000)
-        const motor = { on: false }
-        while (r.clock.ms < 3000) {
-            r.clock.ms += TICK
-            await tick(r, pump, motor)
-        }
+        const { r, pump, motor } = await infusing(100_000, 3000)
         // Freeze XACTUAL by stopping the ramp: VMAX 0 (the chip then decelerates and holds).
         ;(r.model as any).regs[REG_VMAX] = 0
         ;(r.model as any).v = 0
