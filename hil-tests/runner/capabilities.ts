@@ -69,7 +69,15 @@ const ALL_CHECKS = [
     "noStepsBefore",
     "doseNeverAbove",
     "heap",
+    "flow",
+    "bolusGiven",
+    "screen",
+    "screenNever",
 ]
+
+/** Front-panel features: only the vclock backend builds the HIL image with the panel. */
+const PANEL_EVENTS = ["hold", "keyUntil"]
+const PANEL_CHECKS = ["screen", "screenNever"]
 
 /** How the scenario programs the pump: "program:library" (a drug-library selection, resolved on
  *  the host by the library code: libraryProgram.ts) and "program:setup" (calls after the load:
@@ -78,6 +86,7 @@ export function programFeatures(sc: Scenario): string[] {
     const out: string[] = []
     if (sc.library) out.push("program:library")
     if (sc.library && hasSetup(sc.library.setup)) out.push("program:setup")
+    if (sc.panel) out.push("program:panel")
     return out
 }
 
@@ -97,7 +106,7 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // the simulator's flash kept, and bus-level sensor removal (unplugged) or silence.
     sim: {
         events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS, ...SENSOR_NAMES.map(s => "sensorSilent:" + s)],
-        checks: ALL_CHECKS.filter(c => c !== "heap"),
+        checks: ALL_CHECKS.filter(c => c !== "heap" && PANEL_CHECKS.indexOf(c) < 0),
         // The library is resolved on the host; the firmware gets its exact program, and the
         // setup calls are generated into the scenario's HIL entry (hilRun's setup argument).
         program: PROGRAM_FEATURES,
@@ -106,25 +115,25 @@ export const CAPABILITIES: Record<string, BackendCapabilities> = {
     // The firmware bytecode in the VM on a virtual clock (hil-tests/runner/vclock): the same
     // session as sim, but its rig has no way (yet) to silence a bound sensor.
     vclock: {
-        events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS],
+        events: ["key", "power", "sensor:unplugged", "tmcFault", ...PLANT_EVENTS, ...PANEL_EVENTS],
         checks: ALL_CHECKS,
-        program: PROGRAM_FEATURES,
-        notes: "vclock applies every event except sensorSilent; a drug-library program is resolved on the host and the firmware receives the library's exact program and setup",
+        program: [...PROGRAM_FEATURES, "program:panel"],
+        notes: "vclock applies every event except sensorSilent; a drug-library program is resolved on the host and the firmware receives the library's exact program and setup; front-panel scenarios run its HIL image with the panel",
     },
     // The core on a virtual clock: no bus (so no silent-but-bound sensor) and no in-VM motion
     // controller model. A power cycle runs the firmware's persistence layer on a virtual flash
     // (host.ts), so power and restart are applied: a real restore, not a fresh boot.
     host: {
         events: ["key", "power", "sensor:unplugged", ...PLANT_EVENTS],
-        checks: ALL_CHECKS.filter(c => c !== "stillAfterAlarm" && c !== "heap"),
+        checks: ALL_CHECKS.filter(c => c !== "stillAfterAlarm" && c !== "heap" && PANEL_CHECKS.indexOf(c) < 0),
         program: PROGRAM_FEATURES,
-        notes: "host has no VM heap (heap), no Jacdac bus (sensorSilent) and no in-VM motion controller model (tmcFault, stillAfterAlarm)",
+        notes: "host has no VM heap (heap), no Jacdac bus (sensorSilent), no in-VM motion controller model (tmcFault, stillAfterAlarm) and no front panel (vclock runs the panel image)",
     },
     // A real board and the rig controller (docs/hil-rig.md, "Rig controller protocol"): only
     // what the bench has an actuator for, and no plant truth beyond the balance.
     board: {
         events: ["key", "occlusion", "bubble", "door", "plunger", "power", "sensor:disconnected", "sensor:none", "stall", "battery"],
-        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm" && c !== "key" && c !== "noStepsBefore" && c !== "heap"),
+        checks: ALL_CHECKS.filter(c => c !== "volume:displaced" && c !== "restart" && c !== "stillAfterAlarm" && c !== "key" && c !== "noStepsBefore" && c !== "heap" && PANEL_CHECKS.indexOf(c) < 0),
         // The board boots the program it was flashed with; the rig cannot hand it a library result.
         program: [],
         notes: "the bench has actuators for the rig-protocol commands only, measures delivery with the balance, and runs the program the board was flashed with (no drug-library selection)",

@@ -10,7 +10,7 @@ import { loadScenario, Scenario } from "./scenario"
 import { forgetDevtoolsPid, runSimScenario, SimBus } from "./sim"
 import { runBoardScenario } from "./board"
 import { runVclockScenario, VclockResult } from "./vclock/backend"
-import { buildImage, Image } from "./vclock/build"
+import { buildImage, type Image } from "./vclock/build"
 import { CHIPS, resolveChip } from "./vclock/chip"
 import { checkVmBundle } from "./vclock/vmLoader"
 
@@ -115,13 +115,17 @@ async function main() {
     process.on("SIGINT", onSignal)
     process.on("SIGTERM", onSignal)
     process.on("exit", () => killAllChildren())
-    // One image for every vclock scenario, built (or taken from the cache) before any runs.
-    let image: Image | undefined
+    // One image for every key-less vclock scenario and one with the front panel for the panel
+    // scenarios, each built (or taken from the cache) before any runs.
+    const images = new Map<boolean, Image>()
     const vclockJobs = jobs.filter(j => j.backend === "vclock")
-    if (vclockJobs.length > 0) {
-        checkVmBundle()
-        image = await buildImage(vclockJobs.map(j => j.sc), l => (opts.json ? log(l) : process.stderr.write(l + "\n")))
-        if (!opts.json) process.stderr.write("vclock: image " + (image.cached ? "from cache" : "built") + " in " + image.buildS.toFixed(1) + " s\n")
+    if (vclockJobs.length > 0) checkVmBundle()
+    for (const panel of [false, true]) {
+        const group = vclockJobs.filter(j => !!j.sc.panel === panel)
+        if (group.length === 0) continue
+        const image = await buildImage(group.map(j => j.sc), l => (opts.json ? log(l) : process.stderr.write(l + "\n")))
+        images.set(panel, image)
+        if (!opts.json) process.stderr.write("vclock: " + (panel ? "panel " : "") + "image " + (image.cached ? "from cache" : "built") + " in " + image.buildS.toFixed(1) + " s\n")
     }
     try {
         for (const job of jobs) {
@@ -133,9 +137,10 @@ async function main() {
                 if (backend === "board") r = await runBoardScenario(sc, opts.board!, opts.rig ?? opts.board!, log)
                 else if (backend === "host") r = await runHostScenario(sc, opts.mutate)
                 else if (backend === "vclock") {
+                    const image = images.get(!!sc.panel)!
                     r = await runVclockScenario(sc, {
-                        bytecode: image!.bytecode,
-                        deviceId: image!.deviceIds.get(sc.name)!,
+                        bytecode: image.bytecode,
+                        deviceId: image.deviceIds.get(sc.name)!,
                         chipFactor: job.chip ? job.chip.factor : 0,
                         chipName: job.chip?.label,
                         log,

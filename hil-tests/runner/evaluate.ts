@@ -38,6 +38,11 @@ export interface Trace {
     keys?: KeyResult[]
     /** Set when the run itself broke (process died, roles never bound, timeout). */
     error?: string
+    /** Front-panel display frames as shown (panel scenarios): scenario time, rows joined by
+     *  "\n", inverted (high-priority alarm). */
+    screens?: { tS: number; text: string; inverted: boolean }[]
+    /** keyUntil events whose text never appeared (the scenario's key script went astray). */
+    keyUntilFailures?: string[]
     /** VM heap censuses (vclock): scenario time, live bytes used, largest free block. */
     heap?: { tS: number; usedBytes: number; freeBytes: number; maxFreeBlock: number }[]
 }
@@ -345,6 +350,49 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
                 figures: { usedBytes: h.usedBytes, maxFreeBlock: h.maxFreeBlock },
             }
         }
+        case "screen":
+        case "screenNever": {
+            const from = e.fromS ?? 0
+            const until = e.untilS ?? durationS
+            const inWindow = (trace.screens ?? []).filter(f => f.tS >= from - 1e-9 && f.tS <= until + 1e-9)
+            const hit = inWindow.find(f => f.text.indexOf(e.contains) >= 0 && (e.check === "screenNever" || e.inverted === undefined || f.inverted === e.inverted))
+            const name = (e.check === "screen" ? "screen shows '" : "screen never shows '") + e.contains + "'" + (e.check === "screen" && e.inverted !== undefined ? (e.inverted ? " inverted" : " not inverted") : "")
+            if (!trace.screens) return { check: name, pass: false, measured: "this backend reports no display frames", figures: {} }
+            const pass = e.check === "screen" ? hit !== undefined : hit === undefined
+            return {
+                check: name,
+                pass,
+                measured: hit ? "shown at " + r2(hit.tS) + " s" + (hit.inverted ? " (inverted)" : "") : "not in any of " + inWindow.length + " frames in [" + from + ", " + r2(until) + "] s",
+                figures: { frames: inWindow.length, atS: hit ? r2(hit.tS) : "" },
+            }
+        }
+        case "bolusGiven": {
+            const peak = S.reduce((m, s) => Math.max(m, s.bolusUl), 0)
+            const errPct = ((peak - e.expectedUl) / e.expectedUl) * 100
+            return {
+                check: "bolus " + e.expectedUl + " µL",
+                pass: Math.abs(errPct) <= e.tolerancePct,
+                measured: r2(peak) + " µL reported (" + (errPct >= 0 ? "+" : "") + r2(errPct) + " %)",
+                figures: { bolusUl: r2(peak) },
+            }
+        }
+        case "flow": {
+            const run = S.find(s => s.state === "Running")
+            const name = "flow " + e.expectedUlPerH / 1000 + " mL/h ±" + e.tolerancePct + "%"
+            if (!run) return { check: name, pass: false, measured: "the pump never reported Running", figures: {} }
+            const t0 = run.tS + (e.afterRunningS ?? 10)
+            const a = at(S, t0)
+            const b = at(S, t0 + e.forS)
+            if (!a || !b || b.tS - a.tS < e.forS * 0.9) return { check: name, pass: false, measured: "the run ended before " + r2(t0 + e.forS) + " s", figures: {} }
+            const flow = ((b.deliveredUl - a.deliveredUl) / (b.tS - a.tS)) * 3600
+            const errPct = e.expectedUlPerH > 0 ? ((flow - e.expectedUlPerH) / e.expectedUlPerH) * 100 : NaN
+            return {
+                check: name,
+                pass: Math.abs(errPct) <= e.tolerancePct,
+                measured: r2(flow / 1000) + " mL/h delivered over " + r2(a.tS) + "-" + r2(b.tS) + " s (" + (errPct >= 0 ? "+" : "") + r2(errPct) + " %)",
+                figures: { flowUlPerH: r2(flow), errPct: r2(errPct) },
+            }
+        }
         case "restart": {
             const r = trace.restarts[trace.restarts.length - 1]
             if (!r) return { check: "restart", pass: false, measured: "no power-on seen", figures: {} }
@@ -362,6 +410,9 @@ export function evaluateOne(e: Expectation, trace: Trace, durationS: number): Ch
 
 export function evaluate(sc: Scenario, trace: Trace, backend: string, wallS: number): ScenarioResult {
     const checks = trace.error ? [] : sc.expect.map(e => evaluateOne(e, trace, sc.durationS))
+    // A key script that went astray (a keyUntil text never shown) fails the scenario whatever
+    // the later checks say: they would be judging a different program.
+    for (const f of trace.keyUntilFailures ?? []) checks.push({ check: "keyUntil", pass: false, measured: f, figures: {} })
     const last = trace.samples[trace.samples.length - 1]
     return {
         name: sc.name,

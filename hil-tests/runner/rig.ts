@@ -9,7 +9,9 @@ const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const jd: any = require("jacdac-ts")
 
-export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack"]
+// The keypad layout is the firmware's (one list for both sides of the bus).
+import { KEY_NAMES } from "../../src/hal/hilTypes"
+export { KEY_NAMES }
 /** Fixed rig device id so the firmware's role bindings do not depend on a random id. */
 const RIG_DEVICE_ID = "48494c2d52494731"
 const STREAM_MS = 20

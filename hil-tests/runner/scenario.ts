@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url)
 const Ajv = require("ajv") as typeof import("ajv").default
 
 export type Backend = "sim" | "vclock" | "host"
-export type KeyName = "start" | "pause" | "stop" | "bolus" | "ack"
+export type KeyName = "start" | "pause" | "stop" | "bolus" | "ack" | "up" | "down"
 export type { SensorName, SensorFaultMode } from "../plant/api"
 import type { SensorName, SensorFaultMode } from "../plant/api"
 
@@ -31,6 +31,14 @@ export type ScenarioEvent =
     | { atS: number; do: "sensorFault"; sensor: SensorName; mode: SensorFaultMode; level?: number }
     /** The sensor's bus service stays bound but stops streaming (the adapter's 500 ms staleness rule). */
     | { atS: number; do: "sensorSilent"; sensor: SensorName; silent: boolean }
+    /** Front panel: presses one after another, gapS apart (expanded into key events on load). */
+    | { atS: number; do: "keys"; keys: KeyName[]; gapS?: number }
+    /** Front panel: a key held down for forS (the panel's auto-repeat). */
+    | { atS: number; do: "hold"; key: KeyName; forS: number }
+    /** Front panel: press `key` once per gapS until a frame shows `screenContains`; later events
+     *  wait for it (if it runs past the next one's time, all later events move by the overrun).
+     *  Not shown after maxPresses: the scenario fails. */
+    | { atS: number; do: "keyUntil"; key: KeyName; screenContains: string; maxPresses: number; gapS?: number }
 
 export type Expectation =
     | { check: "alarm"; code: string; afterS: number; withinS: number; maxDeliveredAfterUl?: number; why?: string }
@@ -62,6 +70,14 @@ export type Expectation =
     /** VM heap census at scenario time atS (vclock only; live data after a collection): used
      *  bytes at most maxUsedBytes, largest free block at least minFreeBlockBytes. */
     | { check: "heap"; atS: number; maxUsedBytes: number; minFreeBlockBytes?: number; why?: string }
+    /** A display frame shown in [fromS, untilS] contains the text (rows joined by "\n"). */
+    | { check: "screen"; contains: string; fromS?: number; untilS?: number; inverted?: boolean; why?: string }
+    /** No display frame shown in [fromS, untilS] contains the text. */
+    | { check: "screenNever"; contains: string; fromS?: number; untilS?: number; why?: string }
+    /** The largest bolus volume the pump reported is expectedUl (±tolerancePct). */
+    | { check: "bolusGiven"; expectedUl: number; tolerancePct: number; why?: string }
+    /** Mean delivered flow over forS from afterRunningS (default 10) after the first Running sample. */
+    | { check: "flow"; afterRunningS?: number; forS: number; expectedUlPerH: number; tolerancePct: number; why?: string }
 
 /** A controller fault injected into the in-VM TMC5160 model (sim and vclock backends). */
 export interface TmcFaultSpec {
@@ -76,6 +92,8 @@ export interface Scenario {
     durationS: number
     /** Run in `npm test` (test:hil passes --ci). */
     ci?: boolean
+    /** Programmed through the firmware's front panel (its own image; `program` is null). */
+    panel?: boolean
     /** The raw program the pump loads; null when a library selection was refused by the library
      *  (the pump then gets no program, as a refused programming leaves it). */
     program: InfusionProgram | null
@@ -96,6 +114,9 @@ export interface Scenario {
     file?: string
 }
 
+/** Default spacing of front-panel presses: more than the panel's view guard (VIEW_GUARD_MS). */
+export const KEY_GAP_S = 0.5
+
 const ajv = new Ajv({ allErrors: true, strict: false })
 const validate = ajv.compile(schema)
 
@@ -112,7 +133,7 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     const s = data as Scenario
     const raw = (data as { program: Record<string, unknown> }).program
-    if (typeof raw.drug === "string") {
+    if (raw !== null && typeof raw.drug === "string") {
         // Resolved here, by the library code, for every backend (see libraryProgram.ts).
         const selection = raw as unknown as LibrarySelection
         let r
@@ -124,6 +145,10 @@ export function parseScenario(text: string, file: string): Scenario {
         s.program = r.program
         s.library = { selection, setup: r.setup, refusal: r.refusal, summary: r.summary }
     }
+    if (s.panel && s.program !== null) throw new Error(file + ": a panel scenario programs through the keys: 'program' must be null")
+    if (s.panel && s.backend !== "vclock") throw new Error(file + ": a panel scenario runs on the vclock backend (its own image with the front panel)")
+    // A key sequence is its presses, gapS apart (default 0.5 s: past the panel's 300 ms view guard).
+    s.events = s.events.flatMap(e => (e.do === "keys" ? e.keys.map((k, i) => ({ atS: e.atS + i * (e.gapS ?? KEY_GAP_S), do: "key" as const, key: k })) : [e]))
     const stem = basename(file).replace(/\.json$/, "")
     if (s.name !== stem) throw new Error(file + ": name '" + s.name + "' must equal the file name '" + stem + "'")
     for (const e of s.events) {
@@ -134,9 +159,14 @@ export function parseScenario(text: string, file: string): Scenario {
     return s
 }
 
+/** The syringe the plant holds in a front-panel run (the panel confirms the syringe loaded; the
+ *  scenarios and the sample flows pick BD Plastipak 50 mL). */
+export const PANEL_SYRINGE_ID = "bd-plastipak-50"
+
 /** The syringe the plant models for this scenario (also when the library refused the program). */
 export function scenarioSyringeId(sc: Scenario): string {
     if (sc.program) return sc.program.syringeId
+    if (sc.panel) return PANEL_SYRINGE_ID
     return sc.library ? sc.library.selection.syringeId : "bd-plastipak-50"
 }
 

@@ -8,7 +8,7 @@
 import type { Plant } from "../plant/api"
 import { applyToPlant, describe } from "./drive"
 import type { Sample, Trace } from "./evaluate"
-import type { Scenario, ScenarioEvent } from "./scenario"
+import { KEY_GAP_S, type Scenario, type ScenarioEvent } from "./scenario"
 
 export const ROLES = ["pressure", "air", "door", "plunger", "battery", "position", "keypad"]
 
@@ -19,7 +19,8 @@ export interface LogSink {
 /** What a backend provides: the rig on its bus, and the firmware's power. */
 export interface SessionRig {
     update(plant: Plant): void
-    press(key: string): Promise<void>
+    /** Presses `key` for holdMs (default a short press). */
+    press(key: string, holdMs?: number): Promise<void>
     setPressurePlugged(plugged: boolean): void
     /** Keep a sensor's service bound but withhold its reports (only where the capability table
      *  lists sensorSilent for the backend). */
@@ -45,6 +46,14 @@ export function parseHilLine(raw: string): Record<string, string> | null {
     }
     if (reason >= 0) out.reason = body.slice(reason + 8)
     return out
+}
+
+/** Parses the console display's frame line `PANEL inv=0 |row0|row1|...|` (src/hal/panelDisplay.ts). */
+export function parsePanelLine(raw: string): { inverted: boolean; lines: string[] } | null {
+    // eslint-disable-next-line no-control-regex
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, "").replace(/^\s*(WASM)?> /, "").replace(/\s+$/, "")
+    const m = /^PANEL inv=([01]) \|(.*)\|$/.exec(line)
+    return m ? { inverted: m[1] === "1", lines: m[2].split("|") } : null
 }
 
 /** The status line's `latched=A,B` (or `-`) as a list; undefined for firmware without it. */
@@ -73,6 +82,11 @@ export class HilSession {
     private motorOn = false
     private infusedBefore = 0
     private awaitingRestartSample = false
+    /** Seconds every later event is shifted by: how far finished keyUntil events ran past the next
+     *  event's time. */
+    private delayS = 0
+    /** The keyUntil in progress: later events wait for it. */
+    private until: { e: Extract<ScenarioEvent, { do: "keyUntil" }>; startS: number; presses: number; nextS: number } | undefined
 
     constructor(
         readonly sc: Scenario,
@@ -96,11 +110,37 @@ export class HilSession {
 
     /** Applies every event due at the current scenario time. */
     async applyDue() {
-        while (this.nextEvent < this.events.length && this.events[this.nextEvent].atS <= this.scenT) {
+        if (this.until && !(await this.pollUntil())) return
+        while (this.nextEvent < this.events.length && this.events[this.nextEvent].atS + this.delayS <= this.scenT) {
             const e = this.events[this.nextEvent++]
             this.log("[" + this.sc.name + "] t=" + this.scenT.toFixed(2) + " apply " + describe(e))
             await this.applyEvent(e)
+            if (this.until && !(await this.pollUntil())) return
         }
+    }
+
+    /** Advances the keyUntil in progress; true once it is over (text shown, or presses used up). */
+    private async pollUntil(): Promise<boolean> {
+        const u = this.until!
+        const screens = this.trace.screens ?? []
+        const last = screens[screens.length - 1]
+        const done = last !== undefined && last.text.indexOf(u.e.screenContains) >= 0
+        if (done || u.presses >= u.e.maxPresses) {
+            if (!done) (this.trace.keyUntilFailures ??= []).push("'" + u.e.screenContains + "' not shown after " + u.presses + " presses of " + u.e.key + " (from " + u.startS.toFixed(2) + " s)")
+            this.log("[" + this.sc.name + "] t=" + this.scenT.toFixed(2) + " keyUntil '" + u.e.screenContains + "' " + (done ? "shown" : "NOT shown") + " after " + u.presses + " presses")
+            // Later events keep their times when this ended before the next one was due; if it ran
+            // past, they all move by the overrun (keeping their spacing).
+            const next = this.events[this.nextEvent]
+            if (next && next.atS + this.delayS < this.scenT) this.delayS = this.scenT - next.atS
+            this.until = undefined
+            return true
+        }
+        if (this.scenT >= u.nextS) {
+            u.presses++
+            u.nextS = this.scenT + (u.e.gapS ?? KEY_GAP_S)
+            await this.rig.press(u.e.key)
+        }
+        return false
     }
 
     /** Applies one event now, whatever its atS (an interactive driver: the web simulator's page). */
@@ -115,6 +155,10 @@ export class HilSession {
             return
         }
         if (e.do === "key") await this.rig.press(e.key)
+        else if (e.do === "hold") await this.rig.press(e.key, e.forS * 1000)
+        else if (e.do === "keyUntil") {
+            this.until = { e, startS: this.scenT, presses: 0, nextS: this.scenT }
+        }
         else if (e.do === "sensor" && e.fault === "unplugged") this.rig.setPressurePlugged(false)
         else if (e.do === "sensorSilent") {
             if (!this.rig.setSilent) throw new Error("this backend cannot silence a sensor (capabilities.ts should have refused it)")
@@ -159,6 +203,11 @@ export class HilSession {
         // eslint-disable-next-line no-control-regex
         const p = /^PANIC (\d+)/.exec(raw.replace(/\x1b\[[0-9;]*m/g, "").trim())
         if (p && this.powered && !this.panic) this.panic = "firmware panicked (VM panic " + p[1] + ") at firmware t=" + this.lastVmT + " ms"
+        const frame = parsePanelLine(raw)
+        if (frame && this.powered) {
+            ;(this.trace.screens ??= []).push({ tS: this.scenT, text: frame.lines.join("\n"), inverted: frame.inverted })
+            return
+        }
         const f = parseHilLine(raw)
         if (!f || !this.powered) return
         const t = Number(f.t)
@@ -170,7 +219,7 @@ export class HilSession {
         }
         if (f.program) {
             this.programSeen = true
-            if (!(this.sc.library && this.sc.library.refusal)) this.trace.program = { ok: f.program === "ok", reason: f.reason ?? "" }
+            if (!(this.sc.library && this.sc.library.refusal)) this.trace.program = { ok: f.program === "ok" || f.program === "panel", reason: f.reason ?? "" }
         }
         if (!this.ready) {
             if (this.programSeen && ROLES.every(r => this.bound.has(r))) {

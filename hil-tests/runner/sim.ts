@@ -129,7 +129,7 @@ export async function runSimScenario(bus: SimBus, sc: Scenario, log: LogSink, en
         plantFor(sc, mutation),
         {
             update: plant => bus.rig.update(plant.sensors()),
-            press: key => bus.rig.press(key),
+            press: (key, holdMs) => bus.rig.press(key, holdMs),
             setPressurePlugged: p => bus.rig.setPressurePlugged(p),
             setSilent: (name, silent) => bus.rig.setSilent(name, silent),
             powerOff: () => {

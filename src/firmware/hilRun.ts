@@ -9,7 +9,7 @@ import { bootFirmware, PumpFirmware, runFirmware } from "./app"
 import { HIL_PREFIX, HilRig, HilTmcFault, KEY_NAMES } from "../hal/hilTypes"
 import { DeviceServices } from "../hal/types"
 import { initDrive } from "./drive"
-import { hilLibrarySource } from "./librarySource"
+import { hilLibrarySource, LibrarySource } from "./librarySource"
 
 /** Status line period: fast enough for the rig to time alarms to ±100 ms. */
 export const HIL_STATUS_MS = 100
@@ -25,6 +25,7 @@ function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
     else if (key === "bolus") r = pump.bolus(now)
     // Acknowledge goes through the alarm manager: it clears only alarms whose cause is gone.
     else if (key === "ack") fw.safety.monitor.acknowledge(now)
+    else r = { ok: false, reason: "key " + key + " acts only on the front panel" }
     // The pump's answer, for the rig's key check (reason last: the rig reads it to the line end).
     console.log(HIL_PREFIX + "t=" + now + " key=" + key + (r && !r.ok ? " ok=0 reason=" + r.reason : " ok=1"))
 }
@@ -33,18 +34,24 @@ function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
  *  this long anyway (the safety monitor then raises the sensor fault). */
 export const SENSOR_WAIT_MS = 15000
 
+/** Waits for the rig's sensors (at most SENSOR_WAIT_MS), then boots the shipping start-up:
+ *  persistence and power-loss restore, self-test and safety monitor (src/firmware/app.ts), and
+ *  the drive. Shared by the HIL image with the direct keypad and the one with the front panel. */
+export async function bootHil(rig: HilRig, dev: DeviceServices, library: LibrarySource): Promise<PumpFirmware> {
+    const clock = dev.clock
+    const t0 = clock.nowMs()
+    while (!rig.allSignalsFresh(clock.nowMs()) && clock.nowMs() - t0 < SENSOR_WAIT_MS) await clock.sleep(20)
+    console.log(HIL_PREFIX + "t=" + clock.nowMs() + " sensors=" + (rig.allSignalsFresh(clock.nowMs()) ? "ok" : "missing"))
+    const fw = await bootFirmware(rig.hw, dev, "hil-", library)
+    await initDrive(fw)
+    return fw
+}
+
 /** `setup`: calls after the program load (a rig scenario's drug-library result: loading dose,
  *  concentration, dose window, lockout, standby); its refusal is reported as the program's. */
 export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceServices, tmcFault?: HilTmcFault, setup?: (p: PumpController, nowMs: number) => CommandResult) {
     const clock = dev.clock
-    const hw = rig.hw
-    const t0 = clock.nowMs()
-    while (!rig.allSignalsFresh(clock.nowMs()) && clock.nowMs() - t0 < SENSOR_WAIT_MS) await clock.sleep(20)
-    console.log(HIL_PREFIX + "t=" + clock.nowMs() + " sensors=" + (rig.allSignalsFresh(clock.nowMs()) ? "ok" : "missing"))
-    // The same start-up as the shipping entries: persistence and power-loss restore, remote
-    // interface, self-test and safety monitor (src/firmware/app.ts).
-    const fw = await bootFirmware(hw, dev, "hil-", hilLibrarySource)
-    await initDrive(fw)
+    const fw = await bootHil(rig, dev, hilLibrarySource)
     const pump = fw.pump
     // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
     let held: number[] = []
@@ -63,6 +70,15 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     if (setup && loaded && loaded.ok) loaded = setup(pump, clock.nowMs())
     const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
+    startStatusLines(fw, rig, tmcFault)
+}
+
+/** The status line every HIL_STATUS_MS (state, alarm, volumes, steps, latched alarms) the rig
+ *  times everything by; injects the scenario's controller fault when due. */
+export function startStatusLines(fw: PumpFirmware, rig: HilRig, tmcFault: HilTmcFault) {
+    const clock = fw.dev.clock
+    const hw = fw.hw
+    const pump = fw.pump
     let runningSinceMs = -1
     let injected = false
     clock.every(HIL_STATUS_MS, async () => {

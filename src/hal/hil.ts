@@ -12,7 +12,7 @@
 //   plunger-engaged microswitch        -> Switch (true = engaged)
 //   battery voltage                    -> DcVoltageMeasurement (V)
 //   plunger position (linear encoder)  -> RotaryEncoder (position in µm from the full mark)
-//   keys                               -> MatrixKeypad, 5x1 membrane keypad, key i = KEY_NAMES[i]
+//   keys                               -> MatrixKeypad, 7x1 membrane keypad, key i = KEY_NAMES[i]
 
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"

@@ -6,8 +6,9 @@ import { PumpHardware } from "./types"
 
 export const HIL_PREFIX = "HIL "
 
-/** Membrane keypad layout, left to right. */
-export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack"]
+/** Membrane keypad layout, left to right: the direct keys (start..ack) act on the pump in the
+ *  HIL image without a panel; the panel image reads start, stop, up, down and ack. */
+export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack", "up", "down"]
 
 export interface HilRig {
     hw: PumpHardware

@@ -1,9 +1,9 @@
 // The web simulator's parsing and request validation (tools/simWeb/): what the page may ask for is
 // checked before it reaches the plant, and the firmware's lines are read as their formats say.
 import { describe, expect, it } from "vitest"
-import { BUBBLE_MAX_UL, Command, parseBeep, parsePanelLine, toEvent } from "../../tools/simWeb/engine"
+import { BUBBLE_MAX_UL, Command, parseBeep, toEvent } from "../../tools/simWeb/engine"
 import { sameOrigin } from "../../tools/simWeb/server"
-import { parseHilLine } from "../../hil-tests/runner/session"
+import { parseHilLine, parsePanelLine } from "../../hil-tests/runner/session"
 
 describe("firmware lines the page shows", () => {
     it("reads the front panel's PANEL frame (src/hal/panelDisplay.ts format) with the VM's prefix and colours", () => {

@@ -18,7 +18,8 @@ import type { Plant } from "../../hil-tests/plant/api"
 import { SENSOR_NAMES } from "../../hil-tests/plant/api"
 import { KEY_NAMES, SimRig } from "../../hil-tests/runner/rig"
 import type { Scenario, ScenarioEvent } from "../../hil-tests/runner/scenario"
-import { HilSession, parseHilLine, ROLES } from "../../hil-tests/runner/session"
+import { HilSession, parseHilLine, parsePanelLine, ROLES } from "../../hil-tests/runner/session"
+import { PANEL_SYRINGE_ID } from "../../hil-tests/runner/scenario"
 import { VirtualClock } from "../../hil-tests/runner/vclock/clock"
 import { VmNode } from "../../hil-tests/runner/vclock/vmNode"
 import { buildImage, Image } from "../../hil-tests/runner/vclock/build"
@@ -27,13 +28,16 @@ const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const jd: any = require("jacdac-ts")
 
-/** Programs the page offers (one image holds them all; the VM's device id picks one). Each has
- *  a bolus programmed so the bolus key does something. */
-export const PROGRAMS: { id: string; label: string; program: InfusionProgram }[] = [
+/** Programs the page offers. "panel" is the front-panel image (src/firmware/hilPanel.ts): the
+ *  pump boots Idle with the signed sample library and is programmed with the panel's keys. The
+ *  others are one image of fixed programs (the VM's device id picks one), each with a bolus so the
+ *  bolus key does something. */
+export const PROGRAMS: { id: string; label: string; program: InfusionProgram | null }[] = [
     { id: "bd50-25", label: "BD Plastipak 50 mL, 25 mL/h, VTBI 45 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 25000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 } },
     { id: "bd50-5", label: "BD Plastipak 50 mL, 5 mL/h, VTBI 20 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 5000, vtbiUl: 20000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 } },
     { id: "bd50-100", label: "BD Plastipak 50 mL, 100 mL/h, VTBI 45 mL, bolus 1 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 1000, bolusDurationS: 10 } },
     { id: "bd20-10", label: "BD Plastipak 20 mL, 10 mL/h, VTBI 2 mL then KVO 1 mL/h, bolus 0.2 mL/10 s", program: { syringeId: "bd-plastipak-20", rateUlPerH: 10000, vtbiUl: 2000, kvoRateUlPerH: 1000, bolusUl: 200, bolusDurationS: 10 } },
+    { id: "panel", label: "Front panel: program from the signed sample drug library with the keys", program: null },
 ]
 
 export type Speed = 1 | 10 | "max"
@@ -110,17 +114,13 @@ export type Command =
     | { op: "speed"; speed: Speed }
     | { op: "program"; id: string }
 
+/** The syringe the plant holds: the program's, or on the panel the one its flows load. */
+function syringeOf(p: InfusionProgram | null): string {
+    return p ? p.syringeId : PANEL_SYRINGE_ID
+}
+
 const settle = () => new Promise<void>(res => setImmediate(res))
 const sleep = (ms: number) => new Promise<void>(res => setTimeout(res, ms))
-
-/** Parses the front panel's console frame `PANEL inv=<0|1> |row0|row1|...|` (src/hal/panelDisplay.ts). */
-export function parsePanelLine(raw: string): { inverted: boolean; lines: string[] } | null {
-    // eslint-disable-next-line no-control-regex
-    const line = raw.replace(/\x1b\[[0-9;]*m/g, "").replace(/^\s*(WASM)?> /, "").replace(/\s+$/, "")
-    const m = /^PANEL inv=([01]) \|(.*)\|$/.exec(line)
-    if (!m) return null
-    return { inverted: m[1] === "1", lines: m[2].split("|") }
-}
 
 /** Parses `beep=<Hz>/<ms>` of a HIL line's fields; null when absent or not two positive numbers. */
 export function parseBeep(f: Record<string, string>): { hz: number; ms: number } | null {
@@ -184,7 +184,6 @@ export interface EngineOptions {
 }
 
 export class SimEngine {
-    private image: Image | undefined
     private clock = new VirtualClock()
     private plant!: Plant & PlantModel
     private session!: HilSession
@@ -218,11 +217,21 @@ export class SimEngine {
         this.log = o.log ?? (() => undefined)
     }
 
-    /** Builds (or takes from the cache) the image with every offered program, then boots. */
+    private images = new Map<boolean, Image>()
+
+    /** Builds (or takes from the cache) the image the current program needs: the front-panel one,
+     *  or the one with every fixed program. */
+    private async imageFor(panel: boolean): Promise<Image> {
+        let image = this.images.get(panel)
+        if (image) return image
+        const scenarios = PROGRAMS.filter(p => (p.program === null) === panel).map(p => ({ name: "web-" + p.id, program: p.program, panel }) as Scenario)
+        image = await buildImage(scenarios, this.log)
+        this.log("sim:web: " + (panel ? "front-panel " : "") + "HIL image " + (image.cached ? "from the cache" : "built in " + image.buildS.toFixed(1) + " s") + " (" + image.bytecode.length + " B)")
+        this.images.set(panel, image)
+        return image
+    }
+
     async start() {
-        const scenarios = PROGRAMS.map(p => ({ name: "web-" + p.id, program: p.program }) as Scenario)
-        this.image = await buildImage(scenarios, this.log)
-        this.log("sim:web: HIL image " + (this.image.cached ? "from the cache" : "built in " + this.image.buildS.toFixed(1) + " s") + " (" + this.image.bytecode.length + " B)")
         await this.boot()
     }
 
@@ -243,9 +252,9 @@ export class SimEngine {
 
     /** A fresh pump: new clock, bus, plant, session and non-volatile memory, first boot. */
     private async boot() {
-        const image = this.image!
         const prog = this.program()
-        const deviceId = image.deviceIdFor(prog.program)
+        const image = await this.imageFor(prog.program === null)
+        const deviceId = prog.program === null ? image.deviceIds.get("web-" + prog.id) : image.deviceIdFor(prog.program)
         if (!deviceId) throw new Error("image lacks program " + prog.id)
         this.clock = new VirtualClock()
         this.flash = { data: new Uint8Array(0) }
@@ -254,7 +263,7 @@ export class SimEngine {
         this.points = []
         this.motor = false
         this.alarmLed = false
-        this.plant = createPlant({ syringeId: prog.program.syringeId, seed: 1 })
+        this.plant = createPlant({ syringeId: syringeOf(prog.program), seed: 1 })
         this.applied = { occluded: false, upstreamOccluded: false, doorOpen: false, plungerEngaged: true, stalled: false, batteryMv: this.plant.sensors().batteryMv, pressureUnplugged: false, faults: {} }
         const clock = this.clock
         const bridge = jd.createProxyBridge((data: Uint8Array) => {
@@ -263,7 +272,7 @@ export class SimEngine {
         })
         this.rig = new SimRig()
         const rig = this.rig
-        const sc = { name: "web", description: "", backend: "vclock", durationS: Infinity, program: prog.program, events: [], expect: [] } as Scenario
+        const sc = { name: "web", description: "", backend: "vclock", durationS: Infinity, program: prog.program, panel: prog.program === null, events: [], expect: [] } as Scenario
         const bootVm = () => {
             const node = new VmNode({
                 clock,
@@ -288,7 +297,7 @@ export class SimEngine {
             this.plant,
             {
                 update: p => rig.update(p.sensors()),
-                press: key => rig.press(key),
+                press: (key, holdMs) => rig.press(key, holdMs),
                 setPressurePlugged: p => rig.setPressurePlugged(p),
                 setSilent: (n, s) => rig.setSilent(n, s),
                 powerOff: () => {
@@ -360,7 +369,7 @@ export class SimEngine {
         const s = this.session.trace.samples
         const last = s[s.length - 1]
         const prog = this.program()
-        const syr = findSyringe(prog.program.syringeId)
+        const syr = findSyringe(syringeOf(prog.program))
         const tr = this.plant.truth()
         return {
             programId: this.programId,

@@ -148,7 +148,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
         plantFor(sc, o.mutation),
         {
             update: plant => rig.update(plant.sensors()),
-            press: key => rig.press(key),
+            press: (key, holdMs) => rig.press(key, holdMs),
             setPressurePlugged: p => rig.setPressurePlugged(p),
             powerOff: () => {
                 if (vm) {

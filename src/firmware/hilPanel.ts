@@ -1,0 +1,40 @@
+// HIL firmware body with the front panel: the pump boots Idle, as a board does, and is programmed
+// only through the panel's keys (the rig's keypad) from a signed drug library built into the image;
+// every frame of the display goes to the console (`PANEL inv=0 |row|...|`), where the rig reads it.
+// Its own image (hil-tests/runner/vclock/build.ts), so the panel costs nothing in the HIL image of
+// the key-less scenarios.
+
+import { boardLibrarySource } from "./librarySource"
+import { bootHil, startStatusLines } from "./hilRun"
+import { provisionDeviceKey } from "./libraryDevice"
+import { runFirmware } from "./app"
+import { startPanel } from "./panel"
+import { HIL_PREFIX, HilRig, KEY_NAMES } from "../hal/hilTypes"
+import { startConsoleDisplay } from "../hal/panelDisplay"
+import { DeviceServices, PanelKeySource } from "../hal/types"
+
+/** `keyHex`: the run's development device key (64 hex digits), provisioned before boot as a
+ *  factory would; `signedLibrary`: the library signed with it, verified at boot like a board's. */
+export async function runHilPanel(rig: HilRig, dev: DeviceServices, keyHex: string, signedLibrary: Buffer) {
+    await provisionDeviceKey(dev.settings, keyHex)
+    const fw = await bootHil(rig, dev, boardLibrarySource(signedLibrary))
+    runFirmware(fw, null, false)
+    console.log(HIL_PREFIX + "t=" + dev.clock.nowMs() + " program=panel")
+    startPanel(fw, startConsoleDisplay(), keypadKeys(rig))
+    startStatusLines(fw, rig, null)
+}
+
+/** The rig's keypad as panel key edges: a press and a release per key, so held keys repeat. */
+function keypadKeys(rig: HilRig): PanelKeySource {
+    return {
+        onKey: (handler: (key: string, down: boolean) => void) => {
+            let held: number[] = []
+            rig.onKeypad(pressed => {
+                const now: number[] = pressed ? pressed : []
+                for (let j = 0; j < now.length; j++) if (held.indexOf(now[j]) < 0) handler(KEY_NAMES[now[j]], true)
+                for (let j = 0; j < held.length; j++) if (now.indexOf(held[j]) < 0) handler(KEY_NAMES[held[j]], false)
+                held = now
+            })
+        },
+    }
+}
