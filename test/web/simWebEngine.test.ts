@@ -36,7 +36,7 @@ describe("page requests", () => {
         expect(toEvent({ op: "key", key: "ack" })).toMatchObject({ do: "key", key: "ack" })
     })
     it("refuses malformed requests with the reason, before anything reaches the plant", () => {
-        expect(bad({ op: "key", key: "up" })).toThrow(/unknown key 'up'/)
+        expect(bad({ op: "key", key: "left" })).toThrow(/unknown key 'left'/)
         expect(bad({ op: "bubble", volumeUl: 0 })).toThrow(/bubble volume/)
         expect(bad({ op: "bubble", volumeUl: -5 })).toThrow(/bubble volume/)
         expect(bad({ op: "bubble", volumeUl: NaN })).toThrow(/bubble volume/)
