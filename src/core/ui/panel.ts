@@ -221,7 +221,7 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     LOG = []
     const p = st.pump.state
     PS = p
-    DLV = p === "Running" || p === "Bolus" || p === "KVO"
+    DLV = "Running Bolus KVO".indexOf(p) >= 0
     OV = st.alarmCode.length > 0 && !st.audioPaused
     // Keep the screen consistent with the pump: a program appears or disappears under the panel
     // (remote command, power restore, clear), the library goes away mid-program.
@@ -231,7 +231,7 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
         if (scr === "oos") go("home")
         if (p !== "Idle") {
             if (s.screen === "home") go("run")
-        } else if (scr === "run" || scr === "titrate" || scr === "bolus" || ((scr === "soft" || scr === "refused") && s.verdictFor !== "program")) {
+        } else if ("run titrate bolus".indexOf(scr) >= 0 || ("soft refused".indexOf(scr) >= 0 && s.verdictFor !== "program")) {
             s.active = null
             s.activeEntry = null
             go("home")
@@ -244,13 +244,15 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
             if (scr !== "history") rec("UI_TIMEOUT", "unfinished " + scr + " discarded: no key for " + PROGRAM_TIMEOUT_MS + " ms; back to " + s.origin)
             s.message = ""
             cancel()
-        } else if (e && EDITORS.indexOf(scr) >= 0 && (s.held === "up" || s.held === "down") && !e.blocked && !s.locked
-            && NOW - s.heldSinceMs >= REPEAT_DELAY_MS && NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
+        } else if (e) {
             // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must
             // not change the value behind it.
-            s.lastRepeatMs = NOW
-            s.repeats++
-            nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
+            if (EDITORS.indexOf(scr) >= 0) if (s.held === "up" || s.held === "down") if (!e.blocked) if (!s.locked)
+                if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS) if (NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
+                    s.lastRepeatMs = NOW
+                    s.repeats++
+                    nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
+                }
         }
     } else if (input.kind === "press") press(input.key)
     else if (s.held === input.key) s.held = ""
@@ -381,7 +383,7 @@ function listItems(): string[] {
     const scr = s.screen
     const ent = s.entry
     const out: string[] = []
-    if (scr === "home") return ["New infusion", "Event history", "Lock keys"]
+    if (scr === "home") return "New infusion|Event history|Lock keys".split("|")
     if (scr === "syringe") for (let i = 0; i < SYRINGES.length; i++) out.push(SYRINGES[i].brand)
     else if (scr === "area") for (let i = 0; i < ST.library.careAreas.length; i++) out.push(ST.library.careAreas[i].name)
     else if (scr === "drug") {
@@ -392,20 +394,15 @@ function listItems(): string[] {
         if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
     } else if (scr === "conc") for (let i = 0; i < ent.concentrations.length; i++) out.push(concText(ent.concentrations[i], ent.concUnit))
     else {
+        // The running screen's menu (delivering, paused, programmed and complete exclude each other).
         const p = PS
-        const d = DLV
-        if (d && s.active) out.push("Titrate")
-        if (d && s.activeEntry && s.activeEntry.bolus && p === "Running") out.push("Bolus")
-        if (d) out.push("Pause")
-        if (p === "Paused") {
-            out.push("Resume")
-            if (s.active) out.push("Titrate")
-            out.push("End infusion")
-        }
-        if (p === "Programmed") out.push("Start")
-        if (p === "Programmed" || p === "Complete") out.push("Clear")
-        out.push("Event history")
-        out.push("Lock keys")
+        const ae = s.activeEntry
+        let m = ""
+        if (DLV) m = (s.active ? "Titrate|" : "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
+        if (p === "Paused") m = "Resume|" + (s.active ? "Titrate|" : "") + "End infusion|"
+        if (p === "Programmed") m = "Start|Clear|"
+        if (p === "Complete") m = "Clear|"
+        return (m + "Event history|Lock keys").split("|")
     }
     return out
 }
