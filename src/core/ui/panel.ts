@@ -208,6 +208,13 @@ function flowOnly(e: DrugEntry): boolean {
     return (e.doseUnit & 0x0f) === AMT_ML
 }
 
+/** The value for `key` in a "|key=value|key=value|" table ("" when absent): tables as strings
+ *  are data, not code. */
+function lookup(table: string, key: string): string {
+    const k = table.indexOf("|" + key + "=")
+    return k < 0 ? "" : table.slice(k + key.length + 2, table.indexOf("|", k + 1))
+}
+
 /** The first of a, b, c that is set, else d. */
 function firstSet(a: number, b: number, c: number, d: number): number {
     return a !== NONE ? a : b !== NONE ? b : c !== NONE ? c : d
@@ -326,7 +333,7 @@ function press(key: UiKey) {
         else if (scr === "syringe") cancel()
         else if (scr === "run") {
             if (PS === "Paused") command("stop")
-        } else if (scr !== "home") go(scr === "area" ? "syringe" : scr === "drug" ? "area" : "drug")
+        } else if (scr !== "home") go(lookup("|area=syringe|drug=area|conc=drug|", scr))
     } else if (EDITORS.indexOf(scr) >= 0) {
         e.blocked = false
         if (dir !== 0) nudge(dir, 1, false)
@@ -476,7 +483,10 @@ function select(scr: string, it: string) {
         else if (it === "Bolus") {
             const b = a.bolus
             edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
-        } else command(it === "End infusion" ? "stop" : it === "Start" ? "startLoaded" : it.toLowerCase())
+        } else {
+            const op = lookup("|End infusion=stop|Start=startLoaded|", it)
+            command(op ? op : it.toLowerCase())
+        }
     }
 }
 
@@ -645,8 +655,8 @@ function render(): Screen {
     const e = s.editor
     const p = PS
     const lib = st.library
-    const k = STATE_LABELS.indexOf("|" + p + "=")
-    const label = k >= 0 ? STATE_LABELS.slice(k + p.length + 2, STATE_LABELS.indexOf("|", k + 1)) : p.toUpperCase()
+    let label = lookup(STATE_LABELS, p)
+    if (!label) label = p.toUpperCase()
     let t = ""
     let rows: string[] = []
     let n = 5
@@ -686,14 +696,15 @@ function render(): Screen {
             const items = listItems()
             for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push((i === s.sel ? "> " : "  ") + items[i])
         } else if (ed >= 0) {
-            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS).
+            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS); the
+            // title by screen and whether the drug is dosed in mL/h (basic infusion).
             const ent = ed >= 17 ? s.activeEntry : s.entry
             const flow = flowOnly(ent)
             const l = e.limits
             // The usual (soft) range, else the hard one, each bound with its unit.
             const lo = l.softMin !== NONE ? l.softMin : l.hardMin
             const hi = l.softMax !== NONE ? l.softMax : l.hardMax
-            t = (ed === 7 && flow ? "RATE" : ed === 0 ? "PATIENT WEIGHT" : ed === 7 ? "DOSE" : ed === 12 ? "VTBI" : ed === 17 ? "NEW DOSE" : "BOLUS DOSE") + "\n" + ent.drug + "\n  " + valueText(e, e.value)
+            t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + (flow ? "flow" : "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
                 + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
                 + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
                 + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
