@@ -215,6 +215,11 @@ function lookup(table: string, key: string): string {
     return k < 0 ? "" : table.slice(k + key.length + 2, table.indexOf("|", k + 1))
 }
 
+/** `a` when `c` is truthy, else `b` (a call is shorter bytecode than a conditional). */
+function pick(c: any, a: string, b: string): string {
+    return c ? a : b
+}
+
 /** The first of a, b, c that is set, else d. */
 function firstSet(a: number, b: number, c: number, d: number): number {
     return a !== NONE ? a : b !== NONE ? b : c !== NONE ? c : d
@@ -265,7 +270,7 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     else if (s.held === input.key) s.held = ""
     const screen = render()
     // Review pages are separate views (START on page 1 must not also start the infusion).
-    const id = s.screen + (s.screen === "review" ? s.page : "") + "/" + (OV ? st.alarmCode : "") + (s.locked ? "/L" : "")
+    const id = s.screen + (s.screen === "review" ? s.page : "") + "/" + pick(OV, st.alarmCode, "") + pick(s.locked, "/L", "")
     if (id !== s.viewId) {
         s.viewId = id
         s.viewSinceMs = NOW
@@ -405,8 +410,8 @@ function listItems(): string[] {
         const p = PS
         const ae = s.activeEntry
         let m = ""
-        if (DLV) m = (s.active ? "Titrate|" : "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
-        if (p === "Paused") m = "Resume|" + (s.active ? "Titrate|" : "") + "End infusion|"
+        if (DLV) m = pick(s.active, "Titrate|", "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
+        if (p === "Paused") m = "Resume|" + pick(s.active, "Titrate|", "") + "End infusion|"
         if (p === "Programmed") m = "Start|Clear|"
         if (p === "Complete") m = "Clear|"
         return (m + "Event history|Lock keys").split("|")
@@ -540,15 +545,15 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     if (next > hi || next < lo) {
         next = next > hi ? hi : lo
         e.blocked = true
-        if (v === next) S.message = "HARD LIMIT: " + (next === hi ? "max" : "min") + "\n" + valueText(e, next)
+        if (v === next) S.message = "HARD LIMIT: " + pick(next === hi, "max", "min") + "\n" + valueText(e, next)
     }
     if (e.blocked && S.message.length === 0) S.message = "Limit: release key"
     e.value = next
 }
 
 function valueText(e: Editor, v: number): string {
-    if (v === NONE) return e.rule === "weight" ? "--- kg" : "---"
-    return e.rule === "dose" ? doseText(v, e.unit) : formatDose(v) + (e.rule === "weight" ? " kg" : " mL")
+    if (v === NONE) return pick(e.rule === "weight", "--- kg", "---")
+    return e.rule === "dose" ? doseText(v, e.unit) : formatDose(v) + pick(e.rule === "weight", " kg", " mL")
 }
 
 function bolusDurationS(e: DrugEntry): number {
@@ -632,7 +637,7 @@ function rateText(ulPerH: number): string {
 /** Weights are in g, durations in s, everything else in thousandths of the unit. */
 function excursionText(x: SoftExcursion, v: number): string {
     if (x.unit === "s") return v + " s"
-    return formatDose(v) + " " + (x.unit === "g" ? "kg" : x.unit)
+    return formatDose(v) + " " + pick(x.unit === "g", "kg", x.unit)
 }
 
 /** The review's values, one a line. */
@@ -668,10 +673,10 @@ function render(): Screen {
         rows = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
         t = pr.toUpperCase() + " PRIORITY ALARM\n\n\n\n\n\n" + label + "\nACK: silence 2 min"
         inverted = pr === "high"
-    } else if (scr === "oos") t = "OUT OF SERVICE\n" + (st.selfTestOk ? "See event log" : "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
+    } else if (scr === "oos") t = "OUT OF SERVICE\n" + pick(st.selfTestOk, "See event log", "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
     else if (scr === "soft") {
         const x = firstUnconfirmed()
-        t = "SOFT LIMIT\n" + x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value) + (x.bound === "softMax" ? "\nis ABOVE soft max" : "\nis BELOW soft min")
+        t = "SOFT LIMIT\n" + x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value) + pick(x.bound === "softMax", "\nis ABOVE soft max", "\nis BELOW soft min")
             + "\n(limit " + excursionText(x, x.limit) + ")\nConfirm this value?\n\nSTART: confirm\nSTOP: change value"
     } else if (scr === "refused") {
         // The checker's reasons print thousandths with three decimals ("30.000 mg"): shown tidied.
@@ -686,15 +691,15 @@ function render(): Screen {
     } else {
         titled = true
         const ed = EDITORS.indexOf(scr)
-        if (scr === "home") t = "PUMP READY\nSelf-test: " + (st.selfTestOk ? "passed" : "FAILED") + "\n" + (lib ? "Lib: " + lib.name + "\nLibrary v" + lib.version : "No drug library\n")
+        if (scr === "home") t = "PUMP READY\nSelf-test: " + pick(st.selfTestOk, "passed", "FAILED") + "\n" + (lib ? "Lib: " + lib.name + "\nLibrary v" + lib.version : "No drug library\n")
             + "\n\n> " + listItems()[s.sel] + "\nUP/DOWN, START: go"
         else if (scr === "syringe") {
             const sp = SYRINGES[s.sel]
-            t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + (st.plungerEngaged ? "engaged" : "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
+            t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
         } else if (scr === "area" || scr === "drug" || scr === "conc") {
             t = (scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION") + "\n\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
             const items = listItems()
-            for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push((i === s.sel ? "> " : "  ") + items[i])
+            for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
         } else if (ed >= 0) {
             // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS); the
             // title by screen and whether the drug is dosed in mL/h (basic infusion).
@@ -704,7 +709,7 @@ function render(): Screen {
             // The usual (soft) range, else the hard one, each bound with its unit.
             const lo = l.softMin !== NONE ? l.softMin : l.hardMin
             const hi = l.softMax !== NONE ? l.softMax : l.hardMax
-            t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + (flow ? "flow" : "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
+            t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
                 + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
                 + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
                 + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
@@ -712,7 +717,7 @@ function render(): Screen {
         } else if (scr === "review") {
             const all = reviewLines()
             rows = all.slice(s.page * REVIEW_PAGE)
-            t = "REVIEW\n\n\n\n\n\n" + (s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1 ? "\nSTART: start infusion" : "DOWN: more values\nSTART: next")
+            t = "REVIEW\n\n\n\n\n\n" + pick(s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1, "\nSTART: start infusion", "DOWN: more values\nSTART: next")
         } else {
             // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
             const pump = st.pump
@@ -722,7 +727,7 @@ function render(): Screen {
             let drug = "Program (no drug)"
             if (a && ae) {
                 const dose = doseText(a.dose, ae.doseUnit)
-                drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + (a.drug.length + 1 + dose.length <= SCREEN_COLS ? " " : "\n") + dose
+                drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
             }
             const rate = prog ? prog.rateUlPerH : 0
             // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
