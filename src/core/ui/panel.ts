@@ -525,30 +525,33 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     const e = S.editor
     const l = e.limits
     const v = e.value
-    const lo = l.hardMin !== NONE && l.hardMin > e.absMin ? l.hardMin : e.absMin
-    const hi = l.hardMax !== NONE && l.hardMax < e.absMax ? l.hardMax : e.absMax
+    // NONE (-1) is below every absMin, so no hard minimum leaves absMin.
+    const lo = Math.max(l.hardMin, e.absMin)
+    const hi = Math.min(l.hardMax === NONE ? e.absMax : l.hardMax, e.absMax)
     if (v === NONE) {
         // First press on a blank field shows a value; it does not step past one.
         e.value = Math.max(firstSet(l.softMin, l.hardMin, lo, lo), lo)
         return
     }
-    const x = dir > 0 ? v : v - 1
+    // The step at v going up, or just below v going down (so 1 mg goes down in 0.01 mg steps).
+    const x = v - (1 - dir) / 2
     const step = e.rule !== "dose" ? (x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000) : x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
     let next = v + dir * step * mult
-    for (let i = 0; repeating && i < 2; i++) {
-        const b = i === 0 ? l.softMin : l.softMax
-        if (b !== NONE && (b - v) * dir > 0 && (next - b) * dir > 0) {
-            next = b
-            e.blocked = true
+    if (repeating)
+        for (let i = 0; i < 2; i++) {
+            const b = i === 0 ? l.softMin : l.softMax
+            if (b !== NONE) if ((b - v) * dir > 0) if ((next - b) * dir > 0) {
+                next = b
+                e.blocked = true
+            }
         }
-    }
-    if (next > hi || next < lo) {
-        next = next > hi ? hi : lo
+    const c = next > hi ? hi : next < lo ? lo : next
+    if (c !== next) {
         e.blocked = true
-        if (v === next) S.message = "HARD LIMIT: " + pick(next === hi, "max", "min") + "\n" + valueText(e, next)
+        if (v === c) S.message = "HARD LIMIT: " + pick(c === hi, "max", "min") + "\n" + valueText(e, c)
     }
-    if (e.blocked && S.message.length === 0) S.message = "Limit: release key"
-    e.value = next
+    if (e.blocked) if (S.message.length === 0) S.message = "Limit: release key"
+    e.value = c
 }
 
 function valueText(e: Editor, v: number): string {
