@@ -334,8 +334,74 @@ function press(key: UiKey) {
         if (s.sel >= n) s.sel = 0
         if (dir !== 0) {
             if (n > 0) s.sel = (s.sel + (up ? n - 1 : 1)) % n
-        } else if (!stop) select(scr, items[s.sel])
-        else if (scr === "syringe") cancel()
+        } else if (!stop) {
+            // START on list item `it`.
+            const it = items[s.sel]
+            const lib = ST.library
+            const ent = s.entry
+            if (it === "Event history") {
+                s.origin = scr
+                go("history")
+            } else if (it === "Lock keys") {
+                s.locked = true
+                s.unlockStep = 0
+                rec("UI_LOCK", "keypad locked")
+            } else if (scr === "home") {
+                if (!lib) s.message = "No drug library"
+                else {
+                    s.origin = "home"
+                    s.req = emptyRequest()
+                    s.entry = null
+                    go("syringe")
+                }
+            } else if (scr === "syringe") {
+                if (!ST.plungerEngaged) s.message = "Plunger not engaged"
+                else {
+                    r.syringeId = SYRINGES[s.sel].id
+                    go("area")
+                }
+            } else if (scr === "area") {
+                s.area = lib.careAreas[s.sel]
+                r.careArea = s.area.name
+                go("drug")
+            } else if (scr === "drug") {
+                const de = it === BASIC_INFUSION ? basicEntry(s.area) : findEntry(lib, s.area, it)
+                if (!de) s.message = "Entry unreadable"
+                else {
+                    s.entry = de
+                    r.drug = it
+                    r.doseUnit = de.doseUnit
+                    r.concUnit = de.concUnit
+                    r.concentration = null
+                    r.weightG = NONE
+                    r.confirmed = []
+                    if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
+                    if (flowOnly(de)) doseEditor("dose", de, NONE)
+                    else go("conc")
+                }
+            } else if (scr === "conc") {
+                if (ent.concentrations.length === 0) s.message = "No concentration"
+                else {
+                    r.concentration = ent.concentrations[s.sel]
+                    // No default weight: the field starts blank ("--- kg") and the first press shows a value.
+                    if (isPerKg(ent.doseUnit)) edit("weight", "weight", r.weightG, ent.weightG, 100, 500000, 0)
+                    else doseEditor("dose", ent, NONE)
+                }
+            } else {
+                // The running screen's menu.
+                const a = s.activeEntry
+                s.origin = "run"
+                s.confirmed = []
+                if (it === "Titrate") doseEditor("titrate", a, s.active.dose)
+                else if (it === "Bolus") {
+                    const b = a.bolus
+                    edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
+                } else {
+                    const op = lookup("|End infusion=stop|Start=startLoaded|", it)
+                    command(op ? op : it.toLowerCase())
+                }
+            }
+        } else if (scr === "syringe") cancel()
         else if (scr === "run") {
             if (PS === "Paused") command("stop")
         } else if (scr !== "home") go(lookup("|area=syringe|drug=area|conc=drug|", scr))
@@ -419,82 +485,6 @@ function listItems(): string[] {
     return out
 }
 
-/** START on list item `it` of list screen `scr`. */
-function select(scr: string, it: string) {
-    const s = S
-    const r = s.req
-    const lib = ST.library
-    const ent = s.entry
-    if (it === "Event history") {
-        s.origin = scr
-        return go("history")
-    }
-    if (it === "Lock keys") {
-        s.locked = true
-        s.unlockStep = 0
-        return rec("UI_LOCK", "keypad locked")
-    }
-    if (scr === "home") {
-        if (!lib) {
-            s.message = "No drug library"
-            return
-        }
-        s.origin = "home"
-        s.req = emptyRequest()
-        s.entry = null
-        go("syringe")
-    } else if (scr === "syringe") {
-        if (!ST.plungerEngaged) {
-            s.message = "Plunger not engaged"
-            return
-        }
-        r.syringeId = SYRINGES[s.sel].id
-        go("area")
-    } else if (scr === "area") {
-        s.area = lib.careAreas[s.sel]
-        r.careArea = s.area.name
-        go("drug")
-    } else if (scr === "drug") {
-        const e = it === BASIC_INFUSION ? basicEntry(s.area) : findEntry(lib, s.area, it)
-        if (!e) {
-            s.message = "Entry unreadable"
-            return
-        }
-        s.entry = e
-        r.drug = it
-        r.doseUnit = e.doseUnit
-        r.concUnit = e.concUnit
-        r.concentration = null
-        r.weightG = NONE
-        r.confirmed = []
-        if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
-        if (flowOnly(e)) doseEditor("dose", e, NONE)
-        else go("conc")
-    } else if (scr === "conc") {
-        if (ent.concentrations.length === 0) {
-            s.message = "No concentration"
-            return
-        }
-        r.concentration = ent.concentrations[s.sel]
-        // No default weight: the field starts blank ("--- kg") and the first press shows a value.
-        if (isPerKg(ent.doseUnit)) edit("weight", "weight", r.weightG, ent.weightG, 100, 500000, 0)
-        else doseEditor("dose", ent, NONE)
-    } else {
-        // The running screen's menu.
-        const a = s.activeEntry
-        s.origin = "run"
-        s.confirmed = []
-        if (it === "Titrate") doseEditor("titrate", a, s.active.dose)
-        else if (it === "Bolus") {
-            const b = a.bolus
-            edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
-        } else {
-            const op = lookup("|End infusion=stop|Start=startLoaded|", it)
-            command(op ? op : it.toLowerCase())
-        }
-    }
-}
-
 // ---- editors ----------------------------------------------------------------------------
 
 /** Opens the value editor `scr` on `value` (NONE: blank until the first press); `unit` is the
@@ -576,11 +566,19 @@ function recheck(what: string) {
         s.confirmed = []
     } else what = s.verdictFor
     let v: DoseResult = null
+    // Excursions confirmed when the infusion was programmed stay confirmed (the weight, the
+    // concentration; the dose too for a bolus), plus those confirmed now. A new dose is new.
+    const kept: string[] = []
     if (what === "program") {
         s.req.confirmed = s.confirmed
         v = programDose(lib, s.req, SINK, NOW)
-    } else if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, carried(false), SINK, NOW)
-    else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), carried(true), SINK, NOW)
+    } else {
+        const before = s.active.confirmed
+        for (let i = 0; i < before.length; i++) if (what === "bolus" || before[i] !== "dose") kept.push(before[i])
+        for (let i = 0; i < s.confirmed.length; i++) kept.push(s.confirmed[i])
+        if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, kept, SINK, NOW)
+        else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), kept, SINK, NOW)
+    }
     s.verdict = v
     if (v.status === "refused") return go("refused")
     if (v.status === "confirm") {
@@ -588,12 +586,8 @@ function recheck(what: string) {
         rec("UI_SOFT_LIMIT", what + ": " + x.field + " " + x.value + " beyond " + x.bound + " " + x.limit + " (" + x.unit + ", thousandths) shown for confirmation")
         return go("soft")
     }
-    const cmd = command(what === "program" ? "start" : what)
     const pr = v.program
-    cmd.program = pr
-    cmd.rateUlPerH = pr.rateUlPerH
-    cmd.bolusUl = pr.bolusUl
-    cmd.bolusDurationS = pr.bolusDurationS
+    CMD = { op: pick(what === "program", "start", what), program: pr, rateUlPerH: pr.rateUlPerH, bolusUl: pr.bolusUl, bolusDurationS: pr.bolusDurationS }
     if (what === "program") {
         s.active = copyRequest(s.req)
         s.activeEntry = s.entry
@@ -601,22 +595,11 @@ function recheck(what: string) {
         s.origin = "home"
     } else if (what === "titrate") {
         s.active.dose = s.editor.value
-        s.active.confirmed = carried(false)
+        s.active.confirmed = kept
     }
     s.editor = null
     s.verdict = null
     go("run")
-}
-
-/** Excursions confirmed when the infusion was programmed stay confirmed (the weight, the
- *  concentration; the dose too for a bolus), plus those confirmed now. A new dose is new. */
-function carried(keepDose: boolean): string[] {
-    const s = S
-    const out: string[] = []
-    const before = s.active.confirmed
-    for (let i = 0; i < before.length; i++) if (keepDose || before[i] !== "dose") out.push(before[i])
-    for (let i = 0; i < s.confirmed.length; i++) out.push(s.confirmed[i])
-    return out
 }
 
 function firstUnconfirmed(): SoftExcursion {
@@ -710,8 +693,8 @@ function render(): Screen {
             const flow = flowOnly(ent)
             const l = e.limits
             // The usual (soft) range, else the hard one, each bound with its unit.
-            const lo = l.softMin !== NONE ? l.softMin : l.hardMin
-            const hi = l.softMax !== NONE ? l.softMax : l.hardMax
+            const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
+            const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
             t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
                 + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
                 + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
