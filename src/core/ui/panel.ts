@@ -396,10 +396,7 @@ function press(key: UiKey) {
                 else if (it === "Bolus") {
                     const b = a.bolus
                     edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
-                } else {
-                    const op = lookup("|End infusion=stop|Start=startLoaded|", it)
-                    command(op ? op : it.toLowerCase())
-                }
+                } else command(lookup("|Pause=pause|Resume=resume|End infusion=stop|Start=startLoaded|Clear=clear|", it))
             }
         } else if (scr === "syringe") cancel()
         else if (scr === "run") {
