@@ -302,76 +302,87 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return
     }
-    const flowOnly = amountOf(e.doseUnit) === AMT_ML
-    const unit = unitName(e.doseUnit)
+    const drug = e.drug
+    const du = e.doseUnit
+    const flowOnly = amountOf(du) === AMT_ML
+    const unit = unitName(du)
+    const ru = req.doseUnit
     // Unit confusion: the entered unit must be the library's, with no conversion between a dose
     // rate and a flow rate (entering 5 "mL/h" for a 5 mcg/kg/min order is a classic error).
-    if (req.doseUnit !== e.doseUnit) {
-        if (amountOf(req.doseUnit) === AMT_ML || flowOnly)
-            why.push("unit confusion: " + e.drug + " is programmed in " + unit + ", not " + unitName(req.doseUnit) + " (dose rate vs flow rate)")
-        else why.push("dose unit " + unitName(req.doseUnit) + " does not match the library unit " + unit + " for " + e.drug)
+    if (ru !== du) {
+        if (amountOf(ru) === AMT_ML || flowOnly)
+            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + unitName(ru) + " (dose rate vs flow rate)")
+        else why.push("dose unit " + unitName(ru) + " does not match the library unit " + unit + " for " + drug)
         return
     }
-    if (!positiveWhole(req.dose)) {
+    const dose = req.dose
+    if (!positiveWhole(dose)) {
         why.push("dose must be a positive whole number of thousandths of " + unit)
         return
     }
-    limits(res, flowOnly ? "rate" : "dose", req.dose, e.dose, unit, true)
+    limits(res, flowOnly ? "rate" : "dose", dose, e.dose, unit, true)
 
     // Units in play (the dose, a requested bolus or loading dose, the window): their per-kg and
     // per-m² bits say whether weight or body surface area is needed.
-    let units = e.doseUnit | (e.window ? e.window.unit : 0)
-    if (positiveWhole(req.bolusDose) && e.bolus) units |= e.bolus.unit
-    if (positiveWhole(req.loadingDose) && e.loading) units |= e.loading.unit
-    const noWeight = absent(req.weightG)
+    const bd = req.bolusDose
+    const ld = req.loadingDose
+    const win = e.window
+    let units = du | (win ? win.unit : 0)
+    if (positiveWhole(bd) && e.bolus) units |= e.bolus.unit
+    if (positiveWhole(ld) && e.loading) units |= e.loading.unit
+    const weightG = req.weightG
+    const noWeight = absent(weightG)
     if (noWeight) {
-        if (isPerKg(units)) why.push("patient weight is required: " + e.drug + " is dosed per kg")
-    } else if (!positiveWhole(req.weightG)) {
+        if (isPerKg(units)) why.push("patient weight is required: " + drug + " is dosed per kg")
+    } else if (!positiveWhole(weightG)) {
         why.push("weight must be a positive whole number of grams")
     } else {
-        limits(res, "weight", req.weightG, e.weightG, "g", false)
+        limits(res, "weight", weightG, e.weightG, "g", false)
     }
 
     // Body surface area: per-m² units need height and weight; Mosteller, pump limits (bsa.ts).
     if (isPerM2(units)) {
-        if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + e.drug + " is dosed per m² of body surface area")
+        if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + drug + " is dosed per m² of body surface area")
         else {
-            const b = checkBsa(req.heightMm, req.weightG)
+            const b = checkBsa(req.heightMm, weightG)
             for (let i = 0; i < b.reasons.length; i++) why.push(b.reasons[i])
             res.bsaThousandthsM2 = b.bsaThousandthsM2
         }
     }
 
+    const conc = req.concentration
     if (!flowOnly) matchConcentration(res, e, req)
-    else if (req.concentration) why.push("a concentration was entered for a mL/h infusion")
+    else if (conc) why.push("a concentration was entered for a mL/h infusion")
 
     // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
-    const bolusUl = req.bolusDose !== NONE && req.bolusDose !== 0 ? checkDoseSpec(res, "bolus", e.bolus, req.bolusDose, req.bolusDurationS, req, e) : 0
-    const loadingUl = req.loadingDose !== NONE && req.loadingDose !== 0 ? checkDoseSpec(res, "loading", e.loading, req.loadingDose, req.loadingDurationS, req, e) : 0
+    const bolusUl = bd !== NONE && bd !== 0 ? checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e) : 0
+    const loadingUl = ld !== NONE && ld !== 0 ? checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e) : 0
     if (why.length > 0) return
 
-    const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2)
-    if (rate.value < 0) why.push("dose cannot be converted exactly (values too large)")
-    else if (rate.value < MIN_RATE_UL_PER_H || rate.value > MAX_RATE_UL_PER_H)
-        why.push("dose gives " + formatThousandths(rate.value) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
+    const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
+    const r = rate.value
+    if (r < 0) why.push("dose cannot be converted exactly (values too large)")
+    else if (r < MIN_RATE_UL_PER_H || r > MAX_RATE_UL_PER_H)
+        why.push("dose gives " + formatThousandths(r) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
     const syringe = findSyringe(req.syringeId)
     // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
-    const loadingS = req.loadingDose > 0 ? req.loadingDurationS : 0
+    const loadingS = ld > 0 ? req.loadingDurationS : 0
     if (loadingUl > 0 && syringe) {
         const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
         if (w.length > 0) why.push(w)
     }
-    if (e.window) checkWindow(res, e, req)
+    if (win) checkWindow(res, e, req)
     if (why.length > 0) return
 
     // KVO never exceeds the primary rate (the pump requires it); a lower KVO is stated in the log.
+    const kvo = e.kvoUlPerH
     const p: InfusionProgram = {
         syringeId: req.syringeId,
-        rateUlPerH: rate.value,
+        rateUlPerH: r,
         vtbiUl: req.vtbiUl,
-        kvoRateUlPerH: e.kvoUlPerH <= rate.value ? e.kvoUlPerH : rate.value,
+        kvoRateUlPerH: kvo <= r ? kvo : r,
         bolusUl: bolusUl,
-        bolusDurationS: req.bolusDose > 0 ? req.bolusDurationS : 0,
+        bolusDurationS: bd > 0 ? req.bolusDurationS : 0,
     }
     const v = validateProgram(p, syringe)
     for (let i = 0; i < v.errors.length; i++) why.push(v.errors[i])
