@@ -396,40 +396,33 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
 function checkWindow(res: DoseResult, e: DrugEntry, req: DoseRequest) {
     const w = e.window
     const bsa = res.bsaThousandthsM2
+    const weightG = req.weightG
     // The continuous part can deliver no more than the VTBI holds, whichever comes first.
-    let sum = baseAmount(e.doseUnit, req.dose, req.weightG, w.minutes, bsa)
+    let sum = baseAmount(e.doseUnit, req.dose, weightG, w.minutes, bsa)
     const c = req.concentration
     const inVtbi = ratioRound([req.vtbiUl, c.amount, amountFactor(e.concUnit)], [1000, c.volumeUl]).value
     if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
     // Any part that cannot be computed exactly (-1) refuses the whole sum.
-    let parts = sum < 0 ? -1 : 0
-    if (positiveWhole(req.bolusDose)) {
-        const b = baseAmount(e.bolus.unit, req.bolusDose, req.weightG, 0, bsa)
-        if (b < 0) parts = -1
-        sum += b
-    }
-    if (positiveWhole(req.loadingDose)) {
-        const l = baseAmount(e.loading.unit, req.loadingDose, req.weightG, 0, bsa)
-        if (l < 0) parts = -1
-        sum += l
-    }
-    const max = baseAmount(w.unit, w.maxAmount, req.weightG, 0, bsa)
-    if (sum < 0 || max < 0 || parts < 0) {
+    let bad = sum < 0
+    const doses = [req.bolusDose, req.loadingDose]
+    const specs = [e.bolus, e.loading]
+    for (let k = 0; k < 2; k++)
+        if (positiveWhole(doses[k])) {
+            const b = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
+            if (b < 0) bad = true
+            sum += b
+        }
+    const max = baseAmount(w.unit, w.maxAmount, weightG, 0, bsa)
+    if (bad || max < 0) {
         res.reasons.push("dose window cannot be computed exactly")
         return
     }
     if (sum > max) {
-        // Show the programmed amount in the window's unit (per kg if it is per kg).
+        // Show the programmed amount in the window's unit (per kg if it is per kg): the patient
+        // factors inverted (num and den swapped).
         const den = [amountFactor(amountOf(w.unit))]
         const num = [sum, 1000]
-        if (isPerKg(w.unit)) {
-            num.push(1000)
-            den.push(req.weightG)
-        }
-        if (isPerM2(w.unit)) {
-            num.push(1000)
-            den.push(bsa)
-        }
+        pushPatientFactors(w.unit, den, num, weightG, bsa)
         const u = " " + unitName(w.unit)
         res.reasons.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + w.minutes + " min; the limit is " +
             formatThousandths(w.maxAmount) + u + " per " + w.minutes + " min")
