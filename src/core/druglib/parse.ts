@@ -154,8 +154,8 @@ export class LibraryParser {
         const defaultDose = this.optU32()
         this.inside(defaultDose, dose, "default dose")
         const weightG = this.limits("weight")
-        if (weightG.hardMax !== NONE && weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
-        if (isPerKg(doseUnit) && (weightG.hardMin === NONE || weightG.hardMax === NONE || weightG.hardMin < 1))
+        if (weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
+        if (isPerKg(doseUnit) && (weightG.hardMin < 1 || weightG.hardMax === NONE))
             fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
         const concUnit = this.u8()
         const flowOnly = amountOf(doseUnit) === AMT_ML
@@ -208,7 +208,7 @@ export class LibraryParser {
         const def = this.optU32()
         this.inside(def, dose, what + " default")
         const dur = this.limits(what + " duration")
-        if (dur.hardMin === NONE || dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
+        if (dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
             fail(what + " duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s")
         const defDur = this.optU32()
         this.inside(defDur, dur, what + " default duration")
@@ -243,7 +243,7 @@ export class LibraryParser {
         this.need(1)
         const v = this.b[this.pos]
         this.pos++
-        if (typeof v !== "number" || v < 0 || v > 255 || Math.floor(v) !== v) fail("not a byte")
+        if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) fail("not a byte")
         return v
     }
 
