@@ -8,6 +8,7 @@ import { AMT_ML, amountFamily, amountOf, isPerKg, isValidDoseUnit, unitName } fr
 import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE } from "./model"
 
 export const MAGIC = [0x44, 0x4c, 0x49, 0x42] // "DLIB"
+const MAGIC_TEXT = "DLIB"
 export const FORMAT_VERSION = 1
 export const U32_NONE = 0xffffffff
 export const FLAG_BOLUS = 1
@@ -87,8 +88,28 @@ export class LibraryParser {
     // ---- structure ------------------------------------------------------------------------
 
     private next() {
+        const b = this.b
         if (this.lib === null) {
-            this.header()
+            // Header.
+            if (!b || typeof b.length !== "number") fail("no data")
+            if (b.length > MAX_LIBRARY_BYTES) fail("library is " + b.length + " bytes; limit " + MAX_LIBRARY_BYTES)
+            for (let i = 0; i < 4; i++) if (this.u8() !== MAGIC_TEXT.charCodeAt(i)) fail("not a drug library (bad magic)")
+            const fmt = this.u8()
+            if (fmt !== FORMAT_VERSION) fail("format version " + fmt + " is not supported (expected " + FORMAT_VERSION + ")")
+            const version = this.uint(4)
+            if (version < 1 || version === U32_NONE) fail("library version must be 1..4294967294")
+            const date = this.uint(4)
+            const y = Math.floor(date / 10000)
+            const m = Math.floor(date / 100) % 100
+            const d = date % 100
+            if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) fail("date " + date + " is not yyyymmdd")
+            const total = this.uint(4)
+            if (total !== b.length) fail("length field says " + total + " bytes, got " + b.length + " (truncated or padded)")
+            const name = this.str("library name")
+            const n = this.u8()
+            this.areaCount = n
+            if (n < 1 || n > MAX_AREAS) fail("care area count " + n + " is outside 1.." + MAX_AREAS)
+            this.lib = { version: version, date: date, name: name, careAreas: [], bytes: b }
         } else if (this.entriesLeft > 0) {
             const at = this.pos
             const e = this.entry()
@@ -96,57 +117,33 @@ export class LibraryParser {
             this.area.offsets.push(at)
             this.entriesLeft--
         } else if (this.lib.careAreas.length < this.areaCount) {
-            this.careArea()
+            // Care area header.
+            const areas = this.lib.careAreas
+            this.where = "care area " + (areas.length + 1)
+            const name = this.str("care area name")
+            for (let i = 0; i < areas.length; i++) if (areas[i].name === name) fail("duplicate care area '" + name + "'")
+            this.where = "care area " + name
+            const basic = this.limits("basic infusion rate")
+            if (basic.hardMax === NONE) fail("basic infusion needs a hard maximum rate")
+            const n = this.u8()
+            if (n > MAX_ENTRIES) fail("entry count " + n + " exceeds " + MAX_ENTRIES)
+            this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
+            this.entriesLeft = n
+            areas.push(this.area)
         } else {
             this.where = "end"
-            if (this.pos !== this.b.length) fail((this.b.length - this.pos) + " trailing bytes")
+            if (this.pos !== b.length) fail((b.length - this.pos) + " trailing bytes")
             this.finished = true
         }
     }
 
-    private header() {
-        if (!this.b || typeof this.b.length !== "number") fail("no data")
-        if (this.b.length > MAX_LIBRARY_BYTES) fail("library is " + this.b.length + " bytes; limit " + MAX_LIBRARY_BYTES)
-        for (let i = 0; i < 4; i++) if (this.u8() !== MAGIC[i]) fail("not a drug library (bad magic)")
-        const fmt = this.u8()
-        if (fmt !== FORMAT_VERSION) fail("format version " + fmt + " is not supported (expected " + FORMAT_VERSION + ")")
-        const version = this.uint(4)
-        if (version < 1 || version === U32_NONE) fail("library version must be 1..4294967294")
-        const date = this.uint(4)
-        const y = Math.floor(date / 10000)
-        const m = Math.floor(date / 100) % 100
-        const d = date % 100
-        if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) fail("date " + date + " is not yyyymmdd")
-        const total = this.uint(4)
-        if (total !== this.b.length) fail("length field says " + total + " bytes, got " + this.b.length + " (truncated or padded)")
-        const name = this.str("library name")
-        this.areaCount = this.u8()
-        if (this.areaCount < 1 || this.areaCount > MAX_AREAS) fail("care area count " + this.areaCount + " is outside 1.." + MAX_AREAS)
-        this.lib = { version: version, date: date, name: name, careAreas: [], bytes: this.b }
-    }
-
-    private careArea() {
-        const idx = this.lib.careAreas.length
-        this.where = "care area " + (idx + 1)
-        const name = this.str("care area name")
-        for (let i = 0; i < this.lib.careAreas.length; i++)
-            if (this.lib.careAreas[i].name === name) fail("duplicate care area '" + name + "'")
-        this.where = "care area " + name
-        const basic = this.limits("basic infusion rate")
-        if (basic.hardMax === NONE) fail("basic infusion needs a hard maximum rate")
-        const n = this.u8()
-        if (n > MAX_ENTRIES) fail("entry count " + n + " exceeds " + MAX_ENTRIES)
-        this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
-        this.entriesLeft = n
-        this.lib.careAreas.push(this.area)
-    }
-
     entry(): DrugEntry {
-        this.where = this.area.name + " entry " + (this.area.drugs.length + 1)
+        const names = this.area.drugs
+        const areaName = this.area.name
+        this.where = areaName + " entry " + (names.length + 1)
         const drug = this.str("drug name")
-        for (let i = 0; i < this.area.drugs.length; i++)
-            if (this.area.drugs[i] === drug) fail("duplicate drug '" + drug + "'")
-        this.where = this.area.name + "/" + drug
+        for (let i = 0; i < names.length; i++) if (names[i] === drug) fail("duplicate drug '" + drug + "'")
+        this.where = areaName + "/" + drug
         const doseUnit = this.u8()
         if (!isValidDoseUnit(doseUnit, true)) fail("dose unit code " + doseUnit + " is not a rate unit")
         const dose = this.limits("dose")
@@ -181,7 +178,17 @@ export class LibraryParser {
         if (flags > 7) fail("unknown flags " + flags)
         const bolus = (flags & FLAG_BOLUS) !== 0 ? this.doseSpec("bolus", doseUnit) : null
         const loading = (flags & FLAG_LOADING) !== 0 ? this.doseSpec("loading dose", doseUnit) : null
-        const window = (flags & FLAG_WINDOW) !== 0 ? this.window(doseUnit) : null
+        let window: DoseWindow = null
+        if ((flags & FLAG_WINDOW) !== 0) {
+            const unit = this.u8()
+            if (amountOf(unit) === AMT_ML) fail("a dose window is an amount of drug, not mL")
+            this.amountUnitMatches(unit, doseUnit, "dose window")
+            const max = this.uint(4)
+            const minutes = this.uint(2)
+            if (max < 1 || max === U32_NONE) fail("dose window amount must be >= 0.001")
+            if (minutes < 1 || minutes > MAX_WINDOW_MIN) fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
+            window = { unit: unit, maxAmount: max, minutes: minutes }
+        }
         const kvo = this.uint(4)
         if (kvo > MAX_KVO_UL_PER_H) fail("KVO " + kvo + " uL/h above " + MAX_KVO_UL_PER_H)
         return {
@@ -213,17 +220,6 @@ export class LibraryParser {
         const defDur = this.optU32()
         this.inside(defDur, dur, what + " default duration")
         return { unit: unit, dose: dose, defaultDose: def, durationS: dur, defaultDurationS: defDur }
-    }
-
-    private window(doseUnit: number): DoseWindow {
-        const unit = this.u8()
-        if (amountOf(unit) === AMT_ML) fail("a dose window is an amount of drug, not mL")
-        this.amountUnitMatches(unit, doseUnit, "dose window")
-        const max = this.uint(4)
-        const minutes = this.uint(2)
-        if (max < 1 || max === U32_NONE) fail("dose window amount must be >= 0.001")
-        if (minutes < 1 || minutes > MAX_WINDOW_MIN) fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
-        return { unit: unit, maxAmount: max, minutes: minutes }
     }
 
     private amountUnitMatches(unit: number, doseUnit: number, what: string) {
