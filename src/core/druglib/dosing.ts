@@ -371,7 +371,36 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
         if (w.length > 0) why.push(w)
     }
-    if (win) checkWindow(res, e, req)
+    if (win) {
+        // Dose window: the continuous part can deliver no more than the VTBI holds, whichever
+        // comes first; bolus and loading dose add to it.
+        const bsa = res.bsaThousandthsM2
+        let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
+        const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
+        if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
+        // Any part that cannot be computed exactly (-1) refuses the whole sum.
+        let bad = sum < 0
+        const doses = [bd, ld]
+        const specs = [e.bolus, e.loading]
+        for (let k = 0; k < 2; k++)
+            if (positiveWhole(doses[k])) {
+                const x = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
+                if (x < 0) bad = true
+                sum += x
+            }
+        const max = baseAmount(win.unit, win.maxAmount, weightG, 0, bsa)
+        if (bad || max < 0) why.push("dose window cannot be computed exactly")
+        else if (sum > max) {
+            // Show the programmed amount in the window's unit (per kg if it is per kg): the
+            // patient factors inverted (num and den swapped).
+            const den = [amountFactor(amountOf(win.unit))]
+            const num = [sum, 1000]
+            pushPatientFactors(win.unit, den, num, weightG, bsa)
+            const u = " " + unitName(win.unit)
+            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + win.minutes + " min; the limit is " +
+                formatThousandths(win.maxAmount) + u + " per " + win.minutes + " min")
+        }
+    }
     if (why.length > 0) return
 
     // KVO never exceeds the primary rate (the pump requires it); a lower KVO is stated in the log.
@@ -391,42 +420,6 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     res.rateExact = rate.exact
     res.loadingUl = loadingUl
     res.loadingDurationS = loadingS
-}
-
-function checkWindow(res: DoseResult, e: DrugEntry, req: DoseRequest) {
-    const w = e.window
-    const bsa = res.bsaThousandthsM2
-    const weightG = req.weightG
-    // The continuous part can deliver no more than the VTBI holds, whichever comes first.
-    let sum = baseAmount(e.doseUnit, req.dose, weightG, w.minutes, bsa)
-    const c = req.concentration
-    const inVtbi = ratioRound([req.vtbiUl, c.amount, amountFactor(e.concUnit)], [1000, c.volumeUl]).value
-    if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
-    // Any part that cannot be computed exactly (-1) refuses the whole sum.
-    let bad = sum < 0
-    const doses = [req.bolusDose, req.loadingDose]
-    const specs = [e.bolus, e.loading]
-    for (let k = 0; k < 2; k++)
-        if (positiveWhole(doses[k])) {
-            const b = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
-            if (b < 0) bad = true
-            sum += b
-        }
-    const max = baseAmount(w.unit, w.maxAmount, weightG, 0, bsa)
-    if (bad || max < 0) {
-        res.reasons.push("dose window cannot be computed exactly")
-        return
-    }
-    if (sum > max) {
-        // Show the programmed amount in the window's unit (per kg if it is per kg): the patient
-        // factors inverted (num and den swapped).
-        const den = [amountFactor(amountOf(w.unit))]
-        const num = [sum, 1000]
-        pushPatientFactors(w.unit, den, num, weightG, bsa)
-        const u = " " + unitName(w.unit)
-        res.reasons.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + w.minutes + " min; the limit is " +
-            formatThousandths(w.maxAmount) + u + " per " + w.minutes + " min")
-    }
 }
 
 /** Runs the checks, then logs: refusals always, confirmed overrides and the program when "ok";

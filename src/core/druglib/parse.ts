@@ -142,7 +142,8 @@ export class LibraryParser {
         const areaName = this.area.name
         this.where = areaName + " entry " + (names.length + 1)
         const drug = this.str("drug name")
-        for (let i = 0; i < names.length; i++) if (names[i] === drug) fail("duplicate drug '" + drug + "'")
+        // Only while parsing: decodeEntry (no header read, lib null) re-reads an entry of this area.
+        if (this.lib) for (let i = 0; i < names.length; i++) if (names[i] === drug) fail("duplicate drug '" + drug + "'")
         this.where = areaName + "/" + drug
         const doseUnit = this.u8()
         if (!isValidDoseUnit(doseUnit, true)) fail("dose unit code " + doseUnit + " is not a rate unit")
@@ -292,8 +293,9 @@ export class LibraryParser {
 export function decodeEntry(lib: DrugLibrary, area: CareArea, index: number): DrugEntry {
     if (!lib || !area || index < 0 || index >= area.offsets.length) return null
     const p = new LibraryParser(lib.bytes)
-    // A fresh area record: the duplicate-name check must not see the area's own list.
-    p.area = { name: area.name, basicRateUlPerH: area.basicRateUlPerH, drugs: [], offsets: [] }
+    // No header was read (p.lib is null): entry() skips the duplicate-name check against the
+    // area's own list, which holds this entry's name.
+    p.area = area
     p.pos = area.offsets[index]
     try {
         return p.entry()
