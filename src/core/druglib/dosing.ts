@@ -255,12 +255,6 @@ function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: num
     return v
 }
 
-/** Checks a request against the library and builds the program. Logs refusals and confirmed
- *  overrides; a "confirm" result is not logged (nothing was programmed yet). */
-export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number): DoseResult {
-    return checkDose(lib, req, log, nowMs, "DERS_PROGRAM")
-}
-
 /** Same checks for a new dose of a running infusion (the loading dose is not repeated). */
 export function checkTitration(lib: DrugLibrary, active: DoseRequest, newDose: number, confirmed: string[], log: EventSink, nowMs: number): DoseResult {
     const req = copyRequest(active)
@@ -281,7 +275,7 @@ function recheck(lib: DrugLibrary, req: DoseRequest, confirmed: string[], log: E
     req.loadingDose = NONE
     req.loadingDurationS = NONE
     req.confirmed = confirmed
-    return checkDose(lib, req, log, nowMs, okKind)
+    return programDose(lib, req, log, nowMs, okKind)
 }
 
 /** Every check; reasons and soft excursions land in `res`, and `res.program` is set only when
@@ -422,9 +416,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     res.loadingDurationS = loadingS
 }
 
-/** Runs the checks, then logs: refusals always, confirmed overrides and the program when "ok";
- *  a "confirm" result (some soft excursion not confirmed) is not logged. */
-function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
+/** Checks a request against the library and builds the program. Logs refusals and confirmed
+ *  overrides; a "confirm" result is not logged (nothing was programmed yet). The program is
+ *  logged as `okKind` (checkTitration, checkBolus), DERS_PROGRAM by default. */
+export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind?: EventKind): DoseResult {
     const res: DoseResult = { status: "refused", reasons: [], soft: [], program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0, bsaThousandthsM2: -1 }
     evaluate(lib, req, res)
     const d = "area=" + req.careArea + " drug=" + req.drug
@@ -446,7 +441,7 @@ function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: nu
     }
     res.status = "ok"
     const p = res.program
-    log.record(nowMs, okKind, d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
+    log.record(nowMs, okKind || "DERS_PROGRAM", d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
         " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : "") +
         (res.bsaThousandthsM2 > 0 ? " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g" : ""))
     return res

@@ -271,20 +271,21 @@ export class LibraryParser {
 
     /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax. */
     private limits(what: string): Limits {
-        const l: Limits = { hardMin: this.optU32(), softMin: this.optU32(), softMax: this.optU32(), hardMax: this.optU32() }
-        const seq = [l.hardMin, l.softMin, l.softMax, l.hardMax]
+        const seq = [this.optU32(), this.optU32(), this.optU32(), this.optU32()]
+        // Present bounds are >= 0 and NONE is -1, so the first present bound passes `< prev`.
         let prev = NONE
         for (let i = 0; i < 4; i++) {
             if (seq[i] === NONE) continue
-            if (prev !== NONE && seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
+            if (seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
             prev = seq[i]
         }
-        return l
+        return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
     }
 
     private inside(v: number, l: Limits, what: string) {
         if (v === NONE) return
-        if ((l.hardMin !== NONE && v < l.hardMin) || (l.hardMax !== NONE && v > l.hardMax)) fail(what + " is outside its hard limits")
+        // v >= 0 here, so an absent hardMin (NONE, -1) never fails `v < l.hardMin`.
+        if (v < l.hardMin || (l.hardMax !== NONE && v > l.hardMax)) fail(what + " is outside its hard limits")
     }
 }
 
