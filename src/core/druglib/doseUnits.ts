@@ -20,8 +20,10 @@ export const UNIT_PER_MIN = 0x20
 export const UNIT_PER_H = 0x40
 export const UNIT_PER_M2 = 0x80
 
-// Tables packed in strings, indexed by amount code (string data costs no function bytecode).
-const AMOUNT_NAMES = "mL g mg mcg ng units milliunits mmol mEq"
+// Names stay an array: String.split is interpreted bytecode in the VM (about a thousand opcodes a
+// call, against the 131,072-opcode turn budget). The number tables are packed in strings, indexed
+// by amount code (string data costs no function bytecode).
+const AMOUNT_NAMES = ["mL", "g", "mg", "mcg", "ng", "units", "milliunits", "mmol", "mEq"]
 /** Base units (1e-6 of the family's main unit) per one amount unit, as a power of 1000:
  *  g 10^9, mg 10^6, mcg 10^3, ng 1, units 10^6, milliunits 10^3, mmol and mEq 10^6. mL has no
  *  base (flow only): factor 0. */
@@ -70,7 +72,7 @@ export function isValidDoseUnit(code: number, rate: boolean): boolean {
 export function unitName(code: number): string {
     const a = code & 0x0f
     if (a >= AMT_COUNT) return "unit#" + code
-    let s = AMOUNT_NAMES.split(" ")[a]
+    let s = AMOUNT_NAMES[a]
     if (isPerKg(code)) s += "/kg"
     if (isPerM2(code)) s += "/m2"
     if (isPerMin(code)) s += "/min"
@@ -79,14 +81,14 @@ export function unitName(code: number): string {
 }
 
 export function amountName(amount: number): string {
-    return amount >= 0 && amount < AMT_COUNT ? AMOUNT_NAMES.split(" ")[amount] : "amount#" + amount
+    return amount >= 0 && amount < AMT_COUNT ? AMOUNT_NAMES[amount] : "amount#" + amount
 }
 
 /** Parses "mcg/kg/min", "units/h", "mg" ... into a code; -1 if unknown. Host tools and tests use it;
  *  the firmware only sees codes. */
 export function parseUnit(text: string, rate: boolean): number {
     const parts = text.split("/")
-    const a = AMOUNT_NAMES.split(" ").indexOf(parts[0])
+    const a = AMOUNT_NAMES.indexOf(parts[0])
     if (a < 0) return -1
     let code = a
     let k = 1
