@@ -123,8 +123,7 @@ export class LibraryParser {
             const name = this.str("care area name")
             for (let i = 0; i < areas.length; i++) if (areas[i].name === name) fail("duplicate care area '" + name + "'")
             this.where = "care area " + name
-            const basic = this.limits("basic infusion rate")
-            if (basic.hardMax === NONE) fail("basic infusion needs a hard maximum rate")
+            const basic = this.limits("basic infusion rate", "basic infusion needs a hard maximum rate")
             const n = this.u8()
             if (n > MAX_ENTRIES) fail("entry count " + n + " exceeds " + MAX_ENTRIES)
             this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
@@ -147,8 +146,7 @@ export class LibraryParser {
         this.where = areaName + "/" + drug
         const doseUnit = this.u8()
         if (!isValidDoseUnit(doseUnit, true)) fail("dose unit code " + doseUnit + " is not a rate unit")
-        const dose = this.limits("dose")
-        if (dose.hardMax === NONE) fail("dose needs a hard maximum")
+        const dose = this.limits("dose", "dose needs a hard maximum")
         const defaultDose = this.optU32()
         this.inside(defaultDose, dose, "default dose")
         const weightG = this.limits("weight")
@@ -211,8 +209,7 @@ export class LibraryParser {
     private doseSpec(what: string, doseUnit: number): DoseSpec {
         const unit = this.u8()
         this.amountUnitMatches(unit, doseUnit, what)
-        const dose = this.limits(what + " dose")
-        if (dose.hardMax === NONE) fail(what + " needs a hard maximum dose")
+        const dose = this.limits(what + " dose", what + " needs a hard maximum dose")
         const def = this.optU32()
         this.inside(def, dose, what + " default")
         const dur = this.limits(what + " duration")
@@ -269,8 +266,9 @@ export class LibraryParser {
         return s
     }
 
-    /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax. */
-    private limits(what: string): Limits {
+    /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax.
+     *  With `needMax`, a missing hardMax fails with that text. */
+    private limits(what: string, needMax?: string): Limits {
         const seq = [this.optU32(), this.optU32(), this.optU32(), this.optU32()]
         // Present bounds are >= 0 and NONE is -1, so the first present bound passes `< prev`.
         let prev = NONE
@@ -279,6 +277,7 @@ export class LibraryParser {
             if (seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
             prev = seq[i]
         }
+        if (needMax && seq[3] === NONE) fail(needMax)
         return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
     }
 
