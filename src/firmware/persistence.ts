@@ -43,7 +43,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
     plog.beginRecovery()
-    for (let s = 0; s < plog.slotTotal(); s++) {
+    for (let s = 0; s < LOG_SLOTS; s++) {
         plog.scanSlot(s)
         if (s % 4 === 3) await clock.sleep(0)
     }

@@ -9,7 +9,7 @@
 // the last N - 1 committed records.
 
 import { ERASED, PageStore } from "./pageStore"
-import { COMMIT, decodeRecord, encodeRecordInto, StoredRecord } from "./record"
+import { commitRecord, decodeRecord, StoredRecord } from "./record"
 
 export interface RecoveryReport {
     records: number
@@ -64,7 +64,11 @@ export class PersistentLog {
         if (r && r.seq % this.n === s) {
             this.scanFound.push(r)
             if (r.seq > this.scanMax) this.scanMax = r.seq
-        } else if (!isErased(raw)) this.scanInvalid++
+        } else {
+            let erased = true
+            for (let i = 0; erased && i < raw.length; i++) if (raw[i] !== ERASED) erased = false
+            if (!erased) this.scanInvalid++
+        }
     }
 
     endRecovery(): RecoveryReport {
@@ -97,13 +101,9 @@ export class PersistentLog {
     /** Appends one record with the three-step commit; returns its seq. */
     append(timeMs: number, kind: string, detail: string): number {
         const seq = this.nextSeq
-        const slot = seq % this.n
         const size = this.store.slotSize()
         if (!this.image || this.image.length !== size - 1) this.image = Buffer.alloc(size - 1)
-        encodeRecordInto({ seq: seq, timeMs: timeMs, kind: kind, detail: detail }, this.image, size)
-        this.store.write(slot, size - 1, [0])
-        this.store.write(slot, 0, this.image)
-        this.store.write(slot, size - 1, [COMMIT])
+        commitRecord(this.store, seq % this.n, this.image, { seq: seq, timeMs: timeMs, kind: kind, detail: detail })
         this.nextSeq = seq + 1
         return seq
     }
@@ -121,9 +121,4 @@ export class PersistentLog {
         }
         return out
     }
-}
-
-function isErased(b: number[]): boolean {
-    for (let i = 0; i < b.length; i++) if (b[i] !== ERASED) return false
-    return true
 }
