@@ -8,10 +8,10 @@ import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
 import { isValidPumpId } from "../core/log/exportLine"
 import { InfusionProgram } from "../core/program"
-import { CommandResult, PumpController } from "../core/pump"
+import { CommandResult, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { crc16 } from "../core/safety/selfTest"
-import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
+import { powerOnSelfTest, SafetyState, startControlLoop } from "./control"
 import { DeviceServices, PumpHardware } from "../hal/types"
 import { LibraryStore } from "../core/druglib/store"
 import { cryptoVerifier, loadDeviceKey } from "./libraryDevice"
@@ -69,7 +69,7 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     // so 64 of them could take 8 KB of the 64 KB heap once alarms had filled it (TODO-HEAP-1).
     const log = new EventLog(16)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
-    const pump = createPump(log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const configuredId = await dev.settings.readText("PUMP_ID")
     const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + dev.deviceId()
     const persistence = await startPersistence(pump, log, pumpId, dev)
@@ -81,7 +81,7 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     const libraryInstaller = await librarySource(library, pump, dev)
     await waitForSensors(hw, clock, SENSOR_SETTLE_MS)
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
-    const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
+    const safety: SafetyState = { monitor: new SafetyMonitor(pump, log, SAFETY_DEFAULTS), lastToneHz: 0, lastLed: false }
     return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, libraryInstaller: libraryInstaller, pumpId: pumpId }
 }
 
