@@ -40,6 +40,8 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const cellStore = dev.settings.pageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
     const progStore = dev.settings.pageStore("pp", 2, PROGRESS_SLOT_BYTES)
     const unreadable = (await logStore.load()) + (await cellStore.load()) + (await progStore.load())
+    // Flushed in this order; the write-fault record names their last failures in it.
+    const stores = [cellStore, progStore, logStore]
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
     plog.beginRecovery()
@@ -89,17 +91,21 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     let faultAtMs = -WRITE_FAULT_REPEAT_MS
     const flushAll = async () => {
         await drain()
-        await cellStore.flush()
-        await progStore.flush()
-        await logStore.flush()
-        const failures = cellStore.failures + progStore.failures + logStore.failures
+        let failures = 0
+        let last = ""
+        for (let i = 0; i < 3; i++) {
+            const st = stores[i]
+            await st.flush()
+            failures += st.failures
+            last += " " + st.lastFailure
+        }
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
         // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
         // replay counters or its log, so delivery stops behind a high-priority alarm while the
         // volume in RAM is still right: after a power cut it would come back Idle or with an old
         // volume, and a clinician could repeat a dose.
-        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last: " + cellStore.lastFailure + " " + progStore.lastFailure + " " + logStore.lastFailure)
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + last)
         const s = pump.state()
         if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
         seenFailures = failures

@@ -56,13 +56,10 @@ export class MaintenanceCounters {
 
     /** Log mirror hook. */
     observe(kind: string, detail: string) {
-        if (kind === "ALARM" && detail.indexOf("OCCLUSION") === 0) {
-            this.occlusions++
-            this.dirty = true
-        } else if (kind === "DOOR" && detail.indexOf("open") === 0) {
-            this.doorCycles++
-            this.dirty = true
-        }
+        if (kind === "ALARM" && detail.indexOf("OCCLUSION") === 0) this.occlusions++
+        else if (kind === "DOOR" && detail.indexOf("open") === 0) this.doorCycles++
+        else return
+        this.dirty = true
     }
 
     addRunMs(ms: number) {
