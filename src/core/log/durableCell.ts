@@ -32,7 +32,7 @@ export class DurableCell {
 
     /** Largest value that fits without truncation. */
     maxChars(): number {
-        return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
+        return this.store.slotSize - OVERHEAD_BYTES - this.name.length
     }
 
     /** Version of the newest committed value (0: none); every set() raises it by one. */
@@ -60,7 +60,7 @@ export class DurableCell {
         const v = this.version + 1
         // Version v goes to slot A when odd, B when even: the slot overwritten holds v - 2.
         const odd = v % 2 === 1 ? 0 : 1
-        const size = this.store.slotSize()
+        const size = this.store.slotSize
         if (!sharedImage || sharedImage.length !== size - 1) sharedImage = Buffer.alloc(size - 1)
         // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
         this.value = commitRecord(this.store, this.slotA + odd, sharedImage, { seq: v, timeMs: 0, kind: this.name, detail: value })

@@ -11,8 +11,10 @@ export interface ByteView {
 }
 
 export interface PageStore {
-    slotCount(): number
-    slotSize(): number
+    /** Number of slots (a field, not a method: every function costs image bytes, TODO-CODE-1). */
+    readonly slotCount: number
+    /** Bytes per slot. */
+    readonly slotSize: number
     /** A copy of the slot's bytes (length slotSize()). */
     read(slot: number): number[]
     /** Writes `bytes` at `offset` in order, first byte first. */
@@ -29,14 +31,16 @@ export const ERASED = 0xff
  */
 export class MemoryPageStore implements PageStore {
     private readonly slots: number[][] = []
-    private readonly size: number
+    readonly slotCount: number
+    readonly slotSize: number
     powerBudget = -1
     tornByte = -1
     bytesWritten = 0
     writeCalls = 0
 
     constructor(count: number, size: number) {
-        this.size = size
+        this.slotCount = count
+        this.slotSize = size
         for (let s = 0; s < count; s++) {
             const b: number[] = []
             for (let i = 0; i < size; i++) b.push(ERASED)
@@ -44,20 +48,12 @@ export class MemoryPageStore implements PageStore {
         }
     }
 
-    slotCount(): number {
-        return this.slots.length
-    }
-
-    slotSize(): number {
-        return this.size
-    }
-
     read(slot: number): number[] {
         return this.slots[slot].slice(0)
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
-        if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.size)
+        if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.slotSize)
             throw new RangeError("slot write out of range")
         this.writeCalls++
         const b = this.slots[slot]
@@ -76,7 +72,7 @@ export class MemoryPageStore implements PageStore {
 
     /** Independent copy of the contents (power state not copied). */
     clone(): MemoryPageStore {
-        const c = new MemoryPageStore(this.slots.length, this.size)
+        const c = new MemoryPageStore(this.slots.length, this.slotSize)
         for (let s = 0; s < this.slots.length; s++) c.slots[s] = this.slots[s].slice(0)
         return c
     }

@@ -33,9 +33,9 @@ export class PersistentLog {
     private image: Buffer = null
 
     constructor(store: PageStore) {
-        if (store.slotCount() < 2) throw new RangeError("persistent log needs at least 2 slots")
+        if (store.slotCount < 2) throw new RangeError("persistent log needs at least 2 slots")
         this.store = store
-        this.n = store.slotCount()
+        this.n = store.slotCount
     }
 
     private scanMax = 0
@@ -101,7 +101,7 @@ export class PersistentLog {
     /** Appends one record with the three-step commit; returns its seq. */
     append(timeMs: number, kind: string, detail: string): number {
         const seq = this.nextSeq
-        const size = this.store.slotSize()
+        const size = this.store.slotSize
         if (!this.image || this.image.length !== size - 1) this.image = Buffer.alloc(size - 1)
         commitRecord(this.store, seq % this.n, this.image, { seq: seq, timeMs: timeMs, kind: kind, detail: detail })
         this.nextSeq = seq + 1

@@ -88,7 +88,7 @@ export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number)
  *  (encoded into `image`, slotSize - 1 bytes), then the marker. Returns the detail exactly as
  *  stored (non-ASCII replaced, over-long text cut and marked). */
 export function commitRecord(store: PageStore, slot: number, image: ByteView, r: StoredRecord): string {
-    const size = store.slotSize()
+    const size = store.slotSize
     encodeRecordInto(r, image, size)
     store.write(slot, size - 1, [0])
     store.write(slot, 0, image)

@@ -51,7 +51,8 @@ export async function writeVerified(settings: SettingsBytes, key: string, value:
 export class MirrorPageStore implements PageStore {
     private readonly settings: SettingsBytes
     private readonly prefix: string
-    private readonly size: number
+    readonly slotCount: number
+    readonly slotSize: number
     private readonly sleep: (ms: number) => Promise<void>
     /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
      *  the VM heap (32 x 128 of them ran the simulator out of memory). */
@@ -69,7 +70,8 @@ export class MirrorPageStore implements PageStore {
         if ((prefix + (count - 1)).length > 13) throw new RangeError("settings key too long")
         this.settings = settings
         this.prefix = prefix
-        this.size = size
+        this.slotCount = count
+        this.slotSize = size
         this.sleep = sleep
         for (let s = 0; s < count; s++) {
             this.cache.push(null)
@@ -83,7 +85,7 @@ export class MirrorPageStore implements PageStore {
             try {
                 const v = await this.settings.readBytes(this.prefix + s)
                 // Missing or wrong-sized values read as erased: the record codec then ignores them.
-                if (v && v.length === this.size) this.cache[s] = v
+                if (v && v.length === this.slotSize) this.cache[s] = v
             } catch (e) {
                 failed++
             }
@@ -91,27 +93,19 @@ export class MirrorPageStore implements PageStore {
         return failed
     }
 
-    slotCount(): number {
-        return this.cache.length
-    }
-
-    slotSize(): number {
-        return this.size
-    }
-
     read(slot: number): number[] {
         const b = this.cache[slot]
         const out: number[] = []
-        for (let i = 0; i < this.size; i++) out.push(b ? b[i] : ERASED)
+        for (let i = 0; i < this.slotSize; i++) out.push(b ? b[i] : ERASED)
         return out
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
-        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.size) throw new RangeError("slot write out of range")
+        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {
-            b = Buffer.alloc(this.size)
-            for (let i = 0; i < this.size; i++) b[i] = ERASED
+            b = Buffer.alloc(this.slotSize)
+            for (let i = 0; i < this.slotSize; i++) b[i] = ERASED
             this.cache[slot] = b
         }
         for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
@@ -136,7 +130,7 @@ export class MirrorPageStore implements PageStore {
                 if (!this.dirty[s]) continue
                 this.dirty[s] = false
                 // A copy, so writes made while this one is in flight go out in the next flush.
-                const buf = Buffer.alloc(this.size)
+                const buf = Buffer.alloc(this.slotSize)
                 buf.set(this.cache[s], 0)
                 const bad = await writeVerified(this.settings, this.prefix + s, buf)
                 if (bad.length > 0) {
