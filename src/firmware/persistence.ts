@@ -7,7 +7,7 @@ import { Clock } from "../core/clock"
 import { EventLog, LogEvent } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
 import { formatLogLine } from "../core/log/exportLine"
-import { PersistentLog } from "../core/log/persistentLog"
+import { PersistentLog, RecoveryReport } from "../core/log/persistentLog"
 import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
 import { PumpController } from "../core/pump"
@@ -44,12 +44,11 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const stores = [cellStore, progStore, logStore]
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
-    plog.beginRecovery()
+    let rec: RecoveryReport = null
     for (let s = 0; s < LOG_SLOTS; s++) {
-        plog.scanSlot(s)
+        rec = plog.scanSlot(s)
         if (s % 4 === 3) await clock.sleep(0)
     }
-    const rec = plog.endRecovery()
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
     maintenance.boot(now)
     plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)

@@ -147,49 +147,45 @@ export function hasBit(value: number, bit: number): boolean {
     return umod(Math.floor(value / bit), 2) === 1
 }
 
-/** " name" for each set bit of `value`, counting up from bit `firstBit` (a power of two);
- *  `labels` names those consecutive bits in order, space-separated. One text literal per
- *  register (image data) instead of two arrays built in code: the 64 KB function-bytecode budget. */
-function bitWords(value: number, firstBit: number, labels: string): string {
+/** The names of the set bits of `value`, counting up from bit `firstBit` (a power of two), space
+ *  separated, or "-" when none is set. `labels` names those consecutive bits in order, space
+ *  separated; an empty name skips a bit. One text literal per register (image data) instead of
+ *  two arrays built in code: the 64 KB function-bytecode budget. */
+export function bitNames(value: number, firstBit: number, labels: string): string {
     let t = ""
     let bit = firstBit
     let start = 0
     for (let i = 0; i <= labels.length; i++) {
         if (i === labels.length || labels.charCodeAt(i) === 32) {
-            if (hasBit(value, bit)) t += " " + labels.slice(start, i)
+            if (i > start && hasBit(value, bit)) t += " " + labels.slice(start, i)
             bit *= 2
             start = i + 1
         }
     }
-    return t
-}
-
-/** The names without the leading space, or "-" when no bit is set. */
-function listed(words: string): string {
-    return words.length > 0 ? words.slice(1) : "-"
+    return t.length > 0 ? t.slice(1) : "-"
 }
 
 export function spiStatusText(s: number): string {
-    return listed(bitWords(s, SPI_RESET_FLAG, "reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r"))
+    return bitNames(s, SPI_RESET_FLAG, "reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r")
 }
 
+/** GSTAT bit names (as the text, so callers use bitNames directly). */
+export const GSTAT_NAMES = "reset drv_err uv_cp"
+
 export function gstatText(g: number): string {
-    return listed(bitWords(g, GSTAT_RESET, "reset drv_err uv_cp"))
+    return bitNames(g, GSTAT_RESET, GSTAT_NAMES)
 }
 
 export function drvStatusText(d: number): string {
-    // Flag bits 12..15 and 24..31; CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
-    const flags = listed(bitWords(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive") + bitWords(d, DRV_STALLGUARD, "stallGuard ot otpw s2ga s2gb ola olb stst"))
-    return flags + " cs_actual=" + umod(Math.floor(d / 65536), 32) + " sg_result=" + umod(d, 1024)
+    // Flag bits 12..15 and 24..31 (bits 16..23 unnamed: CS_ACTUAL is bits 20..16); SG_RESULT bits 9..0.
+    return bitNames(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive         stallGuard ot otpw s2ga s2gb ola olb stst") + " cs_actual=" + umod(Math.floor(d / 65536), 32) + " sg_result=" + umod(d, 1024)
 }
 
 export function rampStatText(r: number): string {
-    return listed(
-        bitWords(
-            r,
-            RS_STATUS_STOP_L,
-            "status_stop_l status_stop_r latch_l latch_r event_stop_l event_stop_r event_stop_sg event_pos_reached velocity_reached position_reached vzero t_zerowait_active second_move status_sg"
-        )
+    return bitNames(
+        r,
+        RS_STATUS_STOP_L,
+        "status_stop_l status_stop_r latch_l latch_r event_stop_l event_stop_r event_stop_sg event_pos_reached velocity_reached position_reached vzero t_zerowait_active second_move status_sg"
     )
 }
 
@@ -283,7 +279,7 @@ export class Tmc5160 {
         for (let i = 0; i < 4; i++)
             if (got[i] !== want[i]) throw driveFault("register " + "\x00\x6c\x34\x20".charCodeAt(i) + " read back " + got[i] + ", wrote " + want[i])
         if (toSigned32(got[4]) !== x) throw driveFault("XTARGET read back " + toSigned32(got[4]) + ", wrote " + x)
-        if (got[5] !== 0) throw driveFault("GSTAT " + gstatText(got[5]) + " after clearing")
+        if (got[5] !== 0) throw driveFault("GSTAT " + bitNames(got[5], GSTAT_RESET, GSTAT_NAMES) + " after clearing")
         this.checkSpiStatus()
         return x
     }

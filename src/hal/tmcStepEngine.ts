@@ -22,7 +22,7 @@
 // (a reboot, which reconfigures and re-verifies everything) clears it.
 
 import { StepEngine } from "./types"
-import { OutputLine, RAMP_FIRST, REG_XTARGET, RS_EVENT_STOP_SG, Tmc5160, driveFault, drvFault, drvStatusText, gstatText, hasBit, toSigned32 } from "./tmc5160"
+import { OutputLine, RAMP_FIRST, REG_XTARGET, RS_EVENT_STOP_SG, Tmc5160, GSTAT_NAMES, bitNames, driveFault, drvFault, drvStatusText, hasBit, toSigned32 } from "./tmc5160"
 
 /** Lag allowed on top of 3 ticks' worth of steps: ramp rounding and the VSTART/VSTOP step. */
 export const LAG_SLACK_STEPS = 16
@@ -154,7 +154,7 @@ export class TmcStepEngine implements StepEngine {
         const limit = lagLimitSteps(steps, this.lastSteps)
         if (xtarget !== target) f = "XTARGET read back " + xtarget + ", wrote " + target
         else if (v[2] !== chip.cfg.chopconf) f = "CHOPCONF read " + v[2] + ", configured " + chip.cfg.chopconf + " (reset to defaults?)"
-        else if (v[3] !== 0) f = "GSTAT " + gstatText(v[3])
+        else if (v[3] !== 0) f = "GSTAT " + bitNames(v[3], 1, GSTAT_NAMES)
         else if (drvFault(v[4])) f = "DRV_STATUS " + drvStatusText(v[4])
         else if (hasBit(v[5], RS_EVENT_STOP_SG)) f = "stall: StallGuard stopped the ramp"
         else if (lag > limit) f = "lag " + lag + " usteps > " + limit + " (actual " + actual + ", target " + target + ")"

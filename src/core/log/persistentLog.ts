@@ -44,20 +44,20 @@ export class PersistentLog {
 
     /** Scans the store; must run before the first append after power-up. */
     recover(): RecoveryReport {
-        this.beginRecovery()
-        for (let s = 0; s < this.n; s++) this.scanSlot(s)
-        return this.endRecovery()
+        let r: RecoveryReport = null
+        for (let s = 0; s < this.n; s++) r = this.scanSlot(s)
+        return r
     }
 
-    /** Recovery in steps (beginRecovery, scanSlot for every slot, endRecovery) so the VM can
-     *  yield between slots: a whole 32-slot scan is too many loop iterations for one VM slice. */
-    beginRecovery() {
-        this.scanMax = 0
-        this.scanInvalid = 0
-        this.scanFound = []
-    }
-
-    scanSlot(s: number) {
+    /** Recovery one slot at a time, so the VM can yield between slots (a whole 32-slot scan is
+     *  too many loop iterations for one VM slice): call for every slot in order 0..n-1. Slot 0
+     *  starts the scan; the last slot ends it and returns the report (null before that). */
+    scanSlot(s: number): RecoveryReport {
+        if (s === 0) {
+            this.scanMax = 0
+            this.scanInvalid = 0
+            this.scanFound = []
+        }
         const raw = this.store.read(s)
         const r = decodeRecord(raw)
         // A record in the wrong slot is not trusted (a misdirected write or a foreign image).
@@ -69,9 +69,7 @@ export class PersistentLog {
             for (let i = 0; erased && i < raw.length; i++) if (raw[i] !== ERASED) erased = false
             if (!erased) this.scanInvalid++
         }
-    }
-
-    endRecovery(): RecoveryReport {
+        if (s < this.n - 1) return null
         const maxSeq = this.scanMax
         let kept = 0
         for (let i = 0; i < this.scanFound.length; i++) if (this.scanFound[i].seq > maxSeq - this.n) kept++
