@@ -46,20 +46,6 @@ function numeric(v: any): boolean {
     return typeof v === "number" && v === v
 }
 
-async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
-    if (!hw.sensors) return
-    const t0 = clock.nowMs()
-    while (clock.nowMs() - t0 < limitMs) {
-        try {
-            const s = await hw.sensors.read()
-            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) return
-        } catch (e) {
-            // not ready yet; the self-test reports it if it never becomes ready
-        }
-        await clock.sleep(50)
-    }
-}
-
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string, librarySource: LibrarySource): Promise<PumpFirmware> {
@@ -79,7 +65,17 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     // key at every boot. No key provisioned means every library is refused (and logged).
     const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, clock.nowMs()), dev.hmacSha256), log)
     const libraryInstaller = await librarySource(library, pump, dev)
-    await waitForSensors(hw, clock, SENSOR_SETTLE_MS)
+    // Wait (up to SENSOR_SETTLE_MS) until every analog sensor has reported a number.
+    const t0 = clock.nowMs()
+    while (hw.sensors && clock.nowMs() - t0 < SENSOR_SETTLE_MS) {
+        try {
+            const s = await hw.sensors.read()
+            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) break
+        } catch (e) {
+            // not ready yet; the self-test reports it if it never becomes ready
+        }
+        await clock.sleep(50)
+    }
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
     const safety: SafetyState = { monitor: new SafetyMonitor(pump, log, SAFETY_DEFAULTS), lastToneHz: 0, lastLed: false }
     return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, libraryInstaller: libraryInstaller, pumpId: pumpId }

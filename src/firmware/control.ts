@@ -16,20 +16,6 @@ export function createPump(log: EventLog): PumpController {
     return new PumpController(REFERENCE_PUMP_CONFIG, log)
 }
 
-export function statusLine(pump: PumpController): string {
-    // Per-field readers, not status(): its object needs a 292-byte heap block every second
-    // (REQ-HEAP-002).
-    const p = pump.loadedProgram()
-    const code = pump.alarmCodeNow()
-    return (
-        "state=" + pump.state() +
-        " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
-        " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
-        " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
-        (code.length > 0 ? " alarm=" + code : "")
-    )
-}
-
 /** An exception as "Name: message" (string concatenation of an Error prints its internals). */
 export function errorText(e: any): string {
     return e instanceof Error ? e.name + ": " + e.message : "" + e
@@ -150,7 +136,18 @@ export function startControlLoop(hw: PumpHardware, pump: PumpController, log: Ev
         console.log(stats.takeLine())
     })
     clock.every(1000, async () => {
-        console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))
+        // Per-field readers, not status(): its object needs a 292-byte heap block every second
+        // (REQ-HEAP-002).
+        const p = pump.loadedProgram()
+        const code = pump.alarmCodeNow()
+        console.log(
+            "state=" + pump.state() +
+            " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
+            " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
+            " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
+            (code.length > 0 ? " alarm=" + code : "") +
+            " fired=" + (await hw.stepper.firedCount())
+        )
     })
 }
 

@@ -89,8 +89,8 @@ export class TmcStepEngine implements StepEngine {
             this.enabled = false
             // Hold: target := actual, so the ramp does not finish a stale move on a later
             // enable. Skipped once latched: the bus may be the fault, and the stage is off.
-            if (!this.configured || this.fault.length > 0) return
-        } else if (this.fault.length > 0) throw new Error("latched: " + this.fault)
+            if (!this.configured || this.fault) return
+        } else if (this.fault) throw new Error("latched: " + this.fault)
         if (op === 3) {
             if (!this.enabled) return
             if (!(steps >= 0 && Math.floor(steps) === steps)) throw new RangeError("steps out of range: " + steps)
@@ -131,7 +131,7 @@ export class TmcStepEngine implements StepEngine {
             // Power stage off before anything else can fail.
             this.en.write(false)
             this.enabled = false
-            if (this.fault.length === 0) this.fault = e instanceof Error ? e.message : "" + e
+            if (!this.fault) this.fault = e instanceof Error ? e.message : "" + e
             throw new Error("latched: " + this.fault)
         }
         if (op === 1) {
@@ -164,7 +164,7 @@ export class TmcStepEngine implements StepEngine {
             if (this.stuck >= STUCK_CHECKS) f = "XACTUAL stuck at " + actual + " with " + lag + " usteps to go"
             else if (this.growing >= GROWING_CHECKS) f = "lag growing for " + this.growing + " checks, now " + lag + " usteps"
         }
-        if (f.length > 0) throw driveFault(f)
+        if (f) throw driveFault(f)
         this.lastLag = lag
         this.lastActual = actual
         this.polledActual = actual
