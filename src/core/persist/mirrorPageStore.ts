@@ -57,7 +57,8 @@ export class MirrorPageStore implements PageStore {
     /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
      *  the VM heap (32 x 128 of them ran the simulator out of memory). */
     private readonly cache: Buffer[] = []
-    private readonly dirty: boolean[] = []
+    /** 1 = written since the last successful flush (a Buffer: zeroed at allocation, no loop). */
+    private readonly dirty: Buffer
     private flushing = false
     private holdFlushes = 0
     flushes = 0
@@ -73,15 +74,13 @@ export class MirrorPageStore implements PageStore {
         this.slotCount = count
         this.slotSize = size
         this.sleep = sleep
-        for (let s = 0; s < count; s++) {
-            this.cache.push(null)
-            this.dirty.push(false)
-        }
+        this.dirty = Buffer.alloc(count)
+        for (let s = 0; s < count; s++) this.cache.push(null)
     }
 
     async load(): Promise<number> {
         let failed = 0
-        for (let s = 0; s < this.cache.length; s++) {
+        for (let s = 0; s < this.slotCount; s++) {
             try {
                 const v = await this.settings.readBytes(this.prefix + s)
                 // Missing or wrong-sized values read as erased: the record codec then ignores them.
@@ -101,7 +100,7 @@ export class MirrorPageStore implements PageStore {
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
-        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
+        if (slot < 0 || slot >= this.slotCount || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {
             b = Buffer.alloc(this.slotSize)
@@ -109,12 +108,12 @@ export class MirrorPageStore implements PageStore {
             this.cache[slot] = b
         }
         for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
-        this.dirty[slot] = true
+        this.dirty[slot] = 1
     }
 
     pending(): number {
         let n = 0
-        for (let s = 0; s < this.dirty.length; s++) if (this.dirty[s]) n++
+        for (let s = 0; s < this.slotCount; s++) n += this.dirty[s]
         return n
     }
 
@@ -126,15 +125,15 @@ export class MirrorPageStore implements PageStore {
         }
         this.flushing = true
         try {
-            for (let s = 0; s < this.cache.length; s++) {
+            for (let s = 0; s < this.slotCount; s++) {
                 if (!this.dirty[s]) continue
-                this.dirty[s] = false
+                this.dirty[s] = 0
                 // A copy, so writes made while this one is in flight go out in the next flush.
                 const buf = Buffer.alloc(this.slotSize)
                 buf.set(this.cache[s], 0)
                 const bad = await writeVerified(this.settings, this.prefix + s, buf)
                 if (bad.length > 0) {
-                    this.dirty[s] = true
+                    this.dirty[s] = 1
                     this.failures++
                     this.lastFailure = bad
                     this.holdFlushes = RETRY_AFTER_FLUSHES
