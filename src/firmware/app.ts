@@ -94,13 +94,15 @@ export async function startRemoteLink(fw: PumpFirmware): Promise<void> {
 /** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the
  *  self-test passed, and starts the control loop. A restored pump stays Paused behind its alarm. */
 export function runFirmware(fw: PumpFirmware, program: InfusionProgram, autoStart: boolean): CommandResult {
+    const pump = fw.pump
+    const clock = fw.dev.clock
     let loaded: CommandResult = null
-    if (program && fw.pump.state() === "Idle") {
-        const now = fw.dev.clock.nowMs()
-        loaded = fw.pump.loadProgram(now, program)
+    if (program && pump.state() === "Idle") {
+        const now = clock.nowMs()
+        loaded = pump.loadProgram(now, program)
         if (!loaded.ok) console.log("program refused: " + loaded.reason)
-        else if (autoStart && fw.selfTestOk) fw.pump.start(now)
+        else if (autoStart && fw.selfTestOk) pump.start(now)
     }
-    startControlLoop(fw.hw, fw.pump, fw.log, fw.safety, fw.dev.clock)
+    startControlLoop(fw.hw, pump, fw.log, fw.safety, clock)
     return loaded
 }

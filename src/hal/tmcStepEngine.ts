@@ -44,20 +44,22 @@ export function lagLimitSteps(steps: number, lastSteps: number): number {
 export class TmcStepEngine implements StepEngine {
     readonly chip: Tmc5160
     private readonly en: OutputLine
-    private configured = false
-    private enabled = false
     /** Empty while healthy; the first fault's text once latched. */
     fault = ""
     private origin = 0
-    private base = 0
-    private planned = 0
-    private lastActual = 0
     /** Last verified XACTUAL, reported by firedCount. */
     private polledActual = 0
-    private lastLag = 0
-    private lastSteps = 0
-    private stuck = 0
-    private growing = 0
+    // Set before first use (init/enable), so no initialisers: each costs image bytes (TODO-CODE-1).
+    // configured/enabled start undefined, which reads as false.
+    private configured: boolean
+    private enabled: boolean
+    private base: number
+    private planned: number
+    private lastActual: number
+    private lastLag: number
+    private lastSteps: number
+    private stuck: number
+    private growing: number
 
     constructor(chip: Tmc5160, enableLine: OutputLine) {
         this.chip = chip
