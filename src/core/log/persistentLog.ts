@@ -30,7 +30,7 @@ export class PersistentLog {
     private report: RecoveryReport = null
     /** One slot image reused by every append (see encodeRecordInto); a Buffer: 1 byte of VM
      *  heap per byte where a number[] takes 8 (TODO-HEAP-1). */
-    private image: Buffer = null
+    private image: Buffer
 
     constructor(store: PageStore) {
         if (store.slotCount < 2) throw new RangeError("persistent log needs at least 2 slots")
@@ -38,9 +38,10 @@ export class PersistentLog {
         this.n = store.slotCount
     }
 
-    private scanMax = 0
-    private scanInvalid = 0
-    private scanFound: StoredRecord[] = []
+    // Set by scanSlot(0) before use: no initialisers (each costs image bytes, TODO-CODE-1).
+    private scanMax: number
+    private scanInvalid: number
+    private scanFound: StoredRecord[]
 
     /** Scans the store; must run before the first append after power-up. */
     recover(): RecoveryReport {

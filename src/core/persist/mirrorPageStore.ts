@@ -59,8 +59,9 @@ export class MirrorPageStore implements PageStore {
     private readonly cache: Buffer[] = []
     /** 1 = written since the last successful flush (a Buffer: zeroed at allocation, no loop). */
     private readonly dirty: Buffer
-    private flushing = false
-    private holdFlushes = 0
+    // Undefined until first set, which reads as false / not > 0 (no initialisers: TODO-CODE-1).
+    private flushing: boolean
+    private holdFlushes: number
     flushes = 0
     /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
     failures = 0
