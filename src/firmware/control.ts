@@ -98,7 +98,8 @@ export class TickStats {
         this.n++
         this.busyMs += tookMs
         if (tookMs > this.maxMs) this.maxMs = tookMs
-        if (this.lastStartMs >= 0 && startMs - this.lastStartMs > this.gapMaxMs) this.gapMaxMs = startMs - this.lastStartMs
+        const gapMs = startMs - this.lastStartMs
+        if (this.lastStartMs >= 0 && gapMs > this.gapMaxMs) this.gapMaxMs = gapMs
         this.lastStartMs = startMs
     }
 

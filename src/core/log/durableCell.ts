@@ -17,8 +17,9 @@ export class DurableCell {
     private readonly store: PageStore
     private readonly slotA: number
     private readonly name: string
-    private version = 0
-    private value: string = null
+    // Both set by load() (from the constructor).
+    private version: number
+    private value: string
     /** Version held by slot A / B (0 = nothing valid there). */
     private readonly slotVersion: number[] = [0, 0]
 
@@ -73,7 +74,7 @@ export class DurableCell {
         this.value = null
         for (let i = 0; i < 2; i++) {
             const r = decodeRecord(this.store.read(this.slotA + i))
-            const ok = r && r.kind === this.name && r.seq % 2 === (i === 0 ? 1 : 0)
+            const ok = r && r.kind === this.name && r.seq % 2 === 1 - i
             this.slotVersion[i] = ok ? r.seq : 0
             if (ok && r.seq > this.version) {
                 this.version = r.seq

@@ -18,7 +18,8 @@ export class MaintenanceCounters {
     occlusions = 0
     doorCycles = 0
     boots = 0
-    private dirty = false
+    /** Changed since the last save (undefined, which reads as false, until the first change). */
+    private dirty: boolean
     private lastSaveMs = 0
     /** True if the stored counters could not be read (they restart at zero; logged by the caller). */
     readonly unreadable: boolean = false

@@ -47,8 +47,8 @@ export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs:
 export class PowerSafety {
     private readonly cell: DurableCell
     private readonly intervalMs: number
-    /** The snapshot last saved (null: none yet). */
-    private last: PumpSnapshot = null
+    /** The snapshot last saved (undefined: none yet). */
+    private last: PumpSnapshot
     private lastSaveMs = 0
     saves = 0
 
