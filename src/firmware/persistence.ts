@@ -67,12 +67,17 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         else overflow++
         maintenance.observe(e.kind, e.detail)
     }
-    const drain = async () => {
-        let n = 0
+    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
+    await clock.sleep(0)
+    const restoreResult = safety.boot(now, pump)
+    await clock.sleep(0)
+    let seenFailures = 0
+    let faultAtMs = -WRITE_FAULT_REPEAT_MS
+    const flushAll = async () => {
+        // The queued records first.
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
-            n++
             // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
             // restore logs several at once) cannot reach the VM's InfiniteLoop budget.
             await clock.sleep(0)
@@ -81,15 +86,6 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             plog.append(clock.nowMs(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
             overflow = 0
         }
-    }
-    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
-    await clock.sleep(0)
-    const restoreResult = safety.boot(now, pump)
-    await clock.sleep(0)
-    let seenFailures = 0
-    let faultAtMs = -WRITE_FAULT_REPEAT_MS
-    const flushAll = async () => {
-        await drain()
         let failures = 0
         let last = ""
         for (let i = 0; i < 3; i++) {
