@@ -198,23 +198,11 @@ export function drvFault(d: number): boolean {
     return ((Math.floor(d / DRV_STALLGUARD) & 0x1b) | (Math.floor(d / DRV_S2VSA) & 3)) !== 0
 }
 
-/** Register settings for one drive, in chip units. */
-export interface Tmc5160Config {
-    gconf: number
-    chopconf: number
-    iholdIrun: number
-    tpowerdown: number
-    swMode: number
-    vstart: number
-    a1: number
-    v1: number
-    amax: number
-    vmax: number
-    dmax: number
-    d1: number
-    vstop: number
-    tzerowait: number
-}
+/** Register settings for one drive, in chip units: one 8-hex-digit word per register of
+ *  CFG_WRITES after GSTAT, in that order, space-separated: GCONF CHOPCONF IHOLD_IRUN TPOWERDOWN
+ *  SW_MODE RAMPMODE VSTART A1 V1 AMAX VMAX DMAX D1 VSTOP TZEROWAIT. A text, not an object: text is
+ *  image data, an object literal is code in `main` (the 64 KB function-bytecode budget). */
+export type Tmc5160Config = string
 
 /** Registers written by configure, in write order, as the char codes of a text (image data, not
  *  code): GSTAT (clear), GCONF, CHOPCONF, IHOLD_IRUN, TPOWERDOWN, SW_MODE, RAMPMODE, then from
@@ -229,12 +217,20 @@ export const RAMP_FIRST = 7
  */
 export class Tmc5160 {
     private readonly bus: SpiBus
-    readonly cfg: Tmc5160Config
+    /** The value written to each register of CFG_WRITES: GSTAT's clear-all value, then the words
+     *  of the configuration. */
+    readonly regs: number[]
     lastSpiStatus = 0
 
     constructor(bus: SpiBus, cfg: Tmc5160Config) {
         this.bus = bus
-        this.cfg = cfg
+        const v = [GSTAT_RESET + GSTAT_DRV_ERR + GSTAT_UV_CP]
+        for (let i = 0; i < cfg.length; i += 9) {
+            let w = 0
+            for (let j = i; j < i + 8; j++) w = w * 16 + "0123456789abcdef".indexOf(cfg.charAt(j))
+            v.push(w)
+        }
+        this.regs = v
     }
 
     /** One datagram (`first`: address, +0x80 to write); the reply's unsigned value (the register
@@ -272,12 +268,12 @@ export class Tmc5160 {
         await this.writeCfg(0)
         const x = await this.xactual()
         await this.xfer(REG_XTARGET + 0x80, x)
-        const c = this.cfg
-        // GCONF, CHOPCONF, SW_MODE, RAMPMODE, XTARGET, GSTAT.
+        // GCONF, CHOPCONF, SW_MODE, RAMPMODE (entries 1, 2, 5, 6 of CFG_WRITES), XTARGET, GSTAT.
         const got = await this.readRegs("\x00\x6c\x34\x20\x2d\x01")
-        const want = [c.gconf, c.chopconf, c.swMode, 0]
-        for (let i = 0; i < 4; i++)
-            if (got[i] !== want[i]) throw driveFault("register " + "\x00\x6c\x34\x20".charCodeAt(i) + " read back " + got[i] + ", wrote " + want[i])
+        for (let i = 0; i < 4; i++) {
+            const want = this.regs["\x01\x02\x05\x06".charCodeAt(i)]
+            if (got[i] !== want) throw driveFault("register " + "\x00\x6c\x34\x20".charCodeAt(i) + " read back " + got[i] + ", wrote " + want)
+        }
         if (toSigned32(got[4]) !== x) throw driveFault("XTARGET read back " + toSigned32(got[4]) + ", wrote " + x)
         if (got[5] !== 0) throw driveFault("GSTAT " + bitNames(got[5], GSTAT_RESET, GSTAT_NAMES) + " after clearing")
         this.checkSpiStatus()
@@ -287,9 +283,7 @@ export class Tmc5160 {
     /** Writes CFG_WRITES from entry `from` on (0: everything; RAMP_FIRST: the ramp registers,
      *  which are write-only on the chip, so they are re-written at every enable). */
     async writeCfg(from: number) {
-        const c = this.cfg
-        const v = [GSTAT_RESET + GSTAT_DRV_ERR + GSTAT_UV_CP, c.gconf, c.chopconf, c.iholdIrun, c.tpowerdown, c.swMode, 0, c.vstart, c.a1, c.v1, c.amax, c.vmax, c.dmax, c.d1, c.vstop, c.tzerowait]
-        for (let i = from; i < 16; i++) await this.xfer(CFG_WRITES.charCodeAt(i) + 0x80, v[i])
+        for (let i = from; i < 16; i++) await this.xfer(CFG_WRITES.charCodeAt(i) + 0x80, this.regs[i])
     }
 
     /** Throws on a status byte that says the chip reset, has a driver error, or cannot be a
@@ -307,19 +301,19 @@ export class Tmc5160 {
  *  a 5 mL syringe), AMAX = DMAX = 3054 (200000 µsteps/s²), V1 = 0 (A1/D1 phase off; D1 must
  *  not be 0 in positioning mode), VSTART = VSTOP = 140 (100 µsteps/s, so a single-step move
  *  at the lowest rates ends within 10 ms). StallGuard stop on (SW_MODE.sg_stop). */
-export const REFERENCE_TMC_CONFIG: Tmc5160Config = {
-    gconf: 0x00000008, // multistep_filt on, en_pwm_mode off (spreadCycle), shaft normal
-    chopconf: 0x14410153, // TOFF 3, HSTRT 5, HEND 2, TBL 2, MRES 4 (16 µsteps), intpol
-    iholdIrun: 0x00061008, // IHOLD 8, IRUN 16, IHOLDDELAY 6
-    tpowerdown: 10,
-    swMode: SW_MODE_SG_STOP,
-    vstart: 140,
-    a1: 3054,
-    v1: 0,
-    amax: 3054,
-    vmax: 16777,
-    dmax: 3054,
-    d1: 3054,
-    vstop: 140,
-    tzerowait: 0,
-}
+export const REFERENCE_TMC_CONFIG: Tmc5160Config =
+    "00000008 " + // GCONF: multistep_filt on, en_pwm_mode off (spreadCycle), shaft normal
+    "14410153 " + // CHOPCONF: TOFF 3, HSTRT 5, HEND 2, TBL 2, MRES 4 (16 µsteps), intpol
+    "00061008 " + // IHOLD_IRUN: IHOLD 8, IRUN 16, IHOLDDELAY 6
+    "0000000a " + // TPOWERDOWN 10
+    "00000400 " + // SW_MODE: sg_stop (SW_MODE_SG_STOP)
+    "00000000 " + // RAMPMODE 0: positioning
+    "0000008c " + // VSTART 140
+    "00000bee " + // A1 3054
+    "00000000 " + // V1 0
+    "00000bee " + // AMAX 3054
+    "00004189 " + // VMAX 16777
+    "00000bee " + // DMAX 3054
+    "00000bee " + // D1 3054
+    "0000008c " + // VSTOP 140
+    "00000000" //    TZEROWAIT 0

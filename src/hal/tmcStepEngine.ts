@@ -155,7 +155,7 @@ export class TmcStepEngine implements StepEngine {
         const lag = lagRaw < 0 ? -lagRaw : lagRaw
         const limit = lagLimitSteps(steps, this.lastSteps)
         if (xtarget !== target) f = "XTARGET read back " + xtarget + ", wrote " + target
-        else if (v[2] !== chip.cfg.chopconf) f = "CHOPCONF read " + v[2] + ", configured " + chip.cfg.chopconf + " (reset to defaults?)"
+        else if (v[2] !== chip.regs[2]) f = "CHOPCONF read " + v[2] + ", configured " + chip.regs[2] + " (reset to defaults?)"
         else if (v[3] !== 0) f = "GSTAT " + bitNames(v[3], 1, GSTAT_NAMES)
         else if (drvFault(v[4])) f = "DRV_STATUS " + drvStatusText(v[4])
         else if (hasBit(v[5], RS_EVENT_STOP_SG)) f = "stall: StallGuard stopped the ramp"
