@@ -197,12 +197,16 @@ export async function restorePersisted(store: LibraryStore, nowMs: number, dev: 
  *  device key, then a full parse; refused and logged as DLIB_RESTORE_FAILED unless both pass, so
  *  no library is ever presumed valid. */
 export async function verifyAtBoot(store: LibraryStore, nowMs: number, dev: DeviceServices, signed: Buffer): Promise<InstallResult> {
+    // One refusal path: `why` says what is wrong ("" when the library is good).
     const s = splitSigned(signed)
-    if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "no library, or too short to hold a MAC")
-    const g = store.gate(null, s.body, s.mac)
-    if (g.length > 0) return store.reject(nowMs, "DLIB_RESTORE_FAILED", g)
-    const parsed = await parseWithYields(dev.clock, s.body)
-    if (!parsed.ok) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "malformed library: " + parsed.error)
-    store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
-    return { ok: true, reason: "" }
+    let why = s ? store.gate(null, s.body, s.mac) : "no library, or too short to hold a MAC"
+    if (why === "") {
+        const parsed = await parseWithYields(dev.clock, s.body)
+        if (parsed.ok) {
+            store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
+            return { ok: true, reason: "" }
+        }
+        why = "malformed library: " + parsed.error
+    }
+    return store.reject(nowMs, "DLIB_RESTORE_FAILED", why)
 }

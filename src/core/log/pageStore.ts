@@ -15,8 +15,9 @@ export interface PageStore {
     readonly slotCount: number
     /** Bytes per slot. */
     readonly slotSize: number
-    /** A copy of the slot's bytes (length slotSize()). */
-    read(slot: number): number[]
+    /** The slot's bytes (length slotSize), to read at once and not to keep or modify: a store may
+     *  hand out its own buffer (MirrorPageStore does: no copy on the VM heap). */
+    read(slot: number): ByteView
     /** Writes `bytes` at `offset` in order, first byte first. */
     write(slot: number, offset: number, bytes: ByteView): void
 }

@@ -42,7 +42,7 @@ function putU(b: ByteView, at: number, v: number, n: number) {
     for (let i = 0; i < n; i++) b[at + i] = ((i < 4 ? low : high) >>> ((i % 4) * 8)) & 0xff
 }
 
-function getU(b: number[], at: number, n: number): number {
+function getU(b: ByteView, at: number, n: number): number {
     let v = 0
     for (let i = n - 1; i >= 0; i--) v = v * 256 + b[at + i]
     return v
@@ -97,7 +97,7 @@ export function commitRecord(store: PageStore, slot: number, image: ByteView, r:
 }
 
 /** The record in a slot image, or null if the slot is empty, torn, uncommitted or corrupt. */
-export function decodeRecord(b: number[]): StoredRecord {
+export function decodeRecord(b: ByteView): StoredRecord {
     const size = b.length
     if (size < OVERHEAD_BYTES + 1) return null
     if (b[0] !== RECORD_MAGIC || b[size - 1] !== COMMIT) return null

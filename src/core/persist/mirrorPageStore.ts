@@ -61,6 +61,8 @@ export class MirrorPageStore implements PageStore {
     private readonly dirty: Buffer
     // Undefined until first set, which reads as false / not > 0 (no initialisers: TODO-CODE-1).
     private flushing: boolean
+    /** All ERASED, returned by read() for every erased slot (made at first use). */
+    private erased: Buffer
     private holdFlushes: number
     flushes = 0
     /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
@@ -93,19 +95,24 @@ export class MirrorPageStore implements PageStore {
         return failed
     }
 
-    read(slot: number): number[] {
+    read(slot: number): ByteView {
         const b = this.cache[slot]
-        const out: number[] = []
-        for (let i = 0; i < this.slotSize; i++) out.push(b ? b[i] : ERASED)
-        return out
+        if (b) return b
+        // One all-erased buffer for every erased slot, made at the first read of one.
+        if (!this.erased) {
+            this.erased = Buffer.alloc(this.slotSize)
+            for (let i = 0; i < this.slotSize; i++) this.erased[i] = ERASED
+        }
+        return this.erased
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
         if (slot < 0 || slot >= this.slotCount || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {
+            // First write to an erased slot: start from the erased image.
             b = Buffer.alloc(this.slotSize)
-            for (let i = 0; i < this.slotSize; i++) b[i] = ERASED
+            b.set(this.read(slot) as Buffer, 0)
             this.cache[slot] = b
         }
         for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
