@@ -254,11 +254,6 @@ export class Tmc5160 {
         return out
     }
 
-    /** XACTUAL, signed. */
-    async xactual(): Promise<number> {
-        return toSigned32((await this.readRegs("\x21"))[0])
-    }
-
     /** Full configuration: version check (IOIN version byte 0x30: a TMC5160), clear GSTAT, write
      *  every register, read back the readable ones. Leaves XTARGET = XACTUAL (no motion) and
      *  returns XACTUAL. */
@@ -266,7 +261,7 @@ export class Tmc5160 {
         const version = Math.floor((await this.readRegs("\x04"))[0] / 16777216)
         if (version !== TMC5160_VERSION) throw driveFault("IOIN version " + version + ", expected 48 (TMC5160)")
         await this.writeCfg(0)
-        const x = await this.xactual()
+        const x = toSigned32((await this.readRegs("\x21"))[0]) // XACTUAL
         await this.xfer(REG_XTARGET + 0x80, x)
         // GCONF, CHOPCONF, SW_MODE, RAMPMODE (entries 1, 2, 5, 6 of CFG_WRITES), XTARGET, GSTAT.
         const got = await this.readRegs("\x00\x6c\x34\x20\x2d\x01")

@@ -111,7 +111,7 @@ export class TmcStepEngine implements StepEngine {
                 // the actual position and prove the chip is healthy before energising the stage.
                 await chip.writeCfg(RAMP_FIRST)
             }
-            const x = op === 0 ? await chip.configure() : await chip.xactual()
+            const x = op === 0 ? await chip.configure() : toSigned32((await chip.readRegs("\x21"))[0]) // XACTUAL
             if (op === 2) chip.checkSpiStatus()
             if (op !== 0) await chip.xfer(REG_XTARGET + 0x80, x)
             this.base = x
