@@ -3,7 +3,7 @@
 // values as collected in the Harvard Apparatus syringe table; each lot must be verified on the
 // bench (docs/bench-testing.md) because ±1 % in diameter is ±2 % in volume.
 
-import { cut, floorDiv, PL_PER_UL, isWholeNumber } from "./units"
+import { floorDiv, PL_PER_UL, isWholeNumber, unpack } from "./units"
 
 export interface SyringeSpec {
     id: string
@@ -33,17 +33,13 @@ export const REFERENCE_MECHANICS: Mechanics = { fullStepsPerRev: 200, microsteps
  *  2000 / 3200 µsteps/mm = 0.625 mm/s (37.5 mm/min). */
 export const REFERENCE_MAX_STEPS_PER_S = 2000
 
-// The table as one packed string ("id,brand,nominalMl,innerDiameterUm,plungerTravelUm;..."),
+// The table as one packed string ("id|brand|nominalMl|innerDiameterUm|plungerTravelUm;..."),
 // decoded once at start-up: a string literal is image data, an array of object literals is
 // bytecode in `main` (the image's function-code budget, HELPERS.md).
-export const SYRINGES: SyringeSpec[] = []
-{
-    const rows = cut("bd-plastipak-5,BD Plastipak,5,11990,44300;bd-plastipak-10,BD Plastipak,10,14430,61200;bd-plastipak-20,BD Plastipak,20,19050,70200;bd-plastipak-30,BD Plastipak,30,21590,82000;bd-plastipak-50,BD Plastipak,50,26590,90100;terumo-10,Terumo,10,15800,51000;terumo-20,Terumo,20,20150,62700;terumo-30,Terumo,30,23100,71600;terumo-50,Terumo,50,29700,72200", ";")
-    for (let i = 0; i < rows.length; i++) {
-        const f = cut(rows[i], ",")
-        SYRINGES.push({ id: f[0], brand: f[1], nominalMl: parseInt(f[2]), innerDiameterUm: parseInt(f[3]), plungerTravelUm: parseInt(f[4]) })
-    }
-}
+export const SYRINGES: SyringeSpec[] = unpack(
+    "bd-plastipak-5|BD Plastipak|5|11990|44300;bd-plastipak-10|BD Plastipak|10|14430|61200;bd-plastipak-20|BD Plastipak|20|19050|70200;bd-plastipak-30|BD Plastipak|30|21590|82000;bd-plastipak-50|BD Plastipak|50|26590|90100;terumo-10|Terumo|10|15800|51000;terumo-20|Terumo|20|20150|62700;terumo-30|Terumo|30|23100|71600;terumo-50|Terumo|50|29700|72200",
+    "id|brand|#nominalMl|#innerDiameterUm|#plungerTravelUm"
+)
 
 export function findSyringe(id: string): SyringeSpec {
     for (let i = 0; i < SYRINGES.length; i++) {

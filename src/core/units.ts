@@ -141,3 +141,24 @@ export function cut(s: string, sep: string): string[] {
         p = q + 1
     }
 }
+
+/** The rows of a table packed into one string literal (image data, where object literals are
+ *  bytecode): rows cut at ";", fields at "|", named by `keys` ("name|#count|?flag": a plain name
+ *  keeps the text, "#" parses a whole number, "?" is true unless the field is empty). */
+export function unpack(s: string, keys: string): any[] {
+    const k = cut(keys, "|")
+    const rows: any[] = cut(s, ";")
+    for (let i = 0; i < rows.length; i++) {
+        const f = cut(rows[i], "|")
+        const o: any = {}
+        for (let j = 0; j < k.length; j++) {
+            const c = k[j].charCodeAt(0)
+            const v = f[j]
+            if (c === 35) o[k[j].slice(1)] = parseInt(v)
+            else if (c === 63) o[k[j].slice(1)] = v !== ""
+            else o[k[j]] = v
+        }
+        rows[i] = o
+    }
+    return rows
+}

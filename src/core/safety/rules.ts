@@ -12,7 +12,7 @@
 // The rules read nothing but the bits and the latched set, so the monitor runs the table only on
 // a tick where either changed (issue 16: a quiet tick evaluates no rule and compares no string).
 
-import { cut } from "../units"
+import { unpack } from "../units"
 import { AlarmCode } from "./alarmCodes"
 import { AirVerdict } from "./air"
 import { SyringeLevel } from "./detectors/syringeLevel"
@@ -84,14 +84,10 @@ export interface SafetyRule {
 //   DRIVE_MISMATCH           F_DRIVE_MISMATCH                 0                   STOP             8 position error
 //   LOOP_OVERRUN             F_OVERRUN                        0                   WARN             0
 //   WATCHDOG                 F_WATCHDOG                       0                   STOP             0
-export const SAFETY_RULES: SafetyRule[] = []
-{
-    const rows = cut("OCCL_DOWN|P|1|2|STOP_BACK_OFF|1;AIR_BUBBLE||4|16|STOP|2;AIR_CUMULATIVE||8|16|STOP|3;DOOR_OPEN||96|32|STOP|0;SYRINGE_DISENGAGED||192|128|STOP|0;SYRINGE_EMPTY||320|256|STOP|4;NEAR_EMPTY||512|0|WARN|5;VTBI_DONE||1024|0|WARN|0;PAUSED_LONG||2048|0|WARN|0;BATTERY_LOW||4096|0|WARN|6;BATTERY_DEPLETED||8192|0|STOP|6;SENSOR_FAULT||16384|0|STOP|7;DRIVE_MISMATCH||65536|0|STOP|8;LOOP_OVERRUN||131072|0|WARN|0;WATCHDOG||262144|0|STOP|0", ";")
-    for (let i = 0; i < rows.length; i++) {
-        const f = cut(rows[i], "|")
-        SAFETY_RULES.push({ code: f[0] as AlarmCode, needsPressure: f[1] !== "", cause: parseInt(f[2]), hold: parseInt(f[3]), action: f[4] as RuleAction, detail: parseInt(f[5]) })
-    }
-}
+export const SAFETY_RULES: SafetyRule[] = unpack(
+    "OCCL_DOWN|P|1|2|STOP_BACK_OFF|1;AIR_BUBBLE||4|16|STOP|2;AIR_CUMULATIVE||8|16|STOP|3;DOOR_OPEN||96|32|STOP|0;SYRINGE_DISENGAGED||192|128|STOP|0;SYRINGE_EMPTY||320|256|STOP|4;NEAR_EMPTY||512|0|WARN|5;VTBI_DONE||1024|0|WARN|0;PAUSED_LONG||2048|0|WARN|0;BATTERY_LOW||4096|0|WARN|6;BATTERY_DEPLETED||8192|0|STOP|6;SENSOR_FAULT||16384|0|STOP|7;DRIVE_MISMATCH||65536|0|STOP|8;LOOP_OVERRUN||131072|0|WARN|0;WATCHDOG||262144|0|STOP|0",
+    "code|?needsPressure|#cause|#hold|action|#detail"
+)
 
 /** The text shown with rule `r`'s alarm and logged, built only on the tick the alarm latches. */
 export function ruleDetail(r: SafetyRule, f: SafetyFacts): string {
