@@ -426,49 +426,51 @@ export class PumpController {
     update(nowMs: number): TickOutput {
         const elapsedMs = this.lastMs < 0 ? 0 : nowMs - this.lastMs
         this.lastMs = nowMs
-        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && this.sm.state() === "Standby") {
+        // One exit, one result record: steps > 0 only on the delivering path (motor enabled).
+        let steps = 0
+        let on = false
+        let rateUlPerH = 0
+        const s = this.sm.state()
+        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && s === "Standby") {
             // Delayed start: no step in this tick (the monitor checked a non-delivering state).
             this.standbyAutoStart = false
             this.start(nowMs)
-            this.currentRateUlPerH = 0
-            return { steps: 0, forward: true, motorEnabled: false }
-        }
-        const s = this.sm.state()
-        if (!isDelivering(s)) {
-            this.currentRateUlPerH = 0
+        } else if (!isDelivering(s)) {
             if (this.planner) this.planner.reset()
-            return { steps: 0, forward: true, motorEnabled: false }
-        }
-        if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
-        const rateUlPerH = this.rateFor(s)
-        this.currentRateUlPerH = rateUlPerH
-        let limit = this.vtbiSteps - this.volume.steps()
-        if (s === "Bolus") {
-            const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
-            if (bolusLeft < limit) limit = bolusLeft
-        }
-        if (s === "Loading") {
-            const loadingLeft = this.loadingTargetSteps - this.loadingSteps
-            if (loadingLeft < limit) limit = loadingLeft
-        }
-        if (s === "KVO") limit = this.kvoStepLimit()
-        // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
-        const allowance = this.doseAllowance(nowMs)
-        if (allowance >= 0 && allowance < limit) limit = allowance
-        const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
-        if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
-        this.volume.add(plan.steps, s === "Bolus")
-        if (s === "Loading") this.loadingSteps += plan.steps
-        if (this.doseWindows) {
-            this.doseWindows.add(plan.steps)
-            if (this.doseWindows.allowance() === 0) {
-                const l = this.doseWindows.limit(this.doseWindows.tightest())
-                this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
-                return { steps: plan.steps, forward: true, motorEnabled: true }
+        } else {
+            if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
+            const p = this.program
+            const vol = this.volume
+            rateUlPerH = s === "Bolus" ? bolusRateUlPerH(p) : s === "KVO" ? p.kvoRateUlPerH : s === "Loading" ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            let limit = this.vtbiSteps - vol.steps()
+            if (s === "Bolus") {
+                const bolusLeft = this.bolusTargetSteps - vol.bolusStepCount()
+                if (bolusLeft < limit) limit = bolusLeft
             }
+            if (s === "Loading") {
+                const loadingLeft = this.loadingTargetSteps - this.loadingSteps
+                if (loadingLeft < limit) limit = loadingLeft
+            }
+            // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
+            if (s === "KVO") limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.steps()
+            // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
+            const allowance = this.doseAllowance(nowMs)
+            if (allowance >= 0 && allowance < limit) limit = allowance
+            const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
+            if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
+            steps = plan.steps
+            on = true
+            vol.add(steps, s === "Bolus")
+            if (s === "Loading") this.loadingSteps += steps
+            const w = this.doseWindows
+            if (w) w.add(steps)
+            if (w && w.allowance() === 0) {
+                const l = w.limit(w.tightest())
+                this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
+            } else this.afterSteps(nowMs, s)
         }
-        this.afterSteps(nowMs, s)
-        return { steps: plan.steps, forward: true, motorEnabled: true }
+        this.currentRateUlPerH = rateUlPerH
+        return { steps: steps, forward: true, motorEnabled: on }
     }
 
     status(): PumpStatus {
@@ -592,13 +594,6 @@ export class PumpController {
         return plPerMicrostep
     }
 
-    private rateFor(s: PumpState): number {
-        if (s === "Bolus") return bolusRateUlPerH(this.program)
-        if (s === "KVO") return this.program.kvoRateUlPerH
-        if (s === "Loading") return loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
-        return this.program.rateUlPerH
-    }
-
     private forgetLoadingAndDrug() {
         this.loadingUl = 0
         this.loadingDurationS = 0
@@ -608,11 +603,6 @@ export class PumpController {
         this.doseWindows = null
         this.bolusLockoutMs = 0
         this.lastBolusStartMs = -1
-    }
-
-    /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
-    private kvoStepLimit(): number {
-        return fullTravelMicrosteps(this.syringe, this.config.mechanics) - this.volume.steps()
     }
 
     private afterSteps(nowMs: number, s: PumpState) {

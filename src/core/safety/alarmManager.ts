@@ -17,7 +17,7 @@
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
 
 import { EventSink } from "../eventLog"
-import { umod } from "../units"
+import { umod, unpack } from "../units"
 import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
@@ -30,14 +30,14 @@ export interface BurstPattern {
     toneHz: number
 }
 
-export const HIGH_PATTERN: BurstPattern = {
-    pulses: [0, 200, 400, 800, 1000, 2100, 2300, 2500, 2900, 3100],
-    pulseMs: 100,
-    periodMs: 8000,
-    toneHz: 960,
-}
-export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 400, 800], pulseMs: 200, periodMs: 10000, toneHz: 720 }
-export const LOW_PATTERN: BurstPattern = { pulses: [0, 400], pulseMs: 200, periodMs: 20000, toneHz: 480 }
+// Packed (units.ts unpack), one pattern per ";": pulses|pulseMs|periodMs|toneHz (the table above).
+const PATTERNS: BurstPattern[] = unpack(
+    "0,200,400,800,1000,2100,2300,2500,2900,3100|100|8000|960;0,400,800|200|10000|720;0,400|200|20000|480",
+    "*pulses|#pulseMs|#periodMs|#toneHz"
+)
+export const HIGH_PATTERN = PATTERNS[0]
+export const MEDIUM_PATTERN = PATTERNS[1]
+export const LOW_PATTERN = PATTERNS[2]
 
 export function patternFor(p: AlarmPriority): BurstPattern {
     if (p === "high") return HIGH_PATTERN

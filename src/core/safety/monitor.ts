@@ -9,6 +9,7 @@ import { PumpController } from "../pump"
 import { InfusionProgram } from "../program"
 import { SensorSnapshot } from "../sensors"
 import { isDelivering, PumpState } from "../pumpStates"
+import { unpack } from "../units"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
 import { findAlarm } from "./alarmCodes"
@@ -18,7 +19,7 @@ import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
 import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
+import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
@@ -56,37 +57,24 @@ export interface SafetyConfig {
     backoffMaxMs: number
 }
 
-export const SAFETY_DEFAULTS: SafetyConfig = {
-    occlusion: OCCLUSION_DEFAULTS,
-    autoCompliance: true,
-    air: AIR_DEFAULTS,
-    pressureCal: NOMINAL_PRESSURE_CAL,
-    adcMinCounts: 100,
-    adcMaxCounts: 4000,
-    stuckMs: 10000,
-    implausibleLowMmHg: -60,
-    nearEmptyMs: 300000,
-    emptyTravelUm: 500,
-    pausedMaxMs: 120000,
-    batteryLowMv: 3550,
-    batteryDepletedMv: 3350,
-    batteryMinMv: 2500,
-    batteryMaxMv: 4500,
-    positionMismatchUm: 200,
-    overrunMs: 200,
-    watchdogMs: 1000,
-    // 2,000 µsteps/s (the former 40 per 20 ms tick; 200 per 100 ms tick).
-    backoffStepsPerS: 2000,
-    backoffMarginMmHg: 3,
-    backoffMaxMs: 15000,
-}
+// Packed (image data, not bytecode; units.ts unpack), in this order: autoCompliance true,
+// adcMinCounts 100, adcMaxCounts 4000, stuckMs 10000, implausibleLowMmHg -60, nearEmptyMs 300000,
+// emptyTravelUm 500, pausedMaxMs 120000, batteryLowMv 3550, batteryDepletedMv 3350, batteryMinMv
+// 2500, batteryMaxMv 4500, positionMismatchUm 200, overrunMs 200, watchdogMs 1000,
+// backoffStepsPerS 2000 (the former 40 per 20 ms tick; 200 per 100 ms tick), backoffMarginMmHg 3,
+// backoffMaxMs 15000; test/safety/defaults.test.ts pins every value.
+export const SAFETY_DEFAULTS: SafetyConfig = unpack(
+    "1|100|4000|10000|-60|300000|500|120000|3550|3350|2500|4500|200|200|1000|2000|3|15000",
+    "?autoCompliance|#adcMinCounts|#adcMaxCounts|#stuckMs|#implausibleLowMmHg|#nearEmptyMs|#emptyTravelUm|#pausedMaxMs|#batteryLowMv|#batteryDepletedMv|#batteryMinMv|#batteryMaxMv|#positionMismatchUm|#overrunMs|#watchdogMs|#backoffStepsPerS|#backoffMarginMmHg|#backoffMaxMs"
+)[0]
+SAFETY_DEFAULTS.occlusion = OCCLUSION_DEFAULTS
+SAFETY_DEFAULTS.air = AIR_DEFAULTS
+SAFETY_DEFAULTS.pressureCal = NOMINAL_PRESSURE_CAL
 
 export interface SafetyTick {
     /** Reverse microsteps to fire this tick (occlusion pressure relief), 0 otherwise. */
     reverseSteps: number
 }
-
-const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
@@ -155,7 +143,7 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        this.facts = { pressureOk: true, occlusion: NO_OCCLUSION, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
+        this.facts = { pressureOk: true, occlusion: NO_ALARM, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
@@ -264,7 +252,7 @@ export class SafetyMonitor {
         const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
         const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
         f.pressureOk = pressureOk
-        f.occlusion = NO_OCCLUSION
+        f.occlusion = NO_ALARM
         if (pressureOk) {
             this.backoff.addPressure(pMmHg)
             f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)

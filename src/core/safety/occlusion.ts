@@ -14,6 +14,7 @@
 // so a restart against an uncleared occlusion re-alarms sooner (a cause-based check, not a flag).
 
 import { Int32Store } from "../int32Store"
+import { unpack } from "../units"
 
 export type OcclusionLevel = "low" | "medium" | "high"
 
@@ -49,22 +50,16 @@ export interface OcclusionConfig {
 }
 
 /** Shared "no alarm" verdict: the tick allocates nothing when all is well (never mutated). */
-const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
+export const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
 
-export const OCCLUSION_DEFAULTS: OcclusionConfig = {
-    level: "medium",
-    complianceUlPerMmHg: 5,
-    riseMmHg: 20,
-    windowMmHg: 16,
-    minWindowMs: 20000,
-    minRiseFraction: 0.3,
-    segments: 3,
-    minSegmentUl: 30,
-    baselineTauMs: 600000,
-    baselineDownTauMs: 60000,
-    medianLength: 31,
-    confirmMs: 10000,
-}
+// Packed (image data, not bytecode; units.ts unpack): level medium, complianceUlPerMmHg 5,
+// riseMmHg 20, windowMmHg 16, minWindowMs 20000, minRiseFraction 0.3, segments 3, minSegmentUl 30,
+// baselineTauMs 600000, baselineDownTauMs 60000, medianLength 31, confirmMs 10000
+// (test/safety/defaults.test.ts pins every value).
+export const OCCLUSION_DEFAULTS: OcclusionConfig = unpack(
+    "medium|5|20|16|20000|300|3|30|600000|60000|31|10000",
+    "level|#complianceUlPerMmHg|#riseMmHg|#windowMmHg|#minWindowMs|%minRiseFraction|#segments|#minSegmentUl|#baselineTauMs|#baselineDownTauMs|#medianLength|#confirmMs"
+)[0]
 
 /** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
  *  plus a stopper term scaling with area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured
