@@ -2,6 +2,7 @@
 // accounting. It owns no clock and no hardware: the control loop passes `nowMs` in and fires
 // the steps it returns, so the same object runs on the device, in the simulator and in vitest.
 
+import { EventKind } from "./eventKinds"
 import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
 import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
@@ -131,7 +132,7 @@ export class PumpController {
     }
 
     state(): PumpState {
-        return this.sm.state()
+        return this.sm.current
     }
 
     // ---- commands -------------------------------------------------------------------------
@@ -196,7 +197,7 @@ export class PumpController {
      *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
-        if (this.sm.state() !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.state())
+        if (this.sm.current !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.current)
         if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
         if (!isWholeNumber(ul) || ul < 0) return this.reject(nowMs, "loading", "loadingUl must be a whole number of µL")
         if (ul === 0) {
@@ -227,7 +228,7 @@ export class PumpController {
      *  Programmed and Paused. The limit becomes a whole number of steps rounded down.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
-        const st = this.sm.state()
+        const st = this.sm.current
         if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
         const c = this.concentration
         if (!c || c.num <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
@@ -271,7 +272,7 @@ export class PumpController {
 
     /** True in Standby once its time has come without a start (the reminder is due). */
     standbyOverdue(nowMs: number): boolean {
-        return this.sm.state() === "Standby" && nowMs >= this.standbyUntilMs
+        return this.sm.current === "Standby" && nowMs >= this.standbyUntilMs
     }
 
     /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one.
@@ -325,15 +326,8 @@ export class PumpController {
         const gate = this.sm.check("titrate")
         if (!gate.ok) return this.reject(nowMs, "titrate", gate.reason)
         const p = this.program
-        const next: InfusionProgram = {
-            syringeId: p.syringeId,
-            rateUlPerH: rateUlPerH,
-            vtbiUl: p.vtbiUl,
-            // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
-            kvoRateUlPerH: p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH,
-            bolusUl: p.bolusUl,
-            bolusDurationS: p.bolusDurationS,
-        }
+        // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
+        const next = programWith(p, rateUlPerH, p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH, p.bolusUl, p.bolusDurationS)
         const v = validateProgram(next, this.syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "titrate", v.errors.join("; "))
         this.log.record(nowMs, "TITRATE", "rate " + p.rateUlPerH + "->" + rateUlPerH + "uL/h kvo=" + next.kvoRateUlPerH + "uL/h")
@@ -349,14 +343,7 @@ export class PumpController {
         if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
         if (bolusUl !== undefined) {
             const p = this.program
-            const next: InfusionProgram = {
-                syringeId: p.syringeId,
-                rateUlPerH: p.rateUlPerH,
-                vtbiUl: p.vtbiUl,
-                kvoRateUlPerH: p.kvoRateUlPerH,
-                bolusUl: bolusUl,
-                bolusDurationS: bolusDurationS,
-            }
+            const next = programWith(p, p.rateUlPerH, p.kvoRateUlPerH, bolusUl, bolusDurationS)
             const v = validateProgram(next, this.syringe)
             if (!v.ok || bolusUl <= 0) return this.reject(nowMs, "bolus", v.ok ? "bolus volume must be positive" : v.errors.join("; "))
             this.log.record(nowMs, "BOLUS_SET", "bolus=" + bolusUl + "uL/" + bolusDurationS + "s")
@@ -381,7 +368,7 @@ export class PumpController {
             // cause that repeats every tick (a latched drive fault during back-off) would
             // otherwise write a record per 20 ms: the RAM log, the VM heap and the flash log all
             // ran out in the HIL (occlusion-near-disc).
-            const text = code + " " + detail + " (state " + this.sm.state() + ")"
+            const text = code + " " + detail + " (state " + this.sm.current + ")"
             if (text !== this.lastExtraText) {
                 this.lastExtraText = text
                 this.log.record(nowMs, "ALARM_EXTRA", text)
@@ -430,7 +417,7 @@ export class PumpController {
         let steps = 0
         let on = false
         let rateUlPerH = 0
-        const s = this.sm.state()
+        const s = this.sm.current
         if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && s === "Standby") {
             // Delayed start: no step in this tick (the monitor checked a non-delivering state).
             this.standbyAutoStart = false
@@ -467,29 +454,53 @@ export class PumpController {
             if (w && w.allowance() === 0) {
                 const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
-            } else this.afterSteps(nowMs, s)
+            } else {
+                // End of a phase: the VTBI (any volume-limited state), the loading dose, the bolus.
+                let kind: EventKind = "VTBI_DONE"
+                let what = ""
+                let ev: PumpEvent = null
+                if ((s === "Running" || s === "Bolus" || s === "Loading") && vol.steps() >= this.vtbiSteps) {
+                    what = "infused=" + vol.infusedUl() + "uL"
+                    ev = p.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone"
+                } else if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
+                    kind = "LOADING_DONE"
+                    what = "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps
+                    ev = "loadingDone"
+                } else if (s === "Bolus" && vol.bolusStepCount() >= this.bolusTargetSteps) {
+                    kind = "BOLUS_DONE"
+                    what = "bolus=" + vol.bolusUl() + "uL"
+                    ev = "bolusDone"
+                }
+                if (ev) {
+                    this.log.record(nowMs, kind, what)
+                    this.planner.reset()
+                    this.transition(nowMs, ev)
+                }
+            }
         }
         this.currentRateUlPerH = rateUlPerH
         return { steps: steps, forward: true, motorEnabled: on }
     }
 
     status(): PumpStatus {
-        const infused = this.volume ? this.volume.infusedUl() : 0
+        const v = this.volume
+        const c = this.concentration
+        const infused = v ? v.infusedUl() : 0
         const vtbi = this.program ? this.program.vtbiUl : 0
-        const steps = this.volume ? this.volume.steps() : 0
+        const standby = this.sm.current === "Standby"
         return {
-            state: this.sm.state(),
+            state: this.sm.current,
             rateUlPerH: this.currentRateUlPerH,
             infusedUl: infused,
-            infusedNl: this.volume ? this.volume.infusedNl() : 0,
-            infusedDisplayUl: this.volume ? this.volume.displayUl() : 0,
-            doseGivenThousandths: this.concentration ? this.concentration.givenThousandths(steps, this.plPerMicrostep) : -1,
-            doseAmountUnit: this.concentration ? this.concentration.amountUnit : -1,
+            infusedNl: v ? v.infusedNl() : 0,
+            infusedDisplayUl: v ? v.displayUl() : 0,
+            doseGivenThousandths: c ? c.givenThousandths(v ? v.steps() : 0, this.plPerMicrostep) : -1,
+            doseAmountUnit: c ? c.amountUnit : -1,
             loadingUl: this.loadingUl,
             loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
-            standbyUntilMs: this.sm.state() === "Standby" ? this.standbyUntilMs : -1,
-            standbyAutoStart: this.sm.state() === "Standby" && this.standbyAutoStart,
-            bolusUl: this.volume ? this.volume.bolusUl() : 0,
+            standbyUntilMs: standby ? this.standbyUntilMs : -1,
+            standbyAutoStart: standby && this.standbyAutoStart,
+            bolusUl: v ? v.bolusUl() : 0,
             vtbiUl: vtbi,
             remainingUl: vtbi > infused ? vtbi - infused : 0,
             alarmCode: this.alarmCode,
@@ -531,8 +542,8 @@ export class PumpController {
     /** What must survive a power cut (see src/core/persist/powerSafety.ts). */
     snapshot(): PumpSnapshot {
         return {
-            state: this.sm.state(),
-            interrupted: this.sm.interruptedState(),
+            state: this.sm.current,
+            interrupted: this.sm.beforeAlarm,
             program: this.program,
             steps: this.volume ? this.volume.steps() : 0,
             bolusSteps: this.volume ? this.volume.bolusStepCount() : 0,
@@ -547,7 +558,7 @@ export class PumpController {
      *  uncountedUl: what may have run after the last save (REQ-PWR-006): counted as given, so the
      *  remaining VTBI shrinks and any error is an under-infusion, never a repeat. */
     restoreSnapshot(nowMs: number, snap: PumpSnapshot, uncountedUl: number): CommandResult {
-        if (this.sm.state() !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
+        if (this.sm.current !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
         const target = snap.state === "Alarm" ? snap.interrupted : snap.state
         let savedUl = 0
         if (snap.program) {
@@ -567,7 +578,7 @@ export class PumpController {
         }
         this.sm.restore(target)
         if (target === "OutOfService") this.outOfServiceReason = snap.outOfServiceReason
-        this.log.record(nowMs, "STATE", "Idle->" + this.sm.state() + " (restore)")
+        this.log.record(nowMs, "STATE", "Idle->" + this.sm.current + " (restore)")
         const interrupted = snap.state === "Alarm" || snap.state === "Paused" || isDelivering(snap.state)
         const counted = this.status().infusedUl
         const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + snap.steps
@@ -605,27 +616,6 @@ export class PumpController {
         this.lastBolusStartMs = -1
     }
 
-    private afterSteps(nowMs: number, s: PumpState) {
-        const vtbiReached = this.volume.steps() >= this.vtbiSteps
-        if ((s === "Running" || s === "Bolus" || s === "Loading") && vtbiReached) {
-            this.log.record(nowMs, "VTBI_DONE", "infused=" + this.volume.infusedUl() + "uL")
-            this.planner.reset()
-            this.transition(nowMs, this.program.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone")
-            return
-        }
-        if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
-            this.log.record(nowMs, "LOADING_DONE", "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps)
-            this.planner.reset()
-            this.transition(nowMs, "loadingDone")
-            return
-        }
-        if (s === "Bolus" && this.volume.bolusStepCount() >= this.bolusTargetSteps) {
-            this.log.record(nowMs, "BOLUS_DONE", "bolus=" + this.volume.bolusUl() + "uL")
-            this.planner.reset()
-            this.transition(nowMs, "bolusDone")
-        }
-    }
-
     private simple(nowMs: number, event: PumpEvent): CommandResult {
         const gate = this.sm.check(event)
         if (!gate.ok) return this.reject(nowMs, event, gate.reason)
@@ -634,7 +624,7 @@ export class PumpController {
     }
 
     private transition(nowMs: number, event: PumpEvent) {
-        const from = this.sm.state()
+        const from = this.sm.current
         const r = this.sm.apply(event)
         if (!isDelivering(r.to) && this.planner) this.planner.reset()
         this.log.record(nowMs, "STATE", from + "->" + r.to + " (" + event + ")")
@@ -649,4 +639,9 @@ export class PumpController {
 /** Loading rate in µL/h, rounded up so the loading dose finishes within its duration. */
 export function loadingRateUlPerH(ul: number, durationS: number): number {
     return Math.ceil((ul * 3600) / durationS)
+}
+
+/** Copy of `p` with other rates and bolus (explicit copy: no object spread on the device). */
+function programWith(p: InfusionProgram, rateUlPerH: number, kvoRateUlPerH: number, bolusUl: number, bolusDurationS: number): InfusionProgram {
+    return { syringeId: p.syringeId, rateUlPerH: rateUlPerH, vtbiUl: p.vtbiUl, kvoRateUlPerH: kvoRateUlPerH, bolusUl: bolusUl, bolusDurationS: bolusDurationS }
 }

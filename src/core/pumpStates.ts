@@ -95,8 +95,10 @@ export function isDelivering(s: PumpState): boolean {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class PumpStateMachine {
-    private current: PumpState = "Idle"
-    private beforeAlarm: PumpState = "Idle"
+    /** The state now (read directly by the pump: a getter call per read costs image bytes). */
+    current: PumpState = "Idle"
+    /** State the last alarm interrupted (for display and recovery). */
+    beforeAlarm: PumpState = "Idle"
 
     state(): PumpState {
         return this.current
@@ -109,8 +111,10 @@ export class PumpStateMachine {
 
     /** Looks up the transition without applying it. */
     check(event: PumpEvent): TransitionResult {
+        // "alarmReset" has no fixed target: delivery never restarts by itself (isDelivering -> Paused).
         if (this.current === "Alarm" && event === "alarmReset") {
-            return { ok: true, to: this.resetTarget(), reason: "" }
+            const b = this.beforeAlarm
+            return { ok: true, to: isDelivering(b) ? "Paused" : b, reason: "" }
         }
         const to = transitionTarget(this.current, event)
         if (to) return { ok: true, to: to, reason: "" }
@@ -129,11 +133,5 @@ export class PumpStateMachine {
     restore(s: PumpState) {
         // A standby's start time is not persisted: it comes back Programmed (no start by itself).
         this.current = isDelivering(s) ? "Paused" : s === "Standby" ? "Programmed" : s
-    }
-
-    private resetTarget(): PumpState {
-        const b = this.beforeAlarm
-        if (isDelivering(b)) return "Paused"
-        return b
     }
 }

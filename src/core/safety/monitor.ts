@@ -198,15 +198,15 @@ export class SafetyMonitor {
         // The rules read only the bits and the latched set (rules.ts): a tick where neither
         // changed would set every cause to what it already is, so it runs no rule.
         const a = this.alarms
-        if (bits !== this.ruleBits || a.latchChanges() !== this.ruleEdges) {
+        if (bits !== this.ruleBits || a.latchEdges !== this.ruleEdges) {
             this.applyRules(nowMs, bits, s.pressureAdc)
             this.ruleBits = bits
-            this.ruleEdges = a.latchChanges()
+            this.ruleEdges = a.latchEdges
         }
         // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
-        if (a.latchedCount() > 0 || this.inAlarm) this.enforce(nowMs)
+        if (a.latchedN > 0 || this.inAlarm) this.enforce(nowMs)
         if (this.backoff.isActive()) {
-            const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
+            const driveUnsafe = a.slots[this.slotDisengaged].latched || a.slots[this.slotDriveMismatch].latched || a.slots[this.slotSensorFault].latched
             out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
         }
         return out
@@ -259,7 +259,7 @@ export class SafetyMonitor {
             if (f.occlusion.alarm) b |= F_OCCLUSION
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
-            if (!this.alarms.isLatchedAt(this.slotSensorFault))
+            if (!this.alarms.slots[this.slotSensorFault].latched)
                 this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
@@ -277,7 +277,7 @@ export class SafetyMonitor {
             if (mv < c.batteryDepletedMv) b |= F_BATTERY_DEPLETED
         } else {
             b |= F_SENSOR_BAD
-            if (!this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
+            if (!this.alarms.slots[this.slotSensorFault].latched) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
         }
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
@@ -313,7 +313,7 @@ export class SafetyMonitor {
             const r = rules[i]
             if (r.needsPressure && (bits & F_PRESSURE_BAD) !== 0) continue
             const slot = this.ruleSlots[i]
-            const latched = a.isLatchedAt(slot)
+            const latched = a.slots[slot].latched
             const raised = (bits & r.cause) === r.cause
             const present = raised || (latched && r.hold !== 0 && (bits & r.hold) === r.hold)
             // Detail text is built only on the tick that latches the alarm (it is then logged).
