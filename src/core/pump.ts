@@ -198,7 +198,7 @@ export class PumpController {
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
         if (this.sm.current !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.current)
-        if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
+        if (this.volume.totalSteps > 0) return this.reject(nowMs, "loading", "this infusion has already started")
         if (!isWholeNumber(ul) || ul < 0) return this.reject(nowMs, "loading", "loadingUl must be a whole number of µL")
         if (ul === 0) {
             this.loadingUl = 0
@@ -243,7 +243,7 @@ export class PumpController {
             // REQ-PWR-006: what this program delivered before its first limit has no time kept
             // (after a power cut it includes the unsaved bound): it counts as given this minute,
             // so the allowance is a lower bound on the true one, never more.
-            this.doseWindows.add(this.volume.steps())
+            this.doseWindows.add(this.volume.totalSteps)
         }
         this.doseWindows.advance(nowMs)
         const why = this.doseWindows.addLimit(windowMin, maxSteps)
@@ -282,7 +282,7 @@ export class PumpController {
         if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
         this.bolusLockoutMs = lockoutMs
         // REQ-PWR-006: a bolus with no start time kept (given before a power cut) counts as started now.
-        if (this.lastBolusStartMs < 0 && this.volume.bolusStepCount() > 0) this.lastBolusStartMs = nowMs
+        if (this.lastBolusStartMs < 0 && this.volume.bolusSteps > 0) this.lastBolusStartMs = nowMs
         this.log.record(nowMs, "DOSE_LIMIT_SET", "bolus lockout=" + lockoutMs + "ms")
         return OK
     }
@@ -355,7 +355,7 @@ export class PumpController {
         const bolusSteps = this.volume.stepsFor(this.program.bolusUl)
         const why = this.doseWindowProblem(nowMs, "bolus", bolusSteps)
         if (why.length > 0) return this.reject(nowMs, "bolus", why)
-        this.bolusTargetSteps = this.volume.bolusStepCount() + bolusSteps
+        this.bolusTargetSteps = this.volume.bolusSteps + bolusSteps
         this.lastBolusStartMs = nowMs
         return this.simple(nowMs, "bolus")
     }
@@ -429,9 +429,9 @@ export class PumpController {
             const p = this.program
             const vol = this.volume
             rateUlPerH = s === "Bolus" ? bolusRateUlPerH(p) : s === "KVO" ? p.kvoRateUlPerH : s === "Loading" ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
-            let limit = this.vtbiSteps - vol.steps()
+            let limit = this.vtbiSteps - vol.totalSteps
             if (s === "Bolus") {
-                const bolusLeft = this.bolusTargetSteps - vol.bolusStepCount()
+                const bolusLeft = this.bolusTargetSteps - vol.bolusSteps
                 if (bolusLeft < limit) limit = bolusLeft
             }
             if (s === "Loading") {
@@ -439,7 +439,7 @@ export class PumpController {
                 if (loadingLeft < limit) limit = loadingLeft
             }
             // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
-            if (s === "KVO") limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.steps()
+            if (s === "KVO") limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
             // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
             const allowance = this.doseAllowance(nowMs)
             if (allowance >= 0 && allowance < limit) limit = allowance
@@ -447,7 +447,8 @@ export class PumpController {
             if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
             steps = plan.steps
             on = true
-            vol.add(steps, s === "Bolus")
+            vol.totalSteps += steps
+            if (s === "Bolus") vol.bolusSteps += steps
             if (s === "Loading") this.loadingSteps += steps
             const w = this.doseWindows
             if (w) w.add(steps)
@@ -459,14 +460,14 @@ export class PumpController {
                 let kind: EventKind = "VTBI_DONE"
                 let what = ""
                 let ev: PumpEvent = null
-                if ((s === "Running" || s === "Bolus" || s === "Loading") && vol.steps() >= this.vtbiSteps) {
+                if ((s === "Running" || s === "Bolus" || s === "Loading") && vol.totalSteps >= this.vtbiSteps) {
                     what = "infused=" + vol.infusedUl() + "uL"
                     ev = p.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone"
                 } else if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
                     kind = "LOADING_DONE"
                     what = "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps
                     ev = "loadingDone"
-                } else if (s === "Bolus" && vol.bolusStepCount() >= this.bolusTargetSteps) {
+                } else if (s === "Bolus" && vol.bolusSteps >= this.bolusTargetSteps) {
                     kind = "BOLUS_DONE"
                     what = "bolus=" + vol.bolusUl() + "uL"
                     ev = "bolusDone"
@@ -494,7 +495,7 @@ export class PumpController {
             infusedUl: infused,
             infusedNl: v ? v.infusedNl() : 0,
             infusedDisplayUl: v ? v.displayUl() : 0,
-            doseGivenThousandths: c ? c.givenThousandths(v ? v.steps() : 0, this.plPerMicrostep) : -1,
+            doseGivenThousandths: c ? c.givenThousandths(v ? v.totalSteps : 0, this.plPerMicrostep) : -1,
             doseAmountUnit: c ? c.amountUnit : -1,
             loadingUl: this.loadingUl,
             loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
@@ -534,7 +535,7 @@ export class PumpController {
 
     /** Steps commanded since the program was loaded (for position checks and persistence). */
     stepsCommanded(): number {
-        return this.volume ? this.volume.steps() : 0
+        return this.volume ? this.volume.totalSteps : 0
     }
 
     // ---- power-loss snapshot ----------------------------------------------------------------
@@ -545,8 +546,8 @@ export class PumpController {
             state: this.sm.current,
             interrupted: this.sm.beforeAlarm,
             program: this.program,
-            steps: this.volume ? this.volume.steps() : 0,
-            bolusSteps: this.volume ? this.volume.bolusStepCount() : 0,
+            steps: this.volume ? this.volume.totalSteps : 0,
+            bolusSteps: this.volume ? this.volume.bolusSteps : 0,
             alarmCode: this.alarmCode,
             outOfServiceReason: this.outOfServiceReason,
         }
@@ -572,7 +573,8 @@ export class PumpController {
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
             // travel); a bolus cut short counts its part as bolus too.
             const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps >= this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
-            this.volume.restore(snap.steps + add, snap.bolusSteps + (snap.state === "Bolus" ? add : 0))
+            this.volume.totalSteps = snap.steps + add
+            this.volume.bolusSteps = snap.bolusSteps + (snap.state === "Bolus" ? add : 0)
         } else if (target !== "Idle" && target !== "OutOfService") {
             return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")
         }

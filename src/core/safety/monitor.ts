@@ -205,7 +205,7 @@ export class SafetyMonitor {
         }
         // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
         if (a.latchedN > 0 || this.inAlarm) this.enforce(nowMs)
-        if (this.backoff.isActive()) {
+        if (this.backoff.active) {
             const driveUnsafe = a.slots[this.slotDisengaged].latched || a.slots[this.slotDriveMismatch].latched || a.slots[this.slotSensorFault].latched
             out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
         }
@@ -234,7 +234,7 @@ export class SafetyMonitor {
     }
 
     isBackingOff(): boolean {
-        return this.backoff.isActive()
+        return this.backoff.active
     }
 
     // ---- internals ------------------------------------------------------------------------
@@ -281,7 +281,7 @@ export class SafetyMonitor {
         }
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
-        const backingOff = this.backoff.isActive()
+        const backingOff = this.backoff.active
         if (backingOff) b |= F_BACKING_OFF
         if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
@@ -300,8 +300,14 @@ export class SafetyMonitor {
         }
         // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
         if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
-        if (this.timing.overrun(nowMs)) b |= F_OVERRUN
-        if (this.timing.takeWatchdog()) b |= F_WATCHDOG
+        // A late tick within the last OVERRUN_HOLD_MS; a watchdog gap since the last valid tick
+        // (taken: reported once).
+        const t = this.timing
+        if (t.overrunUntilMs >= nowMs) b |= F_OVERRUN
+        if (t.watchdogSeen) {
+            b |= F_WATCHDOG
+            t.watchdogSeen = false
+        }
         return b
     }
 
@@ -342,7 +348,7 @@ export class SafetyMonitor {
     }
 
     private releaseIfClear(nowMs: number) {
-        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.isActive()) {
+        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.active) {
             // Only after the operator acknowledged: a cleared slot was acknowledged by definition.
             this.pumpAlarmLatched = ""
             this.pump.resetAlarm(nowMs)
