@@ -1,6 +1,8 @@
 // Pump state machine with an explicit transition table. A command not in the table for the
 // current state is rejected with a reason; nothing is ever silently ignored.
 
+import { cut } from "./units"
+
 export type PumpState =
     | "Idle"
     | "Programmed"
@@ -35,19 +37,7 @@ export type PumpEvent =
     | "loadingDone" // loading volume delivered: continue at the maintenance rate
     | "standby" // hold a programmed infusion for a delayed start
 
-export const ALL_STATES: PumpState[] = [
-    "Idle",
-    "Programmed",
-    "Standby",
-    "Loading",
-    "Running",
-    "Paused",
-    "Bolus",
-    "KVO",
-    "Complete",
-    "Alarm",
-    "OutOfService",
-]
+export const ALL_STATES: PumpState[] = cut("Idle|Programmed|Standby|Loading|Running|Paused|Bolus|KVO|Complete|Alarm|OutOfService", "|") as PumpState[]
 
 // The transition table as ONE string literal, "|from event to" per transition: a literal lives in
 // the image, not in the VM's 64 KB heap, where 49 {from, event, to} objects took 4.6 KB

@@ -8,6 +8,10 @@ import { NOMINAL_PRESSURE_CAL, SAFETY_DEFAULTS } from "../../src/core/safety/mon
 import { OCCLUSION_DEFAULTS } from "../../src/core/safety/occlusion"
 import { SELFTEST_LIMITS } from "../../src/core/safety/selfTest"
 import { unpack } from "../../src/core/units"
+import { AirDetector } from "../../src/core/safety/air"
+import { AlarmManager } from "../../src/core/safety/alarmManager"
+import { EventLog } from "../../src/core/eventLog"
+import { ALL_STATES } from "../../src/core/pumpStates"
 
 describe("packed safety defaults", () => {
     it("safety monitor defaults are the documented settings", () => {
@@ -68,5 +72,11 @@ describe("packed safety defaults", () => {
             { name: "a", n: -7, f: false, r: 2.4, l: [1, 2] },
             { name: "b", n: 0, f: true, r: 0.3, l: [5] },
         ])
+    })
+
+    it("the quiet-tick records (no alarm, no air) and the state list are the documented values", () => {
+        expect(new AlarmManager(new EventLog(10)).annunciation(0)).toEqual({ code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 })
+        expect(new AirDetector(AIR_DEFAULTS).update(0, false, 0)).toEqual({ single: false, cumulative: false, currentUl: 0, windowTotalUl: 0 })
+        expect(ALL_STATES).toEqual(["Idle", "Programmed", "Standby", "Loading", "Running", "Paused", "Bolus", "KVO", "Complete", "Alarm", "OutOfService"])
     })
 })

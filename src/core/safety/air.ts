@@ -27,7 +27,7 @@ export function validateAirConfig(c: AirConfig): string {
 }
 
 /** Verdict with no air anywhere (shared, never mutated). */
-const AIR_CLEAR: AirVerdict = { single: false, cumulative: false, currentUl: 0, windowTotalUl: 0 }
+const AIR_CLEAR: AirVerdict = unpack("||0|0", "?single|?cumulative|#currentUl|#windowTotalUl")[0]
 
 export interface AirVerdict {
     single: boolean

@@ -72,7 +72,7 @@ export interface AlarmSlot {
 }
 
 /** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
-const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+const SILENT: Annunciation = unpack("|||0|0||||0", "code|priority|text|#toneHz|#pulseMs|?redLed|?yellowLed|?audioPaused|#latchedCount")[0]
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
