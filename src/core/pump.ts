@@ -560,31 +560,36 @@ export class PumpController {
      *  remaining VTBI shrinks and any error is an under-infusion, never a repeat. */
     restoreSnapshot(nowMs: number, snap: PumpSnapshot, uncountedUl: number): CommandResult {
         if (this.sm.current !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
-        const target = snap.state === "Alarm" ? snap.interrupted : snap.state
+        const st = snap.state
+        const steps = snap.steps
+        const bolusSteps = snap.bolusSteps
+        const prog = snap.program
+        const target = st === "Alarm" ? snap.interrupted : st
         let savedUl = 0
-        if (snap.program) {
-            const syringe = findSyringe(snap.program.syringeId)
-            const v = validateProgram(snap.program, syringe, this.config.mechanics)
+        if (prog) {
+            const mech = this.config.mechanics
+            const syringe = findSyringe(prog.syringeId)
+            const v = validateProgram(prog, syringe, mech)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
-            const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
-            if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)
-                return this.reject(nowMs, "restore", "stored step count out of range: " + snap.steps + "/" + snap.bolusSteps)
-            savedUl = floorDiv(snap.steps * this.install(snap.program, syringe), PL_PER_UL)
+            const travel = fullTravelMicrosteps(syringe, mech)
+            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps < 0 || steps > travel || bolusSteps < 0 || bolusSteps > steps)
+                return this.reject(nowMs, "restore", "stored step count out of range: " + steps + "/" + bolusSteps)
+            savedUl = floorDiv(steps * this.install(prog, syringe), PL_PER_UL)
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
             // travel); a bolus cut short counts its part as bolus too.
-            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps >= this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
-            this.volume.totalSteps = snap.steps + add
-            this.volume.bolusSteps = snap.bolusSteps + (snap.state === "Bolus" ? add : 0)
+            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (steps >= this.vtbiSteps ? travel : this.vtbiSteps) - steps)
+            this.volume.totalSteps = steps + add
+            this.volume.bolusSteps = bolusSteps + (st === "Bolus" ? add : 0)
         } else if (target !== "Idle" && target !== "OutOfService") {
-            return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")
+            return this.reject(nowMs, "restore", "state " + st + " stored without a program")
         }
         this.sm.restore(target)
         if (target === "OutOfService") this.outOfServiceReason = snap.outOfServiceReason
         this.log.record(nowMs, "STATE", "Idle->" + this.sm.current + " (restore)")
-        const interrupted = snap.state === "Alarm" || snap.state === "Paused" || isDelivering(snap.state)
-        const counted = this.status().infusedUl
-        const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + snap.steps
-        if (interrupted) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
+        const counted = this.infusedUlNow()
+        const what = "was " + st + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + steps
+        // Interrupted (alarm, paused or delivering): POWER_RESTORED is raised, else only logged.
+        if (st === "Alarm" || st === "Paused" || isDelivering(st)) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
         else this.log.record(nowMs, "POWER_RESTORED", what)
         return OK
     }

@@ -158,8 +158,8 @@ export class AlarmManager {
     }
 
     isLatched(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched
     }
 
     isLatchedAt(i: number): boolean {
@@ -167,8 +167,8 @@ export class AlarmManager {
     }
 
     isAcknowledged(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched && s.acked : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched && this.slots[i].acked
     }
 
     /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
@@ -246,11 +246,6 @@ export class AlarmManager {
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
         if (this.latchedN === 0) this.pausedUntilMs = -1
-    }
-
-    private slot(code: AlarmCode): AlarmSlot {
-        const i = this.indexOf(code)
-        return i < 0 ? null : this.slots[i]
     }
 }
 
