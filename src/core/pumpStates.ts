@@ -101,14 +101,11 @@ export class PumpStateMachine {
 
     /** Looks up the transition without applying it. */
     check(event: PumpEvent): TransitionResult {
+        const cur = this.current
+        const b = this.beforeAlarm
         // "alarmReset" has no fixed target: delivery never restarts by itself (isDelivering -> Paused).
-        if (this.current === "Alarm" && event === "alarmReset") {
-            const b = this.beforeAlarm
-            return { ok: true, to: isDelivering(b) ? "Paused" : b, reason: "" }
-        }
-        const to = transitionTarget(this.current, event)
-        if (to) return { ok: true, to: to, reason: "" }
-        return { ok: false, to: this.current, reason: "'" + event + "' is not allowed in state " + this.current }
+        const to = cur === "Alarm" && event === "alarmReset" ? (isDelivering(b) ? "Paused" : b) : transitionTarget(cur, event)
+        return to ? { ok: true, to: to, reason: "" } : { ok: false, to: cur, reason: "'" + event + "' is not allowed in state " + cur }
     }
 
     apply(event: PumpEvent): TransitionResult {
