@@ -22,7 +22,10 @@ export class Int32Store {
         const c = this.chunks[Math.floor(i / CHUNK)]
         if (!c) return 0
         const o = (i % CHUNK) * 4
-        return c[o] | (c[o + 1] << 8) | (c[o + 2] << 16) | (c[o + 3] << 24)
+        // Little-endian; the top byte's shift gives the sign (signed 32-bit result).
+        let v = 0
+        for (let j = 3; j >= 0; j--) v = (v << 8) | c[o + j]
+        return v
     }
 
     /** Bytes of chunk storage taken so far (at most ceil(length / CHUNK) x CHUNK x 4). */
@@ -36,9 +39,6 @@ export class Int32Store {
         while (this.chunks.length <= k) this.chunks.push(Buffer.alloc(CHUNK * 4))
         const c = this.chunks[k]
         const o = (i % CHUNK) * 4
-        c[o] = v & 0xff
-        c[o + 1] = (v >> 8) & 0xff
-        c[o + 2] = (v >> 16) & 0xff
-        c[o + 3] = (v >> 24) & 0xff
+        for (let j = 0; j < 4; j++) c[o + j] = (v >> (8 * j)) & 0xff
     }
 }

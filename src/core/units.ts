@@ -124,3 +124,49 @@ export function floorDiv(a: number, b: number): number {
     }
     return q
 }
+
+/** `s` cut at every `sep` (as String.split): decodes tables packed into one string literal, which
+ *  is image data where an array of object literals is bytecode. Native indexOf/slice per field,
+ *  where the runtime's split compares char by char in bytecode (start-up opcode count). */
+export function cut(s: string, sep: string): string[] {
+    const out: string[] = []
+    let p = 0
+    while (true) {
+        const q = s.indexOf(sep, p)
+        if (q < 0) {
+            out.push(s.slice(p))
+            return out
+        }
+        out.push(s.slice(p, q))
+        p = q + 1
+    }
+}
+
+/** The rows of a table packed into one string literal (image data, where object literals are
+ *  bytecode): rows cut at ";", fields at "|", named by `keys` ("name|#count|?flag|%ratio|*list": a
+ *  plain name keeps the text, "#" parses a whole number, "?" is true unless the field is empty,
+ *  "%" is a whole number of thousandths (2112 -> 2112 / 1000, the same double as the literal 2.112:
+ *  the division is correctly rounded), "*" a list of whole numbers cut at ","). */
+export function unpack(s: string, keys: string): any[] {
+    const k = cut(keys, "|")
+    const rows: any[] = cut(s, ";")
+    for (let i = 0; i < rows.length; i++) {
+        const f = cut(rows[i], "|")
+        const o: any = {}
+        for (let j = 0; j < k.length; j++) {
+            const c = k[j].charCodeAt(0)
+            const name = k[j].slice(1)
+            const v = f[j]
+            if (c === 35) o[name] = parseInt(v)
+            else if (c === 63) o[name] = v !== ""
+            else if (c === 37) o[name] = parseInt(v) / 1000
+            else if (c === 42) {
+                const l: any[] = cut(v, ",")
+                for (let n = 0; n < l.length; n++) l[n] = parseInt(l[n])
+                o[name] = l
+            } else o[k[j]] = v
+        }
+        rows[i] = o
+    }
+    return rows
+}

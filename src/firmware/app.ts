@@ -8,10 +8,10 @@ import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
 import { isValidPumpId } from "../core/log/exportLine"
 import { InfusionProgram } from "../core/program"
-import { CommandResult, PumpController } from "../core/pump"
+import { CommandResult, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
 import { crc16 } from "../core/safety/selfTest"
-import { createPump, createSafetyState, powerOnSelfTest, SafetyState, startControlLoop } from "./control"
+import { powerOnSelfTest, SafetyState, startControlLoop } from "./control"
 import { DeviceServices, PumpHardware } from "../hal/types"
 import { LibraryStore } from "../core/druglib/store"
 import { cryptoVerifier, loadDeviceKey } from "./libraryDevice"
@@ -46,20 +46,6 @@ function numeric(v: any): boolean {
     return typeof v === "number" && v === v
 }
 
-async function waitForSensors(hw: PumpHardware, clock: Clock, limitMs: number) {
-    if (!hw.sensors) return
-    const t0 = clock.nowMs()
-    while (clock.nowMs() - t0 < limitMs) {
-        try {
-            const s = await hw.sensors.read()
-            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) return
-        } catch (e) {
-            // not ready yet; the self-test reports it if it never becomes ready
-        }
-        await clock.sleep(50)
-    }
-}
-
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string, librarySource: LibrarySource): Promise<PumpFirmware> {
@@ -69,7 +55,7 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     // so 64 of them could take 8 KB of the 64 KB heap once alarms had filled it (TODO-HEAP-1).
     const log = new EventLog(16)
     log.onRecord = e => console.log("EVENT #" + e.seq + " t=" + e.timeMs + " " + e.kind + " " + e.detail)
-    const pump = createPump(log)
+    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
     const configuredId = await dev.settings.readText("PUMP_ID")
     const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + dev.deviceId()
     const persistence = await startPersistence(pump, log, pumpId, dev)
@@ -79,9 +65,19 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     // key at every boot. No key provisioned means every library is refused (and logged).
     const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, clock.nowMs()), dev.hmacSha256), log)
     const libraryInstaller = await librarySource(library, pump, dev)
-    await waitForSensors(hw, clock, SENSOR_SETTLE_MS)
+    // Wait (up to SENSOR_SETTLE_MS) until every analog sensor has reported a number.
+    const t0 = clock.nowMs()
+    while (hw.sensors && clock.nowMs() - t0 < SENSOR_SETTLE_MS) {
+        try {
+            const s = await hw.sensors.read()
+            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) break
+        } catch (e) {
+            // not ready yet; the self-test reports it if it never becomes ready
+        }
+        await clock.sleep(50)
+    }
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
-    const safety = createSafetyState(new SafetyMonitor(pump, log, SAFETY_DEFAULTS))
+    const safety: SafetyState = { monitor: new SafetyMonitor(pump, log, SAFETY_DEFAULTS), lastToneHz: 0, lastLed: false }
     return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, libraryInstaller: libraryInstaller, pumpId: pumpId }
 }
 
@@ -98,13 +94,15 @@ export async function startRemoteLink(fw: PumpFirmware): Promise<void> {
 /** Returns the load result, or null when no program was loaded. Loads `program` (if any) unless the pump came back from a power loss, starts it only if the
  *  self-test passed, and starts the control loop. A restored pump stays Paused behind its alarm. */
 export function runFirmware(fw: PumpFirmware, program: InfusionProgram, autoStart: boolean): CommandResult {
+    const pump = fw.pump
+    const clock = fw.dev.clock
     let loaded: CommandResult = null
-    if (program && fw.pump.state() === "Idle") {
-        const now = fw.dev.clock.nowMs()
-        loaded = fw.pump.loadProgram(now, program)
+    if (program && pump.state() === "Idle") {
+        const now = clock.nowMs()
+        loaded = pump.loadProgram(now, program)
         if (!loaded.ok) console.log("program refused: " + loaded.reason)
-        else if (autoStart && fw.selfTestOk) fw.pump.start(now)
+        else if (autoStart && fw.selfTestOk) pump.start(now)
     }
-    startControlLoop(fw.hw, fw.pump, fw.log, fw.safety, fw.dev.clock)
+    startControlLoop(fw.hw, pump, fw.log, fw.safety, clock)
     return loaded
 }

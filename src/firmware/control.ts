@@ -5,7 +5,6 @@
 import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
 import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
-import { Annunciation } from "../core/safety/alarmManager"
 import { applySelfTest, evaluateSelfTest } from "../core/safety/selfTest"
 import { NOMINAL_PRESSURE_CAL, SafetyMonitor } from "../core/safety/monitor"
 import { SensorSnapshot } from "../core/sensors"
@@ -15,20 +14,6 @@ import { PumpHardware } from "../hal/types"
 
 export function createPump(log: EventLog): PumpController {
     return new PumpController(REFERENCE_PUMP_CONFIG, log)
-}
-
-export function statusLine(pump: PumpController): string {
-    // Per-field readers, not status(): its object needs a 292-byte heap block every second
-    // (REQ-HEAP-002).
-    const p = pump.loadedProgram()
-    const code = pump.alarmCodeNow()
-    return (
-        "state=" + pump.state() +
-        " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
-        " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
-        " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
-        (code.length > 0 ? " alarm=" + code : "")
-    )
 }
 
 /** An exception as "Name: message" (string concatenation of an Error prints its internals). */
@@ -52,47 +37,40 @@ export function createSafetyState(monitor: SafetyMonitor): SafetyState {
     return { monitor: monitor, lastToneHz: 0, lastLed: false }
 }
 
-/** Reads the sensors; a failed read is passed on as null (the safety check makes it a
- *  SENSOR_FAULT). */
-async function readSensors(hw: PumpHardware): Promise<SensorSnapshot> {
-    try {
-        return await hw.sensors.read()
-    } catch (e) {
-        return null
-    }
-}
-
-/** Drives buzzer and LED from this tick's annunciation: one beep per pattern pulse (rising edge). */
-async function annunciate(hw: PumpHardware, safety: SafetyState, a: Annunciation) {
-    if (a.toneHz > 0 && safety.lastToneHz === 0) await hw.indicators.beep(a.toneHz, a.pulseMs)
-    safety.lastToneHz = a.toneHz
-    const led = a.redLed || a.yellowLed
-    if (led !== safety.lastLed) {
-        safety.lastLed = led
-        await hw.indicators.setAlarmLed(led)
-    }
-}
-
 /** One control tick: the device I/O around the core tick (src/core/tick.ts), which decides the
  *  steps, motor state and annunciation. A drive error raises DRIVE_FAULT at once: the pump
  *  stops and the record says why. */
 export async function controlTick(hw: PumpHardware, pump: PumpController, drive: DriveState, nowMs: number, safety: SafetyState) {
+    const ind = hw.indicators
+    const stepper = hw.stepper
     try {
-        const snap = await readSensors(hw)
+        // A failed sensor read is passed on as null (the safety check makes it a SENSOR_FAULT).
+        let snap: SensorSnapshot = null
+        try {
+            snap = await hw.sensors.read()
+        } catch (e) {}
         const t = runControlTick(nowMs, snap, safety.monitor, pump)
         if (t.motorOn !== drive.motorOn) {
             drive.motorOn = t.motorOn
-            await hw.stepper.enable(drive.motorOn)
-            await hw.indicators.setRunLed(drive.motorOn)
+            await stepper.enable(drive.motorOn)
+            await ind.setRunLed(drive.motorOn)
         }
         // At most one of the two is non-zero (invariant of runControlTick).
-        if (t.forwardSteps > 0) await hw.stepper.queue(t.forwardSteps, true, CONTROL_PERIOD_MS)
-        if (t.reverseSteps > 0) await hw.stepper.queue(t.reverseSteps, false, CONTROL_PERIOD_MS)
-        await annunciate(hw, safety, t.annunciation)
+        if (t.forwardSteps > 0) await stepper.queue(t.forwardSteps, true, CONTROL_PERIOD_MS)
+        if (t.reverseSteps > 0) await stepper.queue(t.reverseSteps, false, CONTROL_PERIOD_MS)
+        // Buzzer and LED from this tick's annunciation: one beep per pattern pulse (rising edge).
+        const a = t.annunciation
+        if (a.toneHz > 0 && safety.lastToneHz === 0) await ind.beep(a.toneHz, a.pulseMs)
+        safety.lastToneHz = a.toneHz
+        const led = a.redLed || a.yellowLed
+        if (led !== safety.lastLed) {
+            safety.lastLed = led
+            await ind.setAlarmLed(led)
+        }
     } catch (e) {
         pump.raiseAlarm(nowMs, "DRIVE_FAULT", "step engine error: " + errorText(e))
         try {
-            await hw.stepper.enable(false)
+            await stepper.enable(false)
             drive.motorOn = false
         } catch (e2) {
             // The engine is unreachable; its own watchdog stops pulsing when commands stop.
@@ -120,20 +98,20 @@ export class TickStats {
         this.n++
         this.busyMs += tookMs
         if (tookMs > this.maxMs) this.maxMs = tookMs
-        if (this.lastStartMs >= 0 && startMs - this.lastStartMs > this.gapMaxMs) this.gapMaxMs = startMs - this.lastStartMs
+        const gapMs = startMs - this.lastStartMs
+        if (this.lastStartMs >= 0 && gapMs > this.gapMaxMs) this.gapMaxMs = gapMs
         this.lastStartMs = startMs
     }
 
-    line(): string {
-        return "TICK n=" + this.n + " busyMs=" + this.busyMs + " maxMs=" + this.maxMs + " gapMaxMs=" + this.gapMaxMs + " skipped=" + this.skipped + " periodMs=" + CONTROL_PERIOD_MS
-    }
-
-    reset() {
+    /** The TICK line of the period so far; the counts then start again from zero. */
+    takeLine(): string {
+        const line = "TICK n=" + this.n + " busyMs=" + this.busyMs + " maxMs=" + this.maxMs + " gapMaxMs=" + this.gapMaxMs + " skipped=" + this.skipped + " periodMs=" + CONTROL_PERIOD_MS
         this.n = 0
         this.busyMs = 0
         this.maxMs = 0
         this.gapMaxMs = 0
         this.skipped = 0
+        return line
     }
 }
 
@@ -156,11 +134,21 @@ export function startControlLoop(hw: PumpHardware, pump: PumpController, log: Ev
     })
     // The chip's real tick cost, replacing bench:device's estimate at first flash (docs/architecture.md).
     clock.every(TICK_STATS_PERIOD_MS, () => {
-        console.log(stats.line())
-        stats.reset()
+        console.log(stats.takeLine())
     })
     clock.every(1000, async () => {
-        console.log(statusLine(pump) + " fired=" + (await hw.stepper.firedCount()))
+        // Per-field readers, not status(): its object needs a 292-byte heap block every second
+        // (REQ-HEAP-002).
+        const p = pump.loadedProgram()
+        const code = pump.alarmCodeNow()
+        console.log(
+            "state=" + pump.state() +
+            " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
+            " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
+            " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
+            (code.length > 0 ? " alarm=" + code : "") +
+            " fired=" + (await hw.stepper.firedCount())
+        )
     })
 }
 
@@ -173,14 +161,16 @@ export async function powerOnSelfTest(hw: PumpHardware, pump: PumpController, lo
     let ledOn = NaN
     let ledOff = NaN
     let snap: SensorSnapshot = null
+    const fb = hw.feedback
+    const ind = hw.indicators
     try {
-        if (hw.feedback) buzzerOff = await hw.feedback.buzzerCurrentMa()
-        await hw.indicators.beep(960, 200)
-        if (hw.feedback) buzzerOn = await hw.feedback.buzzerCurrentMa()
-        await hw.indicators.setAlarmLed(true)
-        if (hw.feedback) ledOn = await hw.feedback.alarmLedCurrentMa()
-        await hw.indicators.setAlarmLed(false)
-        if (hw.feedback) ledOff = await hw.feedback.alarmLedCurrentMa()
+        if (fb) buzzerOff = await fb.buzzerCurrentMa()
+        await ind.beep(960, 200)
+        if (fb) buzzerOn = await fb.buzzerCurrentMa()
+        await ind.setAlarmLed(true)
+        if (fb) ledOn = await fb.alarmLedCurrentMa()
+        await ind.setAlarmLed(false)
+        if (fb) ledOff = await fb.alarmLedCurrentMa()
         snap = await hw.sensors.read()
     } catch (e) {
         log.record(clock.nowMs(), "SELFTEST_ERROR", "" + e)

@@ -29,47 +29,37 @@ async function readOrNull(settings: SettingsAccess, key: string): Promise<Buffer
     }
 }
 
-function hexValue(c: number): number {
-    if (c >= 48 && c <= 57) return c - 48
-    if (c >= 97 && c <= 102) return c - 87
-    if (c >= 65 && c <= 70) return c - 55
-    return -1
-}
-
 /** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
  *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
 export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, nowMs: number): Promise<Buffer> {
     const raw = await readOrNull(settings, KEY_SETTING)
-    if (!raw) {
-        log.record(nowMs, "DLIB_NO_KEY", "no device key in setting " + KEY_SETTING + "; every drug library will be refused")
-        return null
-    }
-    let start = 0
-    let end = raw.length
-    if (end >= 2 && raw[0] === 34 && raw[end - 1] === 34) {
-        start = 1
-        end--
-    }
-    if (end - start !== 64) {
-        log.record(nowMs, "DLIB_NO_KEY", "setting " + KEY_SETTING + " is not 64 hex digits; every drug library will be refused")
-        return null
-    }
+    // One refusal path: `why` says what is wrong ("" when the key is good).
+    let why = "no device key in setting " + KEY_SETTING
     const key = Buffer.alloc(32)
-    for (let i = 0; i < 32; i++) {
-        const hi = hexValue(raw[start + 2 * i])
-        const lo = hexValue(raw[start + 2 * i + 1])
-        if (hi < 0 || lo < 0) {
-            log.record(nowMs, "DLIB_NO_KEY", "setting " + KEY_SETTING + " has a non-hex digit; every drug library will be refused")
-            return null
+    if (raw) {
+        let start = 0
+        let end = raw.length
+        if (end >= 2 && raw[0] === 34 && raw[end - 1] === 34) {
+            start = 1
+            end--
         }
-        key[i] = hi * 16 + lo
+        why = end - start !== 64 ? "setting " + KEY_SETTING + " is not 64 hex digits" : ""
+        for (let i = 0; why === "" && i < 64; i++) {
+            // Index in the digit text; upper-case digits sit 16 further on.
+            const d = "0123456789abcdef0123456789ABCDEF".indexOf(String.fromCharCode(raw[start + i]))
+            if (d < 0) why = "setting " + KEY_SETTING + " has a non-hex digit"
+            else key[i >> 1] = key[i >> 1] * 16 + (d & 15)
+        }
+        // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
+        // a remote-interface key (whoever holds the gateway key could then sign libraries).
+        // All 64 are hex digits (checked above), so the bytes are their own text.
+        if (why === "") {
+            const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), raw.slice(start, end).toString())[2]
+            if (problem !== "") why = "device key refused: " + problem
+        }
     }
-    // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
-    // a remote-interface key (whoever holds the gateway key could then sign libraries).
-    // All 64 are hex digits (checked above), so the bytes are their own text.
-    const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), raw.slice(start, end).toString())[2]
-    if (problem !== "") {
-        log.record(nowMs, "DLIB_NO_KEY", "device key refused: " + problem + "; every drug library will be refused")
+    if (why !== "") {
+        log.record(nowMs, "DLIB_NO_KEY", why + "; every drug library will be refused")
         return null
     }
     return key
@@ -207,12 +197,16 @@ export async function restorePersisted(store: LibraryStore, nowMs: number, dev: 
  *  device key, then a full parse; refused and logged as DLIB_RESTORE_FAILED unless both pass, so
  *  no library is ever presumed valid. */
 export async function verifyAtBoot(store: LibraryStore, nowMs: number, dev: DeviceServices, signed: Buffer): Promise<InstallResult> {
+    // One refusal path: `why` says what is wrong ("" when the library is good).
     const s = splitSigned(signed)
-    if (!s) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "no library, or too short to hold a MAC")
-    const g = store.gate(null, s.body, s.mac)
-    if (g.length > 0) return store.reject(nowMs, "DLIB_RESTORE_FAILED", g)
-    const parsed = await parseWithYields(dev.clock, s.body)
-    if (!parsed.ok) return store.reject(nowMs, "DLIB_RESTORE_FAILED", "malformed library: " + parsed.error)
-    store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
-    return { ok: true, reason: "" }
+    let why = s ? store.gate(null, s.body, s.mac) : "no library, or too short to hold a MAC"
+    if (why === "") {
+        const parsed = await parseWithYields(dev.clock, s.body)
+        if (parsed.ok) {
+            store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
+            return { ok: true, reason: "" }
+        }
+        why = "malformed library: " + parsed.error
+    }
+    return store.reject(nowMs, "DLIB_RESTORE_FAILED", why)
 }

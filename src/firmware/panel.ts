@@ -8,10 +8,9 @@
 // Plain functions over module variables rather than a class: a device has one panel, and every
 // method would cost a 16-byte descriptor plus prototype set-up in the 64 KB code budget.
 
-import { EventLog } from "../core/eventLog"
 import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
-import { initialUiState, PanelStatus, Screen, UI_KEYS, UI_TICK_MS, UiKey, uiStep } from "../core/ui/panel"
+import { initialUiState, Screen, UI_KEYS, UI_TICK_MS, UiInput, UiKey, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
 import { errorText } from "./control"
 import { PanelDisplay, PanelKeySource } from "../hal/types"
@@ -20,16 +19,11 @@ import { PanelDisplay, PanelKeySource } from "../hal/types"
 export const FRAME_MIN_MS = 1000
 const HISTORY_LINES = 12
 
-interface KeyEdge {
-    key: UiKey
-    down: boolean
-    atMs: number
-}
-
 let fw: PumpFirmware = null
 let display: PanelDisplay = null
 let ui = initialUiState()
-const queue: KeyEdge[] = []
+/** Key edges as model inputs, in the order they came. */
+const queue: UiInput[] = []
 let lastText = ""
 let lastInverted = false
 let lastFrameMs = -100000
@@ -43,23 +37,69 @@ export function startPanel(firmware: PumpFirmware, screen: PanelDisplay, keys: P
         const i = UI_KEYS.indexOf(name as UiKey)
         // An unknown key name is logged, never guessed.
         if (i < 0) console.log("PANEL unknown key " + name)
-        else queue.push({ key: UI_KEYS[i], down: down, atMs: fw.dev.clock.nowMs() })
+        else queue.push({ kind: down ? "press" : "release", key: UI_KEYS[i], nowMs: fw.dev.clock.nowMs() })
     })
     fw.dev.clock.every(UI_TICK_MS, panelTurn)
 }
 
-/** One panel turn; a turn still running when the next is due is skipped. */
+/** One panel turn: the queued key edges, then a tick, each a model step with fresh status; a
+ *  turn still running when the next is due is skipped. */
 async function panelTurn() {
     if (busy) return
     busy = true
     try {
-        const nowMs = fw.dev.clock.nowMs()
+        const clock = fw.dev.clock
+        const log = fw.log
+        const mon = fw.safety.monitor
+        const cfg = mon.cfg
+        const nowMs = clock.nowMs()
         const keyed = queue.length > 0
-        while (queue.length > 0) {
-            const k = queue.shift()
-            await step(k.down ? "press" : "release", k.key, k.atMs)
+        let screen: Screen = null
+        let more = true
+        while (more) {
+            more = queue.length > 0
+            const input = more ? queue.shift() : { kind: "tick", key: "start" as UiKey, nowMs: nowMs }
+            const t = input.nowMs
+            const a = mon.annunciation(clock.nowMs())
+            let batteryMv = NaN
+            let pressure = 0
+            let plunger = false
+            try {
+                const sen = await fw.hw.sensors.read()
+                batteryMv = sen.batteryMv
+                pressure = (sen.pressureAdc - cfg.pressureCal.offsetCounts) / cfg.pressureCal.countsPerMmHg
+                plunger = sen.plungerEngaged
+            } catch (e) {
+                // shown as "-- V"; the safety monitor raises the sensor fault
+            }
+            // The history screen shows the newest records first.
+            const history: string[] = []
+            if (ui.screen === "history") {
+                const all = log.all()
+                for (let i = all.length - 1; i >= 0 && history.length < HISTORY_LINES; i--) history.push(all[i].kind + " " + all[i].detail)
+            }
+            const out = uiStep(ui, input, {
+                pump: fw.pump.status(),
+                selfTestOk: fw.selfTestOk,
+                batteryMv: batteryMv,
+                pressureMmHg: pressure,
+                pressureLimitMmHg: occlusionLimitMmHg(cfg.occlusion.level),
+                plungerEngaged: plunger,
+                alarmCode: a.code,
+                alarmPriority: a.priority,
+                audioPaused: a.audioPaused,
+                library: fw.library.current(),
+                history: history,
+            })
+            ui = out.state
+            for (let i = 0; i < out.log.length; i++) log.record(t, out.log[i].kind, out.log[i].detail)
+            const cmd = out.command
+            if (cmd) {
+                const r = applyUiCommand(fw.pump, mon, cmd, t)
+                if (r && !r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
+            }
+            screen = out.screen
         }
-        const screen = await step("tick", "start", nowMs)
         const text = screen.lines.join("\n")
         // A new title row or inversion is a new screen (alarm, state change): shown at once.
         const structural = screen.inverted !== lastInverted || screen.lines[0] !== lastText.split("\n")[0]
@@ -73,51 +113,4 @@ async function panelTurn() {
         console.log("PANEL error " + errorText(e))
     }
     busy = false
-}
-
-async function status(): Promise<PanelStatus> {
-    const mon = fw.safety.monitor
-    const a = mon.annunciation(fw.dev.clock.nowMs())
-    let batteryMv = NaN
-    let pressure = 0
-    let plunger = false
-    try {
-        const s = await fw.hw.sensors.read()
-        batteryMv = s.batteryMv
-        pressure = (s.pressureAdc - mon.cfg.pressureCal.offsetCounts) / mon.cfg.pressureCal.countsPerMmHg
-        plunger = s.plungerEngaged
-    } catch (e) {
-        // shown as "-- V"; the safety monitor raises the sensor fault
-    }
-    return {
-        pump: fw.pump.status(),
-        selfTestOk: fw.selfTestOk,
-        batteryMv: batteryMv,
-        pressureMmHg: pressure,
-        pressureLimitMmHg: occlusionLimitMmHg(mon.cfg.occlusion.level),
-        plungerEngaged: plunger,
-        alarmCode: a.code,
-        alarmPriority: a.priority,
-        audioPaused: a.audioPaused,
-        library: fw.library.current(),
-        history: ui.screen === "history" ? historyLines(fw.log) : [],
-    }
-}
-
-async function step(kind: string, key: UiKey, nowMs: number): Promise<Screen> {
-    const out = uiStep(ui, { kind: kind, key: key, nowMs: nowMs }, await status())
-    ui = out.state
-    for (let i = 0; i < out.log.length; i++) fw.log.record(nowMs, out.log[i].kind, out.log[i].detail)
-    if (out.command) {
-        const r = applyUiCommand(fw.pump, fw.safety.monitor, out.command, nowMs)
-        if (r && !r.ok) fw.log.record(nowMs, "UI_CMD_REFUSED", out.command.op + ": " + r.reason)
-    }
-    return out.screen
-}
-
-function historyLines(log: EventLog): string[] {
-    const all = log.all()
-    const out: string[] = []
-    for (let i = all.length - 1; i >= 0 && out.length < HISTORY_LINES; i--) out.push(all[i].kind + " " + all[i].detail)
-    return out
 }

@@ -7,7 +7,7 @@ import { Clock } from "../core/clock"
 import { EventLog, LogEvent } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
 import { formatLogLine } from "../core/log/exportLine"
-import { PersistentLog } from "../core/log/persistentLog"
+import { PersistentLog, RecoveryReport } from "../core/log/persistentLog"
 import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
 import { PumpController } from "../core/pump"
@@ -40,14 +40,15 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const cellStore = dev.settings.pageStore("pc", CELL_SLOTS, CELL_SLOT_BYTES)
     const progStore = dev.settings.pageStore("pp", 2, PROGRESS_SLOT_BYTES)
     const unreadable = (await logStore.load()) + (await cellStore.load()) + (await progStore.load())
+    // Flushed in this order; the write-fault record names their last failures in it.
+    const stores = [cellStore, progStore, logStore]
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
-    plog.beginRecovery()
-    for (let s = 0; s < plog.slotTotal(); s++) {
-        plog.scanSlot(s)
+    let rec: RecoveryReport = null
+    for (let s = 0; s < LOG_SLOTS; s++) {
+        rec = plog.scanSlot(s)
         if (s % 4 === 3) await clock.sleep(0)
     }
-    const rec = plog.endRecovery()
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
     maintenance.boot(now)
     plog.append(now, "BOOT", "boot=" + maintenance.boots + " id=" + pumpId + " recovered=" + rec.records + " holes=" + rec.holes + " invalid=" + rec.invalidSlots)
@@ -66,12 +67,17 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         else overflow++
         maintenance.observe(e.kind, e.detail)
     }
-    const drain = async () => {
-        let n = 0
+    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
+    await clock.sleep(0)
+    const restoreResult = safety.boot(now, pump)
+    await clock.sleep(0)
+    let seenFailures = 0
+    let faultAtMs = -WRITE_FAULT_REPEAT_MS
+    const flushAll = async () => {
+        // The queued records first.
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
-            n++
             // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
             // restore logs several at once) cannot reach the VM's InfiniteLoop budget.
             await clock.sleep(0)
@@ -80,26 +86,21 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             plog.append(clock.nowMs(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")
             overflow = 0
         }
-    }
-    const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
-    await clock.sleep(0)
-    const restoreResult = safety.boot(now, pump)
-    await clock.sleep(0)
-    let seenFailures = 0
-    let faultAtMs = -WRITE_FAULT_REPEAT_MS
-    const flushAll = async () => {
-        await drain()
-        await cellStore.flush()
-        await progStore.flush()
-        await logStore.flush()
-        const failures = cellStore.failures + progStore.failures + logStore.failures
+        let failures = 0
+        let last = ""
+        for (let i = 0; i < 3; i++) {
+            const st = stores[i]
+            await st.flush()
+            failures += st.failures
+            last += " " + st.lastFailure
+        }
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
         // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
         // replay counters or its log, so delivery stops behind a high-priority alarm while the
         // volume in RAM is still right: after a power cut it would come back Idle or with an old
         // volume, and a clinician could repeat a dose.
-        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last: " + cellStore.lastFailure + " " + progStore.lastFailure + " " + logStore.lastFailure)
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + last)
         const s = pump.state()
         if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
         seenFailures = failures

@@ -12,7 +12,7 @@ import { spi } from "@devicescript/spi"
 import { SensorSnapshot } from "../core/sensors"
 import { OutputLine, REFERENCE_TMC_CONFIG, SpiBus, Tmc5160 } from "./tmc5160"
 import { TmcStepEngine } from "./tmcStepEngine"
-import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
+import { Indicators, PumpHardware } from "./types"
 
 /** The named pins of a reference pump board that this adapter drives or reads. */
 export interface BoardPins {
@@ -53,84 +53,70 @@ export interface BoardServers {
 /** 1 MHz: well inside the TMC5160's 4 MHz SPI limit with the internal clock, and 5 µs a byte. */
 export const TMC_SPI_HZ = 1000000
 
-/**
- * One 40-bit datagram per chip-select low period over @devicescript/spi.
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class BoardSpiBus implements SpiBus {
-    private readonly cs: ds.OutputPin
-
-    constructor(pins: BoardPins) {
-        this.cs = pins.TMC_CS
-        pinMode(this.cs, ds.GPIOMode.OutputHigh)
-        spi.configure({ miso: pins.TMC_MISO, mosi: pins.TMC_MOSI, sck: pins.TMC_SCK, mode: 3, hz: TMC_SPI_HZ })
-    }
-
-    async transfer(tx: number[]): Promise<number[]> {
-        const b = Buffer.alloc(5)
-        for (let i = 0; i < 5; i++) b[i] = tx[i]
-        digitalWrite(this.cs, 0)
-        let r: Buffer = null
-        try {
-            r = await spi.transfer(b)
-        } finally {
-            digitalWrite(this.cs, 1)
-        }
-        return [r[0], r[1], r[2], r[3], r[4]]
-    }
-}
-
-/**
- * Active-low enable into DRV_ENN (through the door switch).
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class BoardEnableLine implements OutputLine {
-    private readonly pin: ds.OutputPin
-    constructor(pin: ds.OutputPin) {
-        this.pin = pin
-        pinMode(pin, ds.GPIOMode.OutputHigh)
-    }
-    write(high: boolean) {
-        digitalWrite(this.pin, high ? 0 : 1)
-    }
-}
-
-/**
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class BoardIndicators implements Indicators {
-    private readonly runPin: ds.OutputPin
-    private readonly alarmPin: ds.OutputPin
-    private readonly buzzer: ds.Buzzer
-
-    constructor(pins: BoardPins, buzzer: ds.Buzzer) {
-        this.runPin = pins.LED_RUN
-        this.alarmPin = pins.LED_ALARM
-        this.buzzer = buzzer
-        pinMode(this.runPin, ds.GPIOMode.OutputLow)
-        pinMode(this.alarmPin, ds.GPIOMode.OutputLow)
-    }
-
-    async setRunLed(on: boolean) {
-        digitalWrite(this.runPin, on)
-    }
-
-    async setAlarmLed(on: boolean) {
-        digitalWrite(this.alarmPin, on)
-    }
-
-    async beep(frequencyHz: number, durationMs: number) {
-        await this.buzzer.playNote(frequencyHz, 1, durationMs)
-    }
-}
-
+/** The board's hardware. The adapters are object literals over closures, not classes: a class
+ *  costs a constructor and a prototype registration per method in the 64 KB function-bytecode
+ *  budget (TODO-CODE-1). Set-up order: SPI (chip select high), enable line (high = stage off),
+ *  LEDs, sensor inputs. */
 export function createBoardHardware(pins: BoardPins, servers: BoardServers, name?: string): PumpHardware {
-    const stepper = new TmcStepEngine(new Tmc5160(new BoardSpiBus(pins), REFERENCE_TMC_CONFIG), new BoardEnableLine(pins.TMC_EN))
+    // TMC5160: one 40-bit datagram per chip-select low period over @devicescript/spi.
+    const cs = pins.TMC_CS
+    pinMode(cs, ds.GPIOMode.OutputHigh)
+    spi.configure({ miso: pins.TMC_MISO, mosi: pins.TMC_MOSI, sck: pins.TMC_SCK, mode: 3, hz: TMC_SPI_HZ })
+    const bus: SpiBus = {
+        transfer: async (tx: number[]) => {
+            const b = Buffer.alloc(5)
+            for (let i = 0; i < 5; i++) b[i] = tx[i]
+            digitalWrite(cs, 0)
+            let r: Buffer = null
+            try {
+                r = await spi.transfer(b)
+            } finally {
+                digitalWrite(cs, 1)
+            }
+            return [r[0], r[1], r[2], r[3], r[4]]
+        },
+    }
+    // Active-low enable into DRV_ENN (through the door switch).
+    const en = pins.TMC_EN
+    pinMode(en, ds.GPIOMode.OutputHigh)
+    const enable: OutputLine = { write: (high: boolean) => digitalWrite(en, high ? 0 : 1) }
+    const stepper = new TmcStepEngine(new Tmc5160(bus, REFERENCE_TMC_CONFIG), enable)
+    const runPin = pins.LED_RUN
+    const alarmPin = pins.LED_ALARM
+    pinMode(runPin, ds.GPIOMode.OutputLow)
+    pinMode(alarmPin, ds.GPIOMode.OutputLow)
+    const indicators: Indicators = {
+        setRunLed: async (on: boolean) => digitalWrite(runPin, on),
+        setAlarmLed: async (on: boolean) => digitalWrite(alarmPin, on),
+        beep: async (frequencyHz: number, durationMs: number) => {
+            await servers.buzzer.playNote(frequencyHz, 1, durationMs)
+        },
+    }
+    // Safety inputs: pulled up, so an open wire reads as the unsafe condition.
+    pinMode(pins.AIR, ds.GPIOMode.InputPullUp)
+    pinMode(pins.DOOR, ds.GPIOMode.InputPullUp)
+    pinMode(pins.PLUNGER, ds.GPIOMode.InputPullUp)
     return {
         name: name ? name : "board",
         stepper: stepper,
-        indicators: new BoardIndicators(pins, servers.buzzer),
-        sensors: new PinSensors(pins, servers, stepper),
+        indicators: indicators,
+        // Every safety input once per control tick, raw; calibration and thresholds are the core's.
+        sensors: {
+            read: async () => {
+                const pressureCounts = counts(await servers.pressure.reading.read())
+                const batteryCounts = counts(await servers.battery.reading.read())
+                const positionCounts = counts(await servers.position.reading.read())
+                return {
+                    pressureAdc: pressureCounts,
+                    airInLine: digitalRead(pins.AIR) !== 0,
+                    doorOpen: digitalRead(pins.DOOR) !== 0,
+                    plungerEngaged: digitalRead(pins.PLUNGER) === 0,
+                    batteryMv: Math.floor((batteryCounts * BATTERY_FULL_SCALE_MV) / ADC_FULL_SCALE_COUNTS),
+                    firedSteps: await stepper.firedCount(),
+                    plungerPositionUm: positionCounts * POSITION_UM_PER_COUNT,
+                }
+            },
+        },
     }
 }
 
@@ -149,39 +135,3 @@ function counts(fraction: number): number {
     if (typeof fraction !== "number" || fraction !== fraction) return NaN
     return Math.floor(fraction * ADC_FULL_SCALE_COUNTS + 0.5)
 }
-
-/** Reads every safety input once per control tick, raw; calibration and thresholds are the
- *  core's. Switch inputs are pulled up so an open wire reads as the unsafe condition.
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class PinSensors implements Sensors {
-    private readonly servers: BoardServers
-    private readonly pins: BoardPins
-    private readonly stepper: StepEngine
-
-    constructor(pins: BoardPins, servers: BoardServers, stepper: StepEngine) {
-        this.pins = pins
-        this.servers = servers
-        this.stepper = stepper
-        pinMode(pins.AIR, ds.GPIOMode.InputPullUp)
-        pinMode(pins.DOOR, ds.GPIOMode.InputPullUp)
-        pinMode(pins.PLUNGER, ds.GPIOMode.InputPullUp)
-    }
-
-    async read(): Promise<SensorSnapshot> {
-        const pressureCounts = counts(await this.servers.pressure.reading.read())
-        const batteryCounts = counts(await this.servers.battery.reading.read())
-        const positionCounts = counts(await this.servers.position.reading.read())
-        return {
-            pressureAdc: pressureCounts,
-            airInLine: digitalRead(this.pins.AIR) !== 0,
-            doorOpen: digitalRead(this.pins.DOOR) !== 0,
-            plungerEngaged: digitalRead(this.pins.PLUNGER) === 0,
-            batteryMv: Math.floor((batteryCounts * BATTERY_FULL_SCALE_MV) / ADC_FULL_SCALE_COUNTS),
-            firedSteps: await this.stepper.firedCount(),
-            plungerPositionUm: positionCounts * POSITION_UM_PER_COUNT,
-        }
-    }
-}
-
-

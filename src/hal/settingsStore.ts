@@ -28,12 +28,12 @@ async function readOnce(key: string): Promise<Buffer[]> {
     return done ? box : null
 }
 
-/** Raw bytes of one setting (readSetting would JSON-parse them); null value = missing;
+/** Raw bytes of one setting (readSetting would JSON-parse them); null when missing or empty;
  *  throws after READ_ATTEMPTS timeouts. */
 async function readRaw(key: string): Promise<Buffer> {
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         const r = await readOnce(key)
-        if (r) return r[0]
+        if (r) return r[0] && r[0].length > 0 ? r[0] : null
     }
     throw new Error("settings read timed out: " + key)
 }
@@ -43,7 +43,7 @@ async function readRaw(key: string): Promise<Buffer> {
 export async function readTextSetting(key: string): Promise<string> {
     try {
         const b = await readRaw(key)
-        if (!b || b.length === 0) return ""
+        if (!b) return ""
         const v = JSON.parse(b.toString())
         return typeof v === "string" ? v : ""
     } catch (e) {
@@ -54,10 +54,7 @@ export async function readTextSetting(key: string): Promise<string> {
 /** The device's settings flash behind the firmware's SettingsAccess. */
 export const deviceSettings: SettingsAccess = {
     readText: readTextSetting,
-    readBytes: async (key: string) => {
-        const v = await readRaw(key)
-        return v && v.length > 0 ? v : null
-    },
+    readBytes: readRaw,
     writeBytes: async (key: string, value: Buffer) => {
         await settings.set(key, value)
     },

@@ -125,13 +125,12 @@ const TWO_31 = 2147483648
  *  big-endian bytes (negative values two's complement). */
 export function datagram(first: number, value: number): number[] {
     let u = value < 0 ? value + TWO_32 : value
-    const b3 = umod(u, 256)
-    u = Math.floor(u / 256)
-    const b2 = umod(u, 256)
-    u = Math.floor(u / 256)
-    const b1 = umod(u, 256)
-    const b0 = umod(Math.floor(u / 256), 256)
-    return [first, b0, b1, b2, b3]
+    const d = [first, 0, 0, 0, 0]
+    for (let i = 4; i > 0; i--) {
+        d[i] = umod(u, 256)
+        u = Math.floor(u / 256)
+    }
+    return d
 }
 
 /** Unsigned value of reply bytes 1..4. */
@@ -148,92 +147,69 @@ export function hasBit(value: number, bit: number): boolean {
     return umod(Math.floor(value / bit), 2) === 1
 }
 
-/** " name" for each set bit of `value`, counting up from bit `firstBit` (a power of two);
- *  `labels` names those consecutive bits in order, space-separated. One text literal per
- *  register (image data) instead of two arrays built in code: the 64 KB function-bytecode budget. */
-function bitWords(value: number, firstBit: number, labels: string): string {
+/** The names of the set bits of `value`, counting up from bit `firstBit` (a power of two), space
+ *  separated, or "-" when none is set. `labels` names those consecutive bits in order, space
+ *  separated; an empty name skips a bit. One text literal per register (image data) instead of
+ *  two arrays built in code: the 64 KB function-bytecode budget. */
+export function bitNames(value: number, firstBit: number, labels: string): string {
     let t = ""
     let bit = firstBit
     let start = 0
     for (let i = 0; i <= labels.length; i++) {
         if (i === labels.length || labels.charCodeAt(i) === 32) {
-            if (hasBit(value, bit)) t += " " + labels.slice(start, i)
+            if (i > start && hasBit(value, bit)) t += " " + labels.slice(start, i)
             bit *= 2
             start = i + 1
         }
     }
-    return t
-}
-
-/** The names without the leading space, or "-" when no bit is set. */
-function listed(words: string): string {
-    return words.length > 0 ? words.slice(1) : "-"
+    return t.length > 0 ? t.slice(1) : "-"
 }
 
 export function spiStatusText(s: number): string {
-    return listed(bitWords(s, SPI_RESET_FLAG, "reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r"))
+    return bitNames(s, SPI_RESET_FLAG, "reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r")
 }
 
+/** GSTAT bit names (as the text, so callers use bitNames directly). */
+export const GSTAT_NAMES = "reset drv_err uv_cp"
+
 export function gstatText(g: number): string {
-    return listed(bitWords(g, GSTAT_RESET, "reset drv_err uv_cp"))
+    return bitNames(g, GSTAT_RESET, GSTAT_NAMES)
 }
 
 export function drvStatusText(d: number): string {
-    // Flag bits 12..15 and 24..31; CS_ACTUAL bits 20..16, SG_RESULT bits 9..0.
-    const flags = listed(bitWords(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive") + bitWords(d, DRV_STALLGUARD, "stallGuard ot otpw s2ga s2gb ola olb stst"))
-    return flags + " cs_actual=" + umod(Math.floor(d / 65536), 32) + " sg_result=" + umod(d, 1024)
+    // Flag bits 12..15 and 24..31 (bits 16..23 unnamed: CS_ACTUAL is bits 20..16); SG_RESULT bits 9..0.
+    return bitNames(d, DRV_S2VSA, "s2vsa s2vsb stealth fsactive         stallGuard ot otpw s2ga s2gb ola olb stst") + " cs_actual=" + umod(Math.floor(d / 65536), 32) + " sg_result=" + umod(d, 1024)
 }
 
 export function rampStatText(r: number): string {
-    return listed(
-        bitWords(
-            r,
-            RS_STATUS_STOP_L,
-            "status_stop_l status_stop_r latch_l latch_r event_stop_l event_stop_r event_stop_sg event_pos_reached velocity_reached position_reached vzero t_zerowait_active second_move status_sg"
-        )
+    return bitNames(
+        r,
+        RS_STATUS_STOP_L,
+        "status_stop_l status_stop_r latch_l latch_r event_stop_l event_stop_r event_stop_sg event_pos_reached velocity_reached position_reached vzero t_zerowait_active second_move status_sg"
     )
 }
 
-/** Driver-stage faults that stop delivery: over-temperature, shorts to GND or supply, and a
- *  StallGuard stall. (otpw, open load and standstill are reported but are not faults alone:
- *  open-load flags are unreliable at standstill per the datasheet.) */
-export const DRV_FAULT_MASK_BITS = [DRV_OT, DRV_S2GA, DRV_S2GB, DRV_S2VSA, DRV_S2VSB, DRV_STALLGUARD]
-
+/** Driver-stage faults that stop delivery: over-temperature (ot, bit 25), shorts to GND (s2ga/b,
+ *  bits 27, 28) or supply (s2vsa/b, bits 12, 13), and a StallGuard stall (bit 24). (otpw, open
+ *  load and standstill are reported but are not faults alone: open-load flags are unreliable at
+ *  standstill per the datasheet.) Masks on the top byte and on bits 12..13, no table: the
+ *  64 KB function-bytecode budget. */
 export function drvFault(d: number): boolean {
-    for (let i = 0; i < DRV_FAULT_MASK_BITS.length; i++) if (hasBit(d, DRV_FAULT_MASK_BITS[i])) return true
-    return false
+    return ((Math.floor(d / DRV_STALLGUARD) & 0x1b) | (Math.floor(d / DRV_S2VSA) & 3)) !== 0
 }
 
-/** Register settings for one drive, in chip units. */
-export interface Tmc5160Config {
-    gconf: number
-    chopconf: number
-    iholdIrun: number
-    tpowerdown: number
-    swMode: number
-    vstart: number
-    a1: number
-    v1: number
-    amax: number
-    vmax: number
-    dmax: number
-    d1: number
-    vstop: number
-    tzerowait: number
-}
+/** Register settings for one drive, in chip units: one 8-hex-digit word per register of
+ *  CFG_WRITES after GSTAT, in that order, space-separated: GCONF CHOPCONF IHOLD_IRUN TPOWERDOWN
+ *  SW_MODE RAMPMODE VSTART A1 V1 AMAX VMAX DMAX D1 VSTOP TZEROWAIT. A text, not an object: text is
+ *  image data, an object literal is code in `main` (the 64 KB function-bytecode budget). */
+export type Tmc5160Config = string
 
-/** Readable registers the driver writes and checks; the order is the write order. */
-const VERIFIED = [REG_GCONF, REG_CHOPCONF, REG_SW_MODE, REG_RAMPMODE]
-
-export interface Tmc5160Status {
-    spiStatus: number
-    xactual: number
-    xtarget: number
-    chopconf: number
-    gstat: number
-    drvStatus: number
-    rampStat: number
-}
+/** Registers written by configure, in write order, as the char codes of a text (image data, not
+ *  code): GSTAT (clear), GCONF, CHOPCONF, IHOLD_IRUN, TPOWERDOWN, SW_MODE, RAMPMODE, then from
+ *  RAMP_FIRST the write-only ramp registers VSTART, A1, V1, AMAX, VMAX, DMAX, D1, VSTOP, TZEROWAIT. */
+const CFG_WRITES = "\x01\x00\x6c\x10\x11\x34\x20\x23\x24\x25\x26\x27\x28\x2a\x2b\x2c"
+/** Index in CFG_WRITES of the first ramp register. */
+export const RAMP_FIRST = 7
 
 /** Register-level driver. Every reply's SPI_STATUS byte is checked: a reset or driver-error
  *  flag, or a reply that cannot come from a TMC5160 (MISO stuck high reads 0xFF), throws.
@@ -241,88 +217,68 @@ export interface Tmc5160Status {
  */
 export class Tmc5160 {
     private readonly bus: SpiBus
-    readonly cfg: Tmc5160Config
+    /** The value written to each register of CFG_WRITES: GSTAT's clear-all value, then the words
+     *  of the configuration. */
+    readonly regs: number[]
     lastSpiStatus = 0
 
     constructor(bus: SpiBus, cfg: Tmc5160Config) {
         this.bus = bus
-        this.cfg = cfg
+        const v = [GSTAT_RESET + GSTAT_DRV_ERR + GSTAT_UV_CP]
+        for (let i = 0; i < cfg.length; i += 9) {
+            let w = 0
+            for (let j = i; j < i + 8; j++) w = w * 16 + "0123456789abcdef".indexOf(cfg.charAt(j))
+            v.push(w)
+        }
+        this.regs = v
     }
 
-    private async xfer(addr: number, write: boolean, value: number): Promise<number[]> {
+    /** One datagram (`first`: address, +0x80 to write); the reply's unsigned value (the register
+     *  addressed by the previous datagram), its SPI_STATUS byte in lastSpiStatus. */
+    async xfer(first: number, value: number): Promise<number> {
         // One array per datagram (this runs 8 times a tick; every allocation counts on a 64 KB heap).
-        const rx = await this.bus.transfer(datagram(write ? addr + 0x80 : addr, value))
+        const rx = await this.bus.transfer(datagram(first, value))
         if (!rx || rx.length !== 5) throw driveFault("SPI reply of wrong length")
         this.lastSpiStatus = rx[0]
-        return rx
+        return replyValue(rx)
     }
 
-    async writeReg(addr: number, value: number) {
-        await this.xfer(addr, true, value)
-    }
-
-    /** Reads registers in one pipelined run (n + 1 datagrams); unsigned values, and the
-     *  SPI_STATUS byte of the last reply in lastSpiStatus. */
-    async readRegs(addrs: number[]): Promise<number[]> {
+    /** Reads the registers whose addresses are the char codes of `addrs` in one pipelined run
+     *  (n + 1 datagrams); unsigned values, and the SPI_STATUS byte of the last reply in
+     *  lastSpiStatus. */
+    async readRegs(addrs: string): Promise<number[]> {
         const out: number[] = []
-        await this.xfer(addrs[0], false, 0)
-        for (let i = 0; i < addrs.length; i++) {
-            const next = i + 1 < addrs.length ? addrs[i + 1] : addrs[i]
-            const rx = await this.xfer(next, false, 0)
-            out.push(replyValue(rx))
-        }
+        const n = addrs.length
+        await this.xfer(addrs.charCodeAt(0), 0)
+        for (let i = 1; i <= n; i++) out.push(await this.xfer(addrs.charCodeAt(i < n ? i : n - 1), 0))
         return out
     }
 
-    async readReg(addr: number): Promise<number> {
-        const v = await this.readRegs([addr])
-        return v[0]
-    }
-
-    /** Chip identity: IOIN version byte must be 0x30 (a TMC5160). */
-    async checkVersion() {
-        const ioin = await this.readReg(REG_IOIN)
-        const version = Math.floor(ioin / 16777216)
-        if (version !== TMC5160_VERSION) throw driveFault("IOIN version " + version + ", expected " + TMC5160_VERSION + " (TMC5160)")
-    }
-
-    /** Full configuration: version check, clear GSTAT, write every register, read back the
-     *  readable ones. Leaves XTARGET = XACTUAL (no motion) and returns XACTUAL. */
+    /** Full configuration: version check (IOIN version byte 0x30: a TMC5160), clear GSTAT, write
+     *  every register, read back the readable ones. Leaves XTARGET = XACTUAL (no motion) and
+     *  returns XACTUAL. */
     async configure(): Promise<number> {
-        await this.checkVersion()
-        await this.writeReg(REG_GSTAT, GSTAT_RESET + GSTAT_DRV_ERR + GSTAT_UV_CP)
-        const c = this.cfg
-        await this.writeReg(REG_GCONF, c.gconf)
-        await this.writeReg(REG_CHOPCONF, c.chopconf)
-        await this.writeReg(REG_IHOLD_IRUN, c.iholdIrun)
-        await this.writeReg(REG_TPOWERDOWN, c.tpowerdown)
-        await this.writeReg(REG_SW_MODE, c.swMode)
-        await this.writeReg(REG_RAMPMODE, 0)
-        await this.writeRamp()
-        const x = toSigned32(await this.readReg(REG_XACTUAL))
-        await this.writeReg(REG_XTARGET, x)
-        const got = await this.readRegs([REG_GCONF, REG_CHOPCONF, REG_SW_MODE, REG_RAMPMODE, REG_XTARGET, REG_GSTAT])
-        const want = [c.gconf, c.chopconf, c.swMode, 0]
-        for (let i = 0; i < VERIFIED.length; i++)
-            if (got[i] !== want[i]) throw driveFault("register " + VERIFIED[i] + " read back " + got[i] + ", wrote " + want[i])
+        const version = Math.floor((await this.readRegs("\x04"))[0] / 16777216)
+        if (version !== TMC5160_VERSION) throw driveFault("IOIN version " + version + ", expected 48 (TMC5160)")
+        await this.writeCfg(0)
+        const x = toSigned32((await this.readRegs("\x21"))[0]) // XACTUAL
+        await this.xfer(REG_XTARGET + 0x80, x)
+        // GCONF, CHOPCONF, SW_MODE, RAMPMODE (entries 1, 2, 5, 6 of CFG_WRITES), XTARGET, GSTAT.
+        const got = await this.readRegs("\x00\x6c\x34\x20\x2d\x01")
+        for (let i = 0; i < 4; i++) {
+            const want = this.regs["\x01\x02\x05\x06".charCodeAt(i)]
+            if (got[i] !== want) throw driveFault("register " + "\x00\x6c\x34\x20".charCodeAt(i) + " read back " + got[i] + ", wrote " + want)
+        }
         if (toSigned32(got[4]) !== x) throw driveFault("XTARGET read back " + toSigned32(got[4]) + ", wrote " + x)
-        if (got[5] !== 0) throw driveFault("GSTAT " + gstatText(got[5]) + " after clearing")
+        if (got[5] !== 0) throw driveFault("GSTAT " + bitNames(got[5], GSTAT_RESET, GSTAT_NAMES) + " after clearing")
         this.checkSpiStatus()
         return x
     }
 
-    /** Ramp registers are write-only on the chip: written at configure and at every enable. */
-    async writeRamp() {
-        const c = this.cfg
-        await this.writeReg(REG_VSTART, c.vstart)
-        await this.writeReg(REG_A1, c.a1)
-        await this.writeReg(REG_V1, c.v1)
-        await this.writeReg(REG_AMAX, c.amax)
-        await this.writeReg(REG_VMAX, c.vmax)
-        await this.writeReg(REG_DMAX, c.dmax)
-        await this.writeReg(REG_D1, c.d1)
-        await this.writeReg(REG_VSTOP, c.vstop)
-        await this.writeReg(REG_TZEROWAIT, c.tzerowait)
+    /** Writes CFG_WRITES from entry `from` on (0: everything; RAMP_FIRST: the ramp registers,
+     *  which are write-only on the chip, so they are re-written at every enable). */
+    async writeCfg(from: number) {
+        for (let i = from; i < 16; i++) await this.xfer(CFG_WRITES.charCodeAt(i) + 0x80, this.regs[i])
     }
 
     /** Throws on a status byte that says the chip reset, has a driver error, or cannot be a
@@ -330,22 +286,7 @@ export class Tmc5160 {
     checkSpiStatus() {
         const s = this.lastSpiStatus
         if (s === 0xff) throw driveFault("SPI status 0xFF: no controller answering (MISO stuck high)")
-        if (hasBit(s, SPI_RESET_FLAG)) throw driveFault("controller reset (SPI status " + spiStatusText(s) + ")")
-        if (hasBit(s, SPI_DRIVER_ERROR)) throw driveFault("driver error (SPI status " + spiStatusText(s) + ")")
-    }
-
-    /** Everything the step verification needs, in one pipelined run of 7 datagrams. */
-    async readStatus(): Promise<Tmc5160Status> {
-        const v = await this.readRegs([REG_XACTUAL, REG_XTARGET, REG_CHOPCONF, REG_GSTAT, REG_DRV_STATUS, REG_RAMP_STAT])
-        return {
-            spiStatus: this.lastSpiStatus,
-            xactual: toSigned32(v[0]),
-            xtarget: toSigned32(v[1]),
-            chopconf: v[2],
-            gstat: v[3],
-            drvStatus: v[4],
-            rampStat: v[5],
-        }
+        if (s & (SPI_RESET_FLAG | SPI_DRIVER_ERROR)) throw driveFault((s & SPI_RESET_FLAG ? "controller reset" : "driver error") + " (SPI status " + spiStatusText(s) + ")")
     }
 }
 
@@ -355,19 +296,19 @@ export class Tmc5160 {
  *  a 5 mL syringe), AMAX = DMAX = 3054 (200000 µsteps/s²), V1 = 0 (A1/D1 phase off; D1 must
  *  not be 0 in positioning mode), VSTART = VSTOP = 140 (100 µsteps/s, so a single-step move
  *  at the lowest rates ends within 10 ms). StallGuard stop on (SW_MODE.sg_stop). */
-export const REFERENCE_TMC_CONFIG: Tmc5160Config = {
-    gconf: 0x00000008, // multistep_filt on, en_pwm_mode off (spreadCycle), shaft normal
-    chopconf: 0x14410153, // TOFF 3, HSTRT 5, HEND 2, TBL 2, MRES 4 (16 µsteps), intpol
-    iholdIrun: 0x00061008, // IHOLD 8, IRUN 16, IHOLDDELAY 6
-    tpowerdown: 10,
-    swMode: SW_MODE_SG_STOP,
-    vstart: 140,
-    a1: 3054,
-    v1: 0,
-    amax: 3054,
-    vmax: 16777,
-    dmax: 3054,
-    d1: 3054,
-    vstop: 140,
-    tzerowait: 0,
-}
+export const REFERENCE_TMC_CONFIG: Tmc5160Config =
+    "00000008 " + // GCONF: multistep_filt on, en_pwm_mode off (spreadCycle), shaft normal
+    "14410153 " + // CHOPCONF: TOFF 3, HSTRT 5, HEND 2, TBL 2, MRES 4 (16 µsteps), intpol
+    "00061008 " + // IHOLD_IRUN: IHOLD 8, IRUN 16, IHOLDDELAY 6
+    "0000000a " + // TPOWERDOWN 10
+    "00000400 " + // SW_MODE: sg_stop (SW_MODE_SG_STOP)
+    "00000000 " + // RAMPMODE 0: positioning
+    "0000008c " + // VSTART 140
+    "00000bee " + // A1 3054
+    "00000000 " + // V1 0
+    "00000bee " + // AMAX 3054
+    "00004189 " + // VMAX 16777
+    "00000bee " + // DMAX 3054
+    "00000bee " + // D1 3054
+    "0000008c " + // VSTOP 140
+    "00000000" //    TZEROWAIT 0

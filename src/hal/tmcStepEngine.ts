@@ -22,7 +22,7 @@
 // (a reboot, which reconfigures and re-verifies everything) clears it.
 
 import { StepEngine } from "./types"
-import { OutputLine, REG_XACTUAL, REG_XTARGET, RS_EVENT_STOP_SG, Tmc5160, Tmc5160Status, driveFault, drvFault, drvStatusText, gstatText, hasBit, toSigned32 } from "./tmc5160"
+import { OutputLine, RAMP_FIRST, REG_XTARGET, RS_EVENT_STOP_SG, Tmc5160, GSTAT_NAMES, bitNames, driveFault, drvFault, drvStatusText, hasBit, toSigned32 } from "./tmc5160"
 
 /** Lag allowed on top of 3 ticks' worth of steps: ramp rounding and the VSTART/VSTOP step. */
 export const LAG_SLACK_STEPS = 16
@@ -44,21 +44,22 @@ export function lagLimitSteps(steps: number, lastSteps: number): number {
 export class TmcStepEngine implements StepEngine {
     readonly chip: Tmc5160
     private readonly en: OutputLine
-    private configured = false
-    private enabled = false
     /** Empty while healthy; the first fault's text once latched. */
     fault = ""
     private origin = 0
-    private base = 0
-    private planned = 0
-    private lastActual = 0
     /** Last verified XACTUAL, reported by firedCount. */
     private polledActual = 0
-    private lastLag = 0
-    private lastSteps = 0
-    private stuck = 0
-    private growing = 0
-    lastStatus: Tmc5160Status = null
+    // Set before first use (init/enable), so no initialisers: each costs image bytes (TODO-CODE-1).
+    // configured/enabled start undefined, which reads as false.
+    private configured: boolean
+    private enabled: boolean
+    private base: number
+    private planned: number
+    private lastActual: number
+    private lastLag: number
+    private lastSteps: number
+    private stuck: number
+    private growing: number
 
     constructor(chip: Tmc5160, enableLine: OutputLine) {
         this.chip = chip
@@ -69,108 +70,106 @@ export class TmcStepEngine implements StepEngine {
     /** Configures and verifies the controller (version, every readable register). Throws and
      *  latches on failure. Called at boot by the board, and by the first enable otherwise. */
     async init() {
-        this.en.write(false)
-        if (this.fault.length > 0) throw new Error("latched: " + this.fault)
-        try {
-            const x = await this.chip.configure()
-            this.origin = x
-            this.base = x
-            this.lastActual = x
-            this.polledActual = x
-            this.planned = 0
-            this.configured = true
-        } catch (e) {
-            this.latch(e)
-        }
-    }
-
-    private latch(e: any) {
-        // Power stage off before anything else can fail.
-        this.en.write(false)
-        this.enabled = false
-        if (this.fault.length === 0) this.fault = e instanceof Error ? e.message : "" + e
-        throw new Error("latched: " + this.fault)
+        await this.step(0, false, 0)
     }
 
     async enable(on: boolean) {
-        if (!on) {
-            this.en.write(false)
-            this.enabled = false
-            // Hold: target := actual, so the ramp does not finish a stale move on a later
-            // enable. Skipped once latched: the bus may be the fault, and the stage is off.
-            if (this.configured && this.fault.length === 0) {
-                try {
-                    const x = toSigned32(await this.chip.readReg(REG_XACTUAL))
-                    this.chip.checkSpiStatus()
-                    await this.chip.writeReg(REG_XTARGET, x)
-                    this.base = x
-                    this.planned = 0
-                    this.lastActual = x
-                    this.polledActual = x
-                } catch (e) {
-                    this.latch(e)
-                }
-            }
-            return
-        }
-        if (this.fault.length > 0) throw new Error("latched: " + this.fault)
-        if (!this.configured) await this.init()
-        try {
-            // The ramp registers are write-only: re-write them, then start a new lease run at
-            // the actual position and prove the chip is healthy before energising the stage.
-            await this.chip.writeRamp()
-            const x = toSigned32(await this.chip.readReg(REG_XACTUAL))
-            await this.chip.writeReg(REG_XTARGET, x)
-            this.base = x
-            this.planned = 0
-            this.lastActual = x
-            this.lastLag = 0
-            this.lastSteps = 0
-            this.stuck = 0
-            this.growing = 0
-            await this.verify(x, 0)
-        } catch (e) {
-            this.latch(e)
-        }
-        this.en.write(true)
-        this.enabled = true
+        await this.step(on ? 1 : 2, false, 0)
     }
 
     async queue(steps: number, forward: boolean, windowMs: number) {
-        if (this.fault.length > 0) throw new Error("latched: " + this.fault)
-        if (!this.enabled) return
-        if (!(steps >= 0 && Math.floor(steps) === steps)) throw new RangeError("steps out of range: " + steps)
-        this.planned += forward ? steps : -steps
-        const target = this.base + this.planned
+        await this.step(3, forward, steps)
+    }
+
+    /** Every command in one place, so there is one latch path. `op`: 0 init, 1 enable, 2 disable,
+     *  3 queue `steps`. Any failure drops the enable line first (power stage off before anything
+     *  else can fail), keeps the first fault's text and throws "latched: <fault>". */
+    private async step(op: number, forward: boolean, steps: number) {
+        const chip = this.chip
+        if (op !== 1 && op !== 3) this.en.write(false)
+        if (op === 2) {
+            this.enabled = false
+            // Hold: target := actual, so the ramp does not finish a stale move on a later
+            // enable. Skipped once latched: the bus may be the fault, and the stage is off.
+            if (!this.configured || this.fault) return
+        } else if (this.fault) throw new Error("latched: " + this.fault)
+        if (op === 3) {
+            if (!this.enabled) return
+            if (!(steps >= 0 && Math.floor(steps) === steps)) throw new RangeError("steps out of range: " + steps)
+        }
+        if (op === 1 && !this.configured) await this.step(0, false, 0)
         try {
-            await this.chip.writeReg(REG_XTARGET, target)
-            await this.verify(target, steps)
+            if (op === 3) {
+                this.planned += forward ? steps : -steps
+                const target = this.base + this.planned
+                await chip.xfer(REG_XTARGET + 0x80, target)
+                await this.verify(target, steps)
+                return
+            }
+            if (op === 1) {
+                // The ramp registers are write-only: re-write them, then start a new lease run at
+                // the actual position and prove the chip is healthy before energising the stage.
+                await chip.writeCfg(RAMP_FIRST)
+            }
+            const x = op === 0 ? await chip.configure() : toSigned32((await chip.readRegs("\x21"))[0]) // XACTUAL
+            if (op === 2) chip.checkSpiStatus()
+            if (op !== 0) await chip.xfer(REG_XTARGET + 0x80, x)
+            this.base = x
+            this.planned = 0
+            this.lastActual = x
+            if (op === 0) {
+                this.origin = x
+                this.configured = true
+            }
+            if (op !== 1) this.polledActual = x
+            else {
+                this.lastLag = 0
+                this.lastSteps = 0
+                this.stuck = 0
+                this.growing = 0
+                await this.verify(x, 0)
+            }
         } catch (e) {
-            this.latch(e)
+            // Power stage off before anything else can fail.
+            this.en.write(false)
+            this.enabled = false
+            if (!this.fault) this.fault = e instanceof Error ? e.message : "" + e
+            throw new Error("latched: " + this.fault)
+        }
+        if (op === 1) {
+            this.en.write(true)
+            this.enabled = true
         }
     }
 
     /** Throws (the caller latches) on any sign that the chip is not doing what it was told. */
     private async verify(target: number, steps: number) {
-        const st = await this.chip.readStatus()
-        this.lastStatus = st
-        this.chip.checkSpiStatus()
-        if (st.xtarget !== target) throw driveFault("XTARGET read back " + st.xtarget + ", wrote " + target)
-        if (st.chopconf !== this.chip.cfg.chopconf) throw driveFault("CHOPCONF read " + st.chopconf + ", configured " + this.chip.cfg.chopconf + " (reset to defaults?)")
-        if (st.gstat !== 0) throw driveFault("GSTAT " + gstatText(st.gstat))
-        if (drvFault(st.drvStatus)) throw driveFault("DRV_STATUS " + drvStatusText(st.drvStatus))
-        if (hasBit(st.rampStat, RS_EVENT_STOP_SG)) throw driveFault("stall: StallGuard stopped the ramp")
-        const lagRaw = target - st.xactual
+        const chip = this.chip
+        // XACTUAL, XTARGET, CHOPCONF, GSTAT, DRV_STATUS, RAMP_STAT in one pipelined run of 7 datagrams.
+        const v = await chip.readRegs("\x21\x2d\x6c\x01\x6f\x35")
+        const actual = toSigned32(v[0])
+        const xtarget = toSigned32(v[1])
+        chip.checkSpiStatus()
+        let f = ""
+        const lagRaw = target - actual
         const lag = lagRaw < 0 ? -lagRaw : lagRaw
         const limit = lagLimitSteps(steps, this.lastSteps)
-        if (lag > limit) throw driveFault("lag " + lag + " usteps > " + limit + " (actual " + st.xactual + ", target " + target + ")")
-        this.stuck = lag > 0 && st.xactual === this.lastActual ? this.stuck + 1 : 0
-        if (this.stuck >= STUCK_CHECKS) throw driveFault("XACTUAL stuck at " + st.xactual + " with " + lag + " usteps to go")
-        this.growing = lag > this.lastLag && lag > LAG_SLACK_STEPS ? this.growing + 1 : 0
-        if (this.growing >= GROWING_CHECKS) throw driveFault("lag growing for " + this.growing + " checks, now " + lag + " usteps")
+        if (xtarget !== target) f = "XTARGET read back " + xtarget + ", wrote " + target
+        else if (v[2] !== chip.regs[2]) f = "CHOPCONF read " + v[2] + ", configured " + chip.regs[2] + " (reset to defaults?)"
+        else if (v[3] !== 0) f = "GSTAT " + bitNames(v[3], 1, GSTAT_NAMES)
+        else if (drvFault(v[4])) f = "DRV_STATUS " + drvStatusText(v[4])
+        else if (hasBit(v[5], RS_EVENT_STOP_SG)) f = "stall: StallGuard stopped the ramp"
+        else if (lag > limit) f = "lag " + lag + " usteps > " + limit + " (actual " + actual + ", target " + target + ")"
+        else {
+            this.stuck = lag > 0 && actual === this.lastActual ? this.stuck + 1 : 0
+            this.growing = lag > this.lastLag && lag > LAG_SLACK_STEPS ? this.growing + 1 : 0
+            if (this.stuck >= STUCK_CHECKS) f = "XACTUAL stuck at " + actual + " with " + lag + " usteps to go"
+            else if (this.growing >= GROWING_CHECKS) f = "lag growing for " + this.growing + " checks, now " + lag + " usteps"
+        }
+        if (f) throw driveFault(f)
         this.lastLag = lag
-        this.lastActual = st.xactual
-        this.polledActual = st.xactual
+        this.lastActual = actual
+        this.polledActual = actual
         this.lastSteps = steps
     }
 

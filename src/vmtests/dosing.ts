@@ -8,10 +8,31 @@ import { EventLog } from "../core/eventLog"
 import { PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { AMT_MG, parseUnit } from "../core/druglib/doseUnits"
 import { checkBsa, mostellerThousandthsM2 } from "../core/druglib/bsa"
-import { doseToRateUlPerH } from "../core/druglib/dosing"
+import { copyRequest, doseToRateUlPerH, emptyRequest } from "../core/druglib/dosing"
 import { formatThousandths } from "../core/units"
 
 describe("dosing under the DeviceScript VM", () => {
+    test("copyRequest (Object.assign in the VM) copies every field into a separate request", () => {
+        const r = emptyRequest()
+        r.careArea = "ICU"
+        r.drug = "Dopamine"
+        r.dose = 5000
+        r.weightG = 70000
+        r.heightMm = 1700
+        r.confirmed = ["dose"]
+        const c = copyRequest(r)
+        c.dose = 6000
+        expect(r.dose).toBe(5000)
+        expect(c.dose).toBe(6000)
+        expect(c.careArea).toBe("ICU")
+        expect(c.drug).toBe("Dopamine")
+        expect(c.weightG).toBe(70000)
+        expect(c.heightMm).toBe(1700)
+        expect(c.bolusDose).toBe(-1)
+        expect(c.loadingDurationS).toBe(-1)
+        expect(c.confirmed[0]).toBe("dose")
+    })
+
     test("loading dose 2 mL over 60 s: 11525 steps (floor(2e9/173531)) in Loading, then Running at 10 mL/h", async () => {
         const log = new EventLog(64)
         const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)

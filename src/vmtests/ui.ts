@@ -111,4 +111,19 @@ describe("front panel in the VM", () => {
         expect(lastCmd.op).toBe("ack")
         expect(screen.inverted).toBe(false)
     })
+
+    // The running menu, state labels and list-back steps are string tables read with indexOf /
+    // slice / split in the VM (docs/front-panel.md, "Size"): each path once on the VM's own strings.
+    test("running menu: Pause pauses, STOP on the paused menu ends the infusion", async () => {
+        for (let i = 0; i < 5 && screen.lines[7].indexOf("> Pause") < 0; i++) await press("down", 1)
+        expect(screen.lines[7]).toBe("> Pause              ")
+        await press("start", 1)
+        expect(lastCmd.op).toBe("pause")
+        expect(pump.state()).toBe("Paused")
+        expect(screen.lines[0]).toBe("PAUSED          3.9 V")
+        await press("stop", 1)
+        expect(lastCmd.op).toBe("stop")
+        expect(pump.state()).toBe("Programmed")
+        expect(screen.lines[0]).toBe("READY TO START  3.9 V")
+    })
 })

@@ -47,11 +47,13 @@ export function checkBsa(heightMm: number, weightG: number): BsaResult {
     if (!isWholeNumber(weightG)) reasons.push("weight must be a whole number of grams")
     else if (weightG < MIN_BSA_WEIGHT_G || weightG > MAX_BSA_WEIGHT_G)
         reasons.push("weight " + weightG + " g is outside " + MIN_BSA_WEIGHT_G + ".." + MAX_BSA_WEIGHT_G + " g for body surface area")
-    if (reasons.length > 0) return { bsaThousandthsM2: -1, reasons: reasons }
-    const bsa = mostellerThousandthsM2(heightMm, weightG)
-    if (bsa < MIN_BSA_THOUSANDTHS_M2 || bsa > MAX_BSA_THOUSANDTHS_M2) {
-        reasons.push("body surface area " + bsa + "/1000 m² (Mosteller) is outside " + MIN_BSA_THOUSANDTHS_M2 + ".." + MAX_BSA_THOUSANDTHS_M2 + "/1000 m²")
-        return { bsaThousandthsM2: -1, reasons: reasons }
+    let bsa = -1
+    if (reasons.length === 0) {
+        bsa = mostellerThousandthsM2(heightMm, weightG)
+        if (bsa < MIN_BSA_THOUSANDTHS_M2 || bsa > MAX_BSA_THOUSANDTHS_M2) {
+            reasons.push("body surface area " + bsa + "/1000 m² (Mosteller) is outside " + MIN_BSA_THOUSANDTHS_M2 + ".." + MAX_BSA_THOUSANDTHS_M2 + "/1000 m²")
+            bsa = -1
+        }
     }
     return { bsaThousandthsM2: bsa, reasons: reasons }
 }

@@ -20,11 +20,16 @@ export const UNIT_PER_MIN = 0x20
 export const UNIT_PER_H = 0x40
 export const UNIT_PER_M2 = 0x80
 
+// Names stay an array: String.split is interpreted bytecode in the VM (about a thousand opcodes a
+// call, against the 131,072-opcode turn budget). The number tables are packed in strings, indexed
+// by amount code (string data costs no function bytecode).
 const AMOUNT_NAMES = ["mL", "g", "mg", "mcg", "ng", "units", "milliunits", "mmol", "mEq"]
-/** Base units (1e-6 of the family's main unit) per one amount unit. mL has no base: flow only. */
-const AMOUNT_FACTORS = [0, 1000000000, 1000000, 1000, 1, 1000000, 1000, 1000000, 1000000]
+/** Base units (1e-6 of the family's main unit) per one amount unit, as a power of 1000:
+ *  g 10^9, mg 10^6, mcg 10^3, ng 1, units 10^6, milliunits 10^3, mmol and mEq 10^6. mL has no
+ *  base (flow only): factor 0. */
+const FACTOR_EXP_1000 = "032102122"
 /** Amounts of the same family convert into each other; different families never do. */
-const AMOUNT_FAMILY = [0, 1, 1, 1, 1, 2, 2, 3, 4]
+const AMOUNT_FAMILY = "011112234"
 
 export function amountOf(code: number): number {
     return code & 0x0f
@@ -43,27 +48,25 @@ export function isPerMin(code: number): boolean {
 }
 
 export function amountFactor(amount: number): number {
-    return AMOUNT_FACTORS[amount]
+    let f = amount === AMT_ML ? 0 : 1
+    for (let k = FACTOR_EXP_1000.charCodeAt(amount) - 48; k > 0; k--) f *= 1000
+    return f
 }
 
 export function amountFamily(amount: number): number {
-    return AMOUNT_FAMILY[amount]
+    return AMOUNT_FAMILY.charCodeAt(amount) - 48
 }
 
 /** True only for codes the firmware knows how to convert: a known amount, at most one time base,
  *  and mL only as the flow rate "mL/h" or the volume "mL". */
 export function isValidDoseUnit(code: number, rate: boolean): boolean {
     if (typeof code !== "number" || code < 0 || code > 0xff || Math.floor(code) !== code) return false
-    if (isPerKg(code) && isPerM2(code)) return false
     const a = code & 0x0f
-    if (a >= AMT_COUNT) return false
-    const perMin = (code & UNIT_PER_MIN) !== 0
-    const perH = (code & UNIT_PER_H) !== 0
-    if (rate) {
-        if (perMin === perH) return false
-    } else if (perMin || perH) return false
-    if (a === AMT_ML) return !isPerKg(code) && !isPerM2(code) && (!rate || perH)
-    return true
+    // At most one of per kg and per m²; exactly one time base for a rate, none for an amount.
+    const t = code & (UNIT_PER_MIN | UNIT_PER_H)
+    if ((code & (UNIT_PER_KG | UNIT_PER_M2)) === UNIT_PER_KG + UNIT_PER_M2 || a >= AMT_COUNT || (rate ? t === 0 || t === UNIT_PER_MIN + UNIT_PER_H : t !== 0)) return false
+    // mL: only "mL/h" (rate) or "mL" (amount), never per kg or per m².
+    return a !== AMT_ML || ((code & (UNIT_PER_KG | UNIT_PER_M2)) === 0 && (!rate || t === UNIT_PER_H))
 }
 
 export function unitName(code: number): string {
@@ -85,8 +88,7 @@ export function amountName(amount: number): string {
  *  the firmware only sees codes. */
 export function parseUnit(text: string, rate: boolean): number {
     const parts = text.split("/")
-    let a = -1
-    for (let i = 0; i < AMOUNT_NAMES.length; i++) if (AMOUNT_NAMES[i] === parts[0]) a = i
+    const a = AMOUNT_NAMES.indexOf(parts[0])
     if (a < 0) return -1
     let code = a
     let k = 1

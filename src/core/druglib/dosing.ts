@@ -90,23 +90,7 @@ export function emptyRequest(): DoseRequest {
 }
 
 export function copyRequest(r: DoseRequest): DoseRequest {
-    const c = emptyRequest()
-    c.careArea = r.careArea
-    c.drug = r.drug
-    c.doseUnit = r.doseUnit
-    c.dose = r.dose
-    c.concUnit = r.concUnit
-    c.concentration = r.concentration
-    c.weightG = r.weightG
-    c.heightMm = r.heightMm
-    c.syringeId = r.syringeId
-    c.vtbiUl = r.vtbiUl
-    c.bolusDose = r.bolusDose
-    c.bolusDurationS = r.bolusDurationS
-    c.loadingDose = r.loadingDose
-    c.loadingDurationS = r.loadingDurationS
-    c.confirmed = r.confirmed
-    return c
+    return Object.assign({}, r)
 }
 
 export function findArea(lib: DrugLibrary, name: string): CareArea {
@@ -138,42 +122,36 @@ export function basicEntry(area: CareArea): DrugEntry {
     }
 }
 
-/**
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class Checker {
-    reasons: string[] = []
-    soft: SoftExcursion[] = []
-    /** BSA in thousandths of m² once height and weight passed their checks; -1 otherwise. */
-    bsa = -1
-
-    refuse(reason: string) {
-        this.reasons.push(reason)
-    }
-
-    /** Hard bounds refuse; soft bounds record an excursion. Bounds are inclusive. */
-    limits(field: string, value: number, l: Limits, unit: string, scale: string) {
-        if (l.hardMin !== NONE && value < l.hardMin) {
-            this.refuse(field + " " + show(value, scale) + " " + unit + " is below the hard minimum " + show(l.hardMin, scale) + " " + unit)
+/** Hard bounds refuse; soft bounds record an excursion. Bounds are inclusive, checked in the order
+ *  hardMin, hardMax, softMin, softMax; the first one crossed decides. `thousandths` says how the
+ *  values are shown. A concentration passes itself (compared exactly as amount·1000 vs limit·volume
+ *  µL; `value` is then the rounded per-mL figure) and its own hard-limit text. */
+function limits(res: DoseResult, field: string, value: number, l: Limits, unit: string, thousandths: boolean, cc?: Concentration, hardText?: string) {
+    const b = [l.hardMin, l.hardMax, l.softMin, l.softMax]
+    for (let i = 0; i < 4; i++) {
+        const lim = b[i]
+        if (lim === NONE) continue
+        const c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
+        const min = i === 0 || i === 2
+        if (min ? c < 0 : c > 0) {
+            if (i < 2)
+                res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (min ? " is below the hard minimum " : " is above the hard maximum ") + show(lim, thousandths) + " " + unit)
+            else res.soft.push({ field: field, bound: min ? "softMin" : "softMax", limit: lim, value: value, unit: unit })
             return
         }
-        if (l.hardMax !== NONE && value > l.hardMax) {
-            this.refuse(field + " " + show(value, scale) + " " + unit + " is above the hard maximum " + show(l.hardMax, scale) + " " + unit)
-            return
-        }
-        if (l.softMin !== NONE && value < l.softMin)
-            this.soft.push({ field: field, bound: "softMin", limit: l.softMin, value: value, unit: unit })
-        else if (l.softMax !== NONE && value > l.softMax)
-            this.soft.push({ field: field, bound: "softMax", limit: l.softMax, value: value, unit: unit })
     }
 }
 
-function show(v: number, scale: string): string {
-    return scale === "thousandths" ? formatThousandths(v) : "" + v
+function show(v: number, thousandths: boolean): string {
+    return thousandths ? formatThousandths(v) : "" + v
 }
 
 function positiveWhole(v: number): boolean {
     return isWholeNumber(v) && v > 0
+}
+
+function absent(v: number): boolean {
+    return v === NONE || v === undefined || v === null
 }
 
 /** The patient factors of a per-kg or per-m² unit, pushed onto a ratio (num / den): weight in g
@@ -190,7 +168,8 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
 }
 
 /** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). A per-m²
- *  unit needs `bsaThousandthsM2` (BSA in thousandths of m²); without one it is -1. */
+ *  unit needs `bsaThousandthsM2` (BSA in thousandths of m²); without one it is -1. With an amount
+ *  unit (no time base: the factor is 1) it is the µL holding that amount (amountToUl). */
 export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
     if (amountOf(doseUnit) === AMT_ML) return { value: dose, exact: true }
     if (isPerM2(doseUnit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
@@ -201,14 +180,10 @@ export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number
     return ratioRound(num, den)
 }
 
-/** µL holding an amount (bolus/loading, in thousandths of `unit`, per kg if the unit says so). */
+/** µL holding an amount (bolus/loading, in thousandths of `unit`, per kg if the unit says so):
+ *  the same ratio as doseToRateUlPerH, an amount unit having no per-minute factor. */
 export function amountToUl(unit: number, amount: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
-    if (amountOf(unit) === AMT_ML) return { value: amount, exact: true }
-    if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
-    const num = [amount, amountFactor(amountOf(unit)), c.volumeUl]
-    const den = [c.amount, amountFactor(concUnit)]
-    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
-    return ratioRound(num, den)
+    return doseToRateUlPerH(unit, amount, weightG, concUnit, c, bsaThousandthsM2)
 }
 
 /** Amount in base units (1e-6 of the main unit) of `value` thousandths of `unit`, optionally
@@ -226,18 +201,20 @@ function baseAmount(unit: number, value: number, weightG: number, minutes: numbe
     return ratioRound(num, den).value
 }
 
-function matchConcentration(chk: Checker, e: DrugEntry, req: DoseRequest) {
+function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
+    const why = res.reasons
     const c = req.concentration
+    const u = unitName(e.concUnit) + "/mL"
     if (!c) {
-        chk.refuse("concentration is required for " + e.drug)
+        why.push("concentration is required for " + e.drug)
         return
     }
     if (req.concUnit !== e.concUnit) {
-        chk.refuse("concentration unit mismatch: " + e.drug + " is in " + unitName(e.concUnit) + "/mL, entered " + unitName(req.concUnit))
+        why.push("concentration unit mismatch: " + e.drug + " is in " + u + ", entered " + unitName(req.concUnit))
         return
     }
     if (!positiveWhole(c.amount) || !positiveWhole(c.volumeUl) || c.volumeUl > 1000000) {
-        chk.refuse("concentration: amount and volume must be positive whole numbers (volume <= 1000 mL)")
+        why.push("concentration: amount and volume must be positive whole numbers (volume <= 1000 mL)")
         return
     }
     for (let i = 0; i < e.concentrations.length; i++) {
@@ -245,58 +222,44 @@ function matchConcentration(chk: Checker, e: DrugEntry, req: DoseRequest) {
         if (compareProducts([c.amount, l.volumeUl], [l.amount, c.volumeUl]) === 0) return
     }
     const text = formatThousandths(c.amount) + " " + unitName(e.concUnit) + "/" + formatThousandths(c.volumeUl) + " mL"
-    if (e.customConc.hardMin === NONE || e.customConc.hardMax === NONE) {
-        chk.refuse("concentration mismatch: " + text + " is not a library concentration of " + e.drug)
-        return
-    }
-    // Concentration per mL in thousandths of the unit = amount · 1000 / volume[µL].
-    const perMl = ratioRound([c.amount, 1000], [c.volumeUl]).value
     const l = e.customConc
-    if (compareProducts([c.amount, 1000], [l.hardMin, c.volumeUl]) < 0 || compareProducts([c.amount, 1000], [l.hardMax, c.volumeUl]) > 0) {
-        chk.refuse("concentration " + text + " is outside the hard limits " + formatThousandths(l.hardMin) + ".." + formatThousandths(l.hardMax) + " " + unitName(e.concUnit) + "/mL")
+    if (l.hardMin === NONE || l.hardMax === NONE) {
+        why.push("concentration mismatch: " + text + " is not a library concentration of " + e.drug)
         return
     }
-    const u = unitName(e.concUnit) + "/mL"
-    if (l.softMin !== NONE && compareProducts([c.amount, 1000], [l.softMin, c.volumeUl]) < 0)
-        chk.soft.push({ field: "concentration", bound: "softMin", limit: l.softMin, value: perMl, unit: u })
-    else if (l.softMax !== NONE && compareProducts([c.amount, 1000], [l.softMax, c.volumeUl]) > 0)
-        chk.soft.push({ field: "concentration", bound: "softMax", limit: l.softMax, value: perMl, unit: u })
+    // Concentration per mL in thousandths of the unit = amount · 1000 / volume[µL], compared exactly.
+    limits(res, "concentration", ratioRound([c.amount, 1000], [c.volumeUl]).value, l, u, true, c,
+        "concentration " + text + " is outside the hard limits " + formatThousandths(l.hardMin) + ".." + formatThousandths(l.hardMax) + " " + u)
 }
 
-function checkDoseSpec(chk: Checker, field: string, spec: DoseSpec, dose: number, durationS: number, req: DoseRequest, e: DrugEntry) {
+/** A bolus or loading dose checked against its spec: µL to deliver (its duration is the
+ *  request's); 0 (or -1) when refused, then a reason is recorded here or by the entry checks. */
+function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: number, durationS: number, req: DoseRequest, e: DrugEntry): number {
+    const why = res.reasons
     if (!spec) {
-        chk.refuse(field + " is not allowed for " + e.drug + " in this care area")
-        return { ul: 0, s: 0 }
+        why.push(field + " is not allowed for " + e.drug + " in this care area")
+        return 0
     }
     if (!positiveWhole(dose)) {
-        chk.refuse(field + " dose must be a positive whole number of thousandths")
-        return { ul: 0, s: 0 }
+        why.push(field + " dose must be a positive whole number of thousandths")
+        return 0
     }
-    const n0 = chk.reasons.length
-    chk.limits(field, dose, spec.dose, unitName(spec.unit), "thousandths")
-    if (!isWholeNumber(durationS)) chk.refuse(field + " duration must be a whole number of seconds")
-    else chk.limits(field + "Duration", durationS, spec.durationS, "s", "s")
-    if (chk.reasons.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && chk.bsa < 0)) return { ul: 0, s: 0 }
-    if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return { ul: 0, s: 0 }
-    const v = amountToUl(spec.unit, dose, req.weightG, e.concUnit, req.concentration, chk.bsa)
-    if (v.value < 0) chk.refuse(field + ": volume cannot be computed exactly (values too large)")
-    return { ul: v.value, s: durationS }
-}
-
-/** Checks a request against the library and builds the program. Logs refusals and confirmed
- *  overrides; a "confirm" result is not logged (nothing was programmed yet). */
-export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number): DoseResult {
-    return checkDose(lib, req, log, nowMs, "DERS_PROGRAM")
+    const n0 = why.length
+    limits(res, field, dose, spec.dose, unitName(spec.unit), true)
+    if (!isWholeNumber(durationS)) why.push(field + " duration must be a whole number of seconds")
+    else limits(res, field + "Duration", durationS, spec.durationS, "s", false)
+    if (why.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && res.bsaThousandthsM2 < 0)) return 0
+    if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return 0
+    const v = doseToRateUlPerH(spec.unit, dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2).value
+    if (v < 0) why.push(field + ": volume cannot be computed exactly (values too large)")
+    return v
 }
 
 /** Same checks for a new dose of a running infusion (the loading dose is not repeated). */
 export function checkTitration(lib: DrugLibrary, active: DoseRequest, newDose: number, confirmed: string[], log: EventSink, nowMs: number): DoseResult {
     const req = copyRequest(active)
     req.dose = newDose
-    req.loadingDose = NONE
-    req.loadingDurationS = NONE
-    req.confirmed = confirmed
-    return checkDose(lib, req, log, nowMs, "DERS_TITRATE")
+    return recheck(lib, req, confirmed, log, nowMs, "DERS_TITRATE")
 }
 
 /** Same checks for a bolus on a running infusion: the bolus dose and duration against the
@@ -305,186 +268,180 @@ export function checkBolus(lib: DrugLibrary, active: DoseRequest, bolusDose: num
     const req = copyRequest(active)
     req.bolusDose = bolusDose
     req.bolusDurationS = bolusDurationS
+    return recheck(lib, req, confirmed, log, nowMs, "DERS_BOLUS")
+}
+
+function recheck(lib: DrugLibrary, req: DoseRequest, confirmed: string[], log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
     req.loadingDose = NONE
     req.loadingDurationS = NONE
     req.confirmed = confirmed
-    return checkDose(lib, req, log, nowMs, "DERS_BOLUS")
+    return programDose(lib, req, log, nowMs, okKind)
 }
 
-function checkDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
-    const chk = new Checker()
-    const res: DoseResult = { status: "refused", reasons: chk.reasons, soft: chk.soft, program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0, bsaThousandthsM2: -1 }
+/** Every check; reasons and soft excursions land in `res`, and `res.program` is set only when
+ *  no reason was recorded. */
+function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
+    const why = res.reasons
     if (!lib) {
-        chk.refuse("no drug library is installed")
-        return finish(res, req, log, nowMs, okKind)
+        why.push("no drug library is installed")
+        return
     }
     const area = findArea(lib, req.careArea)
     if (!area) {
-        chk.refuse("unknown care area '" + req.careArea + "'")
-        return finish(res, req, log, nowMs, okKind)
+        why.push("unknown care area '" + req.careArea + "'")
+        return
     }
     const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
     if (!e) {
-        chk.refuse("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
-        return finish(res, req, log, nowMs, okKind)
+        why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
+        return
     }
-    const flowOnly = amountOf(e.doseUnit) === AMT_ML
+    const drug = e.drug
+    const du = e.doseUnit
+    const flowOnly = amountOf(du) === AMT_ML
+    const unit = unitName(du)
+    const ru = req.doseUnit
     // Unit confusion: the entered unit must be the library's, with no conversion between a dose
     // rate and a flow rate (entering 5 "mL/h" for a 5 mcg/kg/min order is a classic error).
-    if (req.doseUnit !== e.doseUnit) {
-        if (amountOf(req.doseUnit) === AMT_ML || flowOnly)
-            chk.refuse("unit confusion: " + e.drug + " is programmed in " + unitName(e.doseUnit) + ", not " + unitName(req.doseUnit) + " (dose rate vs flow rate)")
-        else chk.refuse("dose unit " + unitName(req.doseUnit) + " does not match the library unit " + unitName(e.doseUnit) + " for " + e.drug)
-        return finish(res, req, log, nowMs, okKind)
+    if (ru !== du) {
+        if (amountOf(ru) === AMT_ML || flowOnly)
+            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + unitName(ru) + " (dose rate vs flow rate)")
+        else why.push("dose unit " + unitName(ru) + " does not match the library unit " + unit + " for " + drug)
+        return
     }
-    if (!positiveWhole(req.dose)) {
-        chk.refuse("dose must be a positive whole number of thousandths of " + unitName(e.doseUnit))
-        return finish(res, req, log, nowMs, okKind)
+    const dose = req.dose
+    if (!positiveWhole(dose)) {
+        why.push("dose must be a positive whole number of thousandths of " + unit)
+        return
     }
-    chk.limits(flowOnly ? "rate" : "dose", req.dose, e.dose, unitName(e.doseUnit), "thousandths")
+    limits(res, flowOnly ? "rate" : "dose", dose, e.dose, unit, true)
 
-    const needsWeight = isPerKg(e.doseUnit) || (positiveWhole(req.bolusDose) && e.bolus && isPerKg(e.bolus.unit)) ||
-        (positiveWhole(req.loadingDose) && e.loading && isPerKg(e.loading.unit)) || (e.window && isPerKg(e.window.unit))
-    if (req.weightG === NONE || req.weightG === undefined || req.weightG === null) {
-        if (needsWeight) chk.refuse("patient weight is required: " + e.drug + " is dosed per kg")
-    } else if (!positiveWhole(req.weightG)) {
-        chk.refuse("weight must be a positive whole number of grams")
+    // Units in play (the dose, a requested bolus or loading dose, the window): their per-kg and
+    // per-m² bits say whether weight or body surface area is needed.
+    const bd = req.bolusDose
+    const ld = req.loadingDose
+    const win = e.window
+    let units = du | (win ? win.unit : 0)
+    if (positiveWhole(bd) && e.bolus) units |= e.bolus.unit
+    if (positiveWhole(ld) && e.loading) units |= e.loading.unit
+    const weightG = req.weightG
+    const noWeight = absent(weightG)
+    if (noWeight) {
+        if (isPerKg(units)) why.push("patient weight is required: " + drug + " is dosed per kg")
+    } else if (!positiveWhole(weightG)) {
+        why.push("weight must be a positive whole number of grams")
     } else {
-        chk.limits("weight", req.weightG, e.weightG, "g", "g")
+        limits(res, "weight", weightG, e.weightG, "g", false)
     }
 
     // Body surface area: per-m² units need height and weight; Mosteller, pump limits (bsa.ts).
-    const needsBsa = isPerM2(e.doseUnit) || (positiveWhole(req.bolusDose) && e.bolus && isPerM2(e.bolus.unit)) ||
-        (positiveWhole(req.loadingDose) && e.loading && isPerM2(e.loading.unit)) || (e.window && isPerM2(e.window.unit))
-    if (needsBsa) {
-        const noHeight = req.heightMm === NONE || req.heightMm === undefined || req.heightMm === null
-        const noWeight = req.weightG === NONE || req.weightG === undefined || req.weightG === null
-        if (noHeight || noWeight) chk.refuse("patient height and weight are required: " + e.drug + " is dosed per m² of body surface area")
+    if (isPerM2(units)) {
+        if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + drug + " is dosed per m² of body surface area")
         else {
-            const b = checkBsa(req.heightMm, req.weightG)
-            for (let i = 0; i < b.reasons.length; i++) chk.refuse(b.reasons[i])
-            chk.bsa = b.bsaThousandthsM2
+            const b = checkBsa(req.heightMm, weightG)
+            for (let i = 0; i < b.reasons.length; i++) why.push(b.reasons[i])
             res.bsaThousandthsM2 = b.bsaThousandthsM2
         }
     }
 
-    if (!flowOnly) matchConcentration(chk, e, req)
-    else if (req.concentration) chk.refuse("a concentration was entered for a mL/h infusion")
+    const conc = req.concentration
+    if (!flowOnly) matchConcentration(res, e, req)
+    else if (conc) why.push("a concentration was entered for a mL/h infusion")
 
-    let bolus = { ul: 0, s: 0 }
-    if (req.bolusDose !== NONE && req.bolusDose !== 0) bolus = checkDoseSpec(chk, "bolus", e.bolus, req.bolusDose, req.bolusDurationS, req, e)
-    let loading = { ul: 0, s: 0 }
-    if (req.loadingDose !== NONE && req.loadingDose !== 0)
-        loading = checkDoseSpec(chk, "loading", e.loading, req.loadingDose, req.loadingDurationS, req, e)
-    if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
+    // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
+    const bolusUl = bd !== NONE && bd !== 0 ? checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e) : 0
+    const loadingUl = ld !== NONE && ld !== 0 ? checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e) : 0
+    if (why.length > 0) return
 
-    const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration, chk.bsa)
-    if (rate.value < 0) chk.refuse("dose cannot be converted exactly (values too large)")
-    else if (rate.value < MIN_RATE_UL_PER_H || rate.value > MAX_RATE_UL_PER_H)
-        chk.refuse("dose gives " + formatThousandths(rate.value) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
+    const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
+    const r = rate.value
+    if (r < 0) why.push("dose cannot be converted exactly (values too large)")
+    else if (r < MIN_RATE_UL_PER_H || r > MAX_RATE_UL_PER_H)
+        why.push("dose gives " + formatThousandths(r) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
     const syringe = findSyringe(req.syringeId)
-    if (loading.ul > 0 && syringe) {
-        const why = syringeRateProblem("loading dose over " + loading.s + " s", Math.ceil((loading.ul * 3600) / loading.s), syringe, REFERENCE_MECHANICS)
-        if (why.length > 0) chk.refuse(why)
+    // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
+    const loadingS = ld > 0 ? req.loadingDurationS : 0
+    if (loadingUl > 0 && syringe) {
+        const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
+        if (w.length > 0) why.push(w)
     }
-    if (e.window) checkWindow(chk, e, req, chk.bsa)
-    if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
+    if (win) {
+        // Dose window: the continuous part can deliver no more than the VTBI holds, whichever
+        // comes first; bolus and loading dose add to it.
+        const bsa = res.bsaThousandthsM2
+        let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
+        const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
+        if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
+        // Any part that cannot be computed exactly (-1) refuses the whole sum.
+        let bad = sum < 0
+        const doses = [bd, ld]
+        const specs = [e.bolus, e.loading]
+        for (let k = 0; k < 2; k++)
+            if (positiveWhole(doses[k])) {
+                const x = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
+                if (x < 0) bad = true
+                sum += x
+            }
+        const max = baseAmount(win.unit, win.maxAmount, weightG, 0, bsa)
+        if (bad || max < 0) why.push("dose window cannot be computed exactly")
+        else if (sum > max) {
+            // Show the programmed amount in the window's unit (per kg if it is per kg): the
+            // patient factors inverted (num and den swapped).
+            const den = [amountFactor(amountOf(win.unit))]
+            const num = [sum, 1000]
+            pushPatientFactors(win.unit, den, num, weightG, bsa)
+            const u = " " + unitName(win.unit)
+            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + win.minutes + " min; the limit is " +
+                formatThousandths(win.maxAmount) + u + " per " + win.minutes + " min")
+        }
+    }
+    if (why.length > 0) return
 
     // KVO never exceeds the primary rate (the pump requires it); a lower KVO is stated in the log.
-    const kvo = e.kvoUlPerH <= rate.value ? e.kvoUlPerH : rate.value
+    const kvo = e.kvoUlPerH
     const p: InfusionProgram = {
         syringeId: req.syringeId,
-        rateUlPerH: rate.value,
+        rateUlPerH: r,
         vtbiUl: req.vtbiUl,
-        kvoRateUlPerH: kvo,
-        bolusUl: bolus.ul,
-        bolusDurationS: bolus.s,
+        kvoRateUlPerH: kvo <= r ? kvo : r,
+        bolusUl: bolusUl,
+        bolusDurationS: bd > 0 ? req.bolusDurationS : 0,
     }
-    const v = validateProgram(p, findSyringe(req.syringeId))
-    for (let i = 0; i < v.errors.length; i++) chk.refuse(v.errors[i])
-    if (chk.reasons.length > 0) return finish(res, req, log, nowMs, okKind)
+    const v = validateProgram(p, syringe)
+    for (let i = 0; i < v.errors.length; i++) why.push(v.errors[i])
+    if (why.length > 0) return
     res.program = p
     res.rateExact = rate.exact
-    res.loadingUl = loading.ul
-    res.loadingDurationS = loading.s
-    return finish(res, req, log, nowMs, okKind)
+    res.loadingUl = loadingUl
+    res.loadingDurationS = loadingS
 }
 
-function checkWindow(chk: Checker, e: DrugEntry, req: DoseRequest, bsa: number) {
-    const w = e.window
-    // The continuous part can deliver no more than the VTBI holds, whichever comes first.
-    let sum = baseAmount(e.doseUnit, req.dose, req.weightG, w.minutes, bsa)
-    const c = req.concentration
-    const inVtbi = ratioRound([req.vtbiUl, c.amount, amountFactor(e.concUnit)], [1000, c.volumeUl]).value
-    if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
-    // Any part that cannot be computed exactly (-1) refuses the whole sum.
-    let parts = sum < 0 ? -1 : 0
-    if (positiveWhole(req.bolusDose)) {
-        const b = baseAmount(e.bolus.unit, req.bolusDose, req.weightG, 0, bsa)
-        if (b < 0) parts = -1
-        sum += b
-    }
-    if (positiveWhole(req.loadingDose)) {
-        const l = baseAmount(e.loading.unit, req.loadingDose, req.weightG, 0, bsa)
-        if (l < 0) parts = -1
-        sum += l
-    }
-    const max = baseAmount(w.unit, w.maxAmount, req.weightG, 0, bsa)
-    if (sum < 0 || max < 0 || parts < 0) {
-        chk.refuse("dose window cannot be computed exactly")
-        return
-    }
-    if (sum > max) {
-        // Show the programmed amount in the window's unit (per kg if it is per kg).
-        const den = [amountFactor(amountOf(w.unit))]
-        const num = [sum, 1000]
-        if (isPerKg(w.unit)) {
-            num.push(1000)
-            den.push(req.weightG)
-        }
-        if (isPerM2(w.unit)) {
-            num.push(1000)
-            den.push(bsa)
-        }
-        const shown = ratioRound(num, den).value
-        chk.refuse("programmed doses give " + formatThousandths(shown) + " " + unitName(w.unit) + " in " + w.minutes + " min; the limit is " +
-            formatThousandths(w.maxAmount) + " " + unitName(w.unit) + " per " + w.minutes + " min")
-    }
-}
-
-function confirmedAll(res: DoseResult, confirmed: string[]): boolean {
-    for (let i = 0; i < res.soft.length; i++) {
-        let found = false
-        for (let j = 0; j < confirmed.length; j++) if (confirmed[j] === res.soft[i].field) found = true
-        if (!found) return false
-    }
-    return true
-}
-
-function describe(req: DoseRequest): string {
-    return "area=" + req.careArea + " drug=" + req.drug
-}
-
-function finish(res: DoseResult, req: DoseRequest, log: EventSink, nowMs: number, okKind: EventKind): DoseResult {
+/** Checks a request against the library and builds the program. Logs refusals and confirmed
+ *  overrides; a "confirm" result is not logged (nothing was programmed yet). The program is
+ *  logged as `okKind` (checkTitration, checkBolus), DERS_PROGRAM by default. */
+export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, nowMs: number, okKind?: EventKind): DoseResult {
+    const res: DoseResult = { status: "refused", reasons: [], soft: [], program: null, rateExact: false, loadingUl: 0, loadingDurationS: 0, bsaThousandthsM2: -1 }
+    evaluate(lib, req, res)
+    const d = "area=" + req.careArea + " drug=" + req.drug
     if (res.reasons.length > 0) {
-        res.status = "refused"
-        res.program = null
-        log.record(nowMs, "DERS_REFUSED", describe(req) + ": " + res.reasons.join("; "))
+        log.record(nowMs, "DERS_REFUSED", d + ": " + res.reasons.join("; "))
         return res
     }
-    if (!confirmedAll(res, req.confirmed ? req.confirmed : [])) {
-        res.status = "confirm"
-        res.program = null
-        return res
-    }
+    const conf = req.confirmed ? req.confirmed : []
+    for (let i = 0; i < res.soft.length; i++)
+        if (conf.indexOf(res.soft[i].field) < 0) {
+            res.status = "confirm"
+            res.program = null
+            return res
+        }
     for (let i = 0; i < res.soft.length; i++) {
         const s = res.soft[i]
-        const scale = s.unit === "g" || s.unit === "s" ? "s" : "thousandths"
-        log.record(nowMs, "DERS_OVERRIDE", describe(req) + " " + s.field + "=" + show(s.value, scale) + " " + s.unit + " beyond " + s.bound + " " + show(s.limit, scale) + " " + s.unit + " (confirmed)")
+        const t = s.unit === "g" || s.unit === "s"
+        log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, !t) + " " + s.unit + " beyond " + s.bound + " " + show(s.limit, !t) + " " + s.unit + " (confirmed)")
     }
     res.status = "ok"
     const p = res.program
-    log.record(nowMs, okKind, describe(req) + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
+    log.record(nowMs, okKind || "DERS_PROGRAM", d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
         " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : "") +
         (res.bsaThousandthsM2 > 0 ? " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g" : ""))
     return res

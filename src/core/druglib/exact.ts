@@ -25,38 +25,8 @@ export interface Quotient {
     exact: boolean
 }
 
-/** round(Π num / Π den) to the nearest integer, halves up. All factors must be whole numbers
- *  >= 0 (den factors > 0). The arrays are modified (cancelled in place). */
-export function ratioRound(num: number[], den: number[]): Quotient {
-    for (let i = 0; i < num.length; i++) {
-        for (let j = 0; j < den.length; j++) {
-            if (num[i] === 0) return { value: 0, exact: true }
-            const g = gcd(num[i], den[j])
-            if (g > 1) {
-                num[i] = num[i] / g
-                den[j] = den[j] / g
-            }
-        }
-    }
-    let n = 1
-    for (let i = 0; i < num.length; i++) {
-        if (num[i] !== 0 && n > MAX_EXACT / num[i]) return { value: -1, exact: false }
-        n = n * num[i]
-    }
-    let d = 1
-    for (let j = 0; j < den.length; j++) {
-        if (d > MAX_EXACT / den[j]) return { value: -1, exact: false }
-        d = d * den[j]
-    }
-    // n and d are exact integers < 2^53; floorDiv corrects the float division's rounding.
-    const q = floorDiv(n, d)
-    const r = n - q * d
-    if (r === 0) return { value: q, exact: true }
-    return { value: 2 * r >= d ? q + 1 : q, exact: false }
-}
-
-/** Compares Π a with Π b exactly: -1, 0 or 1; 2 if a product is out of the exact range. */
-export function compareProducts(a: number[], b: number[]): number {
+/** Cancels every factor of `a` against every factor of `b` by their gcd (in place). */
+function cancel(a: number[], b: number[]) {
     for (let i = 0; i < a.length; i++) {
         for (let j = 0; j < b.length; j++) {
             const g = gcd(a[i], b[j])
@@ -66,15 +36,39 @@ export function compareProducts(a: number[], b: number[]): number {
             }
         }
     }
+}
+
+/** Π a, or -1 when a partial product would pass MAX_EXACT (factors >= 0). */
+function product(a: number[]): number {
     let x = 1
     for (let i = 0; i < a.length; i++) {
-        if (a[i] !== 0 && x > MAX_EXACT / a[i]) return 2
+        if (a[i] !== 0 && x > MAX_EXACT / a[i]) return -1
         x = x * a[i]
     }
-    let y = 1
-    for (let j = 0; j < b.length; j++) {
-        if (b[j] !== 0 && y > MAX_EXACT / b[j]) return 2
-        y = y * b[j]
-    }
+    return x
+}
+
+/** round(Π num / Π den) to the nearest integer, halves up. All factors must be whole numbers
+ *  >= 0 (den factors > 0). The arrays are modified (cancelled in place). */
+export function ratioRound(num: number[], den: number[]): Quotient {
+    // A zero factor makes the quotient 0 whatever the others (even ones too large to multiply).
+    if (den.length > 0 && num.indexOf(0) >= 0) return { value: 0, exact: true }
+    cancel(num, den)
+    const n = product(num)
+    const d = product(den)
+    if (n < 0 || d < 0) return { value: -1, exact: false }
+    // n and d are exact integers < 2^53; floorDiv corrects the float division's rounding.
+    const q = floorDiv(n, d)
+    const r = n - q * d
+    if (r === 0) return { value: q, exact: true }
+    return { value: 2 * r >= d ? q + 1 : q, exact: false }
+}
+
+/** Compares Π a with Π b exactly: -1, 0 or 1; 2 if a product is out of the exact range. */
+export function compareProducts(a: number[], b: number[]): number {
+    cancel(a, b)
+    const x = product(a)
+    const y = product(b)
+    if (x < 0 || y < 0) return 2
     return x < y ? -1 : x > y ? 1 : 0
 }

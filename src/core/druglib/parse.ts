@@ -8,6 +8,7 @@ import { AMT_ML, amountFamily, amountOf, isPerKg, isValidDoseUnit, unitName } fr
 import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE } from "./model"
 
 export const MAGIC = [0x44, 0x4c, 0x49, 0x42] // "DLIB"
+const MAGIC_TEXT = "DLIB"
 export const FORMAT_VERSION = 1
 export const U32_NONE = 0xffffffff
 export const FLAG_BOLUS = 1
@@ -30,6 +31,15 @@ export interface ByteSource {
     [index: number]: number
 }
 
+/** Why the parse stopped (set by fail(); step() clears it first, so anything else thrown is
+ *  reported as unexpected). Module state: a parse step is synchronous, nothing interleaves. */
+let failMsg = ""
+
+function fail(msg: string) {
+    failMsg = msg
+    throw new Error(msg)
+}
+
 export interface ParseResult {
     ok: boolean
     error: string
@@ -41,15 +51,14 @@ export interface ParseResult {
  */
 export class LibraryParser {
     private readonly b: ByteSource
-    private pos = 0
+    pos = 0
     private lib: DrugLibrary = null
     private areaCount = 0
-    private area: CareArea = null
+    area: CareArea = null
     private entriesLeft = 0
     private where = "header"
     private finished = false
     private err = ""
-    private failMsg = ""
 
     constructor(bytes: ByteSource) {
         this.b = bytes
@@ -58,45 +67,49 @@ export class LibraryParser {
     /** Parses the next piece; returns true when the parse has finished (see `error`). */
     step(): boolean {
         if (this.finished) return true
+        failMsg = ""
         try {
             this.next()
         } catch (e) {
             // fail() leaves the reason in failMsg; anything else is a bug or hostile input: report
             // it the same way so the caller always gets a clean refusal.
-            const msg = this.failMsg.length > 0 ? this.failMsg : "unexpected: " + e
+            const msg = failMsg.length > 0 ? failMsg : "unexpected: " + e
             this.err = "offset " + this.pos + " (" + this.where + "): " + msg
             this.finished = true
         }
         return this.finished
     }
 
-    error(): string {
-        return this.err
-    }
-
     result(): ParseResult {
-        if (!this.finished) return { ok: false, error: "parse not finished", library: null }
-        if (this.err.length > 0) return { ok: false, error: this.err, library: null }
-        return { ok: true, error: "", library: this.lib }
-    }
-
-    /** Decodes one entry of a validated library (RAM holds one entry at a time). */
-    entryAt(area: CareArea, offset: number): DrugEntry {
-        // A fresh area record: the duplicate-name check must not see the area's own list.
-        this.area = { name: area.name, basicRateUlPerH: area.basicRateUlPerH, drugs: [], offsets: [] }
-        this.pos = offset
-        try {
-            return this.entry()
-        } catch (e) {
-            return null
-        }
+        const e = this.finished ? this.err : "parse not finished"
+        return { ok: e.length === 0, error: e, library: e.length === 0 ? this.lib : null }
     }
 
     // ---- structure ------------------------------------------------------------------------
 
     private next() {
+        const b = this.b
         if (this.lib === null) {
-            this.header()
+            // Header.
+            if (!b || typeof b.length !== "number") fail("no data")
+            if (b.length > MAX_LIBRARY_BYTES) fail("library is " + b.length + " bytes; limit " + MAX_LIBRARY_BYTES)
+            for (let i = 0; i < 4; i++) if (this.u8() !== MAGIC_TEXT.charCodeAt(i)) fail("not a drug library (bad magic)")
+            const fmt = this.u8()
+            if (fmt !== FORMAT_VERSION) fail("format version " + fmt + " is not supported (expected " + FORMAT_VERSION + ")")
+            const version = this.uint(4)
+            if (version < 1 || version === U32_NONE) fail("library version must be 1..4294967294")
+            const date = this.uint(4)
+            const y = Math.floor(date / 10000)
+            const m = Math.floor(date / 100) % 100
+            const d = date % 100
+            if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) fail("date " + date + " is not yyyymmdd")
+            const total = this.uint(4)
+            if (total !== b.length) fail("length field says " + total + " bytes, got " + b.length + " (truncated or padded)")
+            const name = this.str("library name")
+            const n = this.u8()
+            this.areaCount = n
+            if (n < 1 || n > MAX_AREAS) fail("care area count " + n + " is outside 1.." + MAX_AREAS)
+            this.lib = { version: version, date: date, name: name, careAreas: [], bytes: b }
         } else if (this.entriesLeft > 0) {
             const at = this.pos
             const e = this.entry()
@@ -104,94 +117,79 @@ export class LibraryParser {
             this.area.offsets.push(at)
             this.entriesLeft--
         } else if (this.lib.careAreas.length < this.areaCount) {
-            this.careArea()
+            // Care area header.
+            const areas = this.lib.careAreas
+            this.where = "care area " + (areas.length + 1)
+            const name = this.str("care area name")
+            for (let i = 0; i < areas.length; i++) if (areas[i].name === name) fail("duplicate care area '" + name + "'")
+            this.where = "care area " + name
+            const basic = this.limits("basic infusion rate", "basic infusion needs a hard maximum rate")
+            const n = this.u8()
+            if (n > MAX_ENTRIES) fail("entry count " + n + " exceeds " + MAX_ENTRIES)
+            this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
+            this.entriesLeft = n
+            areas.push(this.area)
         } else {
             this.where = "end"
-            if (this.pos !== this.b.length) this.fail((this.b.length - this.pos) + " trailing bytes")
+            if (this.pos !== b.length) fail((b.length - this.pos) + " trailing bytes")
             this.finished = true
         }
     }
 
-    private header() {
-        if (!this.b || typeof this.b.length !== "number") this.fail("no data")
-        if (this.b.length > MAX_LIBRARY_BYTES) this.fail("library is " + this.b.length + " bytes; limit " + MAX_LIBRARY_BYTES)
-        for (let i = 0; i < 4; i++) if (this.u8() !== MAGIC[i]) this.fail("not a drug library (bad magic)")
-        const fmt = this.u8()
-        if (fmt !== FORMAT_VERSION) this.fail("format version " + fmt + " is not supported (expected " + FORMAT_VERSION + ")")
-        const version = this.u32()
-        if (version < 1 || version === U32_NONE) this.fail("library version must be 1..4294967294")
-        const date = this.u32()
-        const y = Math.floor(date / 10000)
-        const m = Math.floor(date / 100) % 100
-        const d = date % 100
-        if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) this.fail("date " + date + " is not yyyymmdd")
-        const total = this.u32()
-        if (total !== this.b.length) this.fail("length field says " + total + " bytes, got " + this.b.length + " (truncated or padded)")
-        const name = this.str("library name")
-        this.areaCount = this.u8()
-        if (this.areaCount < 1 || this.areaCount > MAX_AREAS) this.fail("care area count " + this.areaCount + " is outside 1.." + MAX_AREAS)
-        this.lib = { version: version, date: date, name: name, careAreas: [], bytes: this.b }
-    }
-
-    private careArea() {
-        const idx = this.lib.careAreas.length
-        this.where = "care area " + (idx + 1)
-        const name = this.str("care area name")
-        for (let i = 0; i < this.lib.careAreas.length; i++)
-            if (this.lib.careAreas[i].name === name) this.fail("duplicate care area '" + name + "'")
-        this.where = "care area " + name
-        const basic = this.limits("basic infusion rate")
-        if (basic.hardMax === NONE) this.fail("basic infusion needs a hard maximum rate")
-        const n = this.u8()
-        if (n > MAX_ENTRIES) this.fail("entry count " + n + " exceeds " + MAX_ENTRIES)
-        this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
-        this.entriesLeft = n
-        this.lib.careAreas.push(this.area)
-    }
-
-    private entry(): DrugEntry {
-        this.where = this.area.name + " entry " + (this.area.drugs.length + 1)
+    entry(): DrugEntry {
+        const names = this.area.drugs
+        const areaName = this.area.name
+        this.where = areaName + " entry " + (names.length + 1)
         const drug = this.str("drug name")
-        for (let i = 0; i < this.area.drugs.length; i++)
-            if (this.area.drugs[i] === drug) this.fail("duplicate drug '" + drug + "'")
-        this.where = this.area.name + "/" + drug
+        // Only while parsing: decodeEntry (no header read, lib null) re-reads an entry of this area.
+        if (this.lib) for (let i = 0; i < names.length; i++) if (names[i] === drug) fail("duplicate drug '" + drug + "'")
+        this.where = areaName + "/" + drug
         const doseUnit = this.u8()
-        if (!isValidDoseUnit(doseUnit, true)) this.fail("dose unit code " + doseUnit + " is not a rate unit")
-        const dose = this.limits("dose")
-        if (dose.hardMax === NONE) this.fail("dose needs a hard maximum")
+        if (!isValidDoseUnit(doseUnit, true)) fail("dose unit code " + doseUnit + " is not a rate unit")
+        const dose = this.limits("dose", "dose needs a hard maximum")
         const defaultDose = this.optU32()
         this.inside(defaultDose, dose, "default dose")
         const weightG = this.limits("weight")
-        if (weightG.hardMax !== NONE && weightG.hardMax > MAX_WEIGHT_G) this.fail("weight hard max above " + MAX_WEIGHT_G + " g")
-        if (isPerKg(doseUnit) && (weightG.hardMin === NONE || weightG.hardMax === NONE || weightG.hardMin < 1))
-            this.fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
+        if (weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
+        if (isPerKg(doseUnit) && (weightG.hardMin < 1 || weightG.hardMax === NONE))
+            fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
         const concUnit = this.u8()
         const flowOnly = amountOf(doseUnit) === AMT_ML
-        if (!isValidDoseUnit(concUnit, false) || isPerKg(concUnit)) this.fail("concentration unit code " + concUnit + " is invalid")
-        if (flowOnly !== (concUnit === AMT_ML)) this.fail("mL/h entries have no drug concentration; drug entries need one")
+        if (!isValidDoseUnit(concUnit, false) || isPerKg(concUnit)) fail("concentration unit code " + concUnit + " is invalid")
+        if (flowOnly !== (concUnit === AMT_ML)) fail("mL/h entries have no drug concentration; drug entries need one")
         if (!flowOnly && amountFamily(concUnit) !== amountFamily(amountOf(doseUnit)))
-            this.fail("concentration in " + unitName(concUnit) + " cannot express a dose in " + unitName(doseUnit))
+            fail("concentration in " + unitName(concUnit) + " cannot express a dose in " + unitName(doseUnit))
         const nc = this.u8()
-        if (nc > MAX_CONCENTRATIONS) this.fail("more than " + MAX_CONCENTRATIONS + " concentrations")
+        if (nc > MAX_CONCENTRATIONS) fail("more than " + MAX_CONCENTRATIONS + " concentrations")
         const concs: Concentration[] = []
         for (let i = 0; i < nc; i++) {
-            const amount = this.u32()
-            const volumeUl = this.u32()
+            const amount = this.uint(4)
+            const volumeUl = this.uint(4)
             if (amount < 1 || volumeUl < 1 || amount === U32_NONE || volumeUl > 1000000)
-                this.fail("concentration " + (i + 1) + " needs amount >= 0.001 and volume 0.001..1000 mL")
+                fail("concentration " + (i + 1) + " needs amount >= 0.001 and volume 0.001..1000 mL")
             concs.push({ amount: amount, volumeUl: volumeUl })
         }
         const customConc = this.limits("custom concentration")
-        if (flowOnly && (nc > 0 || customConc.hardMax !== NONE)) this.fail("mL/h entries have no concentrations")
+        if (flowOnly && (nc > 0 || customConc.hardMax !== NONE)) fail("mL/h entries have no concentrations")
         if (!flowOnly && nc === 0 && (customConc.hardMin === NONE || customConc.hardMax === NONE))
-            this.fail("needs a listed concentration or hard custom concentration limits")
+            fail("needs a listed concentration or hard custom concentration limits")
         const flags = this.u8()
-        if (flags > 7) this.fail("unknown flags " + flags)
+        if (flags > 7) fail("unknown flags " + flags)
         const bolus = (flags & FLAG_BOLUS) !== 0 ? this.doseSpec("bolus", doseUnit) : null
         const loading = (flags & FLAG_LOADING) !== 0 ? this.doseSpec("loading dose", doseUnit) : null
-        const window = (flags & FLAG_WINDOW) !== 0 ? this.window(doseUnit) : null
-        const kvo = this.u32()
-        if (kvo > MAX_KVO_UL_PER_H) this.fail("KVO " + kvo + " uL/h above " + MAX_KVO_UL_PER_H)
+        let window: DoseWindow = null
+        if ((flags & FLAG_WINDOW) !== 0) {
+            const unit = this.u8()
+            if (amountOf(unit) === AMT_ML) fail("a dose window is an amount of drug, not mL")
+            this.amountUnitMatches(unit, doseUnit, "dose window")
+            const max = this.uint(4)
+            const minutes = this.uint(2)
+            if (max < 1 || max === U32_NONE) fail("dose window amount must be >= 0.001")
+            if (minutes < 1 || minutes > MAX_WINDOW_MIN) fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
+            window = { unit: unit, maxAmount: max, minutes: minutes }
+        }
+        const kvo = this.uint(4)
+        if (kvo > MAX_KVO_UL_PER_H) fail("KVO " + kvo + " uL/h above " + MAX_KVO_UL_PER_H)
         return {
             drug: drug,
             doseUnit: doseUnit,
@@ -211,99 +209,82 @@ export class LibraryParser {
     private doseSpec(what: string, doseUnit: number): DoseSpec {
         const unit = this.u8()
         this.amountUnitMatches(unit, doseUnit, what)
-        const dose = this.limits(what + " dose")
-        if (dose.hardMax === NONE) this.fail(what + " needs a hard maximum dose")
+        const dose = this.limits(what + " dose", what + " needs a hard maximum dose")
         const def = this.optU32()
         this.inside(def, dose, what + " default")
         const dur = this.limits(what + " duration")
-        if (dur.hardMin === NONE || dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
-            this.fail(what + " duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s")
+        if (dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
+            fail(what + " duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s")
         const defDur = this.optU32()
         this.inside(defDur, dur, what + " default duration")
         return { unit: unit, dose: dose, defaultDose: def, durationS: dur, defaultDurationS: defDur }
     }
 
-    private window(doseUnit: number): DoseWindow {
-        const unit = this.u8()
-        if (amountOf(unit) === AMT_ML) this.fail("a dose window is an amount of drug, not mL")
-        this.amountUnitMatches(unit, doseUnit, "dose window")
-        const max = this.u32()
-        const minutes = this.u16()
-        if (max < 1 || max === U32_NONE) this.fail("dose window amount must be >= 0.001")
-        if (minutes < 1 || minutes > MAX_WINDOW_MIN) this.fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
-        return { unit: unit, maxAmount: max, minutes: minutes }
-    }
-
     private amountUnitMatches(unit: number, doseUnit: number, what: string) {
-        if (!isValidDoseUnit(unit, false)) this.fail(what + " unit code " + unit + " is not an amount unit")
+        if (!isValidDoseUnit(unit, false)) fail(what + " unit code " + unit + " is not an amount unit")
         if (amountFamily(amountOf(unit)) !== amountFamily(amountOf(doseUnit)))
-            this.fail(what + " in " + unitName(unit) + " does not match the dose unit " + unitName(doseUnit))
-        if (isPerKg(unit) && !isPerKg(doseUnit)) this.fail(what + " per kg needs a weight-based dose unit")
+            fail(what + " in " + unitName(unit) + " does not match the dose unit " + unitName(doseUnit))
+        if (isPerKg(unit) && !isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
     }
 
     // ---- primitives -----------------------------------------------------------------------
 
-    private fail(msg: string) {
-        this.failMsg = msg
-        throw new Error(msg)
-    }
-
     private need(n: number) {
-        if (this.pos + n > this.b.length) this.fail("truncated: need " + n + " more bytes")
+        if (this.pos + n > this.b.length) fail("truncated: need " + n + " more bytes")
     }
 
     private u8(): number {
         this.need(1)
         const v = this.b[this.pos]
         this.pos++
-        if (typeof v !== "number" || v < 0 || v > 255 || Math.floor(v) !== v) this.fail("not a byte")
+        if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) fail("not a byte")
         return v
     }
 
-    private u16(): number {
-        const lo = this.u8()
-        return lo + this.u8() * 256
-    }
-
-    private u32(): number {
-        const a = this.u16()
-        return a + this.u16() * 65536
+    /** Little-endian unsigned integer of `bytes` bytes. */
+    private uint(bytes: number): number {
+        let v = 0
+        for (let i = 0, m = 1; i < bytes; i++, m *= 256) v += this.u8() * m
+        return v
     }
 
     private optU32(): number {
-        const v = this.u32()
+        const v = this.uint(4)
         return v === U32_NONE ? NONE : v
     }
 
     private str(what: string): string {
         const n = this.u8()
-        if (n < 1 || n > MAX_NAME) this.fail(what + " length " + n + " is outside 1.." + MAX_NAME)
+        if (n < 1 || n > MAX_NAME) fail(what + " length " + n + " is outside 1.." + MAX_NAME)
         this.need(n)
         let s = ""
         for (let i = 0; i < n; i++) {
             const c = this.u8()
-            if (c < 0x20 || c > 0x7e) this.fail(what + " has a non-printable byte " + c)
+            if (c < 0x20 || c > 0x7e) fail(what + " has a non-printable byte " + c)
             s += String.fromCharCode(c)
         }
         return s
     }
 
-    /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax. */
-    private limits(what: string): Limits {
-        const l: Limits = { hardMin: this.optU32(), softMin: this.optU32(), softMax: this.optU32(), hardMax: this.optU32() }
-        const seq = [l.hardMin, l.softMin, l.softMax, l.hardMax]
+    /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax.
+     *  With `needMax`, a missing hardMax fails with that text. */
+    private limits(what: string, needMax?: string): Limits {
+        const seq = [this.optU32(), this.optU32(), this.optU32(), this.optU32()]
+        // Present bounds are >= 0 and NONE is -1, so the first present bound passes `< prev`.
         let prev = NONE
         for (let i = 0; i < 4; i++) {
             if (seq[i] === NONE) continue
-            if (prev !== NONE && seq[i] < prev) this.fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
+            if (seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
             prev = seq[i]
         }
-        return l
+        if (needMax && seq[3] === NONE) fail(needMax)
+        return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
     }
 
     private inside(v: number, l: Limits, what: string) {
         if (v === NONE) return
-        if ((l.hardMin !== NONE && v < l.hardMin) || (l.hardMax !== NONE && v > l.hardMax)) this.fail(what + " is outside its hard limits")
+        // v >= 0 here, so an absent hardMin (NONE, -1) never fails `v < l.hardMin`.
+        if (v < l.hardMin || (l.hardMax !== NONE && v > l.hardMax)) fail(what + " is outside its hard limits")
     }
 }
 
@@ -312,7 +293,15 @@ export class LibraryParser {
 export function decodeEntry(lib: DrugLibrary, area: CareArea, index: number): DrugEntry {
     if (!lib || !area || index < 0 || index >= area.offsets.length) return null
     const p = new LibraryParser(lib.bytes)
-    return p.entryAt(area, area.offsets[index])
+    // No header was read (p.lib is null): entry() skips the duplicate-name check against the
+    // area's own list, which holds this entry's name.
+    p.area = area
+    p.pos = area.offsets[index]
+    try {
+        return p.entry()
+    } catch (e) {
+        return null
+    }
 }
 
 /** Parses in one go (host tools and tests; the device uses `LibraryParser.step` with yields). */

@@ -85,7 +85,7 @@ export class LibraryStore {
         this.macHex = hex(mac)
         let entries = 0
         for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
-        this.log.record(nowMs, kind, "'" + lib.name + "' v" + lib.version + " date=" + lib.date + " areas=" + lib.careAreas.length +
+        this.log.record(nowMs, kind, this.describe() + " date=" + lib.date + " areas=" + lib.careAreas.length +
             " entries=" + entries + " (was " + before + ")")
     }
 

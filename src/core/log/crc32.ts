@@ -8,19 +8,16 @@ import type { ByteView } from "./pageStore"
 // table's build alone ran past the VM's per-turn opcode limit at boot.
 let table: number[] = null
 
-function buildTable(): number[] {
-    const t: number[] = []
-    for (let n = 0; n < 16; n++) {
-        let c = n
-        for (let k = 0; k < 4; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-        t.push(c >>> 0)
-    }
-    return t
-}
-
 /** CRC-32 of bytes[from..to) as an unsigned 32-bit number. */
 export function crc32(bytes: ByteView, from: number, to: number): number {
-    if (!table) table = buildTable()
+    if (!table) {
+        table = []
+        for (let n = 0; n < 16; n++) {
+            let c = n
+            for (let k = 0; k < 4; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+            table.push(c >>> 0)
+        }
+    }
     const t = table
     let c = 0xffffffff
     for (let i = from; i < to; i++) {

@@ -3,17 +3,12 @@
 // for the infusion snapshot, maintenance counters and remote replay counters.
 
 import { PageStore } from "./pageStore"
-import { COMMIT, decodeRecord, encodeRecordInto, OVERHEAD_BYTES, storedDetail } from "./record"
+import { commitRecord, decodeRecord, OVERHEAD_BYTES } from "./record"
 
 /** Slot image (a Buffer) shared by every cell: a save encodes and writes it in one synchronous
  *  call, so cells never interleave. As one number[] per cell the three cells' images took 5.2 KB
  *  of VM heap (TODO-HEAP-1). Re-made only if a cell with another slot size saves. */
 let sharedImage: Buffer = null
-
-function imageFor(slotSize: number): Buffer {
-    if (!sharedImage || sharedImage.length !== slotSize - 1) sharedImage = Buffer.alloc(slotSize - 1)
-    return sharedImage
-}
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
@@ -22,8 +17,9 @@ export class DurableCell {
     private readonly store: PageStore
     private readonly slotA: number
     private readonly name: string
-    private version = 0
-    private value: string = null
+    // Both set by load() (from the constructor).
+    private version: number
+    private value: string
     /** Version held by slot A / B (0 = nothing valid there). */
     private readonly slotVersion: number[] = [0, 0]
 
@@ -37,7 +33,7 @@ export class DurableCell {
 
     /** Largest value that fits without truncation. */
     maxChars(): number {
-        return this.store.slotSize() - OVERHEAD_BYTES - this.name.length
+        return this.store.slotSize - OVERHEAD_BYTES - this.name.length
     }
 
     /** Version of the newest committed value (0: none); every set() raises it by one. */
@@ -64,18 +60,13 @@ export class DurableCell {
     set(value: string) {
         const v = this.version + 1
         // Version v goes to slot A when odd, B when even: the slot overwritten holds v - 2.
-        const slot = this.slotA + (v % 2 === 1 ? 0 : 1)
-        const size = this.store.slotSize()
-        const image = imageFor(size)
-        encodeRecordInto({ seq: v, timeMs: 0, kind: this.name, detail: value }, image, size)
-        // Marker cleared first, then the body, then the marker.
-        this.store.write(slot, size - 1, [0])
-        this.store.write(slot, 0, image)
-        this.store.write(slot, size - 1, [COMMIT])
-        this.version = v
-        this.slotVersion[v % 2 === 1 ? 0 : 1] = v
+        const odd = v % 2 === 1 ? 0 : 1
+        const size = this.store.slotSize
+        if (!sharedImage || sharedImage.length !== size - 1) sharedImage = Buffer.alloc(size - 1)
         // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
-        this.value = storedDetail(this.name, value, size)
+        this.value = commitRecord(this.store, this.slotA + odd, sharedImage, { seq: v, timeMs: 0, kind: this.name, detail: value })
+        this.version = v
+        this.slotVersion[odd] = v
     }
 
     private load() {
@@ -83,7 +74,7 @@ export class DurableCell {
         this.value = null
         for (let i = 0; i < 2; i++) {
             const r = decodeRecord(this.store.read(this.slotA + i))
-            const ok = r && r.kind === this.name && r.seq % 2 === (i === 0 ? 1 : 0)
+            const ok = r && r.kind === this.name && r.seq % 2 === 1 - i
             this.slotVersion[i] = ok ? r.seq : 0
             if (ok && r.seq > this.version) {
                 this.version = r.seq

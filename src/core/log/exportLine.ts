@@ -23,13 +23,12 @@ export interface LineParse {
 
 export const MAX_PUMP_ID_CHARS = 32
 
-function isIdChar(c: number): boolean {
-    return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95
-}
+/** Characters allowed in a pump id (a text, not a chain of range tests: image data, not code). */
+const ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 
 export function isValidPumpId(id: string): boolean {
     if (id.length < 1 || id.length > MAX_PUMP_ID_CHARS) return false
-    for (let i = 0; i < id.length; i++) if (!isIdChar(id.charCodeAt(i))) return false
+    for (let i = 0; i < id.length; i++) if (ID_CHARS.indexOf(id.charAt(i)) < 0) return false
     return true
 }
 

@@ -11,10 +11,13 @@ export interface ByteView {
 }
 
 export interface PageStore {
-    slotCount(): number
-    slotSize(): number
-    /** A copy of the slot's bytes (length slotSize()). */
-    read(slot: number): number[]
+    /** Number of slots (a field, not a method: every function costs image bytes, TODO-CODE-1). */
+    readonly slotCount: number
+    /** Bytes per slot. */
+    readonly slotSize: number
+    /** The slot's bytes (length slotSize), to read at once and not to keep or modify: a store may
+     *  hand out its own buffer (MirrorPageStore does: no copy on the VM heap). */
+    read(slot: number): ByteView
     /** Writes `bytes` at `offset` in order, first byte first. */
     write(slot: number, offset: number, bytes: ByteView): void
 }
@@ -29,14 +32,16 @@ export const ERASED = 0xff
  */
 export class MemoryPageStore implements PageStore {
     private readonly slots: number[][] = []
-    private readonly size: number
+    readonly slotCount: number
+    readonly slotSize: number
     powerBudget = -1
     tornByte = -1
     bytesWritten = 0
     writeCalls = 0
 
     constructor(count: number, size: number) {
-        this.size = size
+        this.slotCount = count
+        this.slotSize = size
         for (let s = 0; s < count; s++) {
             const b: number[] = []
             for (let i = 0; i < size; i++) b.push(ERASED)
@@ -44,20 +49,12 @@ export class MemoryPageStore implements PageStore {
         }
     }
 
-    slotCount(): number {
-        return this.slots.length
-    }
-
-    slotSize(): number {
-        return this.size
-    }
-
     read(slot: number): number[] {
         return this.slots[slot].slice(0)
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
-        if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.size)
+        if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.slotSize)
             throw new RangeError("slot write out of range")
         this.writeCalls++
         const b = this.slots[slot]
@@ -76,7 +73,7 @@ export class MemoryPageStore implements PageStore {
 
     /** Independent copy of the contents (power state not copied). */
     clone(): MemoryPageStore {
-        const c = new MemoryPageStore(this.slots.length, this.size)
+        const c = new MemoryPageStore(this.slots.length, this.slotSize)
         for (let s = 0; s < this.slots.length; s++) c.slots[s] = this.slots[s].slice(0)
         return c
     }

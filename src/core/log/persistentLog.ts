@@ -9,7 +9,7 @@
 // the last N - 1 committed records.
 
 import { ERASED, PageStore } from "./pageStore"
-import { COMMIT, decodeRecord, encodeRecordInto, StoredRecord } from "./record"
+import { commitRecord, decodeRecord, StoredRecord } from "./record"
 
 export interface RecoveryReport {
     records: number
@@ -30,44 +30,47 @@ export class PersistentLog {
     private report: RecoveryReport = null
     /** One slot image reused by every append (see encodeRecordInto); a Buffer: 1 byte of VM
      *  heap per byte where a number[] takes 8 (TODO-HEAP-1). */
-    private image: Buffer = null
+    private image: Buffer
 
     constructor(store: PageStore) {
-        if (store.slotCount() < 2) throw new RangeError("persistent log needs at least 2 slots")
+        if (store.slotCount < 2) throw new RangeError("persistent log needs at least 2 slots")
         this.store = store
-        this.n = store.slotCount()
+        this.n = store.slotCount
     }
 
-    private scanMax = 0
-    private scanInvalid = 0
-    private scanFound: StoredRecord[] = []
+    // Set by scanSlot(0) before use: no initialisers (each costs image bytes, TODO-CODE-1).
+    private scanMax: number
+    private scanInvalid: number
+    private scanFound: StoredRecord[]
 
     /** Scans the store; must run before the first append after power-up. */
     recover(): RecoveryReport {
-        this.beginRecovery()
-        for (let s = 0; s < this.n; s++) this.scanSlot(s)
-        return this.endRecovery()
+        let r: RecoveryReport = null
+        for (let s = 0; s < this.n; s++) r = this.scanSlot(s)
+        return r
     }
 
-    /** Recovery in steps (beginRecovery, scanSlot for every slot, endRecovery) so the VM can
-     *  yield between slots: a whole 32-slot scan is too many loop iterations for one VM slice. */
-    beginRecovery() {
-        this.scanMax = 0
-        this.scanInvalid = 0
-        this.scanFound = []
-    }
-
-    scanSlot(s: number) {
+    /** Recovery one slot at a time, so the VM can yield between slots (a whole 32-slot scan is
+     *  too many loop iterations for one VM slice): call for every slot in order 0..n-1. Slot 0
+     *  starts the scan; the last slot ends it and returns the report (null before that). */
+    scanSlot(s: number): RecoveryReport {
+        if (s === 0) {
+            this.scanMax = 0
+            this.scanInvalid = 0
+            this.scanFound = []
+        }
         const raw = this.store.read(s)
         const r = decodeRecord(raw)
         // A record in the wrong slot is not trusted (a misdirected write or a foreign image).
         if (r && r.seq % this.n === s) {
             this.scanFound.push(r)
             if (r.seq > this.scanMax) this.scanMax = r.seq
-        } else if (!isErased(raw)) this.scanInvalid++
-    }
-
-    endRecovery(): RecoveryReport {
+        } else {
+            let erased = true
+            for (let i = 0; erased && i < raw.length; i++) if (raw[i] !== ERASED) erased = false
+            if (!erased) this.scanInvalid++
+        }
+        if (s < this.n - 1) return null
         const maxSeq = this.scanMax
         let kept = 0
         for (let i = 0; i < this.scanFound.length; i++) if (this.scanFound[i].seq > maxSeq - this.n) kept++
@@ -97,13 +100,9 @@ export class PersistentLog {
     /** Appends one record with the three-step commit; returns its seq. */
     append(timeMs: number, kind: string, detail: string): number {
         const seq = this.nextSeq
-        const slot = seq % this.n
-        const size = this.store.slotSize()
+        const size = this.store.slotSize
         if (!this.image || this.image.length !== size - 1) this.image = Buffer.alloc(size - 1)
-        encodeRecordInto({ seq: seq, timeMs: timeMs, kind: kind, detail: detail }, this.image, size)
-        this.store.write(slot, size - 1, [0])
-        this.store.write(slot, 0, this.image)
-        this.store.write(slot, size - 1, [COMMIT])
+        commitRecord(this.store, seq % this.n, this.image, { seq: seq, timeMs: timeMs, kind: kind, detail: detail })
         this.nextSeq = seq + 1
         return seq
     }
@@ -121,9 +120,4 @@ export class PersistentLog {
         }
         return out
     }
-}
-
-function isErased(b: number[]): boolean {
-    for (let i = 0; i < b.length; i++) if (b[i] !== ERASED) return false
-    return true
 }

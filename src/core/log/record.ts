@@ -9,7 +9,7 @@
 // A slot is valid only with magic, sane lengths, matching CRC and the commit marker.
 
 import { crc32 } from "./crc32"
-import type { ByteView } from "./pageStore"
+import type { ByteView, PageStore } from "./pageStore"
 
 export const RECORD_MAGIC = 0x4c
 export const COMMIT = 0xa5
@@ -27,32 +27,8 @@ export interface StoredRecord {
     detail: string
 }
 
-/** Printable ASCII only: anything else becomes '?', so stored text is always exportable. */
-function asciiAt(s: string, i: number): number {
-    const c = s.charCodeAt(i)
-    return c >= 0x20 && c <= 0x7e ? c : 0x3f
-}
-
-/** Characters of `detail` that fit beside `kind` in a slot, and whether a mark must follow. */
-function detailFit(kind: string, detail: string, slotSize: number): number {
-    const kindLen = kind.length <= MAX_KIND_CHARS ? kind.length : MAX_KIND_CHARS
-    const room = slotSize - OVERHEAD_BYTES - kindLen
-    return detail.length > room ? room - 1 : detail.length
-}
-
-/** The detail text exactly as `encodeRecord` stores it (non-ASCII replaced, over-long text cut
- *  and marked), computed without building the slot image. */
-export function storedDetail(kind: string, detail: string, slotSize: number): string {
-    const n = detailFit(kind, detail, slotSize)
-    let clean = true
-    for (let i = 0; i < n && clean; i++) if (asciiAt(detail, i) !== detail.charCodeAt(i)) clean = false
-    let out = ""
-    if (clean) out = detail.slice(0, n)
-    else for (let i = 0; i < n; i++) out += String.fromCharCode(asciiAt(detail, i))
-    return n < detail.length ? out + TRUNCATED_MARK : out
-}
-
-function bytesToText(b: number[], from: number, n: number): string {
+/** Characters `n` from `from` of `b` as text. */
+export function bytesToText(b: ByteView, from: number, n: number): string {
     let s = ""
     for (let i = 0; i < n; i++) s += String.fromCharCode(b[from + i])
     return s
@@ -61,16 +37,12 @@ function bytesToText(b: number[], from: number, n: number): string {
 function putU(b: ByteView, at: number, v: number, n: number) {
     // 32-bit values use shifts: in the DeviceScript VM, `%` on a result of `>>> 0` above 2^31
     // gave a negative byte (found by the in-VM test). Only the 48-bit time needs division.
-    let x = v
-    if (n > 4) {
-        const high = Math.floor(v / 4294967296)
-        x = v - high * 4294967296
-        for (let i = 4; i < n; i++) b[at + i] = (high >>> ((i - 4) * 8)) & 0xff
-    }
-    for (let i = 0; i < 4 && i < n; i++) b[at + i] = (x >>> (i * 8)) & 0xff
+    const high = Math.floor(v / 4294967296)
+    const low = v - high * 4294967296
+    for (let i = 0; i < n; i++) b[at + i] = ((i < 4 ? low : high) >>> ((i % 4) * 8)) & 0xff
 }
 
-function getU(b: number[], at: number, n: number): number {
+function getU(b: ByteView, at: number, n: number): number {
     let v = 0
     for (let i = n - 1; i >= 0; i--) v = v * 256 + b[at + i]
     return v
@@ -89,25 +61,43 @@ export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
  *  device keeps one body-sized scratch array per store, because a fresh slot-sized array on every
  *  save fragmented the VM's 64 KB heap until a 1.5 KB allocation failed (HIL, vclock backend). */
 export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number) {
-    const kindLen = r.kind.length <= MAX_KIND_CHARS ? r.kind.length : MAX_KIND_CHARS
-    const n = detailFit(r.kind, r.detail, slotSize)
-    const detailLen = n < r.detail.length ? n + 1 : n
+    const kind = r.kind
+    const detail = r.detail
+    const kindLen = kind.length <= MAX_KIND_CHARS ? kind.length : MAX_KIND_CHARS
+    // Characters of the detail that fit beside the kind; over-long text is cut and marked.
+    const room = slotSize - OVERHEAD_BYTES - kindLen
+    const cut = detail.length > room
+    const n = cut ? room - 1 : detail.length
     for (let i = 0; i < slotSize - 1; i++) b[i] = 0
     b[0] = RECORD_MAGIC
     putU(b, 1, r.seq, 4)
     putU(b, 5, r.timeMs < 0 ? 0 : r.timeMs, 6)
     b[11] = kindLen
-    b[12] = detailLen
-    for (let i = 0; i < kindLen; i++) b[HEADER_BYTES + i] = asciiAt(r.kind, i)
-    const at = HEADER_BYTES + kindLen
-    for (let i = 0; i < n; i++) b[at + i] = asciiAt(r.detail, i)
-    if (n < r.detail.length) b[at + n] = TRUNCATED_MARK.charCodeAt(0)
+    b[12] = cut ? n + 1 : n
+    // Printable ASCII only: anything else becomes '?', so stored text is always exportable.
+    for (let i = 0; i < kindLen + n; i++) {
+        const c = i < kindLen ? kind.charCodeAt(i) : detail.charCodeAt(i - kindLen)
+        b[HEADER_BYTES + i] = c >= 0x20 && c <= 0x7e ? c : 0x3f
+    }
+    if (cut) b[HEADER_BYTES + kindLen + n] = 0x7e // TRUNCATED_MARK
     putU(b, slotSize - 5, crc32(b, 0, slotSize - 5), 4)
     if (b.length >= slotSize) b[slotSize - 1] = 0
 }
 
+/** Writes record `r` into `slot` with the three-step commit: marker cleared first, then the body
+ *  (encoded into `image`, slotSize - 1 bytes), then the marker. Returns the detail exactly as
+ *  stored (non-ASCII replaced, over-long text cut and marked). */
+export function commitRecord(store: PageStore, slot: number, image: ByteView, r: StoredRecord): string {
+    const size = store.slotSize
+    encodeRecordInto(r, image, size)
+    store.write(slot, size - 1, [0])
+    store.write(slot, 0, image)
+    store.write(slot, size - 1, [COMMIT])
+    return bytesToText(image, HEADER_BYTES + image[11], image[12])
+}
+
 /** The record in a slot image, or null if the slot is empty, torn, uncommitted or corrupt. */
-export function decodeRecord(b: number[]): StoredRecord {
+export function decodeRecord(b: ByteView): StoredRecord {
     const size = b.length
     if (size < OVERHEAD_BYTES + 1) return null
     if (b[0] !== RECORD_MAGIC || b[size - 1] !== COMMIT) return null

@@ -18,7 +18,8 @@ export class MaintenanceCounters {
     occlusions = 0
     doorCycles = 0
     boots = 0
-    private dirty = false
+    /** Changed since the last save (undefined, which reads as false, until the first change). */
+    private dirty: boolean
     private lastSaveMs = 0
     /** True if the stored counters could not be read (they restart at zero; logged by the caller). */
     readonly unreadable: boolean = false
@@ -56,13 +57,10 @@ export class MaintenanceCounters {
 
     /** Log mirror hook. */
     observe(kind: string, detail: string) {
-        if (kind === "ALARM" && detail.indexOf("OCCLUSION") === 0) {
-            this.occlusions++
-            this.dirty = true
-        } else if (kind === "DOOR" && detail.indexOf("open") === 0) {
-            this.doorCycles++
-            this.dirty = true
-        }
+        if (kind === "ALARM" && detail.indexOf("OCCLUSION") === 0) this.occlusions++
+        else if (kind === "DOOR" && detail.indexOf("open") === 0) this.doorCycles++
+        else return
+        this.dirty = true
     }
 
     addRunMs(ms: number) {

@@ -51,14 +51,19 @@ export async function writeVerified(settings: SettingsBytes, key: string, value:
 export class MirrorPageStore implements PageStore {
     private readonly settings: SettingsBytes
     private readonly prefix: string
-    private readonly size: number
+    readonly slotCount: number
+    readonly slotSize: number
     private readonly sleep: (ms: number) => Promise<void>
     /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
      *  the VM heap (32 x 128 of them ran the simulator out of memory). */
     private readonly cache: Buffer[] = []
-    private readonly dirty: boolean[] = []
-    private flushing = false
-    private holdFlushes = 0
+    /** 1 = written since the last successful flush (a Buffer: zeroed at allocation, no loop). */
+    private readonly dirty: Buffer
+    // Undefined until first set, which reads as false / not > 0 (no initialisers: TODO-CODE-1).
+    private flushing: boolean
+    /** All ERASED, returned by read() for every erased slot (made at first use). */
+    private erased: Buffer
+    private holdFlushes: number
     flushes = 0
     /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
     failures = 0
@@ -69,21 +74,20 @@ export class MirrorPageStore implements PageStore {
         if ((prefix + (count - 1)).length > 13) throw new RangeError("settings key too long")
         this.settings = settings
         this.prefix = prefix
-        this.size = size
+        this.slotCount = count
+        this.slotSize = size
         this.sleep = sleep
-        for (let s = 0; s < count; s++) {
-            this.cache.push(null)
-            this.dirty.push(false)
-        }
+        this.dirty = Buffer.alloc(count)
+        for (let s = 0; s < count; s++) this.cache.push(null)
     }
 
     async load(): Promise<number> {
         let failed = 0
-        for (let s = 0; s < this.cache.length; s++) {
+        for (let s = 0; s < this.slotCount; s++) {
             try {
                 const v = await this.settings.readBytes(this.prefix + s)
                 // Missing or wrong-sized values read as erased: the record codec then ignores them.
-                if (v && v.length === this.size) this.cache[s] = v
+                if (v && v.length === this.slotSize) this.cache[s] = v
             } catch (e) {
                 failed++
             }
@@ -91,36 +95,33 @@ export class MirrorPageStore implements PageStore {
         return failed
     }
 
-    slotCount(): number {
-        return this.cache.length
-    }
-
-    slotSize(): number {
-        return this.size
-    }
-
-    read(slot: number): number[] {
+    read(slot: number): ByteView {
         const b = this.cache[slot]
-        const out: number[] = []
-        for (let i = 0; i < this.size; i++) out.push(b ? b[i] : ERASED)
-        return out
+        if (b) return b
+        // One all-erased buffer for every erased slot, made at the first read of one.
+        if (!this.erased) {
+            this.erased = Buffer.alloc(this.slotSize)
+            for (let i = 0; i < this.slotSize; i++) this.erased[i] = ERASED
+        }
+        return this.erased
     }
 
     write(slot: number, offset: number, bytes: ByteView) {
-        if (slot < 0 || slot >= this.cache.length || offset < 0 || offset + bytes.length > this.size) throw new RangeError("slot write out of range")
+        if (slot < 0 || slot >= this.slotCount || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {
-            b = Buffer.alloc(this.size)
-            for (let i = 0; i < this.size; i++) b[i] = ERASED
+            // First write to an erased slot: start from the erased image.
+            b = Buffer.alloc(this.slotSize)
+            b.set(this.read(slot) as Buffer, 0)
             this.cache[slot] = b
         }
         for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
-        this.dirty[slot] = true
+        this.dirty[slot] = 1
     }
 
     pending(): number {
         let n = 0
-        for (let s = 0; s < this.dirty.length; s++) if (this.dirty[s]) n++
+        for (let s = 0; s < this.slotCount; s++) n += this.dirty[s]
         return n
     }
 
@@ -132,15 +133,15 @@ export class MirrorPageStore implements PageStore {
         }
         this.flushing = true
         try {
-            for (let s = 0; s < this.cache.length; s++) {
+            for (let s = 0; s < this.slotCount; s++) {
                 if (!this.dirty[s]) continue
-                this.dirty[s] = false
+                this.dirty[s] = 0
                 // A copy, so writes made while this one is in flight go out in the next flush.
-                const buf = Buffer.alloc(this.size)
+                const buf = Buffer.alloc(this.slotSize)
                 buf.set(this.cache[s], 0)
                 const bad = await writeVerified(this.settings, this.prefix + s, buf)
                 if (bad.length > 0) {
-                    this.dirty[s] = true
+                    this.dirty[s] = 1
                     this.failures++
                     this.lastFailure = bad
                     this.holdFlushes = RETRY_AFTER_FLUSHES

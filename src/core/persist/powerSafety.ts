@@ -11,7 +11,7 @@ import { DurableCell } from "../log/durableCell"
 import { EventSink } from "../eventLog"
 import { bolusRateUlPerH, InfusionProgram, maxRateForSyringeUlPerH } from "../program"
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
-import { PumpController } from "../pump"
+import { PumpController, PumpSnapshot } from "../pump"
 import { PumpState } from "../pumpStates"
 import { decodeSnapshot, encodeSnapshot } from "./snapshot"
 
@@ -47,11 +47,8 @@ export function unsavedBoundUl(state: PumpState, p: InfusionProgram, intervalMs:
 export class PowerSafety {
     private readonly cell: DurableCell
     private readonly intervalMs: number
-    private lastState: PumpState = null
-    private lastProgram: InfusionProgram = null
-    private lastAlarm = ""
-    private lastOos = ""
-    private lastSteps = -1
+    /** The snapshot last saved (undefined: none yet). */
+    private last: PumpSnapshot
     private lastSaveMs = 0
     saves = 0
 
@@ -77,9 +74,13 @@ export class PowerSafety {
                 // Progress saved after this snapshot (same version) carries the newer step counts;
                 // a progress record of an older snapshot, or a torn one, is ignored.
                 const p = this.progress ? (this.progress.get() || "").split(",") : []
-                if (p.length === 3 && parseInt(p[0]) === this.cell.versionNo() && parseInt(p[1]) >= snap.steps && parseInt(p[2]) >= snap.bolusSteps) {
-                    snap.steps = parseInt(p[1])
-                    snap.bolusSteps = parseInt(p[2])
+                if (p.length === 3) {
+                    const steps = parseInt(p[1])
+                    const bolusSteps = parseInt(p[2])
+                    if (parseInt(p[0]) === this.cell.versionNo() && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
+                        snap.steps = steps
+                        snap.bolusSteps = bolusSteps
+                    }
                 }
                 // REQ-PWR-006: what may have run since the last save is counted as given.
                 const r = pump.restoreSnapshot(nowMs, snap, unsavedBoundUl(snap.state, snap.program, this.intervalMs))
@@ -93,16 +94,12 @@ export class PowerSafety {
     /** Saves if something that matters changed. Call often (not from the control tick itself). */
     poll(nowMs: number, pump: PumpController): boolean {
         const s = pump.snapshot()
-        const changed = s.state !== this.lastState || s.program !== this.lastProgram || s.alarmCode !== this.lastAlarm || s.outOfServiceReason !== this.lastOos
-        const moved = s.steps !== this.lastSteps && nowMs - this.lastSaveMs >= this.intervalMs
-        if (!changed && !moved) return false
+        const l = this.last
+        const changed = !l || s.state !== l.state || s.program !== l.program || s.alarmCode !== l.alarmCode || s.outOfServiceReason !== l.outOfServiceReason
+        if (!changed && !(s.steps !== l.steps && nowMs - this.lastSaveMs >= this.intervalMs)) return false
         if (changed || !this.progress) this.cell.set(encodeSnapshot(s))
         else this.progress.set(this.cell.versionNo() + "," + s.steps + "," + s.bolusSteps)
-        this.lastState = s.state
-        this.lastProgram = s.program
-        this.lastAlarm = s.alarmCode
-        this.lastOos = s.outOfServiceReason
-        this.lastSteps = s.steps
+        this.last = s
         this.lastSaveMs = nowMs
         this.saves++
         return true

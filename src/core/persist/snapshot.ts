@@ -18,11 +18,6 @@ function uint(s: string): number {
     return v
 }
 
-function asState(s: string): PumpState {
-    for (let i = 0; i < ALL_STATES.length; i++) if (ALL_STATES[i] === s) return ALL_STATES[i]
-    return null
-}
-
 export function encodeSnapshot(s: PumpSnapshot): string {
     const p = s.program
     const prog = p
@@ -33,19 +28,12 @@ export function encodeSnapshot(s: PumpSnapshot): string {
 
 export function decodeSnapshot(text: string): PumpSnapshot {
     if (!text) return null
-    const f: string[] = []
-    let at = 0
-    for (let i = 0; i < 12; i++) {
-        const bar = text.indexOf("|", at)
-        if (bar < 0) return null
-        f.push(text.slice(at, bar))
-        at = bar + 1
-    }
-    f.push(text.slice(at))
-    if (f[0] !== "v1") return null
-    const state = asState(f[1])
-    const interrupted = asState(f[2])
-    if (!state || !interrupted) return null
+    // 13 fields or more: the reason (last) may itself contain '|'.
+    const f = text.split("|")
+    if (f.length < 13 || f[0] !== "v1") return null
+    const state = f[1] as PumpState
+    const interrupted = f[2] as PumpState
+    if (ALL_STATES.indexOf(state) < 0 || ALL_STATES.indexOf(interrupted) < 0) return null
     const nums: number[] = []
     for (let i = 4; i <= 10; i++) {
         const v = uint(f[i])
@@ -56,5 +44,5 @@ export function decodeSnapshot(text: string): PumpSnapshot {
     if (f[3] !== "-") {
         program = { syringeId: f[3], rateUlPerH: nums[0], vtbiUl: nums[1], kvoRateUlPerH: nums[2], bolusUl: nums[3], bolusDurationS: nums[4] }
     }
-    return { state: state, interrupted: interrupted, program: program, steps: nums[5], bolusSteps: nums[6], alarmCode: f[11], outOfServiceReason: f[12] }
+    return { state: state, interrupted: interrupted, program: program, steps: nums[5], bolusSteps: nums[6], alarmCode: f[11], outOfServiceReason: f.slice(12).join("|") }
 }

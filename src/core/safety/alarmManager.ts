@@ -17,8 +17,8 @@
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
 
 import { EventSink } from "../eventLog"
-import { umod } from "../units"
-import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
+import { umod, unpack } from "../units"
+import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
 
@@ -30,20 +30,21 @@ export interface BurstPattern {
     toneHz: number
 }
 
-export const HIGH_PATTERN: BurstPattern = {
-    pulses: [0, 200, 400, 800, 1000, 2100, 2300, 2500, 2900, 3100],
-    pulseMs: 100,
-    periodMs: 8000,
-    toneHz: 960,
-}
-export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 400, 800], pulseMs: 200, periodMs: 10000, toneHz: 720 }
-export const LOW_PATTERN: BurstPattern = { pulses: [0, 400], pulseMs: 200, periodMs: 20000, toneHz: 480 }
+// Packed (units.ts unpack), one pattern per ";": pulses|pulseMs|periodMs|toneHz (the table above).
+const PATTERNS: BurstPattern[] = unpack(
+    "0,200,400,800,1000,2100,2300,2500,2900,3100|100|8000|960;0,400,800|200|10000|720;0,400|200|20000|480",
+    "*pulses|#pulseMs|#periodMs|#toneHz"
+)
+export const HIGH_PATTERN = PATTERNS[0]
+export const MEDIUM_PATTERN = PATTERNS[1]
+export const LOW_PATTERN = PATTERNS[2]
 
 export function patternFor(p: AlarmPriority): BurstPattern {
-    if (p === "high") return HIGH_PATTERN
-    if (p === "medium") return MEDIUM_PATTERN
-    return LOW_PATTERN
+    return p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
 }
+
+/** Priorities in rising order: indexOf ranks them (0 < 4 < 11), as priorityRank does. */
+const RANKS = "low medium high"
 
 export interface Annunciation {
     /** "" when no alarm is latched. */
@@ -61,7 +62,7 @@ export interface Annunciation {
     latchedCount: number
 }
 
-interface AlarmSlot {
+export interface AlarmSlot {
     def: AlarmDef
     cause: boolean
     latched: boolean
@@ -71,20 +72,21 @@ interface AlarmSlot {
 }
 
 /** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
-const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
+const SILENT: Annunciation = unpack("|||0|0||||0", "code|priority|text|#toneHz|#pulseMs|?redLed|?yellowLed|?audioPaused|#latchedCount")[0]
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class AlarmManager {
     private readonly log: EventSink
-    private readonly slots: AlarmSlot[] = []
+    /** One slot per ALARM_DEFS entry (read directly by the monitor's tick: no call per read). */
+    readonly slots: AlarmSlot[] = []
     private pausedUntilMs = -1
     /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
      *  one compare per tick instead of a walk over every slot. */
-    private latchedN = 0
+    latchedN = 0
     /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
-    private latchEdges = 0
+    latchEdges = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -149,15 +151,15 @@ export class AlarmManager {
 
     /** Pauses the audio (not the lights) for 2 min; refused when nothing is latched. */
     pauseAudio(nowMs: number): boolean {
-        if (this.latchedCount() === 0) return false
+        if (this.latchedN === 0) return false
         this.pausedUntilMs = nowMs + AUDIO_PAUSE_MS
         this.log.record(nowMs, "AUDIO_PAUSE", "until t=" + this.pausedUntilMs)
         return true
     }
 
     isLatched(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched
     }
 
     isLatchedAt(i: number): boolean {
@@ -165,8 +167,8 @@ export class AlarmManager {
     }
 
     isAcknowledged(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched && s.acked : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched && this.slots[i].acked
     }
 
     /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
@@ -193,7 +195,20 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         if (this.latchedN === 0) return SILENT
-        const top = this.top()
+        // The highest priority latched alarm, the oldest among equals ("low medium high".indexOf
+        // ranks the priorities: 0 < 4 < 11).
+        let top: AlarmSlot = null
+        for (let i = 0; i < this.slots.length; i++) {
+            const s = this.slots[i]
+            if (!s.latched) continue
+            if (!top) {
+                top = s
+                continue
+            }
+            const a = RANKS.indexOf(s.def.priority)
+            const b = RANKS.indexOf(top.def.priority)
+            if (a > b || (a === b && s.raisedMs < top.raisedMs)) top = s
+        }
         if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
@@ -202,7 +217,7 @@ export class AlarmManager {
         const paused = this.pausedUntilMs >= 0
         const p = top.def.priority
         const t = nowMs - top.raisedMs
-        const pat = patternFor(p)
+        const pat = p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
         let tone = 0
         if (!paused && pulseOn(pat, t)) tone = pat.toneHz
         let red = false
@@ -220,25 +235,8 @@ export class AlarmManager {
             redLed: red,
             yellowLed: yellow,
             audioPaused: paused,
-            latchedCount: this.latchedCount(),
+            latchedCount: this.latchedN,
         }
-    }
-
-    private top(): AlarmSlot {
-        let best: AlarmSlot = null
-        if (this.latchedN === 0) return best
-        for (let i = 0; i < this.slots.length; i++) {
-            const s = this.slots[i]
-            if (!s.latched) continue
-            if (!best) {
-                best = s
-                continue
-            }
-            const a = priorityRank(s.def.priority)
-            const b = priorityRank(best.def.priority)
-            if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s
-        }
-        return best
     }
 
     private clearSlot(nowMs: number, s: AlarmSlot) {
@@ -247,12 +245,7 @@ export class AlarmManager {
         this.latchEdges++
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
-        if (this.latchedCount() === 0) this.pausedUntilMs = -1
-    }
-
-    private slot(code: AlarmCode): AlarmSlot {
-        const i = this.indexOf(code)
-        return i < 0 ? null : this.slots[i]
+        if (this.latchedN === 0) this.pausedUntilMs = -1
     }
 }
 

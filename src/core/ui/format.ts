@@ -23,8 +23,12 @@ export function doseText(thousandths: number, unitCode: number): string {
 export function tidyNumbers(text: string): string {
     let out = ""
     let frac = false
+    // Whether the character before this one is a digit (after a fraction's trailing zeros are
+    // dropped the output still ends in the digit before the point, so this is also out's last).
+    let prev = false
     for (let i = 0; i <= text.length; i++) {
         const c = text.charCodeAt(i)
+        const n = text.charCodeAt(i + 1)
         const digit = c >= 48 && c <= 57
         if (frac && !digit) {
             // End of the digits after a decimal point: drop their trailing zeros, then a bare point.
@@ -32,14 +36,11 @@ export function tidyNumbers(text: string): string {
             if (out.charAt(out.length - 1) === ".") out = out.slice(0, out.length - 1)
             frac = false
         }
-        if (c === 46 && isDigit(out.charCodeAt(out.length - 1)) && isDigit(text.charCodeAt(i + 1))) frac = true
+        if (c === 46 && prev && n >= 48 && n <= 57) frac = true
         if (i < text.length) out += text.charAt(i)
+        prev = digit
     }
     return out
-}
-
-function isDigit(c: number): boolean {
-    return c >= 48 && c <= 57
 }
 
 /** "400 mg/250 mL". */
@@ -63,10 +64,8 @@ export function batteryText(mv: number): string {
 
 /** Pads or cuts to exactly `n` characters. */
 export function fit(s: string, n: number): string {
-    if (s.length > n) return s.slice(0, n)
-    let out = s
-    while (out.length < n) out += " "
-    return out
+    // n is at most a row (21 characters).
+    return (s + "                     ").slice(0, n)
 }
 
 /** Splits text into lines of at most `width` characters at spaces (a word longer than a line

@@ -169,21 +169,24 @@ let ST: PanelStatus = null
 let NOW = 0
 let CMD: UiCommand = null
 let LOG: UiLogRecord[] = []
+/** Pump state, "delivering" and "the alarm overlay takes the keys" for this step (the status does
+ *  not change within a step). */
+let PS = ""
+let DLV = false
+let OV = false
 /** The dose checker's log records are collected so the model stays pure; the firmware writes them. */
 const SINK: EventSink = {
-    record: (timeMs: number, kind: EventKind, detail: string) => {
-        LOG.push({ kind: kind, detail: detail })
-    },
+    record: (timeMs: number, kind: EventKind, detail: string) => rec(kind, detail),
 }
 
-const HOME_ITEMS = ["New infusion", "Event history", "Lock keys"]
+// Screen-name sets as strings searched with indexOf: data, not code (no screen name is a
+// substring of another set's member that is not itself in the set).
 /** Screens of an unfinished program, titration or bolus (the timeout applies). */
-const PROGRAMMING = ["syringe", "area", "drug", "conc", "weight", "dose", "vtbi", "review", "soft", "refused", "titrate", "bolus", "history"]
-const EDITORS = ["weight", "dose", "vtbi", "titrate", "bolus"]
-const EDITOR_TITLES = ["PATIENT WEIGHT", "DOSE", "VTBI", "NEW DOSE", "BOLUS DOSE"]
-const LISTS = ["home", "syringe", "area", "drug", "conc", "run"]
+const PROGRAMMING = "syringe area drug conc weight dose vtbi review soft refused titrate bolus history"
+const EDITORS = "weight dose vtbi titrate bolus"
+const LISTS = "home syringe area drug conc run"
 /** Pump states whose label is not just the state in capitals, and the label. */
-const STATE_LABELS = ["Programmed", "READY TO START", "Complete", "VTBI COMPLETE", "Alarm", "ALARM: STOPPED"]
+const STATE_LABELS = "|Programmed=READY TO START|Complete=VTBI COMPLETE|Alarm=ALARM: STOPPED|"
 const REVIEW_PAGE = 5
 
 function rec(kind: EventKind, detail: string) {
@@ -201,18 +204,20 @@ function go(screen: string) {
     S.page = 0
 }
 
-function delivering(): boolean {
-    const p = ST.pump.state
-    return p === "Running" || p === "Bolus" || p === "KVO"
-}
-
-/** The overlay takes the keys until the alarm is acknowledged (audio paused) or gone. */
-function overlay(): boolean {
-    return ST.alarmCode.length > 0 && !ST.audioPaused
-}
-
 function flowOnly(e: DrugEntry): boolean {
     return (e.doseUnit & 0x0f) === AMT_ML
+}
+
+/** The value for `key` in a "|key=value|key=value|" table ("" when absent): tables as strings
+ *  are data, not code. */
+function lookup(table: string, key: string): string {
+    const k = table.indexOf("|" + key + "=")
+    return k < 0 ? "" : table.slice(k + key.length + 2, table.indexOf("|", k + 1))
+}
+
+/** `a` when `c` is truthy, else `b` (a call is shorter bytecode than a conditional). */
+function pick(c: any, a: string, b: string): string {
+    return c ? a : b
 }
 
 /** The first of a, b, c that is set, else d. */
@@ -226,13 +231,46 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     NOW = input.nowMs
     CMD = null
     LOG = []
-    follow()
-    if (input.kind === "tick") tick()
-    else if (input.kind === "press") press(input.key)
+    const p = st.pump.state
+    PS = p
+    DLV = "Running Bolus KVO".indexOf(p) >= 0
+    OV = st.alarmCode.length > 0 && !st.audioPaused
+    // Keep the screen consistent with the pump: a program appears or disappears under the panel
+    // (remote command, power restore, clear), the library goes away mid-program.
+    let scr = s.screen
+    if (p === "OutOfService") go("oos")
+    else {
+        if (scr === "oos") go("home")
+        if (p !== "Idle") {
+            if (s.screen === "home") go("run")
+        } else if ("run titrate bolus".indexOf(scr) >= 0 || ("soft refused".indexOf(scr) >= 0 && s.verdictFor !== "program")) {
+            s.active = null
+            s.activeEntry = null
+            go("home")
+        } else if (!st.library && s.req) cancel()
+    }
+    scr = s.screen
+    const e = s.editor
+    if (input.kind === "tick") {
+        if (PROGRAMMING.indexOf(scr) >= 0 && NOW - s.lastKeyMs >= PROGRAM_TIMEOUT_MS) {
+            if (scr !== "history") rec("UI_TIMEOUT", "unfinished " + scr + " discarded: no key for " + PROGRAM_TIMEOUT_MS + " ms; back to " + s.origin)
+            s.message = ""
+            cancel()
+        } else if (e) {
+            // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must
+            // not change the value behind it.
+            if (EDITORS.indexOf(scr) >= 0) if (s.held === "up" || s.held === "down") if (!e.blocked) if (!s.locked)
+                if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS) if (NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
+                    s.lastRepeatMs = NOW
+                    s.repeats++
+                    nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
+                }
+        }
+    } else if (input.kind === "press") press(input.key)
     else if (s.held === input.key) s.held = ""
     const screen = render()
     // Review pages are separate views (START on page 1 must not also start the infusion).
-    const id = s.screen + (s.screen === "review" ? s.page : "") + "/" + (overlay() ? st.alarmCode : "") + (s.locked ? "/L" : "")
+    const id = s.screen + (s.screen === "review" ? s.page : "") + "/" + pick(OV, st.alarmCode, "") + pick(s.locked, "/L", "")
     if (id !== s.viewId) {
         s.viewId = id
         s.viewSinceMs = NOW
@@ -241,23 +279,6 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     S = null
     ST = null
     return out
-}
-
-/** Keeps the screen consistent with the pump: a program appears or disappears under the panel
- *  (remote command, power restore, clear), the library goes away mid-program. */
-function follow() {
-    const s = S
-    const p = ST.pump.state
-    const scr = s.screen
-    if (p === "OutOfService") return go("oos")
-    if (scr === "oos") go("home")
-    if (p !== "Idle") {
-        if (s.screen === "home") go("run")
-    } else if (scr === "run" || scr === "titrate" || scr === "bolus" || ((scr === "soft" || scr === "refused") && s.verdictFor !== "program")) {
-        s.active = null
-        s.activeEntry = null
-        go("home")
-    } else if (!ST.library && s.req) cancel()
 }
 
 function cancel() {
@@ -269,29 +290,11 @@ function cancel() {
     go(s.origin)
 }
 
-function tick() {
-    const s = S
-    const e = s.editor
-    if (PROGRAMMING.indexOf(s.screen) >= 0 && NOW - s.lastKeyMs >= PROGRAM_TIMEOUT_MS) {
-        if (s.screen !== "history") rec("UI_TIMEOUT", "unfinished " + s.screen + " discarded: no key for " + PROGRAM_TIMEOUT_MS + " ms; back to " + s.origin)
-        s.message = ""
-        return cancel()
-    }
-    // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must not
-    // change the value behind it.
-    if (e && EDITORS.indexOf(s.screen) >= 0 && (s.held === "up" || s.held === "down") && !e.blocked && !s.locked) {
-        if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS && NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
-            s.lastRepeatMs = NOW
-            s.repeats++
-            nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
-        }
-    }
-}
-
 function press(key: UiKey) {
     const s = S
     const guarded = NOW - s.viewSinceMs < VIEW_GUARD_MS
     s.lastKeyMs = NOW
+    const stop = key === "stop"
     if (key === "ack") {
         if (ST.alarmCode.length > 0) command("ack")
         return
@@ -299,7 +302,7 @@ function press(key: UiKey) {
     // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
     // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
     // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
-    if (key === "stop" && delivering() && (s.screen === "run" || s.locked || overlay())) {
+    if (stop && DLV && (s.screen === "run" || s.locked || OV)) {
         command("pause")
         return
     }
@@ -314,7 +317,7 @@ function press(key: UiKey) {
         } else s.unlockStep = key === UNLOCK_SEQUENCE[0] ? 1 : 0
         return
     }
-    if (guarded || overlay()) return
+    if (guarded || OV) return
     s.held = key
     s.heldSinceMs = NOW
     s.lastRepeatMs = NOW
@@ -322,40 +325,129 @@ function press(key: UiKey) {
     s.message = ""
     const scr = s.screen
     const e = s.editor
+    const r = s.req
     const up = key === "up"
+    const dir = up ? 1 : key === "down" ? -1 : 0
     if (LISTS.indexOf(scr) >= 0) {
         const items = listItems()
         const n = items.length
         if (s.sel >= n) s.sel = 0
-        if (up || key === "down") {
+        if (dir !== 0) {
             if (n > 0) s.sel = (s.sel + (up ? n - 1 : 1)) % n
-        } else if (key === "stop") listBack(scr)
-        else listSelect(scr, items[s.sel])
+        } else if (!stop) {
+            // START on list item `it`.
+            const it = items[s.sel]
+            const lib = ST.library
+            const ent = s.entry
+            if (it === "Event history") {
+                s.origin = scr
+                go("history")
+            } else if (it === "Lock keys") {
+                s.locked = true
+                s.unlockStep = 0
+                rec("UI_LOCK", "keypad locked")
+            } else if (scr === "home") {
+                if (!lib) s.message = "No drug library"
+                else {
+                    s.origin = "home"
+                    s.req = emptyRequest()
+                    s.entry = null
+                    go("syringe")
+                }
+            } else if (scr === "syringe") {
+                if (!ST.plungerEngaged) s.message = "Plunger not engaged"
+                else {
+                    r.syringeId = SYRINGES[s.sel].id
+                    go("area")
+                }
+            } else if (scr === "area") {
+                s.area = lib.careAreas[s.sel]
+                r.careArea = s.area.name
+                go("drug")
+            } else if (scr === "drug") {
+                const de = it === BASIC_INFUSION ? basicEntry(s.area) : findEntry(lib, s.area, it)
+                if (!de) s.message = "Entry unreadable"
+                else {
+                    s.entry = de
+                    r.drug = it
+                    r.doseUnit = de.doseUnit
+                    r.concUnit = de.concUnit
+                    r.concentration = null
+                    r.weightG = NONE
+                    r.confirmed = []
+                    if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
+                    if (flowOnly(de)) doseEditor("dose", de, NONE)
+                    else go("conc")
+                }
+            } else if (scr === "conc") {
+                if (ent.concentrations.length === 0) s.message = "No concentration"
+                else {
+                    r.concentration = ent.concentrations[s.sel]
+                    // No default weight: the field starts blank ("--- kg") and the first press shows a value.
+                    if (isPerKg(ent.doseUnit)) edit("weight", "weight", r.weightG, ent.weightG, 100, 500000, 0)
+                    else doseEditor("dose", ent, NONE)
+                }
+            } else {
+                // The running screen's menu.
+                const a = s.activeEntry
+                s.origin = "run"
+                s.confirmed = []
+                if (it === "Titrate") doseEditor("titrate", a, s.active.dose)
+                else if (it === "Bolus") {
+                    const b = a.bolus
+                    edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
+                } else command(lookup("|Pause=pause|Resume=resume|End infusion=stop|Start=startLoaded|Clear=clear|", it))
+            }
+        } else if (scr === "syringe") cancel()
+        else if (scr === "run") {
+            if (PS === "Paused") command("stop")
+        } else if (scr !== "home") go(lookup("|area=syringe|drug=area|conc=drug|", scr))
     } else if (EDITORS.indexOf(scr) >= 0) {
         e.blocked = false
-        if (up || key === "down") nudge(up ? 1 : -1, 1, false)
-        else if (key === "stop") editorBack(scr)
-        else if (e.value === NONE) s.message = "Enter a value"
-        else editorDone(scr, e.value)
+        if (dir !== 0) nudge(dir, 1, false)
+        else if (stop) {
+            if (scr === "titrate" || scr === "bolus") {
+                s.editor = null
+                go("run")
+            } else if (scr === "weight") go("conc")
+            else if (scr === "vtbi") doseEditor("dose", s.entry, r.dose)
+            else if (flowOnly(s.entry)) go("drug")
+            else if (isPerKg(s.entry.doseUnit)) edit("weight", "weight", r.weightG, s.entry.weightG, 100, 500000, 0)
+            else go("conc")
+        } else if (e.value === NONE) s.message = "Enter a value"
+        else if (scr === "weight") {
+            r.weightG = e.value
+            doseEditor("dose", s.entry, NONE)
+        } else if (scr === "dose") {
+            r.dose = e.value
+            edit("vtbi", "volume", syringeUl(), null, 100, syringeUl(), 0)
+        } else if (scr === "vtbi") {
+            r.vtbiUl = e.value
+            s.editor = null
+            go("review")
+        } else recheck(scr)
     } else if (scr === "review" || scr === "history") {
         const pages = scr === "review" ? Math.ceil(reviewLines().length / REVIEW_PAGE) : ST.history.length
         if (up) {
             if (s.page > 0) s.page--
-        } else if (key === "down") {
-            if (s.page < pages - 1) s.page++
-        } else if (scr === "history") go(s.origin)
-        else if (key === "stop") edit("vtbi", "volume", s.req.vtbiUl, null, 100, syringeUl())
+        } else if (scr === "history" && dir === 0) go(s.origin)
+        else if (stop) edit("vtbi", "volume", r.vtbiUl, null, 100, syringeUl(), 0)
         // Every value must have been on screen: START on an earlier page shows the next one.
         else if (s.page < pages - 1) s.page++
-        else check("program")
+        else if (dir === 0) recheck("program")
     } else if (scr === "soft" && key === "start") {
         // The clinician confirms exactly the excursion on screen; the checker logs it.
         const list = s.confirmed.slice(0)
         list.push(firstUnconfirmed().field)
         s.confirmed = list
-        recheck()
-    } else if (scr === "soft" || scr === "refused") {
-        if (key === "stop" || key === "start") backToValue()
+        recheck(null)
+    } else if ((scr === "soft" || scr === "refused") && dir === 0) {
+        // From a verdict back to the value that caused it (the dose, or the titration/bolus value).
+        s.verdict = null
+        if (s.verdictFor === "program") {
+            s.confirmed = []
+            doseEditor("dose", s.entry, r.dose)
+        } else go(s.verdictFor)
     }
 }
 
@@ -364,8 +456,9 @@ function press(key: UiKey) {
 function listItems(): string[] {
     const s = S
     const scr = s.screen
+    const ent = s.entry
     const out: string[] = []
-    if (scr === "home") return HOME_ITEMS
+    if (scr === "home") return "New infusion|Event history|Lock keys".split("|")
     if (scr === "syringe") for (let i = 0; i < SYRINGES.length; i++) out.push(SYRINGES[i].brand)
     else if (scr === "area") for (let i = 0; i < ST.library.careAreas.length; i++) out.push(ST.library.careAreas[i].name)
     else if (scr === "drug") {
@@ -374,131 +467,36 @@ function listItems(): string[] {
         const a = s.area
         for (let i = 0; i < a.drugs.length; i++) out.push(a.drugs[i])
         if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
-    } else if (scr === "conc") for (let i = 0; i < s.entry.concentrations.length; i++) out.push(concText(s.entry.concentrations[i], s.entry.concUnit))
+    } else if (scr === "conc") for (let i = 0; i < ent.concentrations.length; i++) out.push(concText(ent.concentrations[i], ent.concUnit))
     else {
-        const p = ST.pump.state
-        const d = delivering()
-        if (d && s.active) out.push("Titrate")
-        if (d && s.activeEntry && s.activeEntry.bolus && p === "Running") out.push("Bolus")
-        if (d) out.push("Pause")
-        if (p === "Paused") {
-            out.push("Resume")
-            if (s.active) out.push("Titrate")
-            out.push("End infusion")
-        }
-        if (p === "Programmed") out.push("Start")
-        if (p === "Programmed" || p === "Complete") out.push("Clear")
-        out.push("Event history")
-        out.push("Lock keys")
+        // The running screen's menu (delivering, paused, programmed and complete exclude each other).
+        const p = PS
+        const ae = s.activeEntry
+        let m = ""
+        if (DLV) m = pick(s.active, "Titrate|", "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
+        if (p === "Paused") m = "Resume|" + pick(s.active, "Titrate|", "") + "End infusion|"
+        if (p === "Programmed") m = "Start|Clear|"
+        if (p === "Complete") m = "Clear|"
+        return (m + "Event history|Lock keys").split("|")
     }
     return out
 }
 
-function listBack(scr: string) {
-    if (scr === "syringe") cancel()
-    else if (scr === "area") go("syringe")
-    else if (scr === "drug") go("area")
-    else if (scr === "conc") go("drug")
-    else if (scr === "run" && ST.pump.state === "Paused") command("stop")
-}
-
-function listSelect(scr: string, it: string) {
-    const s = S
-    const r = s.req
-    const lib = ST.library
-    if (it === "Event history") {
-        s.origin = scr
-        return go("history")
-    }
-    if (it === "Lock keys") {
-        s.locked = true
-        s.unlockStep = 0
-        return rec("UI_LOCK", "keypad locked")
-    }
-    if (scr === "home") {
-        if (!lib) {
-            s.message = "No drug library"
-            return
-        }
-        s.origin = "home"
-        s.req = emptyRequest()
-        s.entry = null
-        go("syringe")
-    } else if (scr === "syringe") {
-        if (!ST.plungerEngaged) {
-            s.message = "Plunger not engaged"
-            return
-        }
-        r.syringeId = SYRINGES[s.sel].id
-        go("area")
-    } else if (scr === "area") {
-        s.area = lib.careAreas[s.sel]
-        r.careArea = s.area.name
-        go("drug")
-    } else if (scr === "drug") {
-        const e = it === BASIC_INFUSION ? basicEntry(s.area) : findEntry(lib, s.area, it)
-        if (!e) {
-            s.message = "Entry unreadable"
-            return
-        }
-        s.entry = e
-        r.drug = it
-        r.doseUnit = e.doseUnit
-        r.concUnit = e.concUnit
-        r.concentration = null
-        r.weightG = NONE
-        r.confirmed = []
-        if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
-        if (flowOnly(e)) openDose(NONE)
-        else go("conc")
-    } else if (scr === "conc") {
-        if (s.entry.concentrations.length === 0) {
-            s.message = "No concentration"
-            return
-        }
-        r.concentration = s.entry.concentrations[s.sel]
-        if (isPerKg(s.entry.doseUnit)) openWeight()
-        else openDose(NONE)
-    } else runSelect(it)
-}
-
-function runSelect(it: string) {
-    const s = S
-    const e = s.activeEntry
-    s.origin = "run"
-    s.confirmed = []
-    if (it === "Titrate") edit("titrate", "dose", s.active.dose, e.dose, flowOnly(e) ? MIN_RATE_UL_PER_H : 10, flowOnly(e) ? MAX_RATE_UL_PER_H : 100000000)
-    else if (it === "Bolus") {
-        const b = e.bolus
-        edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000)
-        s.editor.unit = b.unit
-    } else if (it === "Pause") command("pause")
-    else if (it === "Resume") command("resume")
-    else if (it === "End infusion") command("stop")
-    else if (it === "Start") command("startLoaded")
-    else if (it === "Clear") command("clear")
-}
-
 // ---- editors ----------------------------------------------------------------------------
 
-/** Opens the value editor `scr` on `value` (NONE: blank until the first press). */
-function edit(scr: string, rule: string, value: number, limits: Limits, absMin: number, absMax: number) {
-    const ent = scr === "titrate" || scr === "bolus" ? S.activeEntry : S.entry
+/** Opens the value editor `scr` on `value` (NONE: blank until the first press); `unit` is the
+ *  dose unit code for rule "dose". */
+function edit(scr: string, rule: string, value: number, limits: Limits, absMin: number, absMax: number, unit: number) {
     if (!limits) limits = { hardMin: NONE, softMin: NONE, softMax: NONE, hardMax: NONE }
-    S.editor = { value: value, rule: rule, limits: limits, absMin: absMin, absMax: absMax, unit: ent.doseUnit, blocked: false }
+    S.editor = { value: value, rule: rule, limits: limits, absMin: absMin, absMax: absMax, unit: unit, blocked: false }
     go(scr)
 }
 
-function openWeight() {
-    // No default weight: the field starts blank ("--- kg") and the first press shows a value.
-    edit("weight", "weight", S.req.weightG, S.entry.weightG, 100, 500000)
-}
-
-/** The dose (or mL/h rate) editor, on `value` or else the library default. */
-function openDose(value: number) {
-    const e = S.entry
+/** The dose (or mL/h rate) editor `scr` ("dose", "titrate") of `e`, on `value` or else the
+ *  library default. */
+function doseEditor(scr: string, e: DrugEntry, value: number) {
     const flow = flowOnly(e)
-    edit("dose", "dose", value !== NONE ? value : firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000), e.dose, flow ? MIN_RATE_UL_PER_H : 10, flow ? MAX_RATE_UL_PER_H : 100000000)
+    edit(scr, "dose", value !== NONE ? value : firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000), e.dose, flow ? MIN_RATE_UL_PER_H : 10, flow ? MAX_RATE_UL_PER_H : 100000000, e.doseUnit)
 }
 
 function syringeUl(): number {
@@ -506,77 +504,46 @@ function syringeUl(): number {
     return sp ? sp.nominalMl * 1000 : 0
 }
 
-/** Step size at `v` going up (dir 1) or down (-1): decades for doses, so 0.01 steps below 1,
- *  0.1 below 10, 1 below 100 and 10 above (never a trailing-zero-looking jump). */
-function stepAt(rule: string, v: number, dir: number): number {
-    const x = dir > 0 ? v : v - 1
-    if (rule !== "dose") return x < (rule === "weight" ? 20000 : 10000) ? 100 : 1000
-    return x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
-}
-
-/** Moves the editor value. Auto-repeat (`repeating`) stops AT every soft limit it would cross
- *  and waits for a fresh press; nothing ever goes past a hard limit (the reason is shown). */
+/** Moves the editor value. Step sizes are decades for doses, so 0.01 steps below 1, 0.1 below
+ *  10, 1 below 100 and 10 above (never a trailing-zero-looking jump); weight 0.1 kg below 20 kg,
+ *  volume 0.1 mL below 10 mL, else 1. Auto-repeat (`repeating`) stops AT every soft limit it
+ *  would cross and waits for a fresh press; nothing ever goes past a hard limit (the reason is shown). */
 function nudge(dir: number, mult: number, repeating: boolean) {
     const e = S.editor
     const l = e.limits
-    const lo = l.hardMin !== NONE && l.hardMin > e.absMin ? l.hardMin : e.absMin
-    const hi = l.hardMax !== NONE && l.hardMax < e.absMax ? l.hardMax : e.absMax
-    if (e.value === NONE) {
+    const v = e.value
+    // NONE (-1) is below every absMin, so no hard minimum leaves absMin.
+    const lo = Math.max(l.hardMin, e.absMin)
+    const hi = Math.min(l.hardMax === NONE ? e.absMax : l.hardMax, e.absMax)
+    if (v === NONE) {
         // First press on a blank field shows a value; it does not step past one.
-        e.value = firstSet(l.softMin, l.hardMin, lo, lo)
-        if (e.value < lo) e.value = lo
+        e.value = Math.max(firstSet(l.softMin, l.hardMin, lo, lo), lo)
         return
     }
-    let next = e.value + dir * stepAt(e.rule, e.value, dir) * mult
-    for (let i = 0; repeating && i < 2; i++) {
-        const b = i === 0 ? l.softMin : l.softMax
-        if (b !== NONE && (b - e.value) * dir > 0 && (next - b) * dir > 0) {
-            next = b
-            e.blocked = true
+    // The step at v going up, or just below v going down (so 1 mg goes down in 0.01 mg steps).
+    const x = v - (1 - dir) / 2
+    const step = e.rule !== "dose" ? (x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000) : x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
+    let next = v + dir * step * mult
+    if (repeating)
+        for (let i = 0; i < 2; i++) {
+            const b = i === 0 ? l.softMin : l.softMax
+            if (b !== NONE) if ((b - v) * dir > 0) if ((next - b) * dir > 0) {
+                next = b
+                e.blocked = true
+            }
         }
-    }
-    if (next > hi || next < lo) {
-        const bound = next > hi ? hi : lo
-        next = bound
+    const c = next > hi ? hi : next < lo ? lo : next
+    if (c !== next) {
         e.blocked = true
-        if (e.value === bound) S.message = "HARD LIMIT: " + (bound === hi ? "max" : "min") + "\n" + valueText(e, bound)
+        if (v === c) S.message = "HARD LIMIT: " + pick(c === hi, "max", "min") + "\n" + valueText(e, c)
     }
-    if (e.blocked && S.message.length === 0) S.message = "Limit: release key"
-    e.value = next
+    if (e.blocked) if (S.message.length === 0) S.message = "Limit: release key"
+    e.value = c
 }
 
 function valueText(e: Editor, v: number): string {
-    if (e.rule === "weight") return v === NONE ? "--- kg" : formatDose(v) + " kg"
-    if (v === NONE) return "---"
-    if (e.rule === "volume") return formatDose(v) + " mL"
-    return doseText(v, e.unit)
-}
-
-function editorDone(scr: string, v: number) {
-    const s = S
-    if (scr === "weight") {
-        s.req.weightG = v
-        openDose(NONE)
-    } else if (scr === "dose") {
-        s.req.dose = v
-        edit("vtbi", "volume", syringeUl(), null, 100, syringeUl())
-    } else if (scr === "vtbi") {
-        s.req.vtbiUl = v
-        s.editor = null
-        go("review")
-    } else check(scr)
-}
-
-function editorBack(scr: string) {
-    const s = S
-    if (scr === "titrate" || scr === "bolus") {
-        s.editor = null
-        go("run")
-    } else if (scr === "weight") go("conc")
-    else if (scr === "vtbi") openDose(s.req.dose)
-    else if (flowOnly(s.entry)) go("drug")
-    else if (isPerKg(s.entry.doseUnit)) openWeight()
-    else go("conc")
+    if (v === NONE) return pick(e.rule === "weight", "--- kg", "---")
+    return e.rule === "dose" ? doseText(v, e.unit) : formatDose(v) + pick(e.rule === "weight", " kg", " mL")
 }
 
 function bolusDurationS(e: DrugEntry): number {
@@ -586,25 +553,29 @@ function bolusDurationS(e: DrugEntry): number {
 
 // ---- verdicts -----------------------------------------------------------------------------
 
-/** Starts the library check of the program, a titration or a bolus. */
-function check(what: string) {
-    S.verdictFor = what
-    S.confirmed = []
-    recheck()
-}
-
-/** Runs the library check for what is being confirmed, with the excursions confirmed so far,
- *  and acts on the verdict. */
-function recheck() {
+/** Runs the library check of the program, a titration or a bolus (`what`; null: the check in
+ *  progress again, with the excursions confirmed so far) and acts on the verdict. */
+function recheck(what: string) {
     const s = S
     const lib = ST.library
-    const what = s.verdictFor
+    if (what) {
+        s.verdictFor = what
+        s.confirmed = []
+    } else what = s.verdictFor
     let v: DoseResult = null
+    // Excursions confirmed when the infusion was programmed stay confirmed (the weight, the
+    // concentration; the dose too for a bolus), plus those confirmed now. A new dose is new.
+    const kept: string[] = []
     if (what === "program") {
         s.req.confirmed = s.confirmed
         v = programDose(lib, s.req, SINK, NOW)
-    } else if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, carried(false), SINK, NOW)
-    else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), carried(true), SINK, NOW)
+    } else {
+        const before = s.active.confirmed
+        for (let i = 0; i < before.length; i++) if (what === "bolus" || before[i] !== "dose") kept.push(before[i])
+        for (let i = 0; i < s.confirmed.length; i++) kept.push(s.confirmed[i])
+        if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, kept, SINK, NOW)
+        else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), kept, SINK, NOW)
+    }
     s.verdict = v
     if (v.status === "refused") return go("refused")
     if (v.status === "confirm") {
@@ -612,11 +583,8 @@ function recheck() {
         rec("UI_SOFT_LIMIT", what + ": " + x.field + " " + x.value + " beyond " + x.bound + " " + x.limit + " (" + x.unit + ", thousandths) shown for confirmation")
         return go("soft")
     }
-    const cmd = command(what === "program" ? "start" : what)
-    cmd.program = v.program
-    cmd.rateUlPerH = v.program.rateUlPerH
-    cmd.bolusUl = v.program.bolusUl
-    cmd.bolusDurationS = v.program.bolusDurationS
+    const pr = v.program
+    CMD = { op: pick(what === "program", "start", what), program: pr, rateUlPerH: pr.rateUlPerH, bolusUl: pr.bolusUl, bolusDurationS: pr.bolusDurationS }
     if (what === "program") {
         s.active = copyRequest(s.req)
         s.activeEntry = s.entry
@@ -624,38 +592,17 @@ function recheck() {
         s.origin = "home"
     } else if (what === "titrate") {
         s.active.dose = s.editor.value
-        s.active.confirmed = carried(false)
+        s.active.confirmed = kept
     }
     s.editor = null
     s.verdict = null
     go("run")
 }
 
-/** Excursions confirmed when the infusion was programmed stay confirmed (the weight, the
- *  concentration; the dose too for a bolus), plus those confirmed now. A new dose is new. */
-function carried(keepDose: boolean): string[] {
-    const s = S
-    const out: string[] = []
-    const before = s.active.confirmed
-    for (let i = 0; i < before.length; i++) if (keepDose || before[i] !== "dose") out.push(before[i])
-    for (let i = 0; i < s.confirmed.length; i++) out.push(s.confirmed[i])
-    return out
-}
-
 function firstUnconfirmed(): SoftExcursion {
     const v = S.verdict
     for (let i = 0; i < v.soft.length; i++) if (S.confirmed.indexOf(v.soft[i].field) < 0) return v.soft[i]
     return v.soft[0]
-}
-
-/** From a verdict back to the value that caused it (the dose, or the titration/bolus value). */
-function backToValue() {
-    const s = S
-    s.verdict = null
-    if (s.verdictFor === "program") {
-        s.confirmed = []
-        openDose(s.req.dose)
-    } else go(s.verdictFor)
 }
 
 // ---- rendering --------------------------------------------------------------------------
@@ -670,47 +617,120 @@ function rateText(ulPerH: number): string {
     return ulPerH >= 0 ? formatDose(ulPerH) + " mL/h" : "--"
 }
 
-function header(title: string): string {
-    const bat = batteryText(ST.batteryMv)
-    return fit(title, SCREEN_COLS - bat.length - 1) + " " + bat
-}
-
 /** Weights are in g, durations in s, everything else in thousandths of the unit. */
 function excursionText(x: SoftExcursion, v: number): string {
     if (x.unit === "s") return v + " s"
-    return formatDose(v) + " " + (x.unit === "g" ? "kg" : x.unit)
+    return formatDose(v) + " " + pick(x.unit === "g", "kg", x.unit)
 }
 
+/** The review's values, one a line. */
 function reviewLines(): string[] {
     const r = S.req
     const e = S.entry
-    const out = ["Area " + r.careArea, e.drug]
-    if (r.concentration) out.push("Conc " + concText(r.concentration, e.concUnit))
-    if (r.weightG !== NONE) out.push("Weight " + formatDose(r.weightG) + " kg")
-    if (!flowOnly(e)) out.push("Dose " + doseText(r.dose, e.doseUnit))
-    out.push("Rate " + rateText(computedRate(r, e, r.dose)))
-    out.push("VTBI " + formatDose(r.vtbiUl) + " mL")
     const sp = findSyringe(r.syringeId)
-    out.push(sp ? sp.brand + " " + sp.nominalMl + " mL" : "Syringe ?")
-    return out
+    return ("Area " + r.careArea + "\n" + e.drug + (r.concentration ? "\nConc " + concText(r.concentration, e.concUnit) : "")
+        + (r.weightG !== NONE ? "\nWeight " + formatDose(r.weightG) + " kg" : "") + (flowOnly(e) ? "" : "\nDose " + doseText(r.dose, e.doseUnit))
+        + "\nRate " + rateText(computedRate(r, e, r.dose)) + "\nVTBI " + formatDose(r.vtbiUl) + " mL\n" + (sp ? sp.brand + " " + sp.nominalMl + " mL" : "Syringe ?")).split("\n")
 }
 
+/** The screen: each screen is its text with "\n" between rows (data in the string table, not
+ *  code), rows 1.. of a list (alarm text, list items, review values, history, reasons) laid over
+ *  it, the battery added to a title row, then the alarm, lock and message rows. */
 function render(): Screen {
     const s = S
     const st = ST
-    let L: string[] = []
+    const scr = s.screen
+    const e = s.editor
+    const p = PS
+    const lib = st.library
+    let label = lookup(STATE_LABELS, p)
+    if (!label) label = p.toUpperCase()
+    let t = ""
+    let rows: string[] = []
+    let n = 5
+    let titled = false
     let inverted = false
-    if (overlay()) {
+    if (OV) {
         const def = findAlarm(st.alarmCode)
         const pr = def ? def.priority : st.alarmPriority
-        L.push(pr.toUpperCase() + " PRIORITY ALARM")
-        const text = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
-        for (let i = 0; i < 5; i++) L.push(i < text.length ? text[i] : "")
-        L.push(stateLabel())
-        L.push("ACK: silence 2 min")
+        rows = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
+        t = pr.toUpperCase() + " PRIORITY ALARM\n\n\n\n\n\n" + label + "\nACK: silence 2 min"
         inverted = pr === "high"
+    } else if (scr === "oos") t = "OUT OF SERVICE\n" + pick(st.selfTestOk, "See event log", "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
+    else if (scr === "soft") {
+        const x = firstUnconfirmed()
+        t = "SOFT LIMIT\n" + x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value) + pick(x.bound === "softMax", "\nis ABOVE soft max", "\nis BELOW soft min")
+            + "\n(limit " + excursionText(x, x.limit) + ")\nConfirm this value?\n\nSTART: confirm\nSTOP: change value"
+    } else if (scr === "refused") {
+        // The checker's reasons print thousandths with three decimals ("30.000 mg"): shown tidied.
+        rows = wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS)
+        n = 6
+        t = "NOT ALLOWED\n\n\n\n\n\n\nSTOP: change value"
+    } else if (scr === "history") {
+        rows = st.history.slice(s.page)
+        if (st.history.length === 0) rows.push("(no events)")
+        n = 6
+        t = "EVENT HISTORY\n\n\n\n\n\n\nSTOP: back"
     } else {
-        L = body()
+        titled = true
+        const ed = EDITORS.indexOf(scr)
+        if (scr === "home") t = "PUMP READY\nSelf-test: " + pick(st.selfTestOk, "passed", "FAILED") + "\n" + (lib ? "Lib: " + lib.name + "\nLibrary v" + lib.version : "No drug library\n")
+            + "\n\n> " + listItems()[s.sel] + "\nUP/DOWN, START: go"
+        else if (scr === "syringe") {
+            const sp = SYRINGES[s.sel]
+            t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
+        } else if (scr === "area" || scr === "drug" || scr === "conc") {
+            t = (scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION") + "\n\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
+            const items = listItems()
+            for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
+        } else if (ed >= 0) {
+            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS); the
+            // title by screen and whether the drug is dosed in mL/h (basic infusion).
+            const ent = ed >= 17 ? s.activeEntry : s.entry
+            const flow = flowOnly(ent)
+            const l = e.limits
+            // The usual (soft) range, else the hard one, each bound with its unit.
+            const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
+            const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
+            t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
+                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
+                + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
+                + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
+                + "\nUP/DOWN: change\nSTART: ok  STOP: back"
+        } else if (scr === "review") {
+            const all = reviewLines()
+            rows = all.slice(s.page * REVIEW_PAGE)
+            t = "REVIEW\n\n\n\n\n\n" + pick(s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1, "\nSTART: start infusion", "DOWN: more values\nSTART: next")
+        } else {
+            // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
+            const pump = st.pump
+            const prog = pump.program
+            const a = s.active
+            const ae = s.activeEntry
+            let drug = "Program (no drug)"
+            if (a && ae) {
+                const dose = doseText(a.dose, ae.doseUnit)
+                drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+            }
+            const rate = prog ? prog.rateUlPerH : 0
+            // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
+            const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
+            t = label + "\n" + drug + "\nRate " + rateText(DLV ? pump.rateUlPerH : rate) + "\n" + formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL\nLeft "
+                + (rate > 0 ? durationText(Math.floor((pump.remainingUl * 60) / rate)) : "--")
+                + "\nP [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg\n\n"
+        }
+    }
+    const L = (t + "\n\n\n\n\n\n\n").split("\n")
+    for (let i = 0; i < n && i < rows.length; i++) L[1 + i] = rows[i]
+    if (!OV) {
+        if (scr === "run") {
+            const items = listItems()
+            L[SCREEN_ROWS - 1] = "> " + items[s.sel < items.length ? s.sel : 0]
+        }
+        if (titled) {
+            const bat = batteryText(st.batteryMv)
+            L[0] = fit(L[0], SCREEN_COLS - bat.length - 1) + " " + bat
+        }
         if (st.alarmCode.length > 0) L[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
         if (s.locked) L[SCREEN_ROWS - 1] = "LOCKED: UP DOWN UP"
         else if (s.message.length > 0) {
@@ -720,119 +740,6 @@ function render(): Screen {
         }
     }
     const out: string[] = []
-    for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(i < L.length && L[i] ? L[i] : "", SCREEN_COLS))
+    for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(L[i], SCREEN_COLS))
     return { lines: out, inverted: inverted }
-}
-
-function stateLabel(): string {
-    const p = ST.pump.state
-    const i = STATE_LABELS.indexOf(p)
-    return i >= 0 ? STATE_LABELS[i + 1] : p.toUpperCase()
-}
-
-/** The screen's lines (the renderer pads each to the width and the list to 8 rows). */
-function body(): string[] {
-    const s = S
-    const st = ST
-    const scr = s.screen
-    const e = s.editor
-    const L: string[] = []
-    if (scr === "oos") return ["OUT OF SERVICE", st.selfTestOk ? "See event log" : "Self-test failed", "Do not use.", "Call biomedical", "engineering."]
-    if (scr === "home") {
-        const lib = st.library
-        return [header("PUMP READY"), "Self-test: " + (st.selfTestOk ? "passed" : "FAILED"), lib ? "Lib: " + lib.name : "No drug library", lib ? "Library v" + lib.version : "", "", "> " + HOME_ITEMS[s.sel], "UP/DOWN, START: go"]
-    }
-    if (scr === "syringe") {
-        const sp = SYRINGES[s.sel]
-        return [header("SYRINGE"), "> " + sp.brand, "  " + sp.nominalMl + " mL", "Plunger: " + (st.plungerEngaged ? "engaged" : "NOT ENGAGED"), "", "", "START: confirm", "STOP: cancel"]
-    }
-    if (scr === "area" || scr === "drug" || scr === "conc") {
-        L.push(header(scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION"))
-        const items = listItems()
-        for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length && L.length < 6; i++) L.push((i === s.sel ? "> " : "  ") + items[i])
-        while (L.length < 6) L.push("")
-        L.push(scr === "conc" ? s.entry.drug : "")
-        L.push("START: select")
-        return L
-    }
-    const ed = EDITORS.indexOf(scr)
-    if (ed >= 0) {
-        const ent = ed >= 3 ? s.activeEntry : s.entry
-        const flow = flowOnly(ent)
-        L.push(header(ed === 1 && flow ? "RATE" : EDITOR_TITLES[ed]))
-        L.push(ent.drug)
-        L.push("  " + valueText(e, e.value))
-        if (scr === "bolus") L.push("over " + bolusDurationS(ent) + " s")
-        else if ((ed === 1 || ed === 3) && !flow) L.push("= " + rateText(computedRate(ed === 1 ? s.req : s.active, ent, e.value)))
-        else L.push("")
-        // The usual (soft) range, else the hard one, each bound with its unit.
-        const l = e.limits
-        const lo = l.softMin !== NONE ? l.softMin : l.hardMin
-        const hi = l.softMax !== NONE ? l.softMax : l.hardMax
-        L.push(lo !== NONE ? "Low  " + valueText(e, lo) : "")
-        L.push(hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
-        L.push("UP/DOWN: change")
-        L.push("START: ok  STOP: back")
-        return L
-    }
-    if (scr === "review") {
-        const all = reviewLines()
-        const last = s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1
-        L.push(header("REVIEW"))
-        for (let i = 0; i < REVIEW_PAGE; i++) L.push(s.page * REVIEW_PAGE + i < all.length ? all[s.page * REVIEW_PAGE + i] : "")
-        L.push(last ? "" : "DOWN: more values")
-        L.push(last ? "START: start infusion" : "START: next")
-        return L
-    }
-    if (scr === "soft") {
-        const x = firstUnconfirmed()
-        return [
-            "SOFT LIMIT", x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value), x.bound === "softMax" ? "is ABOVE soft max" : "is BELOW soft min",
-            "(limit " + excursionText(x, x.limit) + ")", "Confirm this value?", "", "START: confirm", "STOP: change value",
-        ]
-    }
-    if (scr === "refused" || scr === "history") {
-        const hist = scr === "history"
-        L.push(hist ? "EVENT HISTORY" : "NOT ALLOWED")
-        // The checker's reasons print thousandths with three decimals ("30.000 mg"): shown tidied.
-        const text = hist ? st.history.slice(s.page) : wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS)
-        if (hist && st.history.length === 0) text.push("(no events)")
-        for (let i = 0; i < 6; i++) L.push(i < text.length ? text[i] : "")
-        L.push(hist ? "STOP: back" : "STOP: change value")
-        return L
-    }
-    return runLines()
-}
-
-function runLines(): string[] {
-    const s = S
-    const st = ST
-    const p = st.pump
-    const L = [header(stateLabel())]
-    const prog = p.program
-    const a = s.active
-    const e = s.activeEntry
-    if (a && e) {
-        if (flowOnly(e)) L.push(BASIC_INFUSION)
-        else {
-            const dose = doseText(a.dose, e.doseUnit)
-            if (a.drug.length + 1 + dose.length <= SCREEN_COLS) L.push(a.drug + " " + dose)
-            else {
-                L.push(a.drug)
-                L.push(dose)
-            }
-        }
-    } else L.push("Program (no drug)")
-    const r = prog ? prog.rateUlPerH : 0
-    L.push("Rate " + rateText(delivering() ? p.rateUlPerH : r))
-    L.push(formatDose(p.infusedUl) + " mL of " + formatDose(p.vtbiUl) + " mL")
-    L.push("Left " + (r > 0 ? durationText(Math.floor((p.remainingUl * 60) / r)) : "--"))
-    // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
-    const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
-    const n = Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))
-    L.push("P [" + fit("########".slice(0, n), 8) + "] " + mm + " mmHg")
-    while (L.length < SCREEN_ROWS - 1) L.push("")
-    const items = listItems()
-    L.push("> " + items[s.sel < items.length ? s.sel : 0])
-    return L
 }
