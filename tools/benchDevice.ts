@@ -29,6 +29,7 @@ import {
 } from "../src/core/persist/settingsBudget"
 import { MAINT_SAVE_INTERVAL_MS } from "../src/core/persist/maintenance"
 import { CONTROL_PERIOD_MS } from "../src/core/pump"
+import { UI_TICK_MS } from "../src/core/ui/panel"
 import { ADMIT_PERIODS, ADMIT_SPACING_MS } from "../src/core/remote/endpoint"
 import { compileFile } from "./druglib/compile"
 import { BOARD_LIBRARY_MODULE, boardLibraryModule } from "./druglib/embed"
@@ -146,6 +147,11 @@ function periodReport(counts: Record<string, number>, nsPerOpHost: number) {
             const tickShare = tickMs / CONTROL_PERIOD_MS
             let line = `${c.name.split(" ")[0].padEnd(9)} ${end} end: steady tick ${tickMs.toFixed(1)} ms = ${(100 * tickShare).toFixed(0)} % of the period, headroom ${(1 / tickShare).toFixed(1)}x`
             if (worst > 0) line += `; worst tick ${((worst * nsPerOp) / 1e6).toFixed(1)} ms (${((worst * nsPerOp) / 1e6 / CONTROL_PERIOD_MS).toFixed(2)} periods)`
+            if (counts.panelRun !== undefined) {
+                // The board images run the panel turn every UI_TICK_MS beside the tick (no remote link).
+                const share = tickShare + (counts.panelRun * nsPerOp) / 1e6 / UI_TICK_MS
+                line += `; with the panel turn every ${UI_TICK_MS} ms ${(100 * share).toFixed(0)} % busy, headroom ${(1 / share).toFixed(1)}x`
+            }
             if (packet !== undefined) {
                 const share = tickShare + (packet * nsPerOp) / 1e6 / ADMIT_SPACING_MS
                 line += `; under a packet flood ${(100 * share).toFixed(0)} % busy, headroom ${(1 / share).toFixed(1)}x`
@@ -205,6 +211,7 @@ async function main() {
         ["occl", "worst case: OCCL_DOWN raised and back-off started", 1],
         ["backoff", "back-off tick (reverse steps planned)", 1],
         ["packet", "one forged 233-byte remote frame (convert, parse, HMAC, compare)", 1],
+        ["panelRun", "front-panel turn on the running screen (status, render, compare)", 1],
     ]
     const counts: Record<string, number> = {}
     for (const [id, label, n] of scenarios) {

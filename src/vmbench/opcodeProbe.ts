@@ -21,6 +21,7 @@ import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { RemoteEndpoint } from "../core/remote/endpoint"
 import { deviceHmac, toBytes } from "../hal/deviceCrypto"
 import { PROBE_BALLAST_BYTES, PROBE_SCENARIO, PROBE_SPIN } from "./probeParams"
+import { initialUiState, PanelStatus, UI_TICK_MS, uiStep } from "../core/ui/panel"
 
 const ballast = PROBE_BALLAST_BYTES > 0 ? Buffer.alloc(PROBE_BALLAST_BYTES) : null
 
@@ -128,6 +129,24 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
         if (i % 5 === 4) await ds.sleep(0)
     }
     work = () => tick(r)
+} else if (PROBE_SCENARIO === "panelRun") {
+    // One front-panel turn's model work on the running screen, as src/firmware/panel.ts does it
+    // every UI_TICK_MS: the pump's status, uiStep (a tick: the screen rendered) and the frame
+    // text compared with the last one. The display write (I2C or console) is not counted.
+    const r = newRig()
+    await run(r, 1600)
+    const status = (): PanelStatus => ({
+        pump: r.pump.status(), selfTestOk: true, batteryMv: 3900, pressureMmHg: 50, pressureLimitMmHg: 300,
+        plungerEngaged: true, alarmCode: "", alarmPriority: "", audioPaused: false, library: null, history: [],
+    })
+    // The first tick follows the running pump from home to the running screen.
+    const ui = uiStep(initialUiState(), { kind: "tick", key: "start", nowMs: r.t }, status()).state
+    let last = ""
+    work = () => {
+        const out = uiStep(ui, { kind: "tick", key: "start", nowMs: r.t + UI_TICK_MS }, status())
+        const text = out.screen.lines.join("\n")
+        if (text !== last) last = text
+    }
 } else if (PROBE_SCENARIO === "packet") {
     // One forged, well-formed 233-byte frame through accept (convert, parse, HMAC, compare).
     const log = new EventLog(8)

@@ -9,7 +9,7 @@ import { plantFor } from "../../hil-tests/runner/sim"
 import { evaluate } from "../../hil-tests/runner/evaluate"
 
 function scenario(events: unknown[], expect: unknown[] = [{ check: "noAlarm" }]) {
-    const doc = { name: "t", description: "panel key script test", backend: "vclock", panel: true, durationS: 100, program: null, events, expect }
+    const doc = { name: "t", description: "panel key script test", backend: "vclock", panel: true, durationS: 100, program: null as null, events, expect }
     return parseScenario(JSON.stringify(doc), "t.json")
 }
 
@@ -48,7 +48,7 @@ describe("front-panel key scripts", () => {
     })
 
     it("a panel scenario must leave the program to the keys and run on vclock", () => {
-        const bad = { name: "t", description: "panel key script test", backend: "sim", panel: true, durationS: 10, program: null, events: [], expect: [{ check: "noAlarm" }] }
+        const bad = { name: "t", description: "panel key script test", backend: "sim", panel: true, durationS: 10, program: null as null, events: [] as unknown[], expect: [{ check: "noAlarm" }] }
         expect(() => parseScenario(JSON.stringify(bad), "t.json")).toThrow(/vclock/)
     })
 
