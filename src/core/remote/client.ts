@@ -24,5 +24,5 @@ export function verifyResponse(hmac: HmacSha256, key: number[], deviceId: string
     if (!f) return null
     const n = bytes.length - MAC_LEN
     if (!constantTimeEqual(hmac.mac(key, macInput("IPR1R", deviceId, bytes, n)), bytes.slice(n))) return null
-    return { status: f.b1, counter: f.counter, command: f.command, text: bytesText(f.payload, 0, f.payload.length) }
+    return { status: f.b1, counter: f.counter, command: f.command, text: bytesText(f.payload) }
 }

@@ -57,19 +57,15 @@ export function asciiBytes(s: string): number[] {
     return out
 }
 
-export function bytesText(b: number[], from: number, to: number): string {
+/** The bytes as text, with the same printable set as asciiBytes. */
+export function bytesText(b: number[]): string {
     let s = ""
-    for (let i = from; i < to; i++) s += String.fromCharCode((b[i] >= 0x20 && b[i] <= 0x7e) || b[i] === 10 ? b[i] : 0x3f)
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode((b[i] >= 0x20 && b[i] <= 0x7e) || b[i] === 10 ? b[i] : 0x3f)
     return s
 }
 
 export function u32At(b: number[], at: number): number {
     return b[at] + b[at + 1] * 256 + b[at + 2] * 65536 + b[at + 3] * 16777216
-}
-
-export function putU32(out: number[], v: number) {
-    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
-    for (let i = 0; i < 4; i++) out.push((v >>> (i * 8)) & 0xff)
 }
 
 /** Bytes the MAC covers: domain tag, device id, separator, then the frame without its MAC. */
@@ -83,12 +79,11 @@ export function macInput(domain: string, deviceId: string, frame: number[], fram
 /** Header + payload (no MAC). Throws on out-of-range fields: callers build frames, never parse with it. */
 export function frameBody(f: Frame, maxPayload: number): number[] {
     if (f.payload.length > maxPayload) throw new RangeError("payload too long")
-    const out: number[] = [PROTOCOL_VERSION, f.b1 & 0xff]
-    putU32(out, f.counter)
-    out.push(f.command & 0xff)
-    out.push(f.payload.length % 256)
-    out.push(Math.floor(f.payload.length / 256))
-    for (let i = 0; i < f.payload.length; i++) out.push(f.payload[i] & 0xff)
+    const p = f.payload
+    const c = f.counter
+    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
+    const out: number[] = [PROTOCOL_VERSION, f.b1 & 0xff, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, f.command & 0xff, p.length & 0xff, p.length >> 8]
+    for (let i = 0; i < p.length; i++) out.push(p[i] & 0xff)
     return out
 }
 
