@@ -44,7 +44,7 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
         keys: new HexKeyRing(gw, ce, lib),
         replay: replay,
         logReader: p.plog,
-        maintenance: () => p.maintenance.text(),
+        maintenance: p.maintenance,
         installer: installer,
         random: dev.randomBytes,
     })

@@ -76,7 +76,7 @@ export function keyProblem(hex: string): string {
 
 /** Per-role problems of a key set: each role's own problem, or that it equals another role's
  *  key, case-insensitively (the gateway key could then clear out of service, or sign
- *  libraries). `libHex` is the drug-library signing key ("" if none). Returns [gateway,
+ *  libraries). `libHex` is the drug-library signing key ("" or undefined if none). Returns [gateway,
  *  engineering, library] ("" = usable). */
 export function keySetProblems(gwHex: string, ceHex: string, libHex: string): string[] {
     const keys = [gwHex, ceHex, libHex]
@@ -101,12 +101,8 @@ export class HexKeyRing implements KeyRing {
     readonly keys: number[][]
 
     constructor(gatewayHex: string, engineeringHex: string, libraryHex?: string) {
-        const p = keySetProblems(gatewayHex, engineeringHex, libraryHex ? libraryHex : "")
+        const p = keySetProblems(gatewayHex, engineeringHex, libraryHex)
         this.keys = [p[0] ? null : keyBytes(gatewayHex), p[1] ? null : keyBytes(engineeringHex)]
-    }
-
-    key(keyId: number): number[] {
-        return keyId >= 0 && keyId < this.keys.length ? this.keys[keyId] : null
     }
 }
 
@@ -133,13 +129,15 @@ export class ReplayCounters {
         const t = cell.get()
         if (t === null || !cell.intact()) return
         const f = t.split("|")
-        if (f.length !== 3 || (f[0] !== "v1" && f[0] !== "v2")) return
+        const v2 = f[0] === "v2"
+        if (f.length !== 3 || (!v2 && f[0] !== "v1")) return
         for (let k = 0; k < 2; k++) {
             const s = f[k + 1]
-            if (f[0] === "v2" && s === "L") continue
-            // A plain decimal u32, nothing else (no sign, exponent, leading zero or space).
+            if (v2 && s === "L") continue
+            // A plain decimal u32, nothing else (no sign, exponent, leading zero or space; NaN
+            // fails the range test).
             const n = parseInt(s)
-            if (isNaN(n) || n < 0 || n > COUNTER_MAX || "" + n !== s) {
+            if (!(n >= 0 && n <= COUNTER_MAX) || "" + n !== s) {
                 this.locked[0] = true
                 this.locked[1] = true
                 return

@@ -64,8 +64,8 @@ export interface RemoteContext {
     replay: ReplayCounters
     /** Persistent log for LOG_READ (null: not available). */
     logReader: LogReader
-    /** Maintenance counter text for MAINT (null: not available). */
-    maintenance: () => string
+    /** Maintenance counters, text for MAINT (null: not available). */
+    maintenance: { text(): string }
     /** Drug-library installer (null: library transfers refused at LIB_BEGIN, as on the boards,
      *  whose library is part of the program image). */
     installer: LibraryInstaller
@@ -190,7 +190,8 @@ export class RemoteEndpoint {
                         // Fail closed: a locked role gets only the re-synchronisation handshake
                         // through, and it moves no counter here (RESYNC sets it after the nonce
                         // checks, in run()).
-                        if (r.locked[k]) why = f.command === CMD_RESYNC_CHALLENGE || f.command === CMD_RESYNC ? "" : "locked"
+                        // (c | 1) === CMD_RESYNC: exactly CMD_RESYNC_CHALLENGE (0x40) and CMD_RESYNC (0x41).
+                        if (r.locked[k]) why = (f.command | 1) === CMD_RESYNC ? "" : "locked"
                         else if (f.counter <= r.last[k]) why = "replayed"
                         else {
                             r.set(k, f.counter)
@@ -222,15 +223,15 @@ export class RemoteEndpoint {
             text = REFUSED_LOGGED + "internal error"
         }
         const mark = text.charCodeAt(0)
-        const refused = mark === 1 || mark === 2
-        if (refused) {
+        const status = mark === 1 || mark === 2 ? STATUS_REFUSED : STATUS_OK
+        if (status !== STATUS_OK) {
             this.stats.refused++
             text = text.slice(1)
             if (mark === 1) ctx.log.record(nowMs, "REMOTE_REFUSED", "cmd=" + req.command + " key=" + req.b1 + " ctr=" + req.counter + ": " + text)
         }
         // One Jacdac packet per frame: a longer text is cut and marked, never sent oversized.
         if (text.length > MAX_RESPONSE_PAYLOAD) text = text.slice(0, MAX_RESPONSE_PAYLOAD - 1) + CUT_MARK
-        const body = frameBody({ b1: refused ? STATUS_REFUSED : STATUS_OK, counter: req.counter, command: req.command, payload: asciiBytes(text) }, MAX_RESPONSE_PAYLOAD)
+        const body = frameBody(status, req.counter, req.command, asciiBytes(text), MAX_RESPONSE_PAYLOAD)
         const mac = ctx.hmac.mac(ctx.keys.keys[req.b1], macInput("IPR1R", ctx.deviceId, body, body.length))
         for (let i = 0; i < mac.length; i++) body.push(mac[i])
         return body
@@ -277,7 +278,7 @@ export class RemoteEndpoint {
                 " oos=" + ctx.pump.outOfServiceText() + " rx=" + st.received + " dropped=" + this.drops()
             )
         }
-        if (c === CMD_MAINT) return ctx.maintenance ? ctx.maintenance() : REFUSED + "counters not available"
+        if (c === CMD_MAINT) return ctx.maintenance ? ctx.maintenance.text() : REFUSED + "counters not available"
         if (c === CMD_LOG_READ) {
             if (p.length !== 5) return REFUSED + "LOG_READ needs fromSeq u32 + max u8"
             if (!ctx.logReader) return REFUSED + "log not available"
@@ -292,7 +293,8 @@ export class RemoteEndpoint {
         }
         // START, SET_RATE, BOLUS, LOAD_PROGRAM (0x30..0x33): refused however they are signed.
         if (c >= CMD_START && c <= CMD_LOAD_PROGRAM) return REFUSED + "remote therapy control is not permitted"
-        if (c === CMD_CE_SET_OOS || c === CMD_CE_CLEAR_OOS) {
+        // (c | 1): pairs of commands that differ in bit 0 only (0x20/0x21, 0x40/0x41).
+        if ((c | 1) === CMD_CE_CLEAR_OOS) {
             if (k !== KEY_ENGINEERING) return REFUSED + "needs the clinical-engineering key"
             let r: CommandResult
             if (c === CMD_CE_SET_OOS) {
@@ -305,7 +307,7 @@ export class RemoteEndpoint {
             }
             return r.ok ? r.reason : REFUSED + r.reason
         }
-        if (c === CMD_RESYNC_CHALLENGE || c === CMD_RESYNC) {
+        if ((c | 1) === CMD_RESYNC) {
             // Authenticated re-synchronisation of a locked role (docs/security.md "Re-synchronisation").
             if (!ctx.replay.locked[k]) return REFUSED + "role is not locked"
             if (c === CMD_RESYNC_CHALLENGE) {

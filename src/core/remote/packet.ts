@@ -47,20 +47,22 @@ export interface Frame {
     payload: number[]
 }
 
-/** Printable ASCII and newline; anything else becomes '?'. */
+/** Printable ASCII and newline pass; anything else becomes '?'. */
+function printable(c: number): number {
+    return (c >= 0x20 && c <= 0x7e) || c === 10 ? c : 0x3f
+}
+
+/** The text as bytes, each character through printable(). */
 export function asciiBytes(s: string): number[] {
     const out: number[] = []
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        out.push((c >= 0x20 && c <= 0x7e) || c === 10 ? c : 0x3f)
-    }
+    for (let i = 0; i < s.length; i++) out.push(printable(s.charCodeAt(i)))
     return out
 }
 
-/** The bytes as text, with the same printable set as asciiBytes. */
+/** The bytes as text, each byte through printable(). */
 export function bytesText(b: number[]): string {
     let s = ""
-    for (let i = 0; i < b.length; i++) s += String.fromCharCode((b[i] >= 0x20 && b[i] <= 0x7e) || b[i] === 10 ? b[i] : 0x3f)
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(printable(b[i]))
     return s
 }
 
@@ -76,13 +78,12 @@ export function macInput(domain: string, deviceId: string, frame: number[], fram
     return d
 }
 
-/** Header + payload (no MAC). Throws on out-of-range fields: callers build frames, never parse with it. */
-export function frameBody(f: Frame, maxPayload: number): number[] {
-    if (f.payload.length > maxPayload) throw new RangeError("payload too long")
-    const p = f.payload
-    const c = f.counter
+/** Header + payload (no MAC) of a frame with these fields (`b1`: key id or status). Throws on
+ *  out-of-range fields: callers build frames, never parse with it. */
+export function frameBody(b1: number, c: number, command: number, p: number[], maxPayload: number): number[] {
+    if (p.length > maxPayload) throw new RangeError("payload too long")
     // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
-    const out: number[] = [PROTOCOL_VERSION, f.b1 & 0xff, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, f.command & 0xff, p.length & 0xff, p.length >> 8]
+    const out: number[] = [PROTOCOL_VERSION, b1 & 0xff, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, command & 0xff, p.length & 0xff, p.length >> 8]
     for (let i = 0; i < p.length; i++) out.push(p[i] & 0xff)
     return out
 }
@@ -90,10 +91,9 @@ export function frameBody(f: Frame, maxPayload: number): number[] {
 /** Structural parse of a request (MAC not checked). Returns null for anything malformed. */
 export function parseFrame(b: number[], maxPayload: number): Frame {
     if (!b || b.length < HEADER_LEN + MAC_LEN || b.length > HEADER_LEN + maxPayload + MAC_LEN) return null
-    for (let i = 0; i < b.length; i++) {
-        const v = b[i]
-        if (typeof v !== "number" || v < 0 || v > 255 || Math.floor(v) !== v) return null
-    }
+    // Every element a byte: (v & 255) === v holds for exactly the integers 0..255 (not for
+    // fractions, NaN, other numbers or non-numbers).
+    for (let i = 0; i < b.length; i++) if ((b[i] & 255) !== b[i]) return null
     if (b[0] !== PROTOCOL_VERSION) return null
     const len = b[7] + b[8] * 256
     if (len > maxPayload || b.length !== HEADER_LEN + len + MAC_LEN) return null
