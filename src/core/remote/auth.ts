@@ -86,10 +86,13 @@ export function keySetProblems(gwHex: string, ceHex: string, libHex: string): st
         out.push(keyProblem(keys[i]))
         low.push(out[i] ? "" : keys[i].toLowerCase())
     }
-    // Only well-formed keys are compared (a key equal to a usable one is usable itself).
-    for (let i = 0; i < 3; i++)
-        for (let j = 0; j < 3; j++)
-            if (i !== j && out[i] === "" && low[i] === low[j]) out[i] = "equals the " + "gateway engineering library".split(" ")[j] + " key (one key per role)"
+    // Only well-formed keys are compared (a key equal to a usable one is usable itself). The
+    // first other role with the same key is named.
+    for (let i = 0; i < 3; i++) {
+        let j = low.indexOf(low[i])
+        if (j === i) j = low.indexOf(low[i], i + 1)
+        if (low[i] && j >= 0) out[i] = "equals the " + "gateway engineering library".split(" ")[j] + " key (one key per role)"
+    }
     return out
 }
 
@@ -162,7 +165,8 @@ export class ReplayCounters {
     set(keyId: number, counter: number) {
         this.last[keyId] = counter
         this.locked[keyId] = false
-        const t = "v2|" + (this.locked[0] ? "L" : "" + this.last[0]) + "|" + (this.locked[1] ? "L" : "" + this.last[1])
+        let t = "v2"
+        for (let k = 0; k < 2; k++) t += "|" + (this.locked[k] ? "L" : this.last[k])
         this.cell.set(t)
         // A first write (or one after a lost slot) leaves one valid slot, which reads back as
         // "not proven current": write the same value again so the pair is intact.

@@ -125,6 +125,8 @@ export class RemoteEndpoint {
     private tokens = RATE_BURST
     private lastRefillMs = -1
     private lastAdmitMs = -1e9
+    /** Sum of the drop counters (stats.malformed ... stats.locked). */
+    private dropped = 0
     private dropsLogged = 0
     private lastDropLogMs = -DROP_LOG_INTERVAL_MS
     /** Transfer buffer (null: none), allocated at LIB_BEGIN with the announced size; libLen
@@ -141,8 +143,7 @@ export class RemoteEndpoint {
     }
 
     drops(): number {
-        const s = this.stats
-        return s.malformed + s.badMac + s.replayed + s.noKey + s.rateLimited + s.locked
+        return this.dropped
     }
 
     /** Authenticates a request; null means dropped (and counted). On success the replay counter
@@ -251,9 +252,12 @@ export class RemoteEndpoint {
     /** Counts a drop of kind `why` (a RemoteStats field; null: none), then writes the summary
      *  record if one is due: one per minute at most, so a flood cannot flush the event log. */
     private noteDrops(nowMs: number, why: string) {
-        const s = this.stats
-        if (why) (s as any)[why]++
-        const d = this.drops()
+        const s = this.stats as any
+        if (why) {
+            s[why]++
+            this.dropped++
+        }
+        const d = this.dropped
         if (d === this.dropsLogged || nowMs - this.lastDropLogMs < DROP_LOG_INTERVAL_MS) return
         this.ctx.log.record(
             nowMs,
@@ -275,7 +279,7 @@ export class RemoteEndpoint {
             const st = this.stats
             return (
                 "state=" + s.state + " rateUlh=" + s.rateUlPerH + " infusedUl=" + s.infusedUl + " vtbiUl=" + s.vtbiUl + " alarm=" + s.alarmCode +
-                " oos=" + ctx.pump.outOfServiceText() + " rx=" + st.received + " dropped=" + this.drops()
+                " oos=" + ctx.pump.outOfServiceText() + " rx=" + st.received + " dropped=" + this.dropped
             )
         }
         if (c === CMD_MAINT) return ctx.maintenance ? ctx.maintenance.text() : REFUSED + "counters not available"
