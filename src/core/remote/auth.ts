@@ -46,11 +46,16 @@ export const MIN_DISTINCT_KEY_BYTES = 16
 function keyBytes(hex: string): number[] {
     const low = hex.toLowerCase()
     const b: number[] = []
-    for (let i = 0; i < KEY_BYTES * 2; i += 2) {
-        const hi = HEX_DIGITS.indexOf(low.charAt(i))
-        const lo = HEX_DIGITS.indexOf(low.charAt(i + 1))
-        if (hi < 0 || lo < 0) return null
-        b.push(hi * 16 + lo)
+    let x = 0
+    for (let i = 0; i < KEY_BYTES * 2; i++) {
+        const v = HEX_DIGITS.indexOf(low.charAt(i))
+        if (v < 0) return null
+        x = x * 16 + v
+        // Two digits a byte, high digit first.
+        if (i & 1) {
+            b.push(x)
+            x = 0
+        }
     }
     return b
 }

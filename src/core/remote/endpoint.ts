@@ -123,7 +123,8 @@ export class RemoteEndpoint {
     private readonly ctx: RemoteContext
     readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, locked: 0, refused: 0 }
     private tokens = RATE_BURST
-    private lastRefillMs = -1
+    /** Infinity: no packet yet (the first one starts the refill clock). */
+    private lastRefillMs = Infinity
     private lastAdmitMs = -1e9
     /** Sum of the drop counters (stats.malformed ... stats.locked). */
     private dropped = 0
@@ -157,8 +158,8 @@ export class RemoteEndpoint {
      *  the last admitted packet (the device passes ADMIT_SPACING_MS). */
     admit(nowMs: number, spacingMs: number): boolean {
         this.stats.received++
-        // Token bucket; a clock that went backwards restarts the refill.
-        if (this.lastRefillMs < 0 || nowMs < this.lastRefillMs) this.lastRefillMs = nowMs
+        // Token bucket; the first packet, or a clock that went backwards, restarts the refill.
+        if (nowMs < this.lastRefillMs) this.lastRefillMs = nowMs
         const add = Math.floor((nowMs - this.lastRefillMs) / RATE_REFILL_MS)
         this.tokens = Math.min(RATE_BURST, this.tokens + add)
         this.lastRefillMs += add * RATE_REFILL_MS
