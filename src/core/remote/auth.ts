@@ -129,7 +129,7 @@ export const COUNTER_MAX = 4294967295
  */
 export class ReplayCounters {
     private readonly cell: DurableCell
-    readonly last: number[] = [0, 0]
+    readonly last: number[] = []
     readonly locked: boolean[] = [true, true]
 
     constructor(cell: DurableCell) {

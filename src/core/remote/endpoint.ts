@@ -217,11 +217,12 @@ export class RemoteEndpoint {
     /** Runs an accepted request and returns the signed response frame. Never throws. */
     execute(req: AcceptedRequest, nowMs: number): number[] {
         const ctx = this.ctx
+        const cmd = "cmd=" + req.command
         let text: string
         try {
             text = this.run(req, nowMs)
         } catch (e) {
-            ctx.log.record(nowMs, "REMOTE_ERROR", "cmd=" + req.command + " " + e)
+            ctx.log.record(nowMs, "REMOTE_ERROR", cmd + " " + e)
             text = REFUSED_LOGGED + "internal error"
         }
         const mark = text.charCodeAt(0)
@@ -229,7 +230,7 @@ export class RemoteEndpoint {
         if (status !== STATUS_OK) {
             this.stats.refused++
             text = text.slice(1)
-            if (mark === 1) ctx.log.record(nowMs, "REMOTE_REFUSED", "cmd=" + req.command + " key=" + req.b1 + " ctr=" + req.counter + ": " + text)
+            if (mark === 1) ctx.log.record(nowMs, "REMOTE_REFUSED", cmd + " key=" + req.b1 + " ctr=" + req.counter + ": " + text)
         }
         // One Jacdac packet per frame: a longer text is cut and marked, never sent oversized.
         if (text.length > MAX_RESPONSE_PAYLOAD) text = text.slice(0, MAX_RESPONSE_PAYLOAD - 1) + CUT_MARK
