@@ -48,7 +48,7 @@ function keyBytes(hex: string): number[] {
     const b: number[] = []
     let x = 0
     for (let i = 0; i < KEY_BYTES * 2; i++) {
-        const v = HEX_DIGITS.indexOf(low.charAt(i))
+        const v = HEX_DIGITS.indexOf(low[i])
         if (v < 0) return null
         x = x * 16 + v
         // Two digits a byte, high digit first.

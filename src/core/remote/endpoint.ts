@@ -311,7 +311,7 @@ export class RemoteEndpoint {
                 r = ctx.pump.returnToService(nowMs)
                 if (r.ok) ctx.log.record(nowMs, "CE_CLEARED", "out-of-service cleared by clinical engineering (ctr=" + req.counter + ")")
             }
-            return r.ok ? r.reason : REFUSED + r.reason
+            return (r.ok ? "" : REFUSED) + r.reason
         }
         if ((c | 1) === CMD_RESYNC) {
             // Authenticated re-synchronisation of a locked role (docs/security.md "Re-synchronisation").
@@ -323,7 +323,7 @@ export class RemoteEndpoint {
                 this.nonce[k] = n
                 this.nonceMs[k] = nowMs
                 let hex = "nonce="
-                for (let i = 0; i < n.length; i++) hex += HEX_DIGITS.charAt((n[i] >> 4) & 15) + HEX_DIGITS.charAt(n[i] & 15)
+                for (let i = 0; i < n.length; i++) hex += HEX_DIGITS[(n[i] >> 4) & 15] + HEX_DIGITS[n[i] & 15]
                 return hex
             }
             const n = this.nonce[k]
@@ -359,7 +359,8 @@ export class RemoteEndpoint {
                 const offset = u32At(p, 0)
                 if (offset !== len) return REFUSED + "chunk offset " + offset + ", expected " + len
                 if (offset + p.length - 4 > lib.length) return REFUSED + "chunk runs past the announced size"
-                for (let i = 4; i < p.length; i++) lib[len++] = p[i] & 0xff
+                // Payload elements are bytes (parseFrame checked each one).
+                for (let i = 4; i < p.length; i++) lib[len++] = p[i]
                 this.libLen = len
                 this.libLastMs = nowMs
                 return "" + len
