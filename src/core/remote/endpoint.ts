@@ -226,8 +226,9 @@ export class RemoteEndpoint {
             text = REFUSED_LOGGED + "internal error"
         }
         const mark = text.charCodeAt(0)
-        const status = mark === 1 || mark === 2 ? STATUS_REFUSED : STATUS_OK
-        if (status !== STATUS_OK) {
+        let status = STATUS_OK
+        if (mark === 1 || mark === 2) {
+            status = STATUS_REFUSED
             this.stats.refused++
             text = text.slice(1)
             if (mark === 1) ctx.log.record(nowMs, "REMOTE_REFUSED", cmd + " key=" + req.b1 + " ctr=" + req.counter + ": " + text)
