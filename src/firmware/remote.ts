@@ -27,14 +27,15 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
     const now = clock.nowMs()
     const lib = await deviceKeyHex(dev.settings)
     const problems = keySetProblems(gw, ce, lib)
-    const gwProblem = problems[0]
-    const ceProblem = problems[1]
-    if (gwProblem !== "") log.record(now, "REMOTE_KEY", "gateway key " + gwProblem + ": gateway requests refused")
-    if (ceProblem !== "") log.record(now, "REMOTE_KEY", "engineering key " + ceProblem + ": engineering requests refused")
+    for (let k = 0; k < 2; k++) {
+        const role = k ? "engineering" : "gateway"
+        if (problems[k]) log.record(now, "REMOTE_KEY", role + " key " + problems[k] + ": " + role + " requests refused")
+    }
     const replay = new ReplayCounters(p.rctrCell)
+    const locked = replay.locked
     // Fail closed (REQ-SEC-011): say so at boot, so clinical engineering knows to re-synchronise.
-    if (replay.isLocked(0) || replay.isLocked(1))
-        log.record(now, "REMOTE_LOCKED", "replay counters not proven current (gateway " + (replay.isLocked(0) ? "locked" : "ok") + ", engineering " + (replay.isLocked(1) ? "locked" : "ok") + "): re-synchronise (docs/security.md)")
+    if (locked[0] || locked[1])
+        log.record(now, "REMOTE_LOCKED", "replay counters not proven current (gateway " + (locked[0] ? "locked" : "ok") + ", engineering " + (locked[1] ? "locked" : "ok") + "): re-synchronise (docs/security.md)")
     const endpoint = new RemoteEndpoint({
         deviceId: pumpId,
         pump: pump,
@@ -43,7 +44,7 @@ export async function startRemote(pump: PumpController, log: EventLog, p: Persis
         keys: new HexKeyRing(gw, ce, lib),
         replay: replay,
         logReader: p.plog,
-        maintenance: () => p.maintenance.text(),
+        maintenance: p.maintenance,
         installer: installer,
         random: dev.randomBytes,
     })

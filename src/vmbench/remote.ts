@@ -88,7 +88,7 @@ const emptyTurn = await cost("empty turn", 50, (i: number) => {})
 const badMacCost = await cost("forged 233-byte frame (convert + parse + HMAC + compare)", 50, (i: number) => {
     costEp.acceptAdmitted(toBytes(forged[i % forged.length]), 0)
 })
-const key0 = new HexKeyRing(GW_HEX, "").key(0)
+const key0 = new HexKeyRing(GW_HEX, "").keys[0]
 const okPkts: Buffer[] = []
 for (let c = 1; c <= 50; c++) {
     okPkts.push(toBuffer(buildRequest(deviceHmac, key0, "bench", 0, c, CMD_STATUS, [])))
@@ -145,7 +145,7 @@ report("baseline (no packets)", "")
 
 // 100 genuine signed status requests, built before the flood (building them is the sender's work;
 // more do not fit the simulator heap). Once used they come back as replays.
-const key = keys.key(0)
+const key = keys.keys[0]
 const signed: Buffer[] = []
 for (let c = 1; c <= 100; c++) {
     signed.push(toBuffer(buildRequest(deviceHmac, key, "bench", 0, c, CMD_STATUS, [])))

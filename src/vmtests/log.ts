@@ -119,7 +119,7 @@ describe("persistent log, power loss and remote interface in the VM", () => {
             installer: null,
             random: randomBytes,
         })
-        const key = keys.key(0)
+        const key = keys.keys[0]
         expect(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_STATUS, []), 0) === null).toBe(true)
         await ds.sleep(0)
         const ch = verifyResponse(deviceHmac, key, "vm-pump", ep.execute(ep.accept(buildRequest(deviceHmac, key, "vm-pump", 0, 1, CMD_RESYNC_CHALLENGE, []), 0), 0))

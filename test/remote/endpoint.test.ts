@@ -37,7 +37,7 @@ function setup(opts: { gw?: string; ce?: string; installer?: LibraryInstaller } 
         keys: new HexKeyRing(opts.gw === undefined ? GW_HEX : opts.gw, opts.ce === undefined ? CE_HEX : opts.ce),
         replay: new ReplayCounters(new DurableCell(cells, 0, "rctr")),
         logReader: plog,
-        maintenance: () => "runH=1",
+        maintenance: { text: () => "runH=1" },
         installer: opts.installer ?? null,
     })
     return { log, pump, ep, cells, plog }

@@ -40,7 +40,7 @@ export function bootPump(cells: MemoryPageStore, gw: string, ce: string, pump?: 
         keys: new HexKeyRing(gw, ce),
         replay,
         logReader: null,
-        maintenance: () => "runH=1",
+        maintenance: { text: () => "runH=1" },
         installer: null,
         random: nodeRandom,
     })

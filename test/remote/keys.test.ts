@@ -19,7 +19,7 @@ describe("key hygiene", () => {
     it("equal gateway and engineering keys refuse both roles, so the gateway key cannot clear out of service", () => {
         const k = newKey()
         const ring = new HexKeyRing(k.hex, k.hex.toUpperCase())
-        expect([ring.key(0), ring.key(1)]).toEqual([null, null])
+        expect([ring.keys[0], ring.keys[1]]).toEqual([null, null])
         const cells = new MemoryPageStore(2, 96)
         provenCounters(cells)
         const { ep, pump } = bootPump(cells, k.hex, k.hex)
@@ -34,7 +34,7 @@ describe("key hygiene", () => {
         const ce = newKey().hex
         expect(keySetProblems(gw, ce, gw)).toEqual(["equals the library key (one key per role)", "", "equals the gateway key (one key per role)"])
         expect(keySetProblems(gw, ce, ce.toUpperCase())[2]).toBe("equals the engineering key (one key per role)")
-        expect(new HexKeyRing(gw, ce, ce).key(1)).toBeNull()
+        expect(new HexKeyRing(gw, ce, ce).keys[1]).toBeNull()
         expect(keySetProblems(gw, ce, newKey().hex)).toEqual(["", "", ""])
     })
 

@@ -115,13 +115,13 @@ describe("replay counter that cannot be proven current locks the role (REQ-SEC-0
     it("a power cut at any byte of the re-synchronisation write leaves the role locked or at the new counter", () => {
         const template = new MemoryPageStore(2, SLOT_BYTES) // blank: locked
         const probe = template.clone()
-        new ReplayCounters(new DurableCell(probe, 0, "rctr")).resync(0, 1000)
+        new ReplayCounters(new DurableCell(probe, 0, "rctr")).set(0, 1000)
         const total = probe.bytesWritten
         expect(total).toBe(2 * BYTES_PER_WRITE) // first write and its twin, so the pair is intact
         for (let cut = 0; cut <= total; cut++) {
             const cells = template.clone()
             cells.powerBudget = cut
-            new ReplayCounters(new DurableCell(cells, 0, "rctr")).resync(0, 1000)
+            new ReplayCounters(new DurableCell(cells, 0, "rctr")).set(0, 1000)
             cells.restorePower()
             const after = new ReplayCounters(new DurableCell(cells, 0, "rctr"))
             if (cut < total) expect(after.isLocked(0)).toBe(true)

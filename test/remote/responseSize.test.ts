@@ -29,7 +29,7 @@ describe("remote frames fit one Jacdac packet", () => {
         const ep = new RemoteEndpoint({
             deviceId: DEV, pump, log, hmac: nodeHmac, keys: new HexKeyRing(GW.hex, CE.hex),
             replay: new ReplayCounters(new DurableCell(cells, 0, "rctr")), logReader: plog,
-            maintenance: () => "runH=99999 " + "m".repeat(400), installer: null, random: nodeRandom,
+            maintenance: { text: () => "runH=99999 " + "m".repeat(400) }, installer: null, random: nodeRandom,
         })
         const sizes: number[] = []
         let ctr = 1

@@ -5,7 +5,7 @@ import { constantTimeEqual, HmacSha256 } from "./auth"
 import { bytesText, Frame, frameBody, MAC_LEN, macInput, MAX_PAYLOAD, MAX_RESPONSE_PAYLOAD, parseFrame } from "./packet"
 
 export function buildRequest(hmac: HmacSha256, key: number[], deviceId: string, keyId: number, counter: number, command: number, payload: number[]): number[] {
-    const body = frameBody({ b1: keyId, counter: counter, command: command, payload: payload }, MAX_PAYLOAD)
+    const body = frameBody(keyId, counter, command, payload, MAX_PAYLOAD)
     const mac = hmac.mac(key, macInput("IPR1Q", deviceId, body, body.length))
     for (let i = 0; i < mac.length; i++) body.push(mac[i])
     return body
@@ -24,5 +24,5 @@ export function verifyResponse(hmac: HmacSha256, key: number[], deviceId: string
     if (!f) return null
     const n = bytes.length - MAC_LEN
     if (!constantTimeEqual(hmac.mac(key, macInput("IPR1R", deviceId, bytes, n)), bytes.slice(n))) return null
-    return { status: f.b1, counter: f.counter, command: f.command, text: bytesText(f.payload, 0, f.payload.length) }
+    return { status: f.b1, counter: f.counter, command: f.command, text: bytesText(f.payload) }
 }

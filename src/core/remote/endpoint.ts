@@ -14,11 +14,10 @@ import { EventSink } from "../eventLog"
 import { formatLogLine } from "../log/exportLine"
 import { StoredRecord } from "../log/record"
 import { CommandResult, CONTROL_PERIOD_MS, PumpController } from "../pump"
-import { COUNTER_MAX, HmacSha256, KEY_ENGINEERING, KEY_GATEWAY, KeyRing, ReplayCounters, constantTimeEqual } from "./auth"
+import { COUNTER_MAX, constantTimeEqual, HEX_DIGITS, HmacSha256, KEY_ENGINEERING, KeyRing, ReplayCounters } from "./auth"
 import {
     asciiBytes,
     bytesText,
-    CMD_BOLUS,
     CMD_CE_CLEAR_OOS,
     CMD_CE_SET_OOS,
     CMD_LIB_BEGIN,
@@ -29,10 +28,10 @@ import {
     CMD_MAINT,
     CMD_RESYNC,
     CMD_RESYNC_CHALLENGE,
-    CMD_SET_RATE,
     CMD_START,
     CMD_STATUS,
     CUT_MARK,
+    Frame,
     frameBody,
     MAC_LEN,
     macInput,
@@ -65,8 +64,8 @@ export interface RemoteContext {
     replay: ReplayCounters
     /** Persistent log for LOG_READ (null: not available). */
     logReader: LogReader
-    /** Maintenance counter text for MAINT (null: not available). */
-    maintenance: () => string
+    /** Maintenance counters, text for MAINT (null: not available). */
+    maintenance: { text(): string }
     /** Drug-library installer (null: library transfers refused at LIB_BEGIN, as on the boards,
      *  whose library is part of the program image). */
     installer: LibraryInstaller
@@ -88,12 +87,8 @@ export interface RemoteStats {
     refused: number
 }
 
-export interface AcceptedRequest {
-    keyId: number
-    counter: number
-    command: number
-    payload: number[]
-}
+/** An authenticated request: a parsed frame whose `b1` is the key id (0 gateway, 1 engineering). */
+export type AcceptedRequest = Frame
 
 export const MAX_LIBRARY_BYTES = 16384
 /** Token bucket: 20 requests burst, refilled one per 50 ms (20/s). Checked before any HMAC. */
@@ -114,6 +109,13 @@ export const NO_REMOTE_LIBRARY = "library updates on this pump are by program im
 /** A re-synchronisation nonce is good for one RESYNC attempt within this time. */
 export const RESYNC_NONCE_TTL_MS = 30000
 
+/** run() answers with the response text. A refusal starts with one of these marks, which
+ *  execute() strips (never sent): REFUSED is logged REMOTE_REFUSED there, the one place refusals
+ *  are logged; REFUSED_LOGGED was logged where it happened. `REFUSED + "text"` is folded into one
+ *  string literal by the compiler. */
+const REFUSED = "\x01"
+const REFUSED_LOGGED = "\x02"
+
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -121,33 +123,34 @@ export class RemoteEndpoint {
     private readonly ctx: RemoteContext
     readonly stats: RemoteStats = { received: 0, accepted: 0, malformed: 0, badMac: 0, replayed: 0, noKey: 0, rateLimited: 0, locked: 0, refused: 0 }
     private tokens = RATE_BURST
-    private lastRefillMs = -1
+    /** Infinity: no packet yet (the first one starts the refill clock). */
+    private lastRefillMs = Infinity
     private lastAdmitMs = -1e9
+    /** Sum of the drop counters (stats.malformed ... stats.locked). */
+    private dropped = 0
     private dropsLogged = 0
     private lastDropLogMs = -DROP_LOG_INTERVAL_MS
-    /** Transfer buffer, allocated once at LIB_BEGIN with the announced size. */
-    private lib: Buffer = null
-    private libLen = 0
-    private libTotal = 0
-    private libLastMs = 0
-    /** Pending re-synchronisation nonce per key id (null: none). */
-    private readonly nonce: number[][] = [null, null]
-    private readonly nonceMs: number[] = [0, 0]
+    /** Transfer buffer (null: none), allocated at LIB_BEGIN with the announced size; libLen
+     *  bytes received so far. */
+    private lib: Buffer
+    private libLen: number
+    private libLastMs: number
+    /** Pending re-synchronisation nonce per key id (none if unset or null), and when it was drawn. */
+    private readonly nonce: number[][] = []
+    private readonly nonceMs: number[] = []
 
     constructor(ctx: RemoteContext) {
         this.ctx = ctx
     }
 
     drops(): number {
-        const s = this.stats
-        return s.malformed + s.badMac + s.replayed + s.noKey + s.rateLimited + s.locked
+        return this.dropped
     }
 
     /** Authenticates a request; null means dropped (and counted). On success the replay counter
      *  is already advanced in storage: flush it before executing. Never throws. */
     accept(bytes: number[], nowMs: number): AcceptedRequest {
-        if (!this.admit(nowMs, 0)) return null
-        return this.acceptAdmitted(bytes, nowMs)
+        return this.admit(nowMs, 0) ? this.acceptAdmitted(bytes, nowMs) : null
     }
 
     /** Rate limit, checked before the transport even converts the packet: a dropped packet
@@ -155,120 +158,110 @@ export class RemoteEndpoint {
      *  the last admitted packet (the device passes ADMIT_SPACING_MS). */
     admit(nowMs: number, spacingMs: number): boolean {
         this.stats.received++
-        if (this.takeToken(nowMs, spacingMs)) return true
-        this.stats.rateLimited++
-        this.noteDrops(nowMs)
-        return false
+        // Token bucket; the first packet, or a clock that went backwards, restarts the refill.
+        if (nowMs < this.lastRefillMs) this.lastRefillMs = nowMs
+        const add = Math.floor((nowMs - this.lastRefillMs) / RATE_REFILL_MS)
+        this.tokens = Math.min(RATE_BURST, this.tokens + add)
+        this.lastRefillMs += add * RATE_REFILL_MS
+        if (this.tokens <= 0 || (nowMs - this.lastAdmitMs < spacingMs && nowMs >= this.lastAdmitMs)) {
+            this.noteDrops(nowMs, "rateLimited")
+            return false
+        }
+        this.tokens--
+        this.lastAdmitMs = nowMs
+        return true
     }
 
-    /** accept() for a packet that admit() let through. */
+    /** accept() for a packet that admit() let through. The MAC is checked before anything acts
+     *  on the frame; the checks run in order and the first failing one names the drop. */
     acceptAdmitted(bytes: number[], nowMs: number): AcceptedRequest {
+        const ctx = this.ctx
+        let why = "malformed"
         try {
-            return this.acceptInner(bytes, nowMs)
+            const f = parseFrame(bytes, MAX_PAYLOAD)
+            // Key ids: 0 gateway, 1 engineering (b1 is a byte: parseFrame checked it).
+            if (f && f.b1 <= KEY_ENGINEERING) {
+                const k = f.b1
+                const key = ctx.keys.keys[k]
+                why = "noKey"
+                if (key) {
+                    const n = bytes.length - MAC_LEN
+                    why = "badMac"
+                    if (constantTimeEqual(ctx.hmac.mac(key, macInput("IPR1Q", ctx.deviceId, bytes, n)), bytes.slice(n))) {
+                        const r = ctx.replay
+                        // Fail closed: a locked role gets only the re-synchronisation handshake
+                        // through, and it moves no counter here (RESYNC sets it after the nonce
+                        // checks, in run()).
+                        // (c | 1) === CMD_RESYNC: exactly CMD_RESYNC_CHALLENGE (0x40) and CMD_RESYNC (0x41).
+                        if (r.locked[k]) why = (f.command | 1) === CMD_RESYNC ? "" : "locked"
+                        else if (f.counter <= r.last[k]) why = "replayed"
+                        else {
+                            r.set(k, f.counter)
+                            why = ""
+                        }
+                        if (!why) {
+                            this.stats.accepted++
+                            return f
+                        }
+                    }
+                }
+            }
         } catch (e) {
             // Defensive: an unexpected input must not take the firmware down.
-            this.stats.malformed++
-            this.noteDrops(nowMs)
-            return null
+            why = "malformed"
         }
-    }
-
-    private acceptInner(bytes: number[], nowMs: number): AcceptedRequest {
-        const f = parseFrame(bytes, MAX_PAYLOAD)
-        if (!f || (f.b1 !== KEY_GATEWAY && f.b1 !== KEY_ENGINEERING)) {
-            this.stats.malformed++
-            this.noteDrops(nowMs)
-            return null
-        }
-        const key = this.ctx.keys.key(f.b1)
-        if (!key) {
-            this.stats.noKey++
-            this.noteDrops(nowMs)
-            return null
-        }
-        const bodyLen = bytes.length - MAC_LEN
-        const expected = this.ctx.hmac.mac(key, macInput("IPR1Q", this.ctx.deviceId, bytes, bodyLen))
-        if (!constantTimeEqual(expected, bytes.slice(bodyLen))) {
-            this.stats.badMac++
-            this.noteDrops(nowMs)
-            return null
-        }
-        if (this.ctx.replay.isLocked(f.b1)) {
-            // Fail closed: only the re-synchronisation handshake gets through, and it moves no
-            // counter here (RESYNC sets it after the nonce checks, in run()).
-            if (f.command === CMD_RESYNC_CHALLENGE || f.command === CMD_RESYNC) {
-                this.stats.accepted++
-                return { keyId: f.b1, counter: f.counter, command: f.command, payload: f.payload }
-            }
-            this.stats.locked++
-            this.noteDrops(nowMs)
-            return null
-        }
-        if (f.counter <= this.ctx.replay.get(f.b1)) {
-            this.stats.replayed++
-            this.noteDrops(nowMs)
-            return null
-        }
-        this.ctx.replay.set(f.b1, f.counter)
-        this.stats.accepted++
-        return { keyId: f.b1, counter: f.counter, command: f.command, payload: f.payload }
+        this.noteDrops(nowMs, why)
+        return null
     }
 
     /** Runs an accepted request and returns the signed response frame. Never throws. */
     execute(req: AcceptedRequest, nowMs: number): number[] {
-        let status = STATUS_OK
-        let text = ""
+        const ctx = this.ctx
+        const cmd = "cmd=" + req.command
+        let text: string
         try {
-            const r = this.run(req, nowMs)
-            status = r.ok ? STATUS_OK : STATUS_REFUSED
-            text = r.reason
+            text = this.run(req, nowMs)
         } catch (e) {
+            ctx.log.record(nowMs, "REMOTE_ERROR", cmd + " " + e)
+            text = REFUSED_LOGGED + "internal error"
+        }
+        const mark = text.charCodeAt(0)
+        let status = STATUS_OK
+        if (mark === 1 || mark === 2) {
             status = STATUS_REFUSED
-            text = "internal error"
-            this.ctx.log.record(nowMs, "REMOTE_ERROR", "cmd=" + req.command + " " + e)
+            this.stats.refused++
+            text = text.slice(1)
+            if (mark === 1) ctx.log.record(nowMs, "REMOTE_REFUSED", cmd + " key=" + req.b1 + " ctr=" + req.counter + ": " + text)
         }
-        if (status === STATUS_REFUSED) this.stats.refused++
-        let payload = asciiBytes(text)
         // One Jacdac packet per frame: a longer text is cut and marked, never sent oversized.
-        if (payload.length > MAX_RESPONSE_PAYLOAD) {
-            payload = payload.slice(0, MAX_RESPONSE_PAYLOAD - 1)
-            payload.push(CUT_MARK.charCodeAt(0))
-        }
-        const body = frameBody({ b1: status, counter: req.counter, command: req.command, payload: payload }, MAX_RESPONSE_PAYLOAD)
-        const mac = this.ctx.hmac.mac(this.ctx.keys.key(req.keyId), macInput("IPR1R", this.ctx.deviceId, body, body.length))
+        if (text.length > MAX_RESPONSE_PAYLOAD) text = text.slice(0, MAX_RESPONSE_PAYLOAD - 1) + CUT_MARK
+        const body = frameBody(status, req.counter, req.command, asciiBytes(text), MAX_RESPONSE_PAYLOAD)
+        const mac = ctx.hmac.mac(ctx.keys.keys[req.b1], macInput("IPR1R", ctx.deviceId, body, body.length))
         for (let i = 0; i < mac.length; i++) body.push(mac[i])
         return body
     }
 
     /** Writes a pending drop summary; call now and then (e.g. once a second). */
     poll(nowMs: number) {
-        this.noteDrops(nowMs)
+        this.noteDrops(nowMs, null)
         if (this.lib && nowMs - this.libLastMs > LIB_IDLE_TIMEOUT_MS) {
-            this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer abandoned after " + this.libLen + "/" + this.libTotal + " bytes")
+            this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer abandoned after " + this.libLen + "/" + this.lib.length + " bytes")
             this.lib = null
         }
     }
 
     // ---- internals ------------------------------------------------------------------------
 
-    private takeToken(nowMs: number, spacingMs: number): boolean {
-        if (this.lastRefillMs < 0 || nowMs < this.lastRefillMs) this.lastRefillMs = nowMs
-        const add = Math.floor((nowMs - this.lastRefillMs) / RATE_REFILL_MS)
-        if (add > 0) {
-            this.tokens = this.tokens + add > RATE_BURST ? RATE_BURST : this.tokens + add
-            this.lastRefillMs += add * RATE_REFILL_MS
+    /** Counts a drop of kind `why` (a RemoteStats field; null: none), then writes the summary
+     *  record if one is due: one per minute at most, so a flood cannot flush the event log. */
+    private noteDrops(nowMs: number, why: string) {
+        const s = this.stats as any
+        if (why) {
+            s[why]++
+            this.dropped++
         }
-        if (this.tokens <= 0 || (nowMs - this.lastAdmitMs < spacingMs && nowMs >= this.lastAdmitMs)) return false
-        this.tokens--
-        this.lastAdmitMs = nowMs
-        return true
-    }
-
-    /** One summary record per minute at most, so a flood cannot flush the event log. */
-    private noteDrops(nowMs: number) {
-        const d = this.drops()
+        const d = this.dropped
         if (d === this.dropsLogged || nowMs - this.lastDropLogMs < DROP_LOG_INTERVAL_MS) return
-        const s = this.stats
         this.ctx.log.record(
             nowMs,
             "REMOTE_DROP",
@@ -278,118 +271,108 @@ export class RemoteEndpoint {
         this.lastDropLogMs = nowMs
     }
 
-    private refuse(nowMs: number, req: AcceptedRequest, reason: string): CommandResult {
-        this.ctx.log.record(nowMs, "REMOTE_REFUSED", "cmd=" + req.command + " key=" + req.keyId + " ctr=" + req.counter + ": " + reason)
-        return { ok: false, reason: reason }
-    }
-
-    private run(req: AcceptedRequest, nowMs: number): CommandResult {
+    /** The response text of an accepted request, or a refusal (REFUSED + reason). */
+    private run(req: AcceptedRequest, nowMs: number): string {
+        const ctx = this.ctx
         const c = req.command
         const p = req.payload
-        if (c === CMD_RESYNC_CHALLENGE || c === CMD_RESYNC) return this.resync(req, nowMs)
-        if (c === CMD_STATUS) return { ok: true, reason: this.statusText() }
-        if (c === CMD_MAINT) {
-            if (!this.ctx.maintenance) return this.refuse(nowMs, req, "counters not available")
-            return { ok: true, reason: this.ctx.maintenance() }
+        const k = req.b1
+        if (c === CMD_STATUS) {
+            const s = ctx.pump.status()
+            const st = this.stats
+            return (
+                "state=" + s.state + " rateUlh=" + s.rateUlPerH + " infusedUl=" + s.infusedUl + " vtbiUl=" + s.vtbiUl + " alarm=" + s.alarmCode +
+                " oos=" + ctx.pump.outOfServiceText() + " rx=" + st.received + " dropped=" + this.dropped
+            )
         }
+        if (c === CMD_MAINT) return ctx.maintenance ? ctx.maintenance.text() : REFUSED + "counters not available"
         if (c === CMD_LOG_READ) {
-            if (p.length !== 5) return this.refuse(nowMs, req, "LOG_READ needs fromSeq u32 + max u8")
-            if (!this.ctx.logReader) return this.refuse(nowMs, req, "log not available")
-            const recs = this.ctx.logReader.read(u32At(p, 0), p[4])
+            if (p.length !== 5) return REFUSED + "LOG_READ needs fromSeq u32 + max u8"
+            if (!ctx.logReader) return REFUSED + "log not available"
+            const recs = ctx.logReader.read(u32At(p, 0), p[4])
             let out = ""
             for (let i = 0; i < recs.length; i++) {
-                const line = formatLogLine(this.ctx.deviceId, recs[i]) + "\n"
+                const line = formatLogLine(ctx.deviceId, recs[i]) + "\n"
                 if (out.length + line.length > MAX_RESPONSE_PAYLOAD) break
                 out += line
             }
-            if (out === "" && recs.length > 0) return this.refuse(nowMs, req, "record " + recs[0].seq + " does not fit one packet")
-            return { ok: true, reason: out }
+            return out === "" && recs.length > 0 ? REFUSED + "record " + recs[0].seq + " does not fit one packet" : out
         }
-        if (c === CMD_START || c === CMD_SET_RATE || c === CMD_BOLUS || c === CMD_LOAD_PROGRAM)
-            return this.refuse(nowMs, req, "remote therapy control is not permitted")
-        if (c === CMD_LIB_BEGIN || c === CMD_LIB_CHUNK || c === CMD_LIB_COMMIT) return this.library(req, nowMs)
-        if (c === CMD_CE_SET_OOS || c === CMD_CE_CLEAR_OOS) {
-            if (req.keyId !== KEY_ENGINEERING) return this.refuse(nowMs, req, "needs the clinical-engineering key")
+        // START, SET_RATE, BOLUS, LOAD_PROGRAM (0x30..0x33): refused however they are signed.
+        if (c >= CMD_START && c <= CMD_LOAD_PROGRAM) return REFUSED + "remote therapy control is not permitted"
+        // (c | 1): pairs of commands that differ in bit 0 only (0x20/0x21, 0x40/0x41).
+        if ((c | 1) === CMD_CE_CLEAR_OOS) {
+            if (k !== KEY_ENGINEERING) return REFUSED + "needs the clinical-engineering key"
+            let r: CommandResult
             if (c === CMD_CE_SET_OOS) {
-                const reason = bytesText(p, 0, p.length)
-                if (reason.length === 0) return this.refuse(nowMs, req, "a reason text is required")
-                const r = this.ctx.pump.setOutOfService(nowMs, "CE: " + reason)
-                return r.ok ? r : this.refuse(nowMs, req, r.reason)
+                const reason = bytesText(p)
+                if (!reason) return REFUSED + "a reason text is required"
+                r = ctx.pump.setOutOfService(nowMs, "CE: " + reason)
+            } else {
+                r = ctx.pump.returnToService(nowMs)
+                if (r.ok) ctx.log.record(nowMs, "CE_CLEARED", "out-of-service cleared by clinical engineering (ctr=" + req.counter + ")")
             }
-            const r = this.ctx.pump.returnToService(nowMs)
-            if (r.ok) this.ctx.log.record(nowMs, "CE_CLEARED", "out-of-service cleared by clinical engineering (ctr=" + req.counter + ")")
-            return r.ok ? r : this.refuse(nowMs, req, r.reason)
+            return (r.ok ? "" : REFUSED) + r.reason
         }
-        return this.refuse(nowMs, req, "unknown command")
-    }
-
-    /** Authenticated re-synchronisation of a locked role (docs/security.md "Re-synchronisation"). */
-    private resync(req: AcceptedRequest, nowMs: number): CommandResult {
-        const k = req.keyId
-        if (!this.ctx.replay.isLocked(k)) return this.refuse(nowMs, req, "role is not locked")
-        if (req.command === CMD_RESYNC_CHALLENGE) {
-            if (!this.ctx.random) return this.refuse(nowMs, req, "no random source: re-key this role")
-            const n = this.ctx.random(RESYNC_NONCE_BYTES)
-            if (!n || n.length !== RESYNC_NONCE_BYTES) return this.refuse(nowMs, req, "random source failed")
-            this.nonce[k] = n
-            this.nonceMs[k] = nowMs
-            let hex = ""
-            const digits = "0123456789abcdef"
-            for (let i = 0; i < n.length; i++) hex += digits.charAt((n[i] >> 4) & 15) + digits.charAt(n[i] & 15)
-            return { ok: true, reason: "nonce=" + hex }
+        if ((c | 1) === CMD_RESYNC) {
+            // Authenticated re-synchronisation of a locked role (docs/security.md "Re-synchronisation").
+            if (!ctx.replay.locked[k]) return REFUSED + "role is not locked"
+            if (c === CMD_RESYNC_CHALLENGE) {
+                if (!ctx.random) return REFUSED + "no random source: re-key this role"
+                const n = ctx.random(RESYNC_NONCE_BYTES)
+                if (!n || n.length !== RESYNC_NONCE_BYTES) return REFUSED + "random source failed"
+                this.nonce[k] = n
+                this.nonceMs[k] = nowMs
+                let hex = "nonce="
+                for (let i = 0; i < n.length; i++) hex += HEX_DIGITS[(n[i] >> 4) & 15] + HEX_DIGITS[n[i] & 15]
+                return hex
+            }
+            const n = this.nonce[k]
+            const ageMs = nowMs - this.nonceMs[k]
+            // One attempt per nonce, used or not.
+            this.nonce[k] = null
+            if (!n || ageMs > RESYNC_NONCE_TTL_MS || ageMs < 0) return REFUSED + "no current challenge"
+            if (!constantTimeEqual(n, p)) return REFUSED + "nonce does not match the challenge"
+            if (req.counter < 1 || req.counter >= COUNTER_MAX) return REFUSED + "counter out of range"
+            ctx.replay.set(k, req.counter)
+            ctx.log.record(nowMs, "REMOTE_RESYNC", "key=" + k + " counter re-synchronised to " + req.counter)
+            return "resynchronised ctr=" + req.counter
         }
-        const n = this.nonce[k]
-        // One attempt per nonce, used or not.
-        this.nonce[k] = null
-        if (!n || nowMs - this.nonceMs[k] > RESYNC_NONCE_TTL_MS || nowMs < this.nonceMs[k]) return this.refuse(nowMs, req, "no current challenge")
-        if (!constantTimeEqual(n, req.payload)) return this.refuse(nowMs, req, "nonce does not match the challenge")
-        if (req.counter < 1 || req.counter >= COUNTER_MAX) return this.refuse(nowMs, req, "counter out of range")
-        this.ctx.replay.resync(k, req.counter)
-        this.ctx.log.record(nowMs, "REMOTE_RESYNC", "key=" + k + " counter re-synchronised to " + req.counter)
-        return { ok: true, reason: "resynchronised ctr=" + req.counter }
-    }
-
-    private library(req: AcceptedRequest, nowMs: number): CommandResult {
-        const p = req.payload
-        if (req.command === CMD_LIB_BEGIN) {
+        if (c === CMD_LIB_BEGIN) {
             // Board images carry their library in the program image (REQ-BUD-004): no installer,
             // so a transfer is refused before any buffer is allocated.
-            if (!this.ctx.installer) return this.refuse(nowMs, req, NO_REMOTE_LIBRARY)
-            if (p.length !== 4) return this.refuse(nowMs, req, "LIB_BEGIN needs length u32")
+            if (!ctx.installer) return REFUSED + NO_REMOTE_LIBRARY
+            if (p.length !== 4) return REFUSED + "LIB_BEGIN needs length u32"
             const total = u32At(p, 0)
-            if (total < 1 || total > MAX_LIBRARY_BYTES) return this.refuse(nowMs, req, "library size " + total + " outside 1.." + MAX_LIBRARY_BYTES)
+            if (total < 1 || total > MAX_LIBRARY_BYTES) return REFUSED + "library size " + total + " outside 1.." + MAX_LIBRARY_BYTES
             this.lib = Buffer.alloc(total)
             this.libLen = 0
-            this.libTotal = total
             this.libLastMs = nowMs
-            this.ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer started, " + total + " bytes")
-            return { ok: true, reason: "ready" }
+            ctx.log.record(nowMs, "LIBRARY_UPDATE", "transfer started, " + total + " bytes")
+            return "ready"
         }
-        if (!this.lib) return this.refuse(nowMs, req, "no library transfer in progress")
-        if (req.command === CMD_LIB_CHUNK) {
-            if (p.length < 5) return this.refuse(nowMs, req, "LIB_CHUNK needs offset u32 + data")
-            const offset = u32At(p, 0)
-            if (offset !== this.libLen) return this.refuse(nowMs, req, "chunk offset " + offset + ", expected " + this.libLen)
-            if (offset + p.length - 4 > this.libTotal) return this.refuse(nowMs, req, "chunk runs past the announced size")
-            for (let i = 4; i < p.length; i++) this.lib[this.libLen++] = p[i] & 0xff
-            this.libLastMs = nowMs
-            return { ok: true, reason: "" + this.libLen }
+        if (c === CMD_LIB_CHUNK || c === CMD_LIB_COMMIT) {
+            const lib = this.lib
+            let len = this.libLen
+            if (!lib) return REFUSED + "no library transfer in progress"
+            if (c === CMD_LIB_CHUNK) {
+                if (p.length < 5) return REFUSED + "LIB_CHUNK needs offset u32 + data"
+                const offset = u32At(p, 0)
+                if (offset !== len) return REFUSED + "chunk offset " + offset + ", expected " + len
+                if (offset + p.length - 4 > lib.length) return REFUSED + "chunk runs past the announced size"
+                // Payload elements are bytes (parseFrame checked each one).
+                for (let i = 4; i < p.length; i++) lib[len++] = p[i]
+                this.libLen = len
+                this.libLastMs = nowMs
+                return "" + len
+            }
+            // Commit: the installer checks the library's own signature and content.
+            if (len !== lib.length) return REFUSED + "library incomplete: " + len + "/" + lib.length
+            this.lib = null
+            const r = ctx.installer.install(nowMs, lib)
+            ctx.log.record(nowMs, "LIBRARY_UPDATE", (r.ok ? "installed " : "refused: " + r.reason + " ") + len + " bytes via remote (ctr=" + req.counter + ")")
+            return r.ok ? "installed" : REFUSED_LOGGED + r.reason
         }
-        // Commit: the installer checks the library's own signature and content.
-        if (this.libLen !== this.libTotal) return this.refuse(nowMs, req, "library incomplete: " + this.libLen + "/" + this.libTotal)
-        const bytes = this.lib
-        this.lib = null
-        const r = this.ctx.installer.install(nowMs, bytes)
-        this.ctx.log.record(nowMs, "LIBRARY_UPDATE", (r.ok ? "installed " : "refused: " + r.reason + " ") + bytes.length + " bytes via remote (ctr=" + req.counter + ")")
-        return r.ok ? { ok: true, reason: "installed" } : { ok: false, reason: r.reason }
-    }
-
-    private statusText(): string {
-        const s = this.ctx.pump.status()
-        const st = this.stats
-        return (
-            "state=" + s.state + " rateUlh=" + s.rateUlPerH + " infusedUl=" + s.infusedUl + " vtbiUl=" + s.vtbiUl + " alarm=" + s.alarmCode +
-            " oos=" + this.ctx.pump.outOfServiceText() + " rx=" + st.received + " dropped=" + this.drops()
-        )
+        return REFUSED + "unknown command"
     }
 }

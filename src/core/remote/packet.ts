@@ -47,29 +47,27 @@ export interface Frame {
     payload: number[]
 }
 
-/** Printable ASCII and newline; anything else becomes '?'. */
+/** Printable ASCII and newline pass; anything else becomes '?'. */
+function printable(c: number): number {
+    return (c >= 0x20 && c <= 0x7e) || c === 10 ? c : 0x3f
+}
+
+/** The text as bytes, each character through printable(). */
 export function asciiBytes(s: string): number[] {
     const out: number[] = []
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        out.push((c >= 0x20 && c <= 0x7e) || c === 10 ? c : 0x3f)
-    }
+    for (let i = 0; i < s.length; i++) out.push(printable(s.charCodeAt(i)))
     return out
 }
 
-export function bytesText(b: number[], from: number, to: number): string {
+/** The bytes as text, each byte through printable(). */
+export function bytesText(b: number[]): string {
     let s = ""
-    for (let i = from; i < to; i++) s += String.fromCharCode((b[i] >= 0x20 && b[i] <= 0x7e) || b[i] === 10 ? b[i] : 0x3f)
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(printable(b[i]))
     return s
 }
 
 export function u32At(b: number[], at: number): number {
     return b[at] + b[at + 1] * 256 + b[at + 2] * 65536 + b[at + 3] * 16777216
-}
-
-export function putU32(out: number[], v: number) {
-    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
-    for (let i = 0; i < 4; i++) out.push((v >>> (i * 8)) & 0xff)
 }
 
 /** Bytes the MAC covers: domain tag, device id, separator, then the frame without its MAC. */
@@ -80,25 +78,22 @@ export function macInput(domain: string, deviceId: string, frame: number[], fram
     return d
 }
 
-/** Header + payload (no MAC). Throws on out-of-range fields: callers build frames, never parse with it. */
-export function frameBody(f: Frame, maxPayload: number): number[] {
-    if (f.payload.length > maxPayload) throw new RangeError("payload too long")
-    const out: number[] = [PROTOCOL_VERSION, f.b1 & 0xff]
-    putU32(out, f.counter)
-    out.push(f.command & 0xff)
-    out.push(f.payload.length % 256)
-    out.push(Math.floor(f.payload.length / 256))
-    for (let i = 0; i < f.payload.length; i++) out.push(f.payload[i] & 0xff)
+/** Header + payload (no MAC) of a frame with these fields (`b1`: key id or status). Throws on
+ *  out-of-range fields: callers build frames, never parse with it. */
+export function frameBody(b1: number, c: number, command: number, p: number[], maxPayload: number): number[] {
+    if (p.length > maxPayload) throw new RangeError("payload too long")
+    // Shifts, not %: the DeviceScript VM's % is wrong for values >= 2^31.
+    const out: number[] = [PROTOCOL_VERSION, b1 & 0xff, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24, command & 0xff, p.length & 0xff, p.length >> 8]
+    for (let i = 0; i < p.length; i++) out.push(p[i] & 0xff)
     return out
 }
 
 /** Structural parse of a request (MAC not checked). Returns null for anything malformed. */
 export function parseFrame(b: number[], maxPayload: number): Frame {
     if (!b || b.length < HEADER_LEN + MAC_LEN || b.length > HEADER_LEN + maxPayload + MAC_LEN) return null
-    for (let i = 0; i < b.length; i++) {
-        const v = b[i]
-        if (typeof v !== "number" || v < 0 || v > 255 || Math.floor(v) !== v) return null
-    }
+    // Every element a byte: (v & 255) === v holds for exactly the integers 0..255 (not for
+    // fractions, NaN, other numbers or non-numbers).
+    for (let i = 0; i < b.length; i++) if ((b[i] & 255) !== b[i]) return null
     if (b[0] !== PROTOCOL_VERSION) return null
     const len = b[7] + b[8] * 256
     if (len > maxPayload || b.length !== HEADER_LEN + len + MAC_LEN) return null
