@@ -13,6 +13,7 @@
 //   battery voltage                    -> DcVoltageMeasurement (V)
 //   plunger position (linear encoder)  -> RotaryEncoder (position in µm from the full mark)
 //   keys                               -> MatrixKeypad, 7x1 membrane keypad, key i = KEY_NAMES[i]
+// The front-panel image (createHilPanelRig) moves the plant with ideal motion instead (IdealMotion).
 
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"
@@ -129,11 +130,20 @@ class HilEnableLine implements OutputLine {
     }
 }
 
+/** The rig's motion as the HIL adapter uses it: the step engine, the 20 ms door-interlock poll and
+ *  the steps= report. */
+interface RigMotion {
+    readonly engine: StepEngine
+    poll(doorClosed: boolean): void
+    report(): void
+    inject(f: TmcFault): void
+}
+
 /** Runs the controller model on the VM clock, keeps its door interlock in step with the rig's
  *  door signal, and reports shaft movement (steps=) so the rig moves the plant.
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
-export class HilMotion {
+export class HilMotion implements RigMotion {
     readonly model: Tmc5160Model
     readonly engine: TmcStepEngine
     private reported = 0
@@ -174,8 +184,8 @@ export class HilMotion {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 class HilIndicators implements Indicators {
-    private readonly motion: HilMotion
-    constructor(motion: HilMotion) {
+    private readonly motion: RigMotion
+    constructor(motion: RigMotion) {
         this.motion = motion
     }
     async setRunLed(on: boolean) {}
@@ -211,7 +221,51 @@ class HilSensors implements Sensors {
     }
 }
 
-export function createHilHardware(signals: HilSignals, motion: HilMotion): PumpHardware {
+/** Ideal motion for the front-panel HIL image (src/firmware/hilPanel.ts): with the panel, the
+ *  TMC5160 driver, step engine and register model (about 5.5 KB) do not fit the VM's 64 KB of
+ *  code. Every queued microstep is made at once while the enable line is on and the door closed
+ *  (the interlock in series with the enable line), none otherwise. The driver's path is
+ *  exercised by the key-less image's scenarios, this image's by the panel's.
+ * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
+ */
+export class IdealMotion implements RigMotion, StepEngine {
+    engine: StepEngine = null
+    private pos = 0
+    private reported = 0
+    private on = false
+    private doorClosed = true
+    constructor() {
+        this.engine = this
+    }
+    async init() {}
+    async enable(on: boolean) {
+        this.report()
+        if (on !== this.on) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (on ? 1 : 0))
+        this.on = on
+    }
+    async queue(steps: number, forward: boolean, windowMs: number) {
+        if (this.on && this.doorClosed) this.pos += forward ? steps : -steps
+    }
+    async firedCount(): Promise<number> {
+        return this.pos
+    }
+    poll(doorClosed: boolean) {
+        this.doorClosed = doorClosed
+        this.report()
+    }
+    report() {
+        const n = this.pos - this.reported
+        if (n !== 0) {
+            this.reported = this.pos
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + this.pos)
+        }
+    }
+    inject(f: TmcFault) {
+        console.log(HIL_PREFIX + "t=" + ds.millis() + " vclock-error=no TMC5160 model in this image for fault " + f)
+    }
+}
+
+export function createHilHardware(signals: HilSignals, motion: RigMotion): PumpHardware {
     setInterval(() => {
         // The door switch in series with the enable line follows the rig's door signal. Its last
         // value is used even when stale: a late bus update is not the switch opening (the
@@ -221,10 +275,19 @@ export function createHilHardware(signals: HilSignals, motion: HilMotion): PumpH
     return { name: "hil", stepper: motion.engine, indicators: new HilIndicators(motion), sensors: new HilSensors(signals, motion.engine) }
 }
 
-/** The rig as the HIL firmware body sees it: hardware adapter, signal freshness and keypad. */
+/** The rig as the HIL firmware body sees it: hardware adapter, signal freshness and keypad;
+ *  motion through the TMC5160 driver against its register model. */
 export function createHilRig(): HilRig {
+    return rigWith(new HilMotion())
+}
+
+/** The front-panel image's rig: the same signals and keypad, ideal motion (IdealMotion). */
+export function createHilPanelRig(): HilRig {
+    return rigWith(new IdealMotion())
+}
+
+function rigWith(motion: RigMotion): HilRig {
     const signals = new HilSignals()
-    const motion = new HilMotion()
     return {
         hw: createHilHardware(signals, motion),
         allSignalsFresh: (nowMs: number) => allFresh(signals, nowMs),

@@ -74,9 +74,9 @@ export function panelEntrySource(): string {
         "// development device key made for this build and the sample library signed with it.\n" +
         'import { runHilPanel } from "../../src/firmware/hilPanel"\n' +
         'import { createDeviceServices } from "../../src/hal/device"\n' +
-        'import { createHilRig } from "../../src/hal/hil"\n' +
+        'import { createHilPanelRig } from "../../src/hal/hil"\n' +
         "\n" +
-        'await runHilPanel(createHilRig(), createDeviceServices(), "' + KEY_MARK + '", hex`' + LIBRARY_MARK + '`)\n'
+        'await runHilPanel(createHilPanelRig(), createDeviceServices(), "' + KEY_MARK + '", hex`' + LIBRARY_MARK + '`)\n'
     )
 }
 
