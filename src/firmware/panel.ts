@@ -25,6 +25,7 @@ let ui = initialUiState()
 /** Key edges as model inputs, in the order they came. */
 const queue: UiInput[] = []
 let lastText = ""
+let lastTitle = ""
 let lastInverted = false
 let lastFrameMs = -100000
 let busy = false
@@ -102,9 +103,10 @@ async function panelTurn() {
         }
         const text = screen.lines.join("\n")
         // A new title row or inversion is a new screen (alarm, state change): shown at once.
-        const structural = screen.inverted !== lastInverted || screen.lines[0] !== lastText.split("\n")[0]
+        const structural = screen.inverted !== lastInverted || screen.lines[0] !== lastTitle
         if (text !== lastText && (keyed || structural || nowMs - lastFrameMs >= FRAME_MIN_MS)) {
             lastText = text
+            lastTitle = screen.lines[0]
             lastInverted = screen.inverted
             lastFrameMs = nowMs
             await display.show(screen.lines, screen.inverted)

@@ -48,20 +48,6 @@ export function concText(c: Concentration, concUnit: number): string {
     return formatDose(c.amount) + " " + amountName(concUnit) + "/" + formatDose(c.volumeUl) + " mL"
 }
 
-/** Minutes as "3 h 47 min" / "12 min"; "--" when unknown (no rate). */
-export function durationText(minutes: number): string {
-    if (minutes < 0) return "--"
-    const h = Math.floor(minutes / 60)
-    const m = minutes % 60
-    return h > 0 ? h + " h " + m + " min" : m + " min"
-}
-
-/** Battery millivolts as "3.9 V" (one decimal, truncated: never shows more charge than there is). */
-export function batteryText(mv: number): string {
-    if (!(mv >= 0)) return "-- V"
-    return formatDose(Math.floor(mv / 100) * 100) + " V"
-}
-
 /** Pads or cuts to exactly `n` characters. */
 export function fit(s: string, n: number): string {
     // n is at most a row (21 characters).

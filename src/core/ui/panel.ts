@@ -31,7 +31,7 @@ import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H } from "../progra
 import { PumpStatus } from "../pump"
 import { findAlarm } from "../safety/alarmCodes"
 import { findSyringe, SYRINGES } from "../syringe"
-import { batteryText, concText, doseText, durationText, fit, formatDose, tidyNumbers, wrap } from "./format"
+import { concText, doseText, fit, formatDose, tidyNumbers, wrap } from "./format"
 
 export { tidyNumbers } from "./format"
 
@@ -522,7 +522,9 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     }
     // The step at v going up, or just below v going down (so 1 mg goes down in 0.01 mg steps).
     const x = v - (1 - dir) / 2
-    const step = e.rule !== "dose" ? (x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000) : x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
+    let step = 10
+    if (e.rule !== "dose") step = x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000
+    else while (step < 10000 && x >= step * 100) step *= 10
     let next = v + dir * step * mult
     if (repeating)
         for (let i = 0; i < 2; i++) {
@@ -680,7 +682,7 @@ function render(): Screen {
             const sp = SYRINGES[s.sel]
             t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
         } else if (scr === "area" || scr === "drug" || scr === "conc") {
-            t = (scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION") + "\n\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
+            t = lookup("|area=CARE AREA\n|drug=DRUG (|conc=CONCENTRATION\n|", scr) + (scr === "drug" ? s.req.careArea + ")\n" : "") + "\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
             const items = listItems()
             for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
         } else if (ed >= 0) {
@@ -714,9 +716,12 @@ function render(): Screen {
             }
             const rate = prog ? prog.rateUlPerH : 0
             // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
+            // Time left as "3 h 47 min" / "12 min".
+            const min = rate > 0 ? Math.floor((pump.remainingUl * 60) / rate) : -1
+            const left = min >= 0 ? (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min" : "--"
             const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
             t = label + "\n" + drug + "\nRate " + rateText(DLV ? pump.rateUlPerH : rate) + "\n" + formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL\nLeft "
-                + (rate > 0 ? durationText(Math.floor((pump.remainingUl * 60) / rate)) : "--")
+                + left
                 + "\nP [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg\n\n"
         }
     }
@@ -728,7 +733,8 @@ function render(): Screen {
             L[SCREEN_ROWS - 1] = "> " + items[s.sel < items.length ? s.sel : 0]
         }
         if (titled) {
-            const bat = batteryText(st.batteryMv)
+            // Battery as "3.9 V" (truncated: never more charge than there is).
+            const bat = st.batteryMv >= 0 ? formatDose(Math.floor(st.batteryMv / 100) * 100) + " V" : "-- V"
             L[0] = fit(L[0], SCREEN_COLS - bat.length - 1) + " " + bat
         }
         if (st.alarmCode.length > 0) L[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
