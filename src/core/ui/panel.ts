@@ -457,15 +457,15 @@ function listItems(): string[] {
     const s = S
     const scr = s.screen
     const ent = s.entry
-    const out: string[] = []
+    let out: string[] = []
     if (scr === "home") return "New infusion|Event history|Lock keys".split("|")
-    if (scr === "syringe") for (let i = 0; i < SYRINGES.length; i++) out.push(SYRINGES[i].brand)
-    else if (scr === "area") for (let i = 0; i < ST.library.careAreas.length; i++) out.push(ST.library.careAreas[i].name)
-    else if (scr === "drug") {
+    if (scr === "syringe") return names(SYRINGES, "brand")
+    if (scr === "area") return names(ST.library.careAreas, "name")
+    if (scr === "drug") {
         // The area's drugs, then the basic mL/h infusion when the library gives the area flow
         // limits for it (a hard maximum; without one the library does not allow basic mode).
         const a = s.area
-        for (let i = 0; i < a.drugs.length; i++) out.push(a.drugs[i])
+        out = a.drugs.slice(0)
         if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
     } else if (scr === "conc") for (let i = 0; i < ent.concentrations.length; i++) out.push(concText(ent.concentrations[i], ent.concUnit))
     else {
@@ -479,6 +479,13 @@ function listItems(): string[] {
         if (p === "Complete") m = "Clear|"
         return (m + "Event history|Lock keys").split("|")
     }
+    return out
+}
+
+/** Field `field` of each element of `list` (syringe brands, care-area names). */
+function names(list: any[], field: string): string[] {
+    const out: string[] = []
+    for (let i = 0; i < list.length; i++) out.push(list[i][field])
     return out
 }
 
