@@ -593,7 +593,11 @@ function recheck(what: string) {
         return go("soft")
     }
     const pr = v.program
-    CMD = { op: pick(what === "program", "start", what), program: pr, rateUlPerH: pr.rateUlPerH, bolusUl: pr.bolusUl, bolusDurationS: pr.bolusDurationS }
+    const c = command(pick(what === "program", "start", what))
+    c.program = pr
+    c.rateUlPerH = pr.rateUlPerH
+    c.bolusUl = pr.bolusUl
+    c.bolusDurationS = pr.bolusDurationS
     if (what === "program") {
         s.active = copyRequest(s.req)
         s.activeEntry = s.entry
@@ -693,7 +697,8 @@ function render(): Screen {
             const items = listItems()
             for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
         } else if (ed >= 0) {
-            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS); the
+            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
+            // editors are the two ending in 7); the
             // title by screen and whether the drug is dosed in mL/h (basic infusion).
             const ent = ed >= 17 ? s.activeEntry : s.entry
             const flow = flowOnly(ent)
@@ -702,7 +707,7 @@ function render(): Screen {
             const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
             const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
             t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
-                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
+                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : ed % 10 === 7 && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
                 + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
                 + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
                 + "\nUP/DOWN: change\nSTART: ok  STOP: back"
