@@ -247,7 +247,7 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
             s.active = null
             s.activeEntry = null
             go("home")
-        } else if (!st.library && s.req) cancel()
+        } else if (!st.library) if (s.req) cancel()
     }
     scr = s.screen
     const e = s.editor
@@ -302,7 +302,7 @@ function press(key: UiKey) {
     // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
     // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
     // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
-    if (stop && DLV && (s.screen === "run" || s.locked || OV)) {
+    if (stop) if (DLV) if (s.screen === "run" || s.locked || OV) {
         command("pause")
         return
     }
@@ -317,7 +317,8 @@ function press(key: UiKey) {
         } else s.unlockStep = key === UNLOCK_SEQUENCE[0] ? 1 : 0
         return
     }
-    if (guarded || OV) return
+    if (guarded) return
+    if (OV) return
     s.held = key
     s.heldSinceMs = NOW
     s.lastRepeatMs = NOW
@@ -466,7 +467,7 @@ function listItems(): string[] {
         // limits for it (a hard maximum; without one the library does not allow basic mode).
         const a = s.area
         out = a.drugs.slice(0)
-        if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
+        if (a.basicRateUlPerH) if (a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
     } else if (scr === "conc") for (let i = 0; i < ent.concentrations.length; i++) out.push(concText(ent.concentrations[i], ent.concUnit))
     else {
         // The running screen's menu (delivering, paused, programmed and complete exclude each other).
@@ -622,7 +623,8 @@ function firstUnconfirmed(): SoftExcursion {
 
 function computedRate(r: DoseRequest, e: DrugEntry, dose: number): number {
     if (flowOnly(e)) return dose
-    if (!r.concentration || (isPerKg(e.doseUnit) && !(r.weightG > 0))) return -1
+    if (!r.concentration) return -1
+    if (isPerKg(e.doseUnit)) if (!(r.weightG > 0)) return -1
     return doseToRateUlPerH(e.doseUnit, dose, r.weightG, e.concUnit, r.concentration).value
 }
 
@@ -692,7 +694,7 @@ function render(): Screen {
         else if (scr === "syringe") {
             const sp = SYRINGES[s.sel]
             t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
-        } else if (scr === "area" || scr === "drug" || scr === "conc") {
+        } else if ("area drug conc".indexOf(scr) >= 0) {
             t = lookup("|area=CARE AREA\n|drug=DRUG (|conc=CONCENTRATION\n|", scr) + (scr === "drug" ? s.req.careArea + ")\n" : "") + "\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
             const items = listItems()
             for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
@@ -738,7 +740,7 @@ function render(): Screen {
         }
     }
     const L = (t + "\n\n\n\n\n\n\n").split("\n")
-    for (let i = 0; i < n && i < rows.length; i++) L[1 + i] = rows[i]
+    for (let i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
     if (!OV) {
         if (scr === "run") {
             const items = listItems()
