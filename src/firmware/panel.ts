@@ -97,7 +97,7 @@ async function panelTurn() {
             const cmd = out.command
             if (cmd) {
                 const r = applyUiCommand(fw.pump, mon, cmd, t)
-                if (r && !r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
+                if (r) if (!r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
             }
             screen = out.screen
         }

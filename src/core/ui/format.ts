@@ -30,13 +30,13 @@ export function tidyNumbers(text: string): string {
         const c = text.charCodeAt(i)
         const n = text.charCodeAt(i + 1)
         const digit = c >= 48 && c <= 57
-        if (frac && !digit) {
+        if (frac) if (!digit) {
             // End of the digits after a decimal point: drop their trailing zeros, then a bare point.
             while (out.charAt(out.length - 1) === "0") out = out.slice(0, out.length - 1)
             if (out.charAt(out.length - 1) === ".") out = out.slice(0, out.length - 1)
             frac = false
         }
-        if (c === 46 && prev && n >= 48 && n <= 57) frac = true
+        if (c === 46) if (prev) if (n >= 48) if (n <= 57) frac = true
         if (i < text.length) out += text.charAt(i)
         prev = digit
     }

@@ -407,7 +407,7 @@ function press(key: UiKey) {
         e.blocked = false
         if (dir !== 0) nudge(dir, 1, false)
         else if (stop) {
-            if (scr === "titrate" || scr === "bolus") {
+            if ("titrate bolus".indexOf(scr) >= 0) {
                 s.editor = null
                 go("run")
             } else if (scr === "weight") go("conc")
@@ -427,7 +427,7 @@ function press(key: UiKey) {
             s.editor = null
             go("review")
         } else recheck(scr)
-    } else if (scr === "review" || scr === "history") {
+    } else if ("review history".indexOf(scr) >= 0) {
         const pages = scr === "review" ? Math.ceil(reviewLines().length / REVIEW_PAGE) : ST.history.length
         if (up) {
             if (s.page > 0) s.page--
@@ -442,7 +442,7 @@ function press(key: UiKey) {
         list.push(firstUnconfirmed().field)
         s.confirmed = list
         recheck(null)
-    } else if ((scr === "soft" || scr === "refused") && dir === 0) {
+    } else if (dir === 0) if ("soft refused".indexOf(scr) >= 0) {
         // From a verdict back to the value that caused it (the dose, or the titration/bolus value).
         s.verdict = null
         if (s.verdictFor === "program") {
@@ -474,7 +474,11 @@ function listItems(): string[] {
         const p = PS
         const ae = s.activeEntry
         let m = ""
-        if (DLV) m = pick(s.active, "Titrate|", "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
+        if (DLV) {
+            m = pick(s.active, "Titrate|", "")
+            if (p === "Running") if (ae) if (ae.bolus) m += "Bolus|"
+            m += "Pause|"
+        }
         if (p === "Paused") m = "Resume|" + pick(s.active, "Titrate|", "") + "End infusion|"
         if (p === "Programmed") m = "Start|Clear|"
         if (p === "Complete") m = "Clear|"
@@ -724,7 +728,7 @@ function render(): Screen {
             const a = s.active
             const ae = s.activeEntry
             let drug = "Program (no drug)"
-            if (a && ae) {
+            if (a) if (ae) {
                 const dose = doseText(a.dose, ae.doseUnit)
                 drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
             }
