@@ -212,7 +212,8 @@ function flowOnly(e: DrugEntry): boolean {
  *  are data, not code. */
 function lookup(table: string, key: string): string {
     const k = table.indexOf("|" + key + "=")
-    return k < 0 ? "" : table.slice(k + key.length + 2, table.indexOf("|", k + 1))
+    if (k < 0) return ""
+    return table.slice(k + key.length + 2, table.indexOf("|", k + 1))
 }
 
 /** `a` when `c` is truthy, else `b` (a call is shorter bytecode than a conditional). */
@@ -222,7 +223,10 @@ function pick(c: any, a: string, b: string): string {
 
 /** The first of a, b, c that is set, else d. */
 function firstSet(a: number, b: number, c: number, d: number): number {
-    return a !== NONE ? a : b !== NONE ? b : c !== NONE ? c : d
+    if (a !== NONE) return a
+    if (b !== NONE) return b
+    if (c !== NONE) return c
+    return d
 }
 
 export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
@@ -328,7 +332,9 @@ function press(key: UiKey) {
     const e = s.editor
     const r = s.req
     const up = key === "up"
-    const dir = up ? 1 : key === "down" ? -1 : 0
+    let dir = 0
+    if (up) dir = 1
+    if (key === "down") dir = -1
     if (LISTS.indexOf(scr) >= 0) {
         const items = listItems()
         const n = items.length
@@ -526,7 +532,8 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     const v = e.value
     // NONE (-1) is below every absMin, so no hard minimum leaves absMin.
     const lo = Math.max(l.hardMin, e.absMin)
-    const hi = Math.min(l.hardMax === NONE ? e.absMax : l.hardMax, e.absMax)
+    let hi = e.absMax
+    if (l.hardMax !== NONE) if (l.hardMax < hi) hi = l.hardMax
     if (v === NONE) {
         // First press on a blank field shows a value; it does not step past one.
         e.value = Math.max(firstSet(l.softMin, l.hardMin, lo, lo), lo)
@@ -535,8 +542,14 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     // The step at v going up, or just below v going down (so 1 mg goes down in 0.01 mg steps).
     const x = v - (1 - dir) / 2
     let step = 10
-    if (e.rule !== "dose") step = x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000
-    else while (step < 10000 && x >= step * 100) step *= 10
+    if (e.rule !== "dose") {
+        step = 100
+        if (x >= (e.rule === "weight" ? 20000 : 10000)) step = 1000
+    } else
+        while (step < 10000) {
+            if (x < step * 100) break
+            step *= 10
+        }
     let next = v + dir * step * mult
     if (repeating)
         for (let i = 0; i < 2; i++) {
@@ -701,7 +714,7 @@ function render(): Screen {
         } else if ("area drug conc".indexOf(scr) >= 0) {
             t = lookup("|area=CARE AREA\n|drug=DRUG (|conc=CONCENTRATION\n|", scr) + (scr === "drug" ? s.req.careArea + ")\n" : "") + "\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
             const items = listItems()
-            for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
+            for (let i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
         } else if (ed >= 0) {
             // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
             // editors are the two ending in 7); the
