@@ -318,7 +318,10 @@ function press(key: UiKey) {
                 s.unlockStep = 0
                 rec("UI_UNLOCK", "keypad unlocked")
             }
-        } else s.unlockStep = key === UNLOCK_SEQUENCE[0] ? 1 : 0
+        } else {
+            s.unlockStep = 0
+            if (key === UNLOCK_SEQUENCE[0]) s.unlockStep = 1
+        }
         return
     }
     if (guarded) return
@@ -434,7 +437,8 @@ function press(key: UiKey) {
             go("review")
         } else recheck(scr)
     } else if ("review history".indexOf(scr) >= 0) {
-        const pages = scr === "review" ? Math.ceil(reviewLines().length / REVIEW_PAGE) : ST.history.length
+        let pages = ST.history.length
+        if (scr === "review") pages = Math.ceil(reviewLines().length / REVIEW_PAGE)
         if (up) {
             if (s.page > 0) s.page--
         } else if (scr === "history" && dir === 0) go(s.origin)
@@ -519,7 +523,8 @@ function doseEditor(scr: string, e: DrugEntry, value: number) {
 
 function syringeUl(): number {
     const sp = findSyringe(S.req.syringeId)
-    return sp ? sp.nominalMl * 1000 : 0
+    if (!sp) return 0
+    return sp.nominalMl * 1000
 }
 
 /** Moves the editor value. Step sizes are decades for doses, so 0.01 steps below 1, 0.1 below
@@ -553,13 +558,16 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     let next = v + dir * step * mult
     if (repeating)
         for (let i = 0; i < 2; i++) {
-            const b = i === 0 ? l.softMin : l.softMax
+            let b = l.softMax
+            if (i === 0) b = l.softMin
             if (b !== NONE) if ((b - v) * dir > 0) if ((next - b) * dir > 0) {
                 next = b
                 e.blocked = true
             }
         }
-    const c = next > hi ? hi : next < lo ? lo : next
+    let c = next
+    if (c > hi) c = hi
+    else if (c < lo) c = lo
     if (c !== next) {
         e.blocked = true
         if (v === c) S.message = "HARD LIMIT: " + pick(c === hi, "max", "min") + "\n" + valueText(e, c)
@@ -570,7 +578,8 @@ function nudge(dir: number, mult: number, repeating: boolean) {
 
 function valueText(e: Editor, v: number): string {
     if (v === NONE) return pick(e.rule === "weight", "--- kg", "---")
-    return e.rule === "dose" ? doseText(v, e.unit) : formatDose(v) + pick(e.rule === "weight", " kg", " mL")
+    if (e.rule === "dose") return doseText(v, e.unit)
+    return formatDose(v) + pick(e.rule === "weight", " kg", " mL")
 }
 
 function bolusDurationS(e: DrugEntry): number {
@@ -646,7 +655,8 @@ function computedRate(r: DoseRequest, e: DrugEntry, dose: number): number {
 }
 
 function rateText(ulPerH: number): string {
-    return ulPerH >= 0 ? formatDose(ulPerH) + " mL/h" : "--"
+    if (ulPerH < 0) return "--"
+    return formatDose(ulPerH) + " mL/h"
 }
 
 /** Weights are in g, durations in s, everything else in thousandths of the unit. */
@@ -684,8 +694,13 @@ function render(): Screen {
     let inverted = false
     if (OV) {
         const def = findAlarm(st.alarmCode)
-        const pr = def ? def.priority : st.alarmPriority
-        rows = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
+        let pr = st.alarmPriority
+        let text = st.alarmCode
+        if (def) {
+            pr = def.priority
+            text = def.text
+        }
+        rows = wrap(text, SCREEN_COLS)
         t = pr.toUpperCase() + " PRIORITY ALARM\n\n\n\n\n\n" + label + "\nACK: silence 2 min"
         inverted = pr === "high"
     } else if (scr === "oos") t = "OUT OF SERVICE\n" + pick(st.selfTestOk, "See event log", "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
@@ -719,7 +734,8 @@ function render(): Screen {
             // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
             // editors are the two ending in 7); the
             // title by screen and whether the drug is dosed in mL/h (basic infusion).
-            const ent = ed >= 17 ? s.activeEntry : s.entry
+            let ent = s.entry
+            if (ed >= 17) ent = s.activeEntry
             const flow = flowOnly(ent)
             const l = e.limits
             // The usual (soft) range, else the hard one, each bound with its unit.
@@ -743,14 +759,20 @@ function render(): Screen {
             let drug = "Program (no drug)"
             if (a) if (ae) {
                 const dose = doseText(a.dose, ae.doseUnit)
-                drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+                drug = BASIC_INFUSION
+                if (!flowOnly(ae)) drug = a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
             }
-            const rate = prog ? prog.rateUlPerH : 0
+            let rate = 0
+            if (prog) rate = prog.rateUlPerH
             // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
             // Time left as "3 h 47 min" / "12 min".
-            const min = rate > 0 ? Math.floor((pump.remainingUl * 60) / rate) : -1
-            const left = min >= 0 ? (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min" : "--"
-            const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
+            let left = "--"
+            if (rate > 0) {
+                const min = Math.floor((pump.remainingUl * 60) / rate)
+                if (min >= 0) left = (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min"
+            }
+            let mm = 0
+            if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
             t = label + "\n" + drug + "\nRate " + rateText(DLV ? pump.rateUlPerH : rate) + "\n" + formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL\nLeft "
                 + left
                 + "\nP [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg\n\n"
@@ -765,7 +787,8 @@ function render(): Screen {
         }
         if (titled) {
             // Battery as "3.9 V" (truncated: never more charge than there is).
-            const bat = st.batteryMv >= 0 ? formatDose(Math.floor(st.batteryMv / 100) * 100) + " V" : "-- V"
+            let bat = "-- V"
+            if (st.batteryMv >= 0) bat = formatDose(Math.floor(st.batteryMv / 100) * 100) + " V"
             L[0] = fit(L[0], SCREEN_COLS - bat.length - 1) + " " + bat
         }
         if (st.alarmCode.length > 0) L[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
