@@ -263,11 +263,14 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
         } else if (e) {
             // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must
             // not change the value behind it.
-            if (EDITORS.indexOf(scr) >= 0) if (s.held === "up" || s.held === "down") if (!e.blocked) if (!s.locked)
+            let d = 0
+            if (s.held === "up") d = 1
+            if (s.held === "down") d = -1
+            if (d !== 0) if (EDITORS.indexOf(scr) >= 0) if (!e.blocked) if (!s.locked)
                 if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS) if (NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
                     s.lastRepeatMs = NOW
                     s.repeats++
-                    nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
+                    nudge(d, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
                 }
         }
     } else if (input.kind === "press") press(input.key)
@@ -343,7 +346,7 @@ function press(key: UiKey) {
         const n = items.length
         if (s.sel >= n) s.sel = 0
         if (dir !== 0) {
-            if (n > 0) s.sel = (s.sel + (up ? n - 1 : 1)) % n
+            if (n > 0) s.sel = (s.sel + n - dir) % n
         } else if (!stop) {
             // START on list item `it`.
             const it = items[s.sel]
@@ -518,7 +521,14 @@ function edit(scr: string, rule: string, value: number, limits: Limits, absMin: 
  *  library default. */
 function doseEditor(scr: string, e: DrugEntry, value: number) {
     const flow = flowOnly(e)
-    edit(scr, "dose", value !== NONE ? value : firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000), e.dose, flow ? MIN_RATE_UL_PER_H : 10, flow ? MAX_RATE_UL_PER_H : 100000000, e.doseUnit)
+    if (value === NONE) value = firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000)
+    let lo = 10
+    let hi = 100000000
+    if (flow) {
+        lo = MIN_RATE_UL_PER_H
+        hi = MAX_RATE_UL_PER_H
+    }
+    edit(scr, "dose", value, e.dose, lo, hi, e.doseUnit)
 }
 
 function syringeUl(): number {
@@ -549,7 +559,8 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     let step = 10
     if (e.rule !== "dose") {
         step = 100
-        if (x >= (e.rule === "weight" ? 20000 : 10000)) step = 1000
+        if (x >= 10000) step = 1000
+        if (e.rule === "weight") if (x < 20000) step = 100
     } else
         while (step < 10000) {
             if (x < step * 100) break
