@@ -238,7 +238,8 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     const p = st.pump.state
     PS = p
     DLV = "Running Bolus KVO".indexOf(p) >= 0
-    OV = st.alarmCode.length > 0 && !st.audioPaused
+    OV = false
+    if (st.alarmCode.length > 0) OV = !st.audioPaused
     // Keep the screen consistent with the pump: a program appears or disappears under the panel
     // (remote command, power restore, clear), the library goes away mid-program.
     let scr = s.screen
@@ -618,7 +619,9 @@ function recheck(what: string) {
         v = programDose(lib, s.req, SINK, NOW)
     } else {
         const before = s.active.confirmed
-        for (let i = 0; i < before.length; i++) if (what === "bolus" || before[i] !== "dose") kept.push(before[i])
+        // (no excursion is named "")
+        const drop = pick(what === "bolus", "", "dose")
+        for (let i = 0; i < before.length; i++) if (before[i] !== drop) kept.push(before[i])
         for (let i = 0; i < s.confirmed.length; i++) kept.push(s.confirmed[i])
         if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, kept, SINK, NOW)
         else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), kept, SINK, NOW)
