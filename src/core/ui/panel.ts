@@ -248,11 +248,16 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
         if (scr === "oos") go("home")
         if (p !== "Idle") {
             if (s.screen === "home") go("run")
-        } else if ("run titrate bolus".indexOf(scr) >= 0 || ("soft refused".indexOf(scr) >= 0 && s.verdictFor !== "program")) {
-            s.active = null
-            s.activeEntry = null
-            go("home")
-        } else if (!st.library) if (s.req) cancel()
+        } else {
+            // The infusion ended: its screens (and a titration/bolus verdict) go home.
+            let ended = "run titrate bolus".indexOf(scr) >= 0
+            if (s.verdictFor !== "program") if ("soft refused".indexOf(scr) >= 0) ended = true
+            if (ended) {
+                s.active = null
+                s.activeEntry = null
+                go("home")
+            } else if (!st.library) if (s.req) cancel()
+        }
     }
     scr = s.screen
     const e = s.editor
