@@ -103,8 +103,11 @@ async function panelTurn() {
         }
         const text = screen.lines.join("\n")
         // A new title row or inversion is a new screen (alarm, state change): shown at once.
-        const structural = screen.inverted !== lastInverted || screen.lines[0] !== lastTitle
-        if (text !== lastText && (keyed || structural || nowMs - lastFrameMs >= FRAME_MIN_MS)) {
+        let due = keyed
+        if (screen.inverted !== lastInverted) due = true
+        if (screen.lines[0] !== lastTitle) due = true
+        if (nowMs - lastFrameMs >= FRAME_MIN_MS) due = true
+        if (text !== lastText) if (due) {
             lastText = text
             lastTitle = screen.lines[0]
             lastInverted = screen.inverted
