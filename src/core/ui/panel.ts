@@ -315,9 +315,14 @@ function press(key: UiKey) {
     // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
     // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
     // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
-    if (stop) if (DLV) if (s.screen === "run" || s.locked || OV) {
-        command("pause")
-        return
+    if (stop) if (DLV) {
+        let now = OV
+        if (s.locked) now = true
+        if (s.screen === "run") now = true
+        if (now) {
+            command("pause")
+            return
+        }
     }
     if (s.locked) {
         if (key === UNLOCK_SEQUENCE[s.unlockStep]) {
