@@ -102,7 +102,7 @@ export class SafetyMonitor {
     private readonly umPerStep: number
     /** Last alarm code raised on the pump itself that was latched here ("" once released). */
     private pumpAlarmLatched = ""
-    private lastAirInLine = false
+    private lastAirInLine: boolean
     /** Alarm slot of each SAFETY_RULES entry, resolved once: the tick compares no code strings. */
     private readonly ruleSlots: number[] = []
     private readonly slotSensorFault: number
@@ -114,18 +114,20 @@ export class SafetyMonitor {
     private ruleBits = -1
     private ruleEdges = -1
     /** Pump state last seen, and what the tick needs of it (re-derived only when it changes, so a
-     *  steady tick compares no state strings). */
-    private lastState: PumpState = null
-    private delivering = false
+     *  steady tick compares no state strings). These fields and lastAirInLine start unset
+     *  (undefined, no constructor code): the first check() sets them before anything reads them
+     *  (no state and no rate is undefined), and acknowledge() reads lastAirInLine as falsy. */
+    private lastState: PumpState
+    private delivering: boolean
     /** F_DELIVERING and F_VTBI_DONE of the state last seen. */
-    private stateBits = 0
-    private inAlarm = false
-    private inPaused = false
+    private stateBits: number
+    private inAlarm: boolean
+    private inPaused: boolean
     /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
-    private levelFromUm = 0
-    private levelRate = -1
-    private levelSyringe: SyringeSpec = null
-    private inStandby = false
+    private levelFromUm: number
+    private levelRate: number
+    private levelSyringe: SyringeSpec
+    private inStandby: boolean
     /** The one result record `check` returns (read at once by the caller). */
     private readonly out: SafetyTick = { reverseSteps: 0 }
 
@@ -164,18 +166,16 @@ export class SafetyMonitor {
         if (this.inAlarm) this.latchPumpAlarm(nowMs)
         const out = this.out
         out.reverseSteps = 0
-        // isNum inline: four calls a tick cost more than the checks themselves.
+        // A field is a number and not NaN exactly when unary plus gives it back: +"5", +null,
+        // +true and +undefined are numbers that differ (===) from the original, and NaN !== NaN.
+        // Inline: four calls a tick cost more than the checks themselves.
         if (
             !(
                 s &&
-                typeof s.pressureAdc === "number" &&
-                !isNaN(s.pressureAdc) &&
-                typeof s.batteryMv === "number" &&
-                !isNaN(s.batteryMv) &&
-                typeof s.firedSteps === "number" &&
-                !isNaN(s.firedSteps) &&
-                typeof s.plungerPositionUm === "number" &&
-                !isNaN(s.plungerPositionUm)
+                +s.pressureAdc === s.pressureAdc &&
+                +s.batteryMv === s.batteryMv &&
+                +s.firedSteps === s.firedSteps &&
+                +s.plungerPositionUm === s.plungerPositionUm
             )
         ) {
             // Logged once per episode: a record every 20 ms tick would push the whole history

@@ -82,7 +82,8 @@ export function evaluateSelfTest(inp: SelfTestInputs, cal: PressureCalibration):
     driverCheck("buzzer", inp.buzzerOnMa, inp.buzzerOffMa, r)
     driverCheck("alarm LED", inp.ledOnMa, inp.ledOffMa, r)
     const s = inp.snapshot
-    if (!s || typeof s.pressureAdc !== "number" || isNaN(s.pressureAdc)) {
+    // +x !== x: not a number, or NaN (as in SafetyMonitor.check).
+    if (!s || +s.pressureAdc !== s.pressureAdc) {
         r.failures.push("sensors: no snapshot")
     } else {
         if (s.pressureAdc < L.adcMin || s.pressureAdc > L.adcMax) r.failures.push("pressure sensor out of range (" + s.pressureAdc + " counts)")
