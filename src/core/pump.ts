@@ -428,18 +428,22 @@ export class PumpController {
             if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
             const p = this.program
             const vol = this.volume
-            rateUlPerH = s === "Bolus" ? bolusRateUlPerH(p) : s === "KVO" ? p.kvoRateUlPerH : s === "Loading" ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here).
+            const bolus = s === "Bolus"
+            const kvo = s === "KVO"
+            const loading = s === "Loading"
+            rateUlPerH = bolus ? bolusRateUlPerH(p) : kvo ? p.kvoRateUlPerH : loading ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
             let limit = this.vtbiSteps - vol.totalSteps
-            if (s === "Bolus") {
+            if (bolus) {
                 const bolusLeft = this.bolusTargetSteps - vol.bolusSteps
                 if (bolusLeft < limit) limit = bolusLeft
             }
-            if (s === "Loading") {
+            if (loading) {
                 const loadingLeft = this.loadingTargetSteps - this.loadingSteps
                 if (loadingLeft < limit) limit = loadingLeft
             }
             // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
-            if (s === "KVO") limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
+            if (kvo) limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
             // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
             const allowance = this.doseAllowance(nowMs)
             if (allowance >= 0 && allowance < limit) limit = allowance
@@ -448,26 +452,26 @@ export class PumpController {
             steps = plan.steps
             on = true
             vol.totalSteps += steps
-            if (s === "Bolus") vol.bolusSteps += steps
-            if (s === "Loading") this.loadingSteps += steps
+            if (bolus) vol.bolusSteps += steps
+            if (loading) this.loadingSteps += steps
             const w = this.doseWindows
             if (w) w.add(steps)
             if (w && w.allowance() === 0) {
                 const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
             } else {
-                // End of a phase: the VTBI (any volume-limited state), the loading dose, the bolus.
+                // End of a phase: the VTBI (any volume-limited state: all but KVO), the loading dose, the bolus.
                 let kind: EventKind = "VTBI_DONE"
                 let what = ""
                 let ev: PumpEvent = null
-                if ((s === "Running" || s === "Bolus" || s === "Loading") && vol.totalSteps >= this.vtbiSteps) {
+                if (!kvo && vol.totalSteps >= this.vtbiSteps) {
                     what = "infused=" + vol.infusedUl() + "uL"
                     ev = p.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone"
-                } else if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
+                } else if (loading && this.loadingSteps >= this.loadingTargetSteps) {
                     kind = "LOADING_DONE"
                     what = "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps
                     ev = "loadingDone"
-                } else if (s === "Bolus" && vol.bolusSteps >= this.bolusTargetSteps) {
+                } else if (bolus && vol.bolusSteps >= this.bolusTargetSteps) {
                     kind = "BOLUS_DONE"
                     what = "bolus=" + vol.bolusUl() + "uL"
                     ev = "bolusDone"
