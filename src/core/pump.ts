@@ -576,7 +576,8 @@ export class PumpController {
             const v = validateProgram(prog, syringe, mech)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
             const travel = fullTravelMicrosteps(syringe, mech)
-            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps < 0 || steps > travel || bolusSteps < 0 || bolusSteps > steps)
+            // 0 <= bolusSteps <= steps <= travel (steps < 0 fails one of the bolus bounds).
+            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps > travel || bolusSteps < 0 || bolusSteps > steps)
                 return this.reject(nowMs, "restore", "stored step count out of range: " + steps + "/" + bolusSteps)
             savedUl = floorDiv(steps * this.install(prog, syringe), PL_PER_UL)
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
