@@ -95,9 +95,11 @@ export class SafetyMonitor {
     private garbledSinceMs = -1
     private lastFiredSteps = NaN
     private syringeId = ""
-    /** The program object last looked at: the syringe id is re-read only when it changes. */
-    private lastProgram: InfusionProgram = null
-    private syringe: SyringeSpec = null
+    /** The program object last looked at: the syringe id is re-read only when it changes.
+     *  Starts unset: the first check() looks once (no program: id "", nothing changes). */
+    private lastProgram: InfusionProgram
+    /** Unset (falsy) until trackSyringe finds one. */
+    private syringe: SyringeSpec
     private plPerStep = 0
     private readonly umPerStep: number
     /** Last alarm code raised on the pump itself that was latched here ("" once released). */
@@ -288,13 +290,14 @@ export class SafetyMonitor {
         // Syringe level: the full computation only from the position where empty or near empty
         // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
         const rate = this.pump.rateNowUlPerH()
-        if (rate !== this.levelRate || this.syringe !== this.levelSyringe) {
+        const syr = this.syringe
+        if (rate !== this.levelRate || syr !== this.levelSyringe) {
             this.levelRate = rate
-            this.levelSyringe = this.syringe
-            this.levelFromUm = levelCheckFromUm(this.syringe, rate, c.emptyTravelUm, c.nearEmptyMs)
+            this.levelSyringe = syr
+            this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
         }
-        if (this.syringe && s.plungerPositionUm >= this.levelFromUm) {
-            const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+        if (syr && s.plungerPositionUm >= this.levelFromUm) {
+            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
             if (lvl.empty) b |= F_EMPTY
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
