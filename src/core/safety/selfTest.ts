@@ -5,7 +5,7 @@
 import { EventSink } from "../eventLog"
 import { PumpController } from "../pump"
 import { SensorSnapshot } from "../sensors"
-import { PressureCalibration } from "./detectors/pressureSensor"
+import { countsToMmHg, PressureCalibration } from "./detectors/pressureSensor"
 import { NOMINAL_PRESSURE_CAL } from "./monitor"
 import { unpack } from "../units"
 
@@ -88,7 +88,7 @@ export function evaluateSelfTest(inp: SelfTestInputs, cal: PressureCalibration):
     } else {
         if (s.pressureAdc < L.adcMin || s.pressureAdc > L.adcMax) r.failures.push("pressure sensor out of range (" + s.pressureAdc + " counts)")
         else {
-            const p = (s.pressureAdc - cal.offsetCounts) / cal.countsPerMmHg
+            const p = countsToMmHg(cal, s.pressureAdc)
             if (p < L.restMinMmHg || p > L.restMaxMmHg) r.failures.push("pressure at rest implausible (" + Math.round(p) + " mmHg)")
         }
         if (!(s.batteryMv >= L.batteryMinMv && s.batteryMv <= L.batteryMaxMv)) r.failures.push("battery reading implausible (" + s.batteryMv + " mV)")
