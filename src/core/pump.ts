@@ -138,8 +138,8 @@ export class PumpController {
     // ---- commands -------------------------------------------------------------------------
 
     loadProgram(nowMs: number, p: InfusionProgram): CommandResult {
-        const gate = this.sm.check("program")
-        if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
+        const no = this.refused(nowMs, "program")
+        if (no) return no
         const syringe = p ? findSyringe(p.syringeId) : null
         const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
@@ -259,8 +259,8 @@ export class PumpController {
      *  is raised until it is started or stopped.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
-        const gate = this.sm.check("standby")
-        if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
+        const no = this.refused(nowMs, "standby")
+        if (no) return no
         if (!isWholeNumber(untilMs) || untilMs <= nowMs || untilMs - nowMs > 24 * 3600000)
             return this.reject(nowMs, "standby", "start time must be a whole ms after now and at most 24 h ahead")
         this.standbyUntilMs = untilMs
@@ -323,8 +323,8 @@ export class PumpController {
     /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
      *  own range is checked here; drug limits are checked before this (druglib/titrate.ts). */
     titrate(nowMs: number, rateUlPerH: number): CommandResult {
-        const gate = this.sm.check("titrate")
-        if (!gate.ok) return this.reject(nowMs, "titrate", gate.reason)
+        const no = this.refused(nowMs, "titrate")
+        if (no) return no
         const p = this.program
         // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
         const next = programWith(p, rateUlPerH, p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH, p.bolusUl, p.bolusDurationS)
@@ -339,8 +339,8 @@ export class PumpController {
     /** Starts the programmed bolus, or (front panel) a bolus of `bolusUl` over `bolusDurationS`
      *  whose dose the drug library has already checked (druglib/dosing.ts checkBolus). */
     bolus(nowMs: number, bolusUl?: number, bolusDurationS?: number): CommandResult {
-        const gate = this.sm.check("bolus")
-        if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
+        const no = this.refused(nowMs, "bolus")
+        if (no) return no
         if (bolusUl !== undefined) {
             const p = this.program
             const next = programWith(p, p.rateUlPerH, p.kvoRateUlPerH, bolusUl, bolusDurationS)
@@ -389,8 +389,8 @@ export class PumpController {
     }
 
     setOutOfService(nowMs: number, reason: string): CommandResult {
-        const gate = this.sm.check("outOfService")
-        if (!gate.ok) return this.reject(nowMs, "outOfService", gate.reason)
+        const no = this.refused(nowMs, "outOfService")
+        if (no) return no
         this.outOfServiceReason = reason
         this.log.record(nowMs, "OUT_OF_SERVICE", reason)
         this.transition(nowMs, "outOfService")
@@ -629,10 +629,17 @@ export class PumpController {
     }
 
     private simple(nowMs: number, event: PumpEvent): CommandResult {
-        const gate = this.sm.check(event)
-        if (!gate.ok) return this.reject(nowMs, event, gate.reason)
+        const no = this.refused(nowMs, event)
+        if (no) return no
         this.transition(nowMs, event)
         return OK
+    }
+
+    /** The state machine's refusal of `event` now (logged as CMD_REJECTED), or null when the
+     *  event is allowed: one copy of the gate every command starts with. */
+    private refused(nowMs: number, event: PumpEvent): CommandResult {
+        const gate = this.sm.check(event)
+        return gate.ok ? null : this.reject(nowMs, event, gate.reason)
     }
 
     private transition(nowMs: number, event: PumpEvent) {
