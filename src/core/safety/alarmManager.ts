@@ -182,9 +182,18 @@ export class AlarmManager {
 
     /** true while any latched alarm requires delivery to stop. */
     deliveryBlocked(): boolean {
-        if (this.latchedN === 0) return false
-        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched && this.slots[i].def.stopsDelivery) return true
-        return false
+        return this.stoppingCode().length > 0
+    }
+
+    /** Code of the first latched alarm (table order) that requires delivery to stop; "" if none. */
+    stoppingCode(): string {
+        if (this.latchedN > 0) {
+            for (let i = 0; i < this.slots.length; i++) {
+                const d = this.slots[i].def
+                if (this.slots[i].latched && d.stopsDelivery) return d.code
+            }
+        }
+        return ""
     }
 
     latchedCodes(): AlarmCode[] {

@@ -12,7 +12,7 @@ import { isDelivering, PumpState } from "../pumpStates"
 import { unpack } from "../units"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
-import { findAlarm } from "./alarmCodes"
+import { AlarmCode, findAlarm } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
@@ -335,18 +335,11 @@ export class SafetyMonitor {
     }
 
     private enforce(nowMs: number) {
-        const a = this.alarms
-        if (a.deliveryBlocked()) {
-            if (this.pump.state() !== "Alarm" && this.pump.state() !== "OutOfService") {
-                const codes = a.latchedCodes()
-                for (let i = 0; i < codes.length; i++) {
-                    const d = findAlarm(codes[i])
-                    if (d.stopsDelivery) {
-                        this.pump.raiseAlarm(nowMs, d.code, "safety monitor")
-                        break
-                    }
-                }
-            }
+        // The first latched alarm (table order) that stops delivery is raised on the pump.
+        const code = this.alarms.stoppingCode()
+        if (code.length > 0) {
+            const st = this.pump.state()
+            if (st !== "Alarm" && st !== "OutOfService") this.pump.raiseAlarm(nowMs, code as AlarmCode, "safety monitor")
         } else if (this.inAlarm) this.releaseIfClear(nowMs)
     }
 
