@@ -17,7 +17,7 @@ import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
-import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
+import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
 import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
@@ -147,7 +147,9 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        this.facts = { pressureOk: true, occlusion: NO_ALARM, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
+        // Filled by detect() before applyRules() reads it (a latch's detail quotes only figures
+        // detect set on that tick); the level record is filled by syringeLevel().
+        this.facts = { level: {} as SyringeLevel } as SafetyFacts
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
