@@ -120,9 +120,11 @@ export class OcclusionDetector {
     private restMmHg = NaN
     private filtered = NaN
     private suspect = false
-    private suspectStartVolUl = 0
+    /** Set by markAlarm (read only while suspect). */
+    private suspectStartVolUl: number
     private volumeUl = 0
-    private wasDelivering = false
+    /** Unset (falsy) until the first update. */
+    private wasDelivering: boolean
     /** Consecutive 1 s evaluations with the trend condition true. */
     private heldSeconds = 0
 
