@@ -38,9 +38,12 @@ export interface BsaResult {
     reasons: string[]
 }
 
-/** Height and weight checked against the pump's limits, then BSA, then the BSA limits. */
-export function checkBsa(heightMm: number, weightG: number): BsaResult {
-    const reasons: string[] = []
+/** Height and weight checked against the pump's limits, then BSA, then the BSA limits; reasons
+ *  are appended to `reasons` when given (the returned list is then that one). */
+export function checkBsa(heightMm: number, weightG: number, reasons?: string[]): BsaResult {
+    // The caller's reason list when given (the dose checks), appended to; a new one otherwise.
+    if (!reasons) reasons = []
+    const n0 = reasons.length
     if (!isWholeNumber(heightMm)) reasons.push("height must be a whole number of mm")
     else if (heightMm < MIN_HEIGHT_MM || heightMm > MAX_HEIGHT_MM)
         reasons.push("height " + heightMm + " mm is outside " + MIN_HEIGHT_MM + ".." + MAX_HEIGHT_MM + " mm")
@@ -48,7 +51,7 @@ export function checkBsa(heightMm: number, weightG: number): BsaResult {
     else if (weightG < MIN_BSA_WEIGHT_G || weightG > MAX_BSA_WEIGHT_G)
         reasons.push("weight " + weightG + " g is outside " + MIN_BSA_WEIGHT_G + ".." + MAX_BSA_WEIGHT_G + " g for body surface area")
     let bsa = -1
-    if (reasons.length === 0) {
+    if (reasons.length === n0) {
         bsa = mostellerThousandthsM2(heightMm, weightG)
         if (bsa < MIN_BSA_THOUSANDTHS_M2 || bsa > MAX_BSA_THOUSANDTHS_M2) {
             reasons.push("body surface area " + bsa + "/1000 m² (Mosteller) is outside " + MIN_BSA_THOUSANDTHS_M2 + ".." + MAX_BSA_THOUSANDTHS_M2 + "/1000 m²")

@@ -131,12 +131,13 @@ function limits(res: DoseResult, field: string, value: number, l: Limits, unit: 
     for (let i = 0; i < 4; i++) {
         const lim = b[i]
         if (lim === NONE) continue
-        const c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
-        const min = i === 0 || i === 2
-        if (min ? c < 0 : c > 0) {
+        // c > 0 when the value is beyond a max (odd i) or, negated, below a min (even i).
+        let c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
+        if (!(i & 1)) c = -c
+        if (c > 0) {
             if (i < 2)
-                res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (min ? " is below the hard minimum " : " is above the hard maximum ") + show(lim, thousandths) + " " + unit)
-            else res.soft.push({ field: field, bound: min ? "softMin" : "softMax", limit: lim, value: value, unit: unit })
+                res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (i ? " is above the hard maximum " : " is below the hard minimum ") + show(lim, thousandths) + " " + unit)
+            else res.soft.push({ field: field, bound: i & 1 ? "softMax" : "softMin", limit: lim, value: value, unit: unit })
             return
         }
     }
@@ -236,6 +237,8 @@ function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
  *  request's); 0 (or -1) when refused, then a reason is recorded here or by the entry checks. */
 function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: number, durationS: number, req: DoseRequest, e: DrugEntry): number {
     const why = res.reasons
+    // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
+    if (dose === NONE || dose === 0) return 0
     if (!spec) {
         why.push(field + " is not allowed for " + e.drug + " in this care area")
         return 0
@@ -248,6 +251,8 @@ function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: num
     limits(res, field, dose, spec.dose, unitName(spec.unit), true)
     if (!isWholeNumber(durationS)) why.push(field + " duration must be a whole number of seconds")
     else limits(res, field + "Duration", durationS, spec.durationS, "s", false)
+    // Nothing to compute while a reason stands (this field's, or the entry's missing weight, BSA
+    // or concentration, recorded by evaluate): the request is refused anyway.
     if (why.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && res.bsaThousandthsM2 < 0)) return 0
     if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return 0
     const v = doseToRateUlPerH(spec.unit, dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2).value
@@ -338,9 +343,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     if (isPerM2(units)) {
         if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + drug + " is dosed per m² of body surface area")
         else {
-            const b = checkBsa(req.heightMm, weightG)
-            for (let i = 0; i < b.reasons.length; i++) why.push(b.reasons[i])
-            res.bsaThousandthsM2 = b.bsaThousandthsM2
+            res.bsaThousandthsM2 = checkBsa(req.heightMm, weightG, why).bsaThousandthsM2
         }
     }
 
@@ -348,9 +351,8 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     if (!flowOnly) matchConcentration(res, e, req)
     else if (conc) why.push("a concentration was entered for a mL/h infusion")
 
-    // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
-    const bolusUl = bd !== NONE && bd !== 0 ? checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e) : 0
-    const loadingUl = ld !== NONE && ld !== 0 ? checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e) : 0
+    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e)
+    const loadingUl = checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e)
     if (why.length > 0) return
 
     const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
@@ -372,17 +374,13 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
         const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
         if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
-        // Any part that cannot be computed exactly (-1) refuses the whole sum.
-        let bad = sum < 0
-        const doses = [bd, ld]
-        const specs = [e.bolus, e.loading]
-        for (let k = 0; k < 2; k++)
-            if (positiveWhole(doses[k])) {
-                const x = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
-                if (x < 0) bad = true
-                sum += x
-            }
+        // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
+        const xb = bd > 0 ? baseAmount(e.bolus.unit, bd, weightG, 0, bsa) : 0
+        const xl = ld > 0 ? baseAmount(e.loading.unit, ld, weightG, 0, bsa) : 0
         const max = baseAmount(win.unit, win.maxAmount, weightG, 0, bsa)
+        // Any part that cannot be computed exactly (-1) refuses the whole sum.
+        const bad = sum < 0 || xb < 0 || xl < 0
+        sum += xb + xl
         if (bad || max < 0) why.push("dose window cannot be computed exactly")
         else if (sum > max) {
             // Show the programmed amount in the window's unit (per kg if it is per kg): the
@@ -427,7 +425,7 @@ export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, 
         log.record(nowMs, "DERS_REFUSED", d + ": " + res.reasons.join("; "))
         return res
     }
-    const conf = req.confirmed ? req.confirmed : []
+    const conf = req.confirmed || []
     for (let i = 0; i < res.soft.length; i++)
         if (conf.indexOf(res.soft[i].field) < 0) {
             res.status = "confirm"
