@@ -14,7 +14,7 @@ import { AMT_ML, amountFactor, amountOf, isPerKg, isPerM2, isPerMin, unitName } 
 import { checkBsa } from "./bsa"
 import { compareProducts, ratioRound } from "./exact"
 import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits } from "./model"
-import { decodeEntry } from "./parse"
+import { decodeEntry, outside } from "./parse"
 
 /** Drug name that selects the care area's basic infusion (mL/h only, global flow limits). */
 export const BASIC_INFUSION = "Basic infusion"
@@ -205,7 +205,8 @@ function baseAmount(unit: number, value: number, weightG: number, minutes: numbe
 function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
     const why = res.reasons
     const c = req.concentration
-    const u = unitName(e.concUnit) + "/mL"
+    const name = unitName(e.concUnit)
+    const u = name + "/mL"
     if (!c) {
         why.push("concentration is required for " + e.drug)
         return
@@ -214,22 +215,23 @@ function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
         why.push("concentration unit mismatch: " + e.drug + " is in " + u + ", entered " + unitName(req.concUnit))
         return
     }
-    if (!positiveWhole(c.amount) || !positiveWhole(c.volumeUl) || c.volumeUl > 1000000) {
+    const amount = c.amount
+    const volumeUl = c.volumeUl
+    if (!positiveWhole(amount) || !positiveWhole(volumeUl) || volumeUl > 1000000) {
         why.push("concentration: amount and volume must be positive whole numbers (volume <= 1000 mL)")
         return
     }
-    for (let i = 0; i < e.concentrations.length; i++) {
-        const l = e.concentrations[i]
-        if (compareProducts([c.amount, l.volumeUl], [l.amount, c.volumeUl]) === 0) return
-    }
-    const text = formatThousandths(c.amount) + " " + unitName(e.concUnit) + "/" + formatThousandths(c.volumeUl) + " mL"
+    const listed = e.concentrations
+    for (let i = 0; i < listed.length; i++) if (compareProducts([amount, listed[i].volumeUl], [listed[i].amount, volumeUl]) === 0) return
+    const text = formatThousandths(amount) + " " + name + "/" + formatThousandths(volumeUl) + " mL"
     const l = e.customConc
-    if (l.hardMin === NONE || l.hardMax === NONE) {
+    // A bound is NONE (-1) or >= 0: the smaller is NONE when either is.
+    if (Math.min(l.hardMin, l.hardMax) === NONE) {
         why.push("concentration mismatch: " + text + " is not a library concentration of " + e.drug)
         return
     }
     // Concentration per mL in thousandths of the unit = amount · 1000 / volume[µL], compared exactly.
-    limits(res, "concentration", ratioRound([c.amount, 1000], [c.volumeUl]).value, l, u, true, c,
+    limits(res, "concentration", ratioRound([amount, 1000], [volumeUl]).value, l, u, true, c,
         "concentration " + text + " is outside the hard limits " + formatThousandths(l.hardMin) + ".." + formatThousandths(l.hardMax) + " " + u)
 }
 
@@ -358,7 +360,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
     const r = rate.value
     if (r < 0) why.push("dose cannot be converted exactly (values too large)")
-    else if (r < MIN_RATE_UL_PER_H || r > MAX_RATE_UL_PER_H)
+    else if (outside(r, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H))
         why.push("dose gives " + formatThousandths(r) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
     const syringe = findSyringe(req.syringeId)
     // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
