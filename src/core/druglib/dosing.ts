@@ -311,9 +311,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     // Unit confusion: the entered unit must be the library's, with no conversion between a dose
     // rate and a flow rate (entering 5 "mL/h" for a 5 mcg/kg/min order is a classic error).
     if (ru !== du) {
+        const given = unitName(ru)
         if (amountOf(ru) === AMT_ML || flowOnly)
-            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + unitName(ru) + " (dose rate vs flow rate)")
-        else why.push("dose unit " + unitName(ru) + " does not match the library unit " + unit + " for " + drug)
+            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + given + " (dose rate vs flow rate)")
+        else why.push("dose unit " + given + " does not match the library unit " + unit + " for " + drug)
         return
     }
     const dose = req.dose
@@ -387,12 +388,14 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         else if (sum > max) {
             // Show the programmed amount in the window's unit (per kg if it is per kg): the
             // patient factors inverted (num and den swapped).
-            const den = [amountFactor(amountOf(win.unit))]
+            const wu = win.unit
+            const minutes = win.minutes
+            const den = [amountFactor(amountOf(wu))]
             const num = [sum, 1000]
-            pushPatientFactors(win.unit, den, num, weightG, bsa)
-            const u = " " + unitName(win.unit)
-            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + win.minutes + " min; the limit is " +
-                formatThousandths(win.maxAmount) + u + " per " + win.minutes + " min")
+            pushPatientFactors(wu, den, num, weightG, bsa)
+            const u = " " + unitName(wu)
+            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + minutes + " min; the limit is " +
+                formatThousandths(win.maxAmount) + u + " per " + minutes + " min")
         }
     }
     if (why.length > 0) return
@@ -403,7 +406,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         syringeId: req.syringeId,
         rateUlPerH: r,
         vtbiUl: req.vtbiUl,
-        kvoRateUlPerH: kvo <= r ? kvo : r,
+        kvoRateUlPerH: Math.min(kvo, r),
         bolusUl: bolusUl,
         bolusDurationS: bd > 0 ? req.bolusDurationS : 0,
     }
@@ -428,16 +431,19 @@ export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, 
         return res
     }
     const conf = req.confirmed || []
-    for (let i = 0; i < res.soft.length; i++)
-        if (conf.indexOf(res.soft[i].field) < 0) {
+    const soft = res.soft
+    for (let i = 0; i < soft.length; i++)
+        if (conf.indexOf(soft[i].field) < 0) {
             res.status = "confirm"
             res.program = null
             return res
         }
-    for (let i = 0; i < res.soft.length; i++) {
-        const s = res.soft[i]
-        const t = s.unit === "g" || s.unit === "s"
-        log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, !t) + " " + s.unit + " beyond " + s.bound + " " + show(s.limit, !t) + " " + s.unit + " (confirmed)")
+    for (let i = 0; i < soft.length; i++) {
+        const s = soft[i]
+        const u = " " + s.unit
+        // Weight (g) and durations (s) are whole numbers; every other value is in thousandths.
+        const t = s.unit !== "g" && s.unit !== "s"
+        log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, t) + u + " beyond " + s.bound + " " + show(s.limit, t) + u + " (confirmed)")
     }
     res.status = "ok"
     const p = res.program

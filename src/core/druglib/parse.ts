@@ -156,7 +156,8 @@ export class LibraryParser {
         this.inside(defaultDose, dose, "default dose")
         const weightG = this.limits("weight")
         if (weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
-        if (isPerKg(doseUnit) && (weightG.hardMin < 1 || weightG.hardMax === NONE))
+        // Bounds are ordered and NONE is -1: the smaller is below 1 when either is missing or hardMin is.
+        if (isPerKg(doseUnit) && Math.min(weightG.hardMin, weightG.hardMax) < 1)
             fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
         const concUnit = this.u8()
         const flowOnly = amountOf(doseUnit) === AMT_ML
@@ -221,8 +222,8 @@ export class LibraryParser {
         const def = this.optU32()
         this.inside(def, dose, what + " default")
         const dur = this.limits(what + " duration")
-        if (dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
-            fail(what + " duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s")
+        if (Math.min(dur.hardMin, dur.hardMax) < 1 || dur.hardMax > MAX_DOSE_DURATION_S)
+            fail(what + (" duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s"))
         const defDur = this.optU32()
         this.inside(defDur, dur, what + " default duration")
         return { unit: unit, dose: dose, defaultDose: def, durationS: dur, defaultDurationS: defDur }
