@@ -13,8 +13,8 @@ import { formatThousandths, isWholeNumber } from "../units"
 import { AMT_ML, amountFactor, amountOf, isPerKg, isPerM2, isPerMin, unitName } from "./doseUnits"
 import { checkBsa } from "./bsa"
 import { compareProducts, ratioRound } from "./exact"
-import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits } from "./model"
-import { decodeEntry, outside } from "./parse"
+import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits, outside } from "./model"
+import { decodeEntry } from "./parse"
 
 /** Drug name that selects the care area's basic infusion (mL/h only, global flow limits). */
 export const BASIC_INFUSION = "Basic infusion"
@@ -156,8 +156,9 @@ function absent(v: number): boolean {
 }
 
 /** The patient factors of a per-kg or per-m² unit, pushed onto a ratio (num / den): weight in g
- *  (/1000 for kg) and BSA in thousandths of m² (/1000). The one place for this scaling. */
-export function pushPatientFactors(unit: number, num: number[], den: number[], weightG: number, bsaThousandthsM2: number) {
+ *  (/1000 for kg) and BSA in thousandths of m² (/1000). The one place for this scaling. False
+ *  when the unit is per m² and there is no BSA (> 0): the ratio is then not computable. */
+export function pushPatientFactors(unit: number, num: number[], den: number[], weightG: number, bsaThousandthsM2: number): boolean {
     if (isPerKg(unit)) {
         num.push(weightG)
         den.push(1000)
@@ -165,7 +166,9 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
     if (isPerM2(unit)) {
         num.push(bsaThousandthsM2)
         den.push(1000)
+        return bsaThousandthsM2 > 0
     }
+    return true
 }
 
 /** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). A per-m²
@@ -173,11 +176,10 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
  *  unit (no time base: the factor is 1) it is the µL holding that amount (amountToUl). */
 export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
     if (amountOf(doseUnit) === AMT_ML) return { value: dose, exact: true }
-    if (isPerM2(doseUnit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
     // rate[µL/h] = dose/1000 · f_dose · (W/1000) · (60 if per min) / ((amount/1000 · f_conc) / volume[µL])
     const num = [dose, amountFactor(amountOf(doseUnit)), isPerMin(doseUnit) ? 60 : 1, c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
-    pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)
+    if (!pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)) return { value: -1, exact: false }
     return ratioRound(num, den)
 }
 
@@ -193,8 +195,7 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
 function baseAmount(unit: number, value: number, weightG: number, minutes: number, bsaThousandthsM2: number): number {
     const num = [value, amountFactor(amountOf(unit))]
     const den = [1000]
-    if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return -1
-    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
+    if (!pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)) return -1
     if (minutes > 0) {
         num.push(minutes)
         if (!isPerMin(unit)) den.push(60)
@@ -298,9 +299,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         why.push("unknown care area '" + req.careArea + "'")
         return
     }
-    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
+    const asked = req.drug
+    const e = asked === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, asked)
     if (!e) {
-        why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
+        why.push("'" + asked + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return
     }
     const drug = e.drug
@@ -447,8 +449,10 @@ export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, 
     }
     res.status = "ok"
     const p = res.program
-    log.record(nowMs, okKind || "DERS_PROGRAM", d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
-        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : "") +
-        (res.bsaThousandthsM2 > 0 ? " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g" : ""))
+    let t = d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
+        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL"
+    if (res.loadingUl > 0) t += " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s"
+    if (res.bsaThousandthsM2 > 0) t += " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g"
+    log.record(nowMs, okKind || "DERS_PROGRAM", t)
     return res
 }

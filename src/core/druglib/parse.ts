@@ -5,7 +5,7 @@
 // between steps (long synchronous loops trap there).
 
 import { AMT_ML, amountFamily, amountOf, isPerKg, isValidDoseUnit, unitName } from "./doseUnits"
-import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE } from "./model"
+import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE, outside } from "./model"
 
 export const MAGIC = [0x44, 0x4c, 0x49, 0x42] // "DLIB"
 const MAGIC_TEXT = "DLIB"
@@ -38,11 +38,6 @@ let failMsg = ""
 function fail(msg: string) {
     failMsg = msg
     throw new Error(msg)
-}
-
-/** True when v is outside lo..hi (one call instead of two compares at each range check). */
-export function outside(v: number, lo: number, hi: number): boolean {
-    return v < lo || v > hi
 }
 
 export interface ParseResult {
