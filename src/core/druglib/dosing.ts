@@ -256,9 +256,14 @@ function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: num
     else limits(res, field + "Duration", durationS, spec.durationS, "s", false)
     // Nothing to compute while a reason stands (this field's, or the entry's missing weight, BSA
     // or concentration, recorded by evaluate): the request is refused anyway.
-    if (why.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && res.bsaThousandthsM2 < 0)) return 0
-    if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return 0
-    const v = doseToRateUlPerH(spec.unit, dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2).value
+    const unit = spec.unit
+    const weightG = req.weightG
+    const c = req.concentration
+    if (why.length > n0) return 0
+    if (isPerKg(unit)) if (!positiveWhole(weightG)) return 0
+    if (isPerM2(unit)) if (res.bsaThousandthsM2 < 0) return 0
+    if (amountOf(e.doseUnit) !== AMT_ML) if (!c) return 0
+    const v = doseToRateUlPerH(unit, dose, weightG, e.concUnit, c, res.bsaThousandthsM2).value
     if (v < 0) why.push(field + ": volume cannot be computed exactly (values too large)")
     return v
 }
@@ -332,8 +337,8 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const ld = req.loadingDose
     const win = e.window
     let units = du | (win ? win.unit : 0)
-    if (positiveWhole(bd) && e.bolus) units |= e.bolus.unit
-    if (positiveWhole(ld) && e.loading) units |= e.loading.unit
+    if (e.bolus) if (positiveWhole(bd)) units |= e.bolus.unit
+    if (e.loading) if (positiveWhole(ld)) units |= e.loading.unit
     const weightG = req.weightG
     const noWeight = absent(weightG)
     if (noWeight) {
@@ -368,7 +373,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const syringe = findSyringe(req.syringeId)
     // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
     const loadingS = ld > 0 ? req.loadingDurationS : 0
-    if (loadingUl > 0 && syringe) {
+    if (syringe) if (loadingUl > 0) {
         const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
         if (w.length > 0) why.push(w)
     }
@@ -378,7 +383,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         const bsa = res.bsaThousandthsM2
         let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
         const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
-        if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
+        if (inVtbi >= 0) if (inVtbi < sum) sum = inVtbi
         // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
         const xb = bd > 0 ? baseAmount(e.bolus.unit, bd, weightG, 0, bsa) : 0
         const xl = ld > 0 ? baseAmount(e.loading.unit, ld, weightG, 0, bsa) : 0

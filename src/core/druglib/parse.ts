@@ -152,7 +152,7 @@ export class LibraryParser {
         const weightG = this.limits("weight")
         if (weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
         // Bounds are ordered and NONE is -1: the smaller is below 1 when either is missing or hardMin is.
-        if (isPerKg(doseUnit) && Math.min(weightG.hardMin, weightG.hardMax) < 1)
+        if (isPerKg(doseUnit)) if (Math.min(weightG.hardMin, weightG.hardMax) < 1)
             fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
         const concUnit = this.u8()
         const flowOnly = amountOf(doseUnit) === AMT_ML
@@ -174,9 +174,10 @@ export class LibraryParser {
         const customConc = this.limits("custom concentration")
         if (flowOnly) {
             if (nc > 0 || customConc.hardMax !== NONE) fail("mL/h entries have no concentrations")
-        } else if (nc === 0 && Math.min(customConc.hardMin, customConc.hardMax) === NONE)
+        } else if (nc === 0) {
             // (A bound is NONE, -1, or >= 0: the smaller is NONE when either is.)
-            fail("needs a listed concentration or hard custom concentration limits")
+            if (Math.min(customConc.hardMin, customConc.hardMax) === NONE) fail("needs a listed concentration or hard custom concentration limits")
+        }
         const flags = this.u8()
         if (flags > 7) fail("unknown flags " + flags)
         const bolus = (flags & FLAG_BOLUS) !== 0 ? this.doseSpec("bolus", doseUnit) : null
@@ -228,7 +229,7 @@ export class LibraryParser {
         if (!isValidDoseUnit(unit, false)) fail(what + " unit code " + unit + " is not an amount unit")
         if (amountFamily(amountOf(unit)) !== amountFamily(amountOf(doseUnit)))
             fail(what + " in " + unitName(unit) + " does not match the dose unit " + unitName(doseUnit))
-        if (isPerKg(unit) && !isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
+        if (isPerKg(unit)) if (!isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
     }
 
     // ---- primitives -----------------------------------------------------------------------
@@ -282,7 +283,7 @@ export class LibraryParser {
             if (seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
             prev = seq[i]
         }
-        if (needMax && seq[3] === NONE) fail(needMax)
+        if (needMax) if (seq[3] === NONE) fail(needMax)
         return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
     }
 
