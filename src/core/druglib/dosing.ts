@@ -336,7 +336,8 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const bd = req.bolusDose
     const ld = req.loadingDose
     const win = e.window
-    let units = du | (win ? win.unit : 0)
+    let units = du
+    if (win) units |= win.unit
     if (e.bolus) if (positiveWhole(bd)) units |= e.bolus.unit
     if (e.loading) if (positiveWhole(ld)) units |= e.loading.unit
     const weightG = req.weightG
