@@ -25,6 +25,7 @@ let ui = initialUiState()
 /** Key edges as model inputs, in the order they came. */
 const queue: UiInput[] = []
 let lastText = ""
+let lastTitle = ""
 let lastInverted = false
 let lastFrameMs = -100000
 let busy = false
@@ -96,15 +97,19 @@ async function panelTurn() {
             const cmd = out.command
             if (cmd) {
                 const r = applyUiCommand(fw.pump, mon, cmd, t)
-                if (r && !r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
+                if (r) if (!r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
             }
             screen = out.screen
         }
         const text = screen.lines.join("\n")
         // A new title row or inversion is a new screen (alarm, state change): shown at once.
-        const structural = screen.inverted !== lastInverted || screen.lines[0] !== lastText.split("\n")[0]
-        if (text !== lastText && (keyed || structural || nowMs - lastFrameMs >= FRAME_MIN_MS)) {
+        let due = keyed
+        if (screen.inverted !== lastInverted) due = true
+        if (screen.lines[0] !== lastTitle) due = true
+        if (nowMs - lastFrameMs >= FRAME_MIN_MS) due = true
+        if (text !== lastText) if (due) {
             lastText = text
+            lastTitle = screen.lines[0]
             lastInverted = screen.inverted
             lastFrameMs = nowMs
             await display.show(screen.lines, screen.inverted)

@@ -80,8 +80,11 @@ describe("front panel in the VM", () => {
         await press("start", 1)
         await press("down", 4)
         await press("start", 1) // BD Plastipak 50 mL
+        // The care-area and drug lists are named from the library (list items read by field name).
+        expect(screen.lines[1]).toBe("> ICU                ")
         await press("start", 1) // ICU
         await press("down", 2)
+        expect(screen.lines[3]).toBe("> Dopamine           ")
         await press("start", 1) // Dopamine
         await press("start", 1) // 400 mg/250 mL
         await press("up", 31) // blank -> 40 kg -> 70 kg

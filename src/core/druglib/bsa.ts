@@ -8,6 +8,7 @@
 // is then corrected), so Node and the DeviceScript VM give the same answer.
 
 import { isWholeNumber } from "../units"
+import { outside } from "./model"
 
 /** Plausibility limits of the pump (a drug library cannot widen them). Height 30..250 cm covers a
  *  preterm neonate to the tallest adults; weight as the library's ceiling (500 kg) and at least
@@ -38,20 +39,23 @@ export interface BsaResult {
     reasons: string[]
 }
 
-/** Height and weight checked against the pump's limits, then BSA, then the BSA limits. */
-export function checkBsa(heightMm: number, weightG: number): BsaResult {
-    const reasons: string[] = []
+/** Height and weight checked against the pump's limits, then BSA, then the BSA limits; reasons
+ *  are appended to `reasons` when given (the returned list is then that one). */
+export function checkBsa(heightMm: number, weightG: number, reasons?: string[]): BsaResult {
+    // The caller's reason list when given (the dose checks), appended to; a new one otherwise.
+    if (!reasons) reasons = []
+    const n0 = reasons.length
     if (!isWholeNumber(heightMm)) reasons.push("height must be a whole number of mm")
-    else if (heightMm < MIN_HEIGHT_MM || heightMm > MAX_HEIGHT_MM)
-        reasons.push("height " + heightMm + " mm is outside " + MIN_HEIGHT_MM + ".." + MAX_HEIGHT_MM + " mm")
+    else if (outside(heightMm, MIN_HEIGHT_MM, MAX_HEIGHT_MM))
+        reasons.push("height " + heightMm + (" mm is outside " + MIN_HEIGHT_MM + ".." + MAX_HEIGHT_MM + " mm"))
     if (!isWholeNumber(weightG)) reasons.push("weight must be a whole number of grams")
-    else if (weightG < MIN_BSA_WEIGHT_G || weightG > MAX_BSA_WEIGHT_G)
-        reasons.push("weight " + weightG + " g is outside " + MIN_BSA_WEIGHT_G + ".." + MAX_BSA_WEIGHT_G + " g for body surface area")
+    else if (outside(weightG, MIN_BSA_WEIGHT_G, MAX_BSA_WEIGHT_G))
+        reasons.push("weight " + weightG + (" g is outside " + MIN_BSA_WEIGHT_G + ".." + MAX_BSA_WEIGHT_G + " g for body surface area"))
     let bsa = -1
-    if (reasons.length === 0) {
+    if (reasons.length === n0) {
         bsa = mostellerThousandthsM2(heightMm, weightG)
-        if (bsa < MIN_BSA_THOUSANDTHS_M2 || bsa > MAX_BSA_THOUSANDTHS_M2) {
-            reasons.push("body surface area " + bsa + "/1000 m² (Mosteller) is outside " + MIN_BSA_THOUSANDTHS_M2 + ".." + MAX_BSA_THOUSANDTHS_M2 + "/1000 m²")
+        if (outside(bsa, MIN_BSA_THOUSANDTHS_M2, MAX_BSA_THOUSANDTHS_M2)) {
+            reasons.push("body surface area " + bsa + ("/1000 m² (Mosteller) is outside " + MIN_BSA_THOUSANDTHS_M2 + ".." + MAX_BSA_THOUSANDTHS_M2 + "/1000 m²"))
             bsa = -1
         }
     }

@@ -13,7 +13,7 @@ import { formatThousandths, isWholeNumber } from "../units"
 import { AMT_ML, amountFactor, amountOf, isPerKg, isPerM2, isPerMin, unitName } from "./doseUnits"
 import { checkBsa } from "./bsa"
 import { compareProducts, ratioRound } from "./exact"
-import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits } from "./model"
+import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits, outside } from "./model"
 import { decodeEntry } from "./parse"
 
 /** Drug name that selects the care area's basic infusion (mL/h only, global flow limits). */
@@ -131,12 +131,13 @@ function limits(res: DoseResult, field: string, value: number, l: Limits, unit: 
     for (let i = 0; i < 4; i++) {
         const lim = b[i]
         if (lim === NONE) continue
-        const c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
-        const min = i === 0 || i === 2
-        if (min ? c < 0 : c > 0) {
+        // c > 0 when the value is beyond a max (odd i) or, negated, below a min (even i).
+        let c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
+        if (!(i & 1)) c = -c
+        if (c > 0) {
             if (i < 2)
-                res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (min ? " is below the hard minimum " : " is above the hard maximum ") + show(lim, thousandths) + " " + unit)
-            else res.soft.push({ field: field, bound: min ? "softMin" : "softMax", limit: lim, value: value, unit: unit })
+                res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (i ? " is above the hard maximum " : " is below the hard minimum ") + show(lim, thousandths) + " " + unit)
+            else res.soft.push({ field: field, bound: i & 1 ? "softMax" : "softMin", limit: lim, value: value, unit: unit })
             return
         }
     }
@@ -155,8 +156,9 @@ function absent(v: number): boolean {
 }
 
 /** The patient factors of a per-kg or per-m² unit, pushed onto a ratio (num / den): weight in g
- *  (/1000 for kg) and BSA in thousandths of m² (/1000). The one place for this scaling. */
-export function pushPatientFactors(unit: number, num: number[], den: number[], weightG: number, bsaThousandthsM2: number) {
+ *  (/1000 for kg) and BSA in thousandths of m² (/1000). The one place for this scaling. False
+ *  when the unit is per m² and there is no BSA (> 0): the ratio is then not computable. */
+export function pushPatientFactors(unit: number, num: number[], den: number[], weightG: number, bsaThousandthsM2: number): boolean {
     if (isPerKg(unit)) {
         num.push(weightG)
         den.push(1000)
@@ -164,7 +166,9 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
     if (isPerM2(unit)) {
         num.push(bsaThousandthsM2)
         den.push(1000)
+        return bsaThousandthsM2 > 0
     }
+    return true
 }
 
 /** µL/h for a continuous dose; -1 if not computable exactly (refused by the caller). A per-m²
@@ -172,11 +176,10 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
  *  unit (no time base: the factor is 1) it is the µL holding that amount (amountToUl). */
 export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
     if (amountOf(doseUnit) === AMT_ML) return { value: dose, exact: true }
-    if (isPerM2(doseUnit) && !(bsaThousandthsM2 > 0)) return { value: -1, exact: false }
     // rate[µL/h] = dose/1000 · f_dose · (W/1000) · (60 if per min) / ((amount/1000 · f_conc) / volume[µL])
     const num = [dose, amountFactor(amountOf(doseUnit)), isPerMin(doseUnit) ? 60 : 1, c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
-    pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)
+    if (!pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)) return { value: -1, exact: false }
     return ratioRound(num, den)
 }
 
@@ -192,8 +195,7 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
 function baseAmount(unit: number, value: number, weightG: number, minutes: number, bsaThousandthsM2: number): number {
     const num = [value, amountFactor(amountOf(unit))]
     const den = [1000]
-    if (isPerM2(unit) && !(bsaThousandthsM2 > 0)) return -1
-    pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)
+    if (!pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)) return -1
     if (minutes > 0) {
         num.push(minutes)
         if (!isPerMin(unit)) den.push(60)
@@ -204,7 +206,8 @@ function baseAmount(unit: number, value: number, weightG: number, minutes: numbe
 function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
     const why = res.reasons
     const c = req.concentration
-    const u = unitName(e.concUnit) + "/mL"
+    const name = unitName(e.concUnit)
+    const u = name + "/mL"
     if (!c) {
         why.push("concentration is required for " + e.drug)
         return
@@ -213,22 +216,23 @@ function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
         why.push("concentration unit mismatch: " + e.drug + " is in " + u + ", entered " + unitName(req.concUnit))
         return
     }
-    if (!positiveWhole(c.amount) || !positiveWhole(c.volumeUl) || c.volumeUl > 1000000) {
+    const amount = c.amount
+    const volumeUl = c.volumeUl
+    if (!positiveWhole(amount) || !positiveWhole(volumeUl) || volumeUl > 1000000) {
         why.push("concentration: amount and volume must be positive whole numbers (volume <= 1000 mL)")
         return
     }
-    for (let i = 0; i < e.concentrations.length; i++) {
-        const l = e.concentrations[i]
-        if (compareProducts([c.amount, l.volumeUl], [l.amount, c.volumeUl]) === 0) return
-    }
-    const text = formatThousandths(c.amount) + " " + unitName(e.concUnit) + "/" + formatThousandths(c.volumeUl) + " mL"
+    const listed = e.concentrations
+    for (let i = 0; i < listed.length; i++) if (compareProducts([amount, listed[i].volumeUl], [listed[i].amount, volumeUl]) === 0) return
+    const text = formatThousandths(amount) + " " + name + "/" + formatThousandths(volumeUl) + " mL"
     const l = e.customConc
-    if (l.hardMin === NONE || l.hardMax === NONE) {
+    // A bound is NONE (-1) or >= 0: the smaller is NONE when either is.
+    if (Math.min(l.hardMin, l.hardMax) === NONE) {
         why.push("concentration mismatch: " + text + " is not a library concentration of " + e.drug)
         return
     }
     // Concentration per mL in thousandths of the unit = amount · 1000 / volume[µL], compared exactly.
-    limits(res, "concentration", ratioRound([c.amount, 1000], [c.volumeUl]).value, l, u, true, c,
+    limits(res, "concentration", ratioRound([amount, 1000], [volumeUl]).value, l, u, true, c,
         "concentration " + text + " is outside the hard limits " + formatThousandths(l.hardMin) + ".." + formatThousandths(l.hardMax) + " " + u)
 }
 
@@ -236,6 +240,8 @@ function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
  *  request's); 0 (or -1) when refused, then a reason is recorded here or by the entry checks. */
 function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: number, durationS: number, req: DoseRequest, e: DrugEntry): number {
     const why = res.reasons
+    // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
+    if (dose === NONE || dose === 0) return 0
     if (!spec) {
         why.push(field + " is not allowed for " + e.drug + " in this care area")
         return 0
@@ -248,9 +254,16 @@ function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: num
     limits(res, field, dose, spec.dose, unitName(spec.unit), true)
     if (!isWholeNumber(durationS)) why.push(field + " duration must be a whole number of seconds")
     else limits(res, field + "Duration", durationS, spec.durationS, "s", false)
-    if (why.length > n0 || (isPerKg(spec.unit) && !positiveWhole(req.weightG)) || (isPerM2(spec.unit) && res.bsaThousandthsM2 < 0)) return 0
-    if (amountOf(e.doseUnit) !== AMT_ML && !req.concentration) return 0
-    const v = doseToRateUlPerH(spec.unit, dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2).value
+    // Nothing to compute while a reason stands (this field's, or the entry's missing weight, BSA
+    // or concentration, recorded by evaluate): the request is refused anyway.
+    const unit = spec.unit
+    const weightG = req.weightG
+    const c = req.concentration
+    if (why.length > n0) return 0
+    if (isPerKg(unit)) if (!positiveWhole(weightG)) return 0
+    if (isPerM2(unit)) if (res.bsaThousandthsM2 < 0) return 0
+    if (amountOf(e.doseUnit) !== AMT_ML) if (!c) return 0
+    const v = doseToRateUlPerH(unit, dose, weightG, e.concUnit, c, res.bsaThousandthsM2).value
     if (v < 0) why.push(field + ": volume cannot be computed exactly (values too large)")
     return v
 }
@@ -291,9 +304,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         why.push("unknown care area '" + req.careArea + "'")
         return
     }
-    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
+    const asked = req.drug
+    const e = asked === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, asked)
     if (!e) {
-        why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
+        why.push("'" + asked + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return
     }
     const drug = e.drug
@@ -304,9 +318,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     // Unit confusion: the entered unit must be the library's, with no conversion between a dose
     // rate and a flow rate (entering 5 "mL/h" for a 5 mcg/kg/min order is a classic error).
     if (ru !== du) {
+        const given = unitName(ru)
         if (amountOf(ru) === AMT_ML || flowOnly)
-            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + unitName(ru) + " (dose rate vs flow rate)")
-        else why.push("dose unit " + unitName(ru) + " does not match the library unit " + unit + " for " + drug)
+            why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + given + " (dose rate vs flow rate)")
+        else why.push("dose unit " + given + " does not match the library unit " + unit + " for " + drug)
         return
     }
     const dose = req.dose
@@ -321,9 +336,10 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const bd = req.bolusDose
     const ld = req.loadingDose
     const win = e.window
-    let units = du | (win ? win.unit : 0)
-    if (positiveWhole(bd) && e.bolus) units |= e.bolus.unit
-    if (positiveWhole(ld) && e.loading) units |= e.loading.unit
+    let units = du
+    if (win) units |= win.unit
+    if (e.bolus) if (positiveWhole(bd)) units |= e.bolus.unit
+    if (e.loading) if (positiveWhole(ld)) units |= e.loading.unit
     const weightG = req.weightG
     const noWeight = absent(weightG)
     if (noWeight) {
@@ -338,9 +354,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     if (isPerM2(units)) {
         if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + drug + " is dosed per m² of body surface area")
         else {
-            const b = checkBsa(req.heightMm, weightG)
-            for (let i = 0; i < b.reasons.length; i++) why.push(b.reasons[i])
-            res.bsaThousandthsM2 = b.bsaThousandthsM2
+            res.bsaThousandthsM2 = checkBsa(req.heightMm, weightG, why).bsaThousandthsM2
         }
     }
 
@@ -348,20 +362,19 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     if (!flowOnly) matchConcentration(res, e, req)
     else if (conc) why.push("a concentration was entered for a mL/h infusion")
 
-    // A requested bolus or loading dose is any value but NONE and 0 (a negative one is refused).
-    const bolusUl = bd !== NONE && bd !== 0 ? checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e) : 0
-    const loadingUl = ld !== NONE && ld !== 0 ? checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e) : 0
+    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e)
+    const loadingUl = checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e)
     if (why.length > 0) return
 
     const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
     const r = rate.value
     if (r < 0) why.push("dose cannot be converted exactly (values too large)")
-    else if (r < MIN_RATE_UL_PER_H || r > MAX_RATE_UL_PER_H)
+    else if (outside(r, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H))
         why.push("dose gives " + formatThousandths(r) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
     const syringe = findSyringe(req.syringeId)
     // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
     const loadingS = ld > 0 ? req.loadingDurationS : 0
-    if (loadingUl > 0 && syringe) {
+    if (syringe) if (loadingUl > 0) {
         const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
         if (w.length > 0) why.push(w)
     }
@@ -371,28 +384,26 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         const bsa = res.bsaThousandthsM2
         let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
         const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
-        if (inVtbi >= 0 && inVtbi < sum) sum = inVtbi
-        // Any part that cannot be computed exactly (-1) refuses the whole sum.
-        let bad = sum < 0
-        const doses = [bd, ld]
-        const specs = [e.bolus, e.loading]
-        for (let k = 0; k < 2; k++)
-            if (positiveWhole(doses[k])) {
-                const x = baseAmount(specs[k].unit, doses[k], weightG, 0, bsa)
-                if (x < 0) bad = true
-                sum += x
-            }
+        if (inVtbi >= 0) if (inVtbi < sum) sum = inVtbi
+        // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
+        const xb = bd > 0 ? baseAmount(e.bolus.unit, bd, weightG, 0, bsa) : 0
+        const xl = ld > 0 ? baseAmount(e.loading.unit, ld, weightG, 0, bsa) : 0
         const max = baseAmount(win.unit, win.maxAmount, weightG, 0, bsa)
+        // Any part that cannot be computed exactly (-1) refuses the whole sum.
+        const bad = sum < 0 || xb < 0 || xl < 0
+        sum += xb + xl
         if (bad || max < 0) why.push("dose window cannot be computed exactly")
         else if (sum > max) {
             // Show the programmed amount in the window's unit (per kg if it is per kg): the
             // patient factors inverted (num and den swapped).
-            const den = [amountFactor(amountOf(win.unit))]
+            const wu = win.unit
+            const minutes = win.minutes
+            const den = [amountFactor(amountOf(wu))]
             const num = [sum, 1000]
-            pushPatientFactors(win.unit, den, num, weightG, bsa)
-            const u = " " + unitName(win.unit)
-            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + win.minutes + " min; the limit is " +
-                formatThousandths(win.maxAmount) + u + " per " + win.minutes + " min")
+            pushPatientFactors(wu, den, num, weightG, bsa)
+            const u = " " + unitName(wu)
+            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + minutes + " min; the limit is " +
+                formatThousandths(win.maxAmount) + u + " per " + minutes + " min")
         }
     }
     if (why.length > 0) return
@@ -403,7 +414,7 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         syringeId: req.syringeId,
         rateUlPerH: r,
         vtbiUl: req.vtbiUl,
-        kvoRateUlPerH: kvo <= r ? kvo : r,
+        kvoRateUlPerH: Math.min(kvo, r),
         bolusUl: bolusUl,
         bolusDurationS: bd > 0 ? req.bolusDurationS : 0,
     }
@@ -427,22 +438,27 @@ export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, 
         log.record(nowMs, "DERS_REFUSED", d + ": " + res.reasons.join("; "))
         return res
     }
-    const conf = req.confirmed ? req.confirmed : []
-    for (let i = 0; i < res.soft.length; i++)
-        if (conf.indexOf(res.soft[i].field) < 0) {
+    const conf = req.confirmed || []
+    const soft = res.soft
+    for (let i = 0; i < soft.length; i++)
+        if (conf.indexOf(soft[i].field) < 0) {
             res.status = "confirm"
             res.program = null
             return res
         }
-    for (let i = 0; i < res.soft.length; i++) {
-        const s = res.soft[i]
-        const t = s.unit === "g" || s.unit === "s"
-        log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, !t) + " " + s.unit + " beyond " + s.bound + " " + show(s.limit, !t) + " " + s.unit + " (confirmed)")
+    for (let i = 0; i < soft.length; i++) {
+        const s = soft[i]
+        const u = " " + s.unit
+        // Weight (g) and durations (s) are whole numbers; every other value is in thousandths.
+        const t = s.unit !== "g" && s.unit !== "s"
+        log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, t) + u + " beyond " + s.bound + " " + show(s.limit, t) + u + " (confirmed)")
     }
     res.status = "ok"
     const p = res.program
-    log.record(nowMs, okKind || "DERS_PROGRAM", d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
-        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL" + (res.loadingUl > 0 ? " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s" : "") +
-        (res.bsaThousandthsM2 > 0 ? " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g" : ""))
+    let t = d + " dose=" + formatThousandths(req.dose) + " rate=" + p.rateUlPerH + "uL/h" + (res.rateExact ? "" : " (rounded)") +
+        " kvo=" + p.kvoRateUlPerH + "uL/h bolus=" + p.bolusUl + "uL"
+    if (res.loadingUl > 0) t += " loading=" + res.loadingUl + "uL/" + res.loadingDurationS + "s"
+    if (res.bsaThousandthsM2 > 0) t += " bsa=" + formatThousandths(res.bsaThousandthsM2) + "m2 height=" + req.heightMm + "mm weight=" + req.weightG + "g"
+    log.record(nowMs, okKind || "DERS_PROGRAM", t)
     return res
 }

@@ -51,17 +51,20 @@ function product(a: number[]): number {
 /** round(Π num / Π den) to the nearest integer, halves up. All factors must be whole numbers
  *  >= 0 (den factors > 0). The arrays are modified (cancelled in place). */
 export function ratioRound(num: number[], den: number[]): Quotient {
-    // A zero factor makes the quotient 0 whatever the others (even ones too large to multiply).
-    if (den.length > 0 && num.indexOf(0) >= 0) return { value: 0, exact: true }
-    cancel(num, den)
-    const n = product(num)
-    const d = product(den)
-    if (n < 0 || d < 0) return { value: -1, exact: false }
-    // n and d are exact integers < 2^53; floorDiv corrects the float division's rounding.
-    const q = floorDiv(n, d)
-    const r = n - q * d
-    if (r === 0) return { value: q, exact: true }
-    return { value: 2 * r >= d ? q + 1 : q, exact: false }
+    let q = 0
+    let r = 0
+    // A zero factor (with a denominator) makes the quotient exactly 0.
+    if (den.length === 0 || num.indexOf(0) < 0) {
+        cancel(num, den)
+        const n = product(num)
+        const d = product(den)
+        if (n < 0 || d < 0) return { value: -1, exact: false }
+        q = floorDiv(n, d)
+        r = n - q * d
+        // Halves up (r = 0 never rounds: d >= 1).
+        if (2 * r >= d) q++
+    }
+    return { value: q, exact: r === 0 }
 }
 
 /** Compares Π a with Π b exactly: -1, 0 or 1; 2 if a product is out of the exact range. */

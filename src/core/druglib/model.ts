@@ -100,3 +100,8 @@ export interface LibrarySource {
 export function noLimits(): Limits {
     return { hardMin: NONE, softMin: NONE, softMax: NONE, hardMax: NONE }
 }
+
+/** True when v is outside lo..hi (one call instead of two compares at each range check). */
+export function outside(v: number, lo: number, hi: number): boolean {
+    return v < lo || v > hi
+}

@@ -5,7 +5,7 @@
 // between steps (long synchronous loops trap there).
 
 import { AMT_ML, amountFamily, amountOf, isPerKg, isValidDoseUnit, unitName } from "./doseUnits"
-import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE } from "./model"
+import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE, outside } from "./model"
 
 export const MAGIC = [0x44, 0x4c, 0x49, 0x42] // "DLIB"
 const MAGIC_TEXT = "DLIB"
@@ -92,23 +92,23 @@ export class LibraryParser {
         if (this.lib === null) {
             // Header.
             if (!b || typeof b.length !== "number") fail("no data")
-            if (b.length > MAX_LIBRARY_BYTES) fail("library is " + b.length + " bytes; limit " + MAX_LIBRARY_BYTES)
+            if (b.length > MAX_LIBRARY_BYTES) fail("library is " + b.length + (" bytes; limit " + MAX_LIBRARY_BYTES))
             for (let i = 0; i < 4; i++) if (this.u8() !== MAGIC_TEXT.charCodeAt(i)) fail("not a drug library (bad magic)")
             const fmt = this.u8()
-            if (fmt !== FORMAT_VERSION) fail("format version " + fmt + " is not supported (expected " + FORMAT_VERSION + ")")
+            if (fmt !== FORMAT_VERSION) fail("format version " + fmt + (" is not supported (expected " + FORMAT_VERSION + ")"))
             const version = this.uint(4)
-            if (version < 1 || version === U32_NONE) fail("library version must be 1..4294967294")
+            if (outside(version, 1, U32_NONE - 1)) fail("library version must be 1..4294967294")
             const date = this.uint(4)
             const y = Math.floor(date / 10000)
             const m = Math.floor(date / 100) % 100
             const d = date % 100
-            if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31) fail("date " + date + " is not yyyymmdd")
+            if (outside(y, 2000, 2999) || outside(m, 1, 12) || outside(d, 1, 31)) fail("date " + date + " is not yyyymmdd")
             const total = this.uint(4)
             if (total !== b.length) fail("length field says " + total + " bytes, got " + b.length + " (truncated or padded)")
             const name = this.str("library name")
             const n = this.u8()
             this.areaCount = n
-            if (n < 1 || n > MAX_AREAS) fail("care area count " + n + " is outside 1.." + MAX_AREAS)
+            if (outside(n, 1, MAX_AREAS)) fail("care area count " + n + (" is outside 1.." + MAX_AREAS))
             this.lib = { version: version, date: date, name: name, careAreas: [], bytes: b }
         } else if (this.entriesLeft > 0) {
             const at = this.pos
@@ -125,7 +125,7 @@ export class LibraryParser {
             this.where = "care area " + name
             const basic = this.limits("basic infusion rate", "basic infusion needs a hard maximum rate")
             const n = this.u8()
-            if (n > MAX_ENTRIES) fail("entry count " + n + " exceeds " + MAX_ENTRIES)
+            if (n > MAX_ENTRIES) fail("entry count " + n + (" exceeds " + MAX_ENTRIES))
             this.area = { name: name, basicRateUlPerH: basic, drugs: [], offsets: [] }
             this.entriesLeft = n
             areas.push(this.area)
@@ -151,13 +151,15 @@ export class LibraryParser {
         this.inside(defaultDose, dose, "default dose")
         const weightG = this.limits("weight")
         if (weightG.hardMax > MAX_WEIGHT_G) fail("weight hard max above " + MAX_WEIGHT_G + " g")
-        if (isPerKg(doseUnit) && (weightG.hardMin < 1 || weightG.hardMax === NONE))
+        // Bounds are ordered and NONE is -1: the smaller is below 1 when either is missing or hardMin is.
+        if (isPerKg(doseUnit)) if (Math.min(weightG.hardMin, weightG.hardMax) < 1)
             fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
         const concUnit = this.u8()
         const flowOnly = amountOf(doseUnit) === AMT_ML
         if (!isValidDoseUnit(concUnit, false) || isPerKg(concUnit)) fail("concentration unit code " + concUnit + " is invalid")
         if (flowOnly !== (concUnit === AMT_ML)) fail("mL/h entries have no drug concentration; drug entries need one")
-        if (!flowOnly && amountFamily(concUnit) !== amountFamily(amountOf(doseUnit)))
+        // (For mL/h both are AMT_ML here, the same family.)
+        if (amountFamily(concUnit) !== amountFamily(amountOf(doseUnit)))
             fail("concentration in " + unitName(concUnit) + " cannot express a dose in " + unitName(doseUnit))
         const nc = this.u8()
         if (nc > MAX_CONCENTRATIONS) fail("more than " + MAX_CONCENTRATIONS + " concentrations")
@@ -165,14 +167,17 @@ export class LibraryParser {
         for (let i = 0; i < nc; i++) {
             const amount = this.uint(4)
             const volumeUl = this.uint(4)
-            if (amount < 1 || volumeUl < 1 || amount === U32_NONE || volumeUl > 1000000)
+            if (outside(amount, 1, U32_NONE - 1) || outside(volumeUl, 1, 1000000))
                 fail("concentration " + (i + 1) + " needs amount >= 0.001 and volume 0.001..1000 mL")
             concs.push({ amount: amount, volumeUl: volumeUl })
         }
         const customConc = this.limits("custom concentration")
-        if (flowOnly && (nc > 0 || customConc.hardMax !== NONE)) fail("mL/h entries have no concentrations")
-        if (!flowOnly && nc === 0 && (customConc.hardMin === NONE || customConc.hardMax === NONE))
-            fail("needs a listed concentration or hard custom concentration limits")
+        if (flowOnly) {
+            if (nc > 0 || customConc.hardMax !== NONE) fail("mL/h entries have no concentrations")
+        } else if (nc === 0) {
+            // (A bound is NONE, -1, or >= 0: the smaller is NONE when either is.)
+            if (Math.min(customConc.hardMin, customConc.hardMax) === NONE) fail("needs a listed concentration or hard custom concentration limits")
+        }
         const flags = this.u8()
         if (flags > 7) fail("unknown flags " + flags)
         const bolus = (flags & FLAG_BOLUS) !== 0 ? this.doseSpec("bolus", doseUnit) : null
@@ -184,12 +189,12 @@ export class LibraryParser {
             this.amountUnitMatches(unit, doseUnit, "dose window")
             const max = this.uint(4)
             const minutes = this.uint(2)
-            if (max < 1 || max === U32_NONE) fail("dose window amount must be >= 0.001")
-            if (minutes < 1 || minutes > MAX_WINDOW_MIN) fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
+            if (outside(max, 1, U32_NONE - 1)) fail("dose window amount must be >= 0.001")
+            if (outside(minutes, 1, MAX_WINDOW_MIN)) fail("dose window must be 1.." + MAX_WINDOW_MIN + " min")
             window = { unit: unit, maxAmount: max, minutes: minutes }
         }
         const kvo = this.uint(4)
-        if (kvo > MAX_KVO_UL_PER_H) fail("KVO " + kvo + " uL/h above " + MAX_KVO_UL_PER_H)
+        if (kvo > MAX_KVO_UL_PER_H) fail("KVO " + kvo + (" uL/h above " + MAX_KVO_UL_PER_H))
         return {
             drug: drug,
             doseUnit: doseUnit,
@@ -213,8 +218,8 @@ export class LibraryParser {
         const def = this.optU32()
         this.inside(def, dose, what + " default")
         const dur = this.limits(what + " duration")
-        if (dur.hardMin < 1 || dur.hardMax === NONE || dur.hardMax > MAX_DOSE_DURATION_S)
-            fail(what + " duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s")
+        if (Math.min(dur.hardMin, dur.hardMax) < 1 || dur.hardMax > MAX_DOSE_DURATION_S)
+            fail(what + (" duration needs hard limits within 1.." + MAX_DOSE_DURATION_S + " s"))
         const defDur = this.optU32()
         this.inside(defDur, dur, what + " default duration")
         return { unit: unit, dose: dose, defaultDose: def, durationS: dur, defaultDurationS: defDur }
@@ -224,7 +229,7 @@ export class LibraryParser {
         if (!isValidDoseUnit(unit, false)) fail(what + " unit code " + unit + " is not an amount unit")
         if (amountFamily(amountOf(unit)) !== amountFamily(amountOf(doseUnit)))
             fail(what + " in " + unitName(unit) + " does not match the dose unit " + unitName(doseUnit))
-        if (isPerKg(unit) && !isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
+        if (isPerKg(unit)) if (!isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
     }
 
     // ---- primitives -----------------------------------------------------------------------
@@ -255,12 +260,12 @@ export class LibraryParser {
 
     private str(what: string): string {
         const n = this.u8()
-        if (n < 1 || n > MAX_NAME) fail(what + " length " + n + " is outside 1.." + MAX_NAME)
+        if (outside(n, 1, MAX_NAME)) fail(what + " length " + n + (" is outside 1.." + MAX_NAME))
         this.need(n)
         let s = ""
         for (let i = 0; i < n; i++) {
             const c = this.u8()
-            if (c < 0x20 || c > 0x7e) fail(what + " has a non-printable byte " + c)
+            if (outside(c, 0x20, 0x7e)) fail(what + " has a non-printable byte " + c)
             s += String.fromCharCode(c)
         }
         return s
@@ -269,7 +274,8 @@ export class LibraryParser {
     /** Four optional bounds; present ones must be ordered hardMin <= softMin <= softMax <= hardMax.
      *  With `needMax`, a missing hardMax fails with that text. */
     private limits(what: string, needMax?: string): Limits {
-        const seq = [this.optU32(), this.optU32(), this.optU32(), this.optU32()]
+        const seq: number[] = []
+        for (let i = 0; i < 4; i++) seq.push(this.optU32())
         // Present bounds are >= 0 and NONE is -1, so the first present bound passes `< prev`.
         let prev = NONE
         for (let i = 0; i < 4; i++) {
@@ -277,7 +283,7 @@ export class LibraryParser {
             if (seq[i] < prev) fail(what + " limits are out of order (hardMin <= softMin <= softMax <= hardMax)")
             prev = seq[i]
         }
-        if (needMax && seq[3] === NONE) fail(needMax)
+        if (needMax) if (seq[3] === NONE) fail(needMax)
         return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
     }
 

@@ -30,13 +30,13 @@ export function tidyNumbers(text: string): string {
         const c = text.charCodeAt(i)
         const n = text.charCodeAt(i + 1)
         const digit = c >= 48 && c <= 57
-        if (frac && !digit) {
+        if (frac) if (!digit) {
             // End of the digits after a decimal point: drop their trailing zeros, then a bare point.
             while (out.charAt(out.length - 1) === "0") out = out.slice(0, out.length - 1)
             if (out.charAt(out.length - 1) === ".") out = out.slice(0, out.length - 1)
             frac = false
         }
-        if (c === 46 && prev && n >= 48 && n <= 57) frac = true
+        if (c === 46) if (prev) if (n >= 48) if (n <= 57) frac = true
         if (i < text.length) out += text.charAt(i)
         prev = digit
     }
@@ -46,20 +46,6 @@ export function tidyNumbers(text: string): string {
 /** "400 mg/250 mL". */
 export function concText(c: Concentration, concUnit: number): string {
     return formatDose(c.amount) + " " + amountName(concUnit) + "/" + formatDose(c.volumeUl) + " mL"
-}
-
-/** Minutes as "3 h 47 min" / "12 min"; "--" when unknown (no rate). */
-export function durationText(minutes: number): string {
-    if (minutes < 0) return "--"
-    const h = Math.floor(minutes / 60)
-    const m = minutes % 60
-    return h > 0 ? h + " h " + m + " min" : m + " min"
-}
-
-/** Battery millivolts as "3.9 V" (one decimal, truncated: never shows more charge than there is). */
-export function batteryText(mv: number): string {
-    if (!(mv >= 0)) return "-- V"
-    return formatDose(Math.floor(mv / 100) * 100) + " V"
 }
 
 /** Pads or cuts to exactly `n` characters. */

@@ -31,7 +31,7 @@ import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H } from "../progra
 import { PumpStatus } from "../pump"
 import { findAlarm } from "../safety/alarmCodes"
 import { findSyringe, SYRINGES } from "../syringe"
-import { batteryText, concText, doseText, durationText, fit, formatDose, tidyNumbers, wrap } from "./format"
+import { concText, doseText, fit, formatDose, tidyNumbers, wrap } from "./format"
 
 export { tidyNumbers } from "./format"
 
@@ -212,7 +212,8 @@ function flowOnly(e: DrugEntry): boolean {
  *  are data, not code. */
 function lookup(table: string, key: string): string {
     const k = table.indexOf("|" + key + "=")
-    return k < 0 ? "" : table.slice(k + key.length + 2, table.indexOf("|", k + 1))
+    if (k < 0) return ""
+    return table.slice(k + key.length + 2, table.indexOf("|", k + 1))
 }
 
 /** `a` when `c` is truthy, else `b` (a call is shorter bytecode than a conditional). */
@@ -222,7 +223,10 @@ function pick(c: any, a: string, b: string): string {
 
 /** The first of a, b, c that is set, else d. */
 function firstSet(a: number, b: number, c: number, d: number): number {
-    return a !== NONE ? a : b !== NONE ? b : c !== NONE ? c : d
+    if (a !== NONE) return a
+    if (b !== NONE) return b
+    if (c !== NONE) return c
+    return d
 }
 
 export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
@@ -234,7 +238,8 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
     const p = st.pump.state
     PS = p
     DLV = "Running Bolus KVO".indexOf(p) >= 0
-    OV = st.alarmCode.length > 0 && !st.audioPaused
+    OV = false
+    if (st.alarmCode.length > 0) OV = !st.audioPaused
     // Keep the screen consistent with the pump: a program appears or disappears under the panel
     // (remote command, power restore, clear), the library goes away mid-program.
     let scr = s.screen
@@ -243,11 +248,16 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
         if (scr === "oos") go("home")
         if (p !== "Idle") {
             if (s.screen === "home") go("run")
-        } else if ("run titrate bolus".indexOf(scr) >= 0 || ("soft refused".indexOf(scr) >= 0 && s.verdictFor !== "program")) {
-            s.active = null
-            s.activeEntry = null
-            go("home")
-        } else if (!st.library && s.req) cancel()
+        } else {
+            // The infusion ended: its screens (and a titration/bolus verdict) go home.
+            let ended = "run titrate bolus".indexOf(scr) >= 0
+            if (s.verdictFor !== "program") if ("soft refused".indexOf(scr) >= 0) ended = true
+            if (ended) {
+                s.active = null
+                s.activeEntry = null
+                go("home")
+            } else if (!st.library) if (s.req) cancel()
+        }
     }
     scr = s.screen
     const e = s.editor
@@ -259,11 +269,14 @@ export function uiStep(s: UiState, input: UiInput, st: PanelStatus): UiOutput {
         } else if (e) {
             // Auto-repeat only on an editor's own screen: a key held on the soft-limit screen must
             // not change the value behind it.
-            if (EDITORS.indexOf(scr) >= 0) if (s.held === "up" || s.held === "down") if (!e.blocked) if (!s.locked)
+            let d = 0
+            if (s.held === "up") d = 1
+            if (s.held === "down") d = -1
+            if (d !== 0) if (EDITORS.indexOf(scr) >= 0) if (!e.blocked) if (!s.locked)
                 if (NOW - s.heldSinceMs >= REPEAT_DELAY_MS) if (NOW - s.lastRepeatMs >= REPEAT_PERIOD_MS) {
                     s.lastRepeatMs = NOW
                     s.repeats++
-                    nudge(s.held === "up" ? 1 : -1, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
+                    nudge(d, s.repeats > REPEAT_FAST_AFTER ? 10 : 1, true)
                 }
         }
     } else if (input.kind === "press") press(input.key)
@@ -302,9 +315,14 @@ function press(key: UiKey) {
     // STOP on the running screen (or its alarm overlay, or locked) stops delivery at once. On a
     // screen opened from it (titration, bolus, history) STOP first cancels back to it, so that
     // backing out of a titration never interrupts a vasoactive infusion; a second STOP pauses.
-    if (stop && DLV && (s.screen === "run" || s.locked || OV)) {
-        command("pause")
-        return
+    if (stop) if (DLV) {
+        let now = OV
+        if (s.locked) now = true
+        if (s.screen === "run") now = true
+        if (now) {
+            command("pause")
+            return
+        }
     }
     if (s.locked) {
         if (key === UNLOCK_SEQUENCE[s.unlockStep]) {
@@ -314,10 +332,14 @@ function press(key: UiKey) {
                 s.unlockStep = 0
                 rec("UI_UNLOCK", "keypad unlocked")
             }
-        } else s.unlockStep = key === UNLOCK_SEQUENCE[0] ? 1 : 0
+        } else {
+            s.unlockStep = 0
+            if (key === UNLOCK_SEQUENCE[0]) s.unlockStep = 1
+        }
         return
     }
-    if (guarded || OV) return
+    if (guarded) return
+    if (OV) return
     s.held = key
     s.heldSinceMs = NOW
     s.lastRepeatMs = NOW
@@ -327,13 +349,15 @@ function press(key: UiKey) {
     const e = s.editor
     const r = s.req
     const up = key === "up"
-    const dir = up ? 1 : key === "down" ? -1 : 0
+    let dir = 0
+    if (up) dir = 1
+    if (key === "down") dir = -1
     if (LISTS.indexOf(scr) >= 0) {
         const items = listItems()
         const n = items.length
         if (s.sel >= n) s.sel = 0
         if (dir !== 0) {
-            if (n > 0) s.sel = (s.sel + (up ? n - 1 : 1)) % n
+            if (n > 0) s.sel = (s.sel + n - dir) % n
         } else if (!stop) {
             // START on list item `it`.
             const it = items[s.sel]
@@ -406,7 +430,7 @@ function press(key: UiKey) {
         e.blocked = false
         if (dir !== 0) nudge(dir, 1, false)
         else if (stop) {
-            if (scr === "titrate" || scr === "bolus") {
+            if ("titrate bolus".indexOf(scr) >= 0) {
                 s.editor = null
                 go("run")
             } else if (scr === "weight") go("conc")
@@ -426,8 +450,9 @@ function press(key: UiKey) {
             s.editor = null
             go("review")
         } else recheck(scr)
-    } else if (scr === "review" || scr === "history") {
-        const pages = scr === "review" ? Math.ceil(reviewLines().length / REVIEW_PAGE) : ST.history.length
+    } else if ("review history".indexOf(scr) >= 0) {
+        let pages = ST.history.length
+        if (scr === "review") pages = Math.ceil(reviewLines().length / REVIEW_PAGE)
         if (up) {
             if (s.page > 0) s.page--
         } else if (scr === "history" && dir === 0) go(s.origin)
@@ -441,7 +466,7 @@ function press(key: UiKey) {
         list.push(firstUnconfirmed().field)
         s.confirmed = list
         recheck(null)
-    } else if ((scr === "soft" || scr === "refused") && dir === 0) {
+    } else if (dir === 0) if ("soft refused".indexOf(scr) >= 0) {
         // From a verdict back to the value that caused it (the dose, or the titration/bolus value).
         s.verdict = null
         if (s.verdictFor === "program") {
@@ -457,28 +482,39 @@ function listItems(): string[] {
     const s = S
     const scr = s.screen
     const ent = s.entry
-    const out: string[] = []
+    let out: string[] = []
     if (scr === "home") return "New infusion|Event history|Lock keys".split("|")
-    if (scr === "syringe") for (let i = 0; i < SYRINGES.length; i++) out.push(SYRINGES[i].brand)
-    else if (scr === "area") for (let i = 0; i < ST.library.careAreas.length; i++) out.push(ST.library.careAreas[i].name)
-    else if (scr === "drug") {
+    if (scr === "syringe") return names(SYRINGES, "brand")
+    if (scr === "area") return names(ST.library.careAreas, "name")
+    if (scr === "drug") {
         // The area's drugs, then the basic mL/h infusion when the library gives the area flow
         // limits for it (a hard maximum; without one the library does not allow basic mode).
         const a = s.area
-        for (let i = 0; i < a.drugs.length; i++) out.push(a.drugs[i])
-        if (a.basicRateUlPerH && a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
+        out = a.drugs.slice(0)
+        if (a.basicRateUlPerH) if (a.basicRateUlPerH.hardMax !== NONE) out.push(BASIC_INFUSION)
     } else if (scr === "conc") for (let i = 0; i < ent.concentrations.length; i++) out.push(concText(ent.concentrations[i], ent.concUnit))
     else {
         // The running screen's menu (delivering, paused, programmed and complete exclude each other).
         const p = PS
         const ae = s.activeEntry
         let m = ""
-        if (DLV) m = pick(s.active, "Titrate|", "") + (p === "Running" && ae && ae.bolus ? "Bolus|" : "") + "Pause|"
+        if (DLV) {
+            m = pick(s.active, "Titrate|", "")
+            if (p === "Running") if (ae) if (ae.bolus) m += "Bolus|"
+            m += "Pause|"
+        }
         if (p === "Paused") m = "Resume|" + pick(s.active, "Titrate|", "") + "End infusion|"
         if (p === "Programmed") m = "Start|Clear|"
         if (p === "Complete") m = "Clear|"
         return (m + "Event history|Lock keys").split("|")
     }
+    return out
+}
+
+/** Field `field` of each element of `list` (syringe brands, care-area names). */
+function names(list: any[], field: string): string[] {
+    const out: string[] = []
+    for (let i = 0; i < list.length; i++) out.push(list[i][field])
     return out
 }
 
@@ -496,12 +532,20 @@ function edit(scr: string, rule: string, value: number, limits: Limits, absMin: 
  *  library default. */
 function doseEditor(scr: string, e: DrugEntry, value: number) {
     const flow = flowOnly(e)
-    edit(scr, "dose", value !== NONE ? value : firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000), e.dose, flow ? MIN_RATE_UL_PER_H : 10, flow ? MAX_RATE_UL_PER_H : 100000000, e.doseUnit)
+    if (value === NONE) value = firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000)
+    let lo = 10
+    let hi = 100000000
+    if (flow) {
+        lo = MIN_RATE_UL_PER_H
+        hi = MAX_RATE_UL_PER_H
+    }
+    edit(scr, "dose", value, e.dose, lo, hi, e.doseUnit)
 }
 
 function syringeUl(): number {
     const sp = findSyringe(S.req.syringeId)
-    return sp ? sp.nominalMl * 1000 : 0
+    if (!sp) return 0
+    return sp.nominalMl * 1000
 }
 
 /** Moves the editor value. Step sizes are decades for doses, so 0.01 steps below 1, 0.1 below
@@ -514,7 +558,8 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     const v = e.value
     // NONE (-1) is below every absMin, so no hard minimum leaves absMin.
     const lo = Math.max(l.hardMin, e.absMin)
-    const hi = Math.min(l.hardMax === NONE ? e.absMax : l.hardMax, e.absMax)
+    let hi = e.absMax
+    if (l.hardMax !== NONE) if (l.hardMax < hi) hi = l.hardMax
     if (v === NONE) {
         // First press on a blank field shows a value; it does not step past one.
         e.value = Math.max(firstSet(l.softMin, l.hardMin, lo, lo), lo)
@@ -522,17 +567,29 @@ function nudge(dir: number, mult: number, repeating: boolean) {
     }
     // The step at v going up, or just below v going down (so 1 mg goes down in 0.01 mg steps).
     const x = v - (1 - dir) / 2
-    const step = e.rule !== "dose" ? (x < (e.rule === "weight" ? 20000 : 10000) ? 100 : 1000) : x < 1000 ? 10 : x < 10000 ? 100 : x < 100000 ? 1000 : 10000
+    let step = 10
+    if (e.rule !== "dose") {
+        step = 100
+        if (x >= 10000) step = 1000
+        if (e.rule === "weight") if (x < 20000) step = 100
+    } else
+        while (step < 10000) {
+            if (x < step * 100) break
+            step *= 10
+        }
     let next = v + dir * step * mult
     if (repeating)
         for (let i = 0; i < 2; i++) {
-            const b = i === 0 ? l.softMin : l.softMax
+            let b = l.softMax
+            if (i === 0) b = l.softMin
             if (b !== NONE) if ((b - v) * dir > 0) if ((next - b) * dir > 0) {
                 next = b
                 e.blocked = true
             }
         }
-    const c = next > hi ? hi : next < lo ? lo : next
+    let c = next
+    if (c > hi) c = hi
+    else if (c < lo) c = lo
     if (c !== next) {
         e.blocked = true
         if (v === c) S.message = "HARD LIMIT: " + pick(c === hi, "max", "min") + "\n" + valueText(e, c)
@@ -543,7 +600,8 @@ function nudge(dir: number, mult: number, repeating: boolean) {
 
 function valueText(e: Editor, v: number): string {
     if (v === NONE) return pick(e.rule === "weight", "--- kg", "---")
-    return e.rule === "dose" ? doseText(v, e.unit) : formatDose(v) + pick(e.rule === "weight", " kg", " mL")
+    if (e.rule === "dose") return doseText(v, e.unit)
+    return formatDose(v) + pick(e.rule === "weight", " kg", " mL")
 }
 
 function bolusDurationS(e: DrugEntry): number {
@@ -571,7 +629,9 @@ function recheck(what: string) {
         v = programDose(lib, s.req, SINK, NOW)
     } else {
         const before = s.active.confirmed
-        for (let i = 0; i < before.length; i++) if (what === "bolus" || before[i] !== "dose") kept.push(before[i])
+        // (no excursion is named "")
+        const drop = pick(what === "bolus", "", "dose")
+        for (let i = 0; i < before.length; i++) if (before[i] !== drop) kept.push(before[i])
         for (let i = 0; i < s.confirmed.length; i++) kept.push(s.confirmed[i])
         if (what === "titrate") v = checkTitration(lib, s.active, s.editor.value, kept, SINK, NOW)
         else v = checkBolus(lib, s.active, s.editor.value, bolusDurationS(s.activeEntry), kept, SINK, NOW)
@@ -584,7 +644,11 @@ function recheck(what: string) {
         return go("soft")
     }
     const pr = v.program
-    CMD = { op: pick(what === "program", "start", what), program: pr, rateUlPerH: pr.rateUlPerH, bolusUl: pr.bolusUl, bolusDurationS: pr.bolusDurationS }
+    const c = command(pick(what === "program", "start", what))
+    c.program = pr
+    c.rateUlPerH = pr.rateUlPerH
+    c.bolusUl = pr.bolusUl
+    c.bolusDurationS = pr.bolusDurationS
     if (what === "program") {
         s.active = copyRequest(s.req)
         s.activeEntry = s.entry
@@ -609,12 +673,14 @@ function firstUnconfirmed(): SoftExcursion {
 
 function computedRate(r: DoseRequest, e: DrugEntry, dose: number): number {
     if (flowOnly(e)) return dose
-    if (!r.concentration || (isPerKg(e.doseUnit) && !(r.weightG > 0))) return -1
+    if (!r.concentration) return -1
+    if (isPerKg(e.doseUnit)) if (!(r.weightG > 0)) return -1
     return doseToRateUlPerH(e.doseUnit, dose, r.weightG, e.concUnit, r.concentration).value
 }
 
 function rateText(ulPerH: number): string {
-    return ulPerH >= 0 ? formatDose(ulPerH) + " mL/h" : "--"
+    if (ulPerH < 0) return "--"
+    return formatDose(ulPerH) + " mL/h"
 }
 
 /** Weights are in g, durations in s, everything else in thousandths of the unit. */
@@ -652,8 +718,13 @@ function render(): Screen {
     let inverted = false
     if (OV) {
         const def = findAlarm(st.alarmCode)
-        const pr = def ? def.priority : st.alarmPriority
-        rows = wrap(def ? def.text : st.alarmCode, SCREEN_COLS)
+        let pr = st.alarmPriority
+        let text = st.alarmCode
+        if (def) {
+            pr = def.priority
+            text = def.text
+        }
+        rows = wrap(text, SCREEN_COLS)
         t = pr.toUpperCase() + " PRIORITY ALARM\n\n\n\n\n\n" + label + "\nACK: silence 2 min"
         inverted = pr === "high"
     } else if (scr === "oos") t = "OUT OF SERVICE\n" + pick(st.selfTestOk, "See event log", "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
@@ -679,21 +750,23 @@ function render(): Screen {
         else if (scr === "syringe") {
             const sp = SYRINGES[s.sel]
             t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
-        } else if (scr === "area" || scr === "drug" || scr === "conc") {
-            t = (scr === "area" ? "CARE AREA" : scr === "drug" ? "DRUG (" + s.req.careArea + ")" : "CONCENTRATION") + "\n\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
+        } else if ("area drug conc".indexOf(scr) >= 0) {
+            t = lookup("|area=CARE AREA\n|drug=DRUG (|conc=CONCENTRATION\n|", scr) + (scr === "drug" ? s.req.careArea + ")\n" : "") + "\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
             const items = listItems()
-            for (let i = s.sel >= 5 ? s.sel - 4 : 0; i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
+            for (let i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
         } else if (ed >= 0) {
-            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS); the
+            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
+            // editors are the two ending in 7); the
             // title by screen and whether the drug is dosed in mL/h (basic infusion).
-            const ent = ed >= 17 ? s.activeEntry : s.entry
+            let ent = s.entry
+            if (ed >= 17) ent = s.activeEntry
             const flow = flowOnly(ent)
             const l = e.limits
             // The usual (soft) range, else the hard one, each bound with its unit.
             const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
             const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
             t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
-                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : (ed === 7 || ed === 17) && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
+                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : ed % 10 === 7 && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
                 + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
                 + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
                 + "\nUP/DOWN: change\nSTART: ok  STOP: back"
@@ -708,27 +781,38 @@ function render(): Screen {
             const a = s.active
             const ae = s.activeEntry
             let drug = "Program (no drug)"
-            if (a && ae) {
+            if (a) if (ae) {
                 const dose = doseText(a.dose, ae.doseUnit)
-                drug = flowOnly(ae) ? BASIC_INFUSION : a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+                drug = BASIC_INFUSION
+                if (!flowOnly(ae)) drug = a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
             }
-            const rate = prog ? prog.rateUlPerH : 0
+            let rate = 0
+            if (prog) rate = prog.rateUlPerH
             // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
-            const mm = st.pressureMmHg > 0 ? Math.floor(st.pressureMmHg) : 0
+            // Time left as "3 h 47 min" / "12 min".
+            let left = "--"
+            if (rate > 0) {
+                const min = Math.floor((pump.remainingUl * 60) / rate)
+                if (min >= 0) left = (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min"
+            }
+            let mm = 0
+            if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
             t = label + "\n" + drug + "\nRate " + rateText(DLV ? pump.rateUlPerH : rate) + "\n" + formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL\nLeft "
-                + (rate > 0 ? durationText(Math.floor((pump.remainingUl * 60) / rate)) : "--")
+                + left
                 + "\nP [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg\n\n"
         }
     }
     const L = (t + "\n\n\n\n\n\n\n").split("\n")
-    for (let i = 0; i < n && i < rows.length; i++) L[1 + i] = rows[i]
+    for (let i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
     if (!OV) {
         if (scr === "run") {
             const items = listItems()
             L[SCREEN_ROWS - 1] = "> " + items[s.sel < items.length ? s.sel : 0]
         }
         if (titled) {
-            const bat = batteryText(st.batteryMv)
+            // Battery as "3.9 V" (truncated: never more charge than there is).
+            let bat = "-- V"
+            if (st.batteryMv >= 0) bat = formatDose(Math.floor(st.batteryMv / 100) * 100) + " V"
             L[0] = fit(L[0], SCREEN_COLS - bat.length - 1) + " " + bat
         }
         if (st.alarmCode.length > 0) L[0] = fit("!" + st.alarmCode, SCREEN_COLS - 10) + " audio off"
