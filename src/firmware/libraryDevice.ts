@@ -203,6 +203,10 @@ export async function verifyAtBoot(store: LibraryStore, nowMs: number, dev: Devi
     if (why === "") {
         const parsed = await parseWithYields(dev.clock, s.body)
         if (parsed.ok) {
+            // Entries are decoded from the bytes on demand: keep them in `signed` (the body is its
+            // prefix), not in the body's heap copy, so a library built into the image is read from
+            // flash and the 6 KB copy is freed (REQ-HEAP-003).
+            parsed.library.bytes = signed
             store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
             return { ok: true, reason: "" }
         }

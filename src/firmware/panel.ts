@@ -12,6 +12,7 @@ import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
 import { initialUiState, Screen, UI_KEYS, UI_TICK_MS, UiInput, UiKey, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
+import { PumpStatus } from "../core/pump"
 import { errorText } from "./control"
 import { PanelDisplay, PanelKeySource } from "../hal/types"
 
@@ -29,6 +30,8 @@ let lastTitle = ""
 let lastInverted = false
 let lastFrameMs = -100000
 let busy = false
+let lastSig = ""
+let lastStepMs = -100000
 
 /** Starts the panel: key edges are queued as they come and acted on at the next panel turn. */
 export function startPanel(firmware: PumpFirmware, screen: PanelDisplay, keys: PanelKeySource) {
@@ -43,6 +46,25 @@ export function startPanel(firmware: PumpFirmware, screen: PanelDisplay, keys: P
     fw.dev.clock.every(UI_TICK_MS, panelTurn)
 }
 
+/** The pump fields the panel model reads, refreshed in place: `status()` builds a 17-field
+ *  object needing a 292-byte block per step, which the fragmented VM heap of a long infusion did
+ *  not have (HIL panel-bolus-refused, OutOfMemory at 167 s; REQ-HEAP-002). */
+let ps: PumpStatus = null
+function pumpStatus(): PumpStatus {
+    const pump = fw.pump
+    if (!ps) ps = pump.status()
+    const prog = pump.loadedProgram()
+    const infused = pump.infusedUlNow()
+    const vtbi = prog ? prog.vtbiUl : 0
+    ps.state = pump.state()
+    ps.program = prog
+    ps.rateUlPerH = pump.rateNowUlPerH()
+    ps.infusedUl = infused
+    ps.vtbiUl = vtbi
+    ps.remainingUl = vtbi > infused ? vtbi - infused : 0
+    return ps
+}
+
 /** One panel turn: the queued key edges, then a tick, each a model step with fresh status; a
  *  turn still running when the next is due is skipped. */
 async function panelTurn() {
@@ -55,6 +77,18 @@ async function panelTurn() {
         const cfg = mon.cfg
         const nowMs = clock.nowMs()
         const keyed = queue.length > 0
+        // A model step (status, render, compare) costs about 10,000 VM opcodes, some 55 ms at the
+        // RP2040 slow estimate (npm run bench:device). It runs at once for a key, every turn while a
+        // key is held (auto-repeat), when the pump state, the top alarm or its audio pause changes,
+        // and otherwise once a second (the live values; the 2-minute program timeout).
+        const a0 = mon.annunciation(nowMs)
+        const sig = fw.pump.state() + a0.code + a0.audioPaused
+        if (!keyed) if (ui.held === "") if (sig === lastSig) if (nowMs - lastStepMs < FRAME_MIN_MS) {
+            busy = false
+            return
+        }
+        lastSig = sig
+        lastStepMs = nowMs
         let screen: Screen = null
         let more = true
         while (more) {
@@ -80,7 +114,7 @@ async function panelTurn() {
                 for (let i = all.length - 1; i >= 0 && history.length < HISTORY_LINES; i--) history.push(all[i].kind + " " + all[i].detail)
             }
             const out = uiStep(ui, input, {
-                pump: fw.pump.status(),
+                pump: pumpStatus(),
                 selfTestOk: fw.selfTestOk,
                 batteryMv: batteryMv,
                 pressureMmHg: pressure,

@@ -702,6 +702,63 @@ function reviewLines(): string[] {
 /** The screen: each screen is its text with "\n" between rows (data in the string table, not
  *  code), rows 1.. of a list (alarm text, list items, review values, history, reasons) laid over
  *  it, the battery added to a title row, then the alarm, lock and message rows. */
+// render's parts with many locals are their own functions: a call allocates its frame on the VM
+// heap (8 B a local), and render's ~450 B frame was the allocation that failed in a fragmented
+// heap (HIL panel scenarios, 2026-11-30).
+function editorRows(ed: number): string[] {
+    const s = S
+    const e = s.editor
+    // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
+    // editors are the two ending in 7); the
+    // title by screen and whether the drug is dosed in mL/h (basic infusion).
+    let ent = s.entry
+    if (ed >= 17) ent = s.activeEntry
+    const flow = flowOnly(ent)
+    const l = e.limits
+    // The usual (soft) range, else the hard one, each bound with its unit.
+    const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
+    const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
+    return [lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", s.screen + pick(flow, "flow", "")), ent.drug, "  " + valueText(e, e.value),
+        ed === 25 ? "over " + bolusDurationS(ent) + " s" : ed % 10 === 7 && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "",
+        lo !== NONE ? "Low  " + valueText(e, lo) : "",
+        hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "",
+        "UP/DOWN: change", "START: ok  STOP: back"]
+}
+
+function runRows(label: string): string[] {
+    const s = S
+    const st = ST
+    // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
+    const pump = st.pump
+    const prog = pump.program
+    const a = s.active
+    const ae = s.activeEntry
+    let drug = "Program (no drug)"
+    if (a) if (ae) {
+        const dose = doseText(a.dose, ae.doseUnit)
+        drug = BASIC_INFUSION
+        if (!flowOnly(ae)) drug = a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+    }
+    let rate = 0
+    if (prog) rate = prog.rateUlPerH
+    // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
+    // Time left as "3 h 47 min" / "12 min".
+    let left = "--"
+    if (rate > 0) {
+        const min = Math.floor((pump.remainingUl * 60) / rate)
+        if (min >= 0) left = (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min"
+    }
+    let mm = 0
+    if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
+    // A drug name and dose too long for one row take two (split at the "\n" in `drug`).
+    const L = [label]
+    const d = drug.split("\n")
+    for (let i = 0; i < d.length; i++) L.push(d[i])
+    L.push("Rate " + rateText(DLV ? pump.rateUlPerH : rate), formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL", "Left " + left,
+        "P [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg", "", "")
+    return L
+}
+
 function render(): Screen {
     const s = S
     const st = ST
@@ -711,7 +768,9 @@ function render(): Screen {
     const lib = st.library
     let label = lookup(STATE_LABELS, p)
     if (!label) label = p.toUpperCase()
-    let t = ""
+    // Rows are built one by one: a whole screen as one string (about 200 B) and its split were
+    // the largest allocations of a panel step, and in a fragmented heap the one that failed.
+    let L: string[] = []
     let rows: string[] = []
     let n = 5
     let titled = false
@@ -725,84 +784,52 @@ function render(): Screen {
             text = def.text
         }
         rows = wrap(text, SCREEN_COLS)
-        t = pr.toUpperCase() + " PRIORITY ALARM\n\n\n\n\n\n" + label + "\nACK: silence 2 min"
+        L = [pr.toUpperCase() + " PRIORITY ALARM", "", "", "", "", "", label, "ACK: silence 2 min"]
         inverted = pr === "high"
-    } else if (scr === "oos") t = "OUT OF SERVICE\n" + pick(st.selfTestOk, "See event log", "Self-test failed") + "\nDo not use.\nCall biomedical\nengineering."
+    } else if (scr === "oos") L = ["OUT OF SERVICE", pick(st.selfTestOk, "See event log", "Self-test failed"), "Do not use.", "Call biomedical", "engineering."]
     else if (scr === "soft") {
         const x = firstUnconfirmed()
-        t = "SOFT LIMIT\n" + x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value) + pick(x.bound === "softMax", "\nis ABOVE soft max", "\nis BELOW soft min")
-            + "\n(limit " + excursionText(x, x.limit) + ")\nConfirm this value?\n\nSTART: confirm\nSTOP: change value"
+        L = ["SOFT LIMIT", x.field.charAt(0).toUpperCase() + x.field.slice(1) + " " + excursionText(x, x.value), pick(x.bound === "softMax", "is ABOVE soft max", "is BELOW soft min"),
+            "(limit " + excursionText(x, x.limit) + ")", "Confirm this value?", "", "START: confirm", "STOP: change value"]
     } else if (scr === "refused") {
         // The checker's reasons print thousandths with three decimals ("30.000 mg"): shown tidied.
         rows = wrap(tidyNumbers(s.verdict.reasons.join("; ")), SCREEN_COLS)
         n = 6
-        t = "NOT ALLOWED\n\n\n\n\n\n\nSTOP: change value"
+        L = ["NOT ALLOWED", "", "", "", "", "", "", "STOP: change value"]
     } else if (scr === "history") {
         rows = st.history.slice(s.page)
         if (st.history.length === 0) rows.push("(no events)")
         n = 6
-        t = "EVENT HISTORY\n\n\n\n\n\n\nSTOP: back"
+        L = ["EVENT HISTORY", "", "", "", "", "", "", "STOP: back"]
     } else {
         titled = true
         const ed = EDITORS.indexOf(scr)
-        if (scr === "home") t = "PUMP READY\nSelf-test: " + pick(st.selfTestOk, "passed", "FAILED") + "\n" + (lib ? "Lib: " + lib.name + "\nLibrary v" + lib.version : "No drug library\n")
-            + "\n\n> " + listItems()[s.sel] + "\nUP/DOWN, START: go"
+        if (scr === "home") {
+            L = ["PUMP READY", "Self-test: " + pick(st.selfTestOk, "passed", "FAILED"), "No drug library", "", "", "> " + listItems()[s.sel], "UP/DOWN, START: go"]
+            if (lib) {
+                L[2] = "Lib: " + lib.name
+                L[3] = "Library v" + lib.version
+            }
+        }
         else if (scr === "syringe") {
             const sp = SYRINGES[s.sel]
-            t = "SYRINGE\n> " + sp.brand + "\n  " + sp.nominalMl + " mL\nPlunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED") + "\n\n\nSTART: confirm\nSTOP: cancel"
+            L = ["SYRINGE", "> " + sp.brand, "  " + sp.nominalMl + " mL", "Plunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED"), "", "", "START: confirm", "STOP: cancel"]
         } else if ("area drug conc".indexOf(scr) >= 0) {
-            t = lookup("|area=CARE AREA\n|drug=DRUG (|conc=CONCENTRATION\n|", scr) + (scr === "drug" ? s.req.careArea + ")\n" : "") + "\n\n\n\n\n" + (scr === "conc" ? s.entry.drug : "") + "\nSTART: select"
+            L = [lookup("|area=CARE AREA|drug=DRUG (|conc=CONCENTRATION|", scr) + (scr === "drug" ? s.req.careArea + ")" : ""), "", "", "", "", "", scr === "conc" ? s.entry.drug : "", "START: select"]
             const items = listItems()
             for (let i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
-        } else if (ed >= 0) {
-            // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
-            // editors are the two ending in 7); the
-            // title by screen and whether the drug is dosed in mL/h (basic infusion).
-            let ent = s.entry
-            if (ed >= 17) ent = s.activeEntry
-            const flow = flowOnly(ent)
-            const l = e.limits
-            // The usual (soft) range, else the hard one, each bound with its unit.
-            const lo = firstSet(l.softMin, l.hardMin, NONE, NONE)
-            const hi = firstSet(l.softMax, l.hardMax, NONE, NONE)
-            t = lookup("|weight=PATIENT WEIGHT|dose=DOSE|vtbi=VTBI|titrate=NEW DOSE|bolus=BOLUS DOSE|weightflow=PATIENT WEIGHT|doseflow=RATE|vtbiflow=VTBI|titrateflow=NEW DOSE|bolusflow=BOLUS DOSE|", scr + pick(flow, "flow", "")) + "\n" + ent.drug + "\n  " + valueText(e, e.value)
-                + "\n" + (ed === 25 ? "over " + bolusDurationS(ent) + " s" : ed % 10 === 7 && !flow ? "= " + rateText(computedRate(ed === 7 ? s.req : s.active, ent, e.value)) : "")
-                + "\n" + (lo !== NONE ? "Low  " + valueText(e, lo) : "")
-                + "\n" + (hi !== NONE ? "High " + valueText(e, hi) : e.rule === "volume" ? "Max  " + valueText(e, e.absMax) : "")
-                + "\nUP/DOWN: change\nSTART: ok  STOP: back"
-        } else if (scr === "review") {
+        } else if (ed >= 0) L = editorRows(ed)
+        else if (scr === "review") {
             const all = reviewLines()
             rows = all.slice(s.page * REVIEW_PAGE)
-            t = "REVIEW\n\n\n\n\n\n" + pick(s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1, "\nSTART: start infusion", "DOWN: more values\nSTART: next")
-        } else {
-            // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
-            const pump = st.pump
-            const prog = pump.program
-            const a = s.active
-            const ae = s.activeEntry
-            let drug = "Program (no drug)"
-            if (a) if (ae) {
-                const dose = doseText(a.dose, ae.doseUnit)
-                drug = BASIC_INFUSION
-                if (!flowOnly(ae)) drug = a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+            L = ["REVIEW", "", "", "", "", "", "DOWN: more values", "START: next"]
+            if (s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1) {
+                L[6] = ""
+                L[7] = "START: start infusion"
             }
-            let rate = 0
-            if (prog) rate = prog.rateUlPerH
-            // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
-            // Time left as "3 h 47 min" / "12 min".
-            let left = "--"
-            if (rate > 0) {
-                const min = Math.floor((pump.remainingUl * 60) / rate)
-                if (min >= 0) left = (min >= 60 ? Math.floor(min / 60) + " h " : "") + (min % 60) + " min"
-            }
-            let mm = 0
-            if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
-            t = label + "\n" + drug + "\nRate " + rateText(DLV ? pump.rateUlPerH : rate) + "\n" + formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL\nLeft "
-                + left
-                + "\nP [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg\n\n"
-        }
+        } else L = runRows(label)
     }
-    const L = (t + "\n\n\n\n\n\n\n").split("\n")
+    while (L.length < SCREEN_ROWS) L.push("")
     for (let i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
     if (!OV) {
         if (scr === "run") {
