@@ -50,7 +50,7 @@ async function runPanel(speed: Speed) {
     engine.onMessage(m => {
         if (m.type === "screen") screen = { inverted: m.inverted, lines: m.lines }
         else if (m.type === "status") last = m.status
-        else if (m.type === "event" || m.type === "console") {
+        else if (m.type === "event" || (m.type === "console" && /PANIC|Exception|OOM|error/i.test(m.line))) {
             events.push(m.line)
             if (events.length > 6) events.shift()
         } else if (m.type === "beep") process.stdout.write("\x07")
@@ -66,6 +66,7 @@ async function runPanel(speed: Speed) {
         if (last) {
             const s = last
             out.push("state " + s.state + (s.alarm ? "  alarm " + s.alarm : "") + "  infused " + (s.infusedUl / 1000).toFixed(3) + " mL  line " + s.pressureMmHg.toFixed(0) + " mmHg  plant flow " + (s.flowUlPerH / 1000).toFixed(2) + " mL/h  t " + s.tS.toFixed(0) + " s\n")
+            if (s.stopped) out.push("FIRMWARE STOPPED: " + s.stopped + " (p restores the power: a fresh boot)\n")
             out.push("door " + (s.plant.doorOpen ? "OPEN" : "closed") + "  line " + (s.plant.occluded ? "CLAMPED" : "open") + (s.powered ? "" : "  POWER OFF") + (s.behindS > 0 ? "  (host behind by " + s.behindS.toFixed(1) + " s)" : "") + "\n")
         } else out.push(status + "\n")
         out.push("\nKeys: Up/Down, " + Object.values(KEYS).filter(k => k.label && k.key !== "up" && k.key !== "down").map(k => k.label).join(", ") + ", q = quit\n")
