@@ -10,17 +10,17 @@ import { provisionDeviceKey } from "./libraryDevice"
 import { runFirmware } from "./app"
 import { startPanel } from "./panel"
 import { HIL_PREFIX, HilRig, KEY_NAMES } from "../hal/hilTypes"
-import { startConsoleDisplay } from "../hal/panelDisplay"
-import { DeviceServices, PanelKeySource } from "../hal/types"
+import { DeviceServices, PanelDisplay, PanelKeySource } from "../hal/types"
 
 /** `keyHex`: the run's development device key (64 hex digits), provisioned before boot as a
- *  factory would; `signedLibrary`: the library signed with it, verified at boot like a board's. */
-export async function runHilPanel(rig: HilRig, dev: DeviceServices, keyHex: string, signedLibrary: Buffer) {
+ *  factory would; `signedLibrary`: the library signed with it, verified at boot like a board's;
+ *  `display`: the console display (startConsoleDisplay), whose frames the rig reads. */
+export async function runHilPanel(rig: HilRig, dev: DeviceServices, keyHex: string, signedLibrary: Buffer, display: PanelDisplay) {
     await provisionDeviceKey(dev.settings, keyHex)
     const fw = await bootHil(rig, dev, boardLibrarySource(signedLibrary))
     runFirmware(fw, null, false)
     console.log(HIL_PREFIX + "t=" + dev.clock.nowMs() + " program=panel")
-    startPanel(fw, startConsoleDisplay(), keypadKeys(rig))
+    startPanel(fw, display, keypadKeys(rig))
     startStatusLines(fw, rig, null)
 }
 

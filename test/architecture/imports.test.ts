@@ -72,6 +72,9 @@ describe("each rule fails on a file that breaks it", () => {
         expect(rulesBroken("tools/x.ts", "../src/hal/sim")).toHaveLength(1)
         expect(rulesBroken("hil-tests/runner/x.ts", "../../src/entries/hil")).toHaveLength(1)
         expect(rulesBroken("hil-tests/runner/x.ts", "../../src/core/pump")).toEqual([])
+        // The rig and the firmware share one keypad layout (src/hal/hilTypes); no other hal module.
+        expect(rulesBroken("hil-tests/runner/rig.ts", "../../src/hal/hilTypes")).toEqual([])
+        expect(rulesBroken("hil-tests/runner/rig.ts", "../../src/hal/hil")).toHaveLength(1)
         // test/firmware runs the firmware layer on Node: it may import it and the hal modules
         // with no @devicescript/* import, but not a device-bound adapter.
         expect(rulesBroken("test/firmware/x.test.ts", "../../src/firmware/app")).toEqual([])

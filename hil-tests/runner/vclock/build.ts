@@ -75,8 +75,9 @@ export function panelEntrySource(): string {
         'import { runHilPanel } from "../../src/firmware/hilPanel"\n' +
         'import { createDeviceServices } from "../../src/hal/device"\n' +
         'import { createHilPanelRig } from "../../src/hal/hil"\n' +
+        'import { startConsoleDisplay } from "../../src/hal/panelDisplay"\n' +
         "\n" +
-        'await runHilPanel(createHilPanelRig(), createDeviceServices(), "' + KEY_MARK + '", hex`' + LIBRARY_MARK + '`)\n'
+        'await runHilPanel(createHilPanelRig(), createDeviceServices(), "' + KEY_MARK + '", hex`' + LIBRARY_MARK + '`, startConsoleDisplay())\n'
     )
 }
 
