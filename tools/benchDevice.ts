@@ -148,9 +148,10 @@ function periodReport(counts: Record<string, number>, nsPerOpHost: number) {
             let line = `${c.name.split(" ")[0].padEnd(9)} ${end} end: steady tick ${tickMs.toFixed(1)} ms = ${(100 * tickShare).toFixed(0)} % of the period, headroom ${(1 / tickShare).toFixed(1)}x`
             if (worst > 0) line += `; worst tick ${((worst * nsPerOp) / 1e6).toFixed(1)} ms (${((worst * nsPerOp) / 1e6 / CONTROL_PERIOD_MS).toFixed(2)} periods)`
             if (counts.panelRun !== undefined) {
-                // The board images run the panel turn every UI_TICK_MS beside the tick (no remote link).
+                // Worst case for the panel: a key held steps the model every UI_TICK_MS (otherwise once
+                // a second, src/firmware/panel.ts).
                 const share = tickShare + (counts.panelRun * nsPerOp) / 1e6 / UI_TICK_MS
-                line += `; with the panel turn every ${UI_TICK_MS} ms ${(100 * share).toFixed(0)} % busy, headroom ${(1 / share).toFixed(1)}x`
+                line += `; with a panel step every ${UI_TICK_MS} ms (a key held) ${(100 * share).toFixed(0)} % busy, headroom ${(1 / share).toFixed(1)}x`
             }
             if (packet !== undefined) {
                 const share = tickShare + (packet * nsPerOp) / 1e6 / ADMIT_SPACING_MS
