@@ -138,8 +138,8 @@ export class PumpController {
     // ---- commands -------------------------------------------------------------------------
 
     loadProgram(nowMs: number, p: InfusionProgram): CommandResult {
-        const no = this.refused(nowMs, "program")
-        if (no) return no
+        const gate = this.sm.check("program")
+        if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
         const syringe = p ? findSyringe(p.syringeId) : null
         const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
@@ -259,8 +259,8 @@ export class PumpController {
      *  is raised until it is started or stopped.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
-        const no = this.refused(nowMs, "standby")
-        if (no) return no
+        const gate = this.sm.check("standby")
+        if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
         if (!isWholeNumber(untilMs) || untilMs <= nowMs || untilMs - nowMs > 24 * 3600000)
             return this.reject(nowMs, "standby", "start time must be a whole ms after now and at most 24 h ahead")
         this.standbyUntilMs = untilMs
@@ -323,8 +323,8 @@ export class PumpController {
     /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
      *  own range is checked here; drug limits are checked before this (druglib/titrate.ts). */
     titrate(nowMs: number, rateUlPerH: number): CommandResult {
-        const no = this.refused(nowMs, "titrate")
-        if (no) return no
+        const gate = this.sm.check("titrate")
+        if (!gate.ok) return this.reject(nowMs, "titrate", gate.reason)
         const p = this.program
         // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
         const next = programWith(p, rateUlPerH, p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH, p.bolusUl, p.bolusDurationS)
@@ -339,8 +339,8 @@ export class PumpController {
     /** Starts the programmed bolus, or (front panel) a bolus of `bolusUl` over `bolusDurationS`
      *  whose dose the drug library has already checked (druglib/dosing.ts checkBolus). */
     bolus(nowMs: number, bolusUl?: number, bolusDurationS?: number): CommandResult {
-        const no = this.refused(nowMs, "bolus")
-        if (no) return no
+        const gate = this.sm.check("bolus")
+        if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
         if (bolusUl !== undefined) {
             const p = this.program
             const next = programWith(p, p.rateUlPerH, p.kvoRateUlPerH, bolusUl, bolusDurationS)
@@ -389,8 +389,8 @@ export class PumpController {
     }
 
     setOutOfService(nowMs: number, reason: string): CommandResult {
-        const no = this.refused(nowMs, "outOfService")
-        if (no) return no
+        const gate = this.sm.check("outOfService")
+        if (!gate.ok) return this.reject(nowMs, "outOfService", gate.reason)
         this.outOfServiceReason = reason
         this.log.record(nowMs, "OUT_OF_SERVICE", reason)
         this.transition(nowMs, "outOfService")
@@ -428,22 +428,18 @@ export class PumpController {
             if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
             const p = this.program
             const vol = this.volume
-            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here).
-            const bolus = s === "Bolus"
-            const kvo = s === "KVO"
-            const loading = s === "Loading"
-            rateUlPerH = bolus ? bolusRateUlPerH(p) : kvo ? p.kvoRateUlPerH : loading ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            rateUlPerH = s === "Bolus" ? bolusRateUlPerH(p) : s === "KVO" ? p.kvoRateUlPerH : s === "Loading" ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
             let limit = this.vtbiSteps - vol.totalSteps
-            if (bolus) {
+            if (s === "Bolus") {
                 const bolusLeft = this.bolusTargetSteps - vol.bolusSteps
                 if (bolusLeft < limit) limit = bolusLeft
             }
-            if (loading) {
+            if (s === "Loading") {
                 const loadingLeft = this.loadingTargetSteps - this.loadingSteps
                 if (loadingLeft < limit) limit = loadingLeft
             }
             // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
-            if (kvo) limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
+            if (s === "KVO") limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
             // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
             const allowance = this.doseAllowance(nowMs)
             if (allowance >= 0 && allowance < limit) limit = allowance
@@ -452,26 +448,26 @@ export class PumpController {
             steps = plan.steps
             on = true
             vol.totalSteps += steps
-            if (bolus) vol.bolusSteps += steps
-            if (loading) this.loadingSteps += steps
+            if (s === "Bolus") vol.bolusSteps += steps
+            if (s === "Loading") this.loadingSteps += steps
             const w = this.doseWindows
             if (w) w.add(steps)
             if (w && w.allowance() === 0) {
                 const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
             } else {
-                // End of a phase: the VTBI (any volume-limited state: all but KVO), the loading dose, the bolus.
+                // End of a phase: the VTBI (any volume-limited state), the loading dose, the bolus.
                 let kind: EventKind = "VTBI_DONE"
                 let what = ""
                 let ev: PumpEvent = null
-                if (!kvo && vol.totalSteps >= this.vtbiSteps) {
+                if ((s === "Running" || s === "Bolus" || s === "Loading") && vol.totalSteps >= this.vtbiSteps) {
                     what = "infused=" + vol.infusedUl() + "uL"
                     ev = p.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone"
-                } else if (loading && this.loadingSteps >= this.loadingTargetSteps) {
+                } else if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
                     kind = "LOADING_DONE"
                     what = "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps
                     ev = "loadingDone"
-                } else if (bolus && vol.bolusSteps >= this.bolusTargetSteps) {
+                } else if (s === "Bolus" && vol.bolusSteps >= this.bolusTargetSteps) {
                     kind = "BOLUS_DONE"
                     what = "bolus=" + vol.bolusUl() + "uL"
                     ev = "bolusDone"
@@ -576,8 +572,7 @@ export class PumpController {
             const v = validateProgram(prog, syringe, mech)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
             const travel = fullTravelMicrosteps(syringe, mech)
-            // 0 <= bolusSteps <= steps <= travel (steps < 0 fails one of the bolus bounds).
-            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps > travel || bolusSteps < 0 || bolusSteps > steps)
+            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps < 0 || steps > travel || bolusSteps < 0 || bolusSteps > steps)
                 return this.reject(nowMs, "restore", "stored step count out of range: " + steps + "/" + bolusSteps)
             savedUl = floorDiv(steps * this.install(prog, syringe), PL_PER_UL)
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
@@ -629,17 +624,10 @@ export class PumpController {
     }
 
     private simple(nowMs: number, event: PumpEvent): CommandResult {
-        const no = this.refused(nowMs, event)
-        if (no) return no
+        const gate = this.sm.check(event)
+        if (!gate.ok) return this.reject(nowMs, event, gate.reason)
         this.transition(nowMs, event)
         return OK
-    }
-
-    /** The state machine's refusal of `event` now (logged as CMD_REJECTED), or null when the
-     *  event is allowed: one copy of the gate every command starts with. */
-    private refused(nowMs: number, event: PumpEvent): CommandResult {
-        const gate = this.sm.check(event)
-        return gate.ok ? null : this.reject(nowMs, event, gate.reason)
     }
 
     private transition(nowMs: number, event: PumpEvent) {

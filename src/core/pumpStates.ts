@@ -85,11 +85,19 @@ export function isDelivering(s: PumpState): boolean {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class PumpStateMachine {
-    /** The state now, read directly (no state() method: PumpController.state() keeps every
-     *  method named `state` in the image, so a second one cost 52 B). */
+    /** The state now (read directly by the pump: a getter call per read costs image bytes). */
     current: PumpState = "Idle"
     /** State the last alarm interrupted (for display and recovery). */
     beforeAlarm: PumpState = "Idle"
+
+    state(): PumpState {
+        return this.current
+    }
+
+    /** State the last alarm interrupted (for display and recovery). */
+    interruptedState(): PumpState {
+        return this.beforeAlarm
+    }
 
     /** Looks up the transition without applying it. */
     check(event: PumpEvent): TransitionResult {

@@ -45,8 +45,7 @@ const MAX_SEGMENTS = 64
  */
 export class AirDetector {
     readonly cfg: AirConfig
-    /** Unset (falsy): no air seen yet. */
-    private inAir: boolean
+    private inAir = false
     private runUl = 0
     private readonly segT: number[] = []
     private readonly segV: number[] = []

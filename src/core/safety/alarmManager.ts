@@ -182,18 +182,9 @@ export class AlarmManager {
 
     /** true while any latched alarm requires delivery to stop. */
     deliveryBlocked(): boolean {
-        return this.stoppingCode().length > 0
-    }
-
-    /** Code of the first latched alarm (table order) that requires delivery to stop; "" if none. */
-    stoppingCode(): string {
-        if (this.latchedN > 0) {
-            for (let i = 0; i < this.slots.length; i++) {
-                const d = this.slots[i].def
-                if (this.slots[i].latched && d.stopsDelivery) return d.code
-            }
-        }
-        return ""
+        if (this.latchedN === 0) return false
+        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched && this.slots[i].def.stopsDelivery) return true
+        return false
     }
 
     latchedCodes(): AlarmCode[] {
@@ -226,21 +217,15 @@ export class AlarmManager {
         const paused = this.pausedUntilMs >= 0
         const p = top.def.priority
         const t = nowMs - top.raisedMs
-        // Pattern and lights by priority (each priority compared once).
-        // umod: t passes 2^31 ms after 24.8 days of one alarm, where the VM's int32 `%` goes negative.
-        let pat = LOW_PATTERN
-        let red = false
-        let yellow = true
-        if (p === "high") {
-            pat = HIGH_PATTERN
-            red = umod(t, 500) < 250
-            yellow = false
-        } else if (p === "medium") {
-            pat = MEDIUM_PATTERN
-            yellow = umod(t, 2000) < 1000
-        }
+        const pat = p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
         let tone = 0
         if (!paused && pulseOn(pat, t)) tone = pat.toneHz
+        let red = false
+        let yellow = false
+        // umod: t passes 2^31 ms after 24.8 days of one alarm, where the VM's int32 `%` goes negative.
+        if (p === "high") red = umod(t, 500) < 250
+        else if (p === "medium") yellow = umod(t, 2000) < 1000
+        else yellow = true
         return {
             code: top.def.code,
             priority: p,

@@ -12,12 +12,12 @@ import { isDelivering, PumpState } from "../pumpStates"
 import { unpack } from "../units"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
-import { AlarmCode, findAlarm } from "./alarmCodes"
+import { findAlarm } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
-import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
+import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
 import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
@@ -95,16 +95,14 @@ export class SafetyMonitor {
     private garbledSinceMs = -1
     private lastFiredSteps = NaN
     private syringeId = ""
-    /** The program object last looked at: the syringe id is re-read only when it changes.
-     *  Starts unset: the first check() looks once (no program: id "", nothing changes). */
-    private lastProgram: InfusionProgram
-    /** Unset (falsy) until trackSyringe finds one. */
-    private syringe: SyringeSpec
+    /** The program object last looked at: the syringe id is re-read only when it changes. */
+    private lastProgram: InfusionProgram = null
+    private syringe: SyringeSpec = null
     private plPerStep = 0
     private readonly umPerStep: number
     /** Last alarm code raised on the pump itself that was latched here ("" once released). */
     private pumpAlarmLatched = ""
-    private lastAirInLine: boolean
+    private lastAirInLine = false
     /** Alarm slot of each SAFETY_RULES entry, resolved once: the tick compares no code strings. */
     private readonly ruleSlots: number[] = []
     private readonly slotSensorFault: number
@@ -116,20 +114,18 @@ export class SafetyMonitor {
     private ruleBits = -1
     private ruleEdges = -1
     /** Pump state last seen, and what the tick needs of it (re-derived only when it changes, so a
-     *  steady tick compares no state strings). These fields and lastAirInLine start unset
-     *  (undefined, no constructor code): the first check() sets them before anything reads them
-     *  (no state and no rate is undefined), and acknowledge() reads lastAirInLine as falsy. */
-    private lastState: PumpState
-    private delivering: boolean
+     *  steady tick compares no state strings). */
+    private lastState: PumpState = null
+    private delivering = false
     /** F_DELIVERING and F_VTBI_DONE of the state last seen. */
-    private stateBits: number
-    private inAlarm: boolean
-    private inPaused: boolean
+    private stateBits = 0
+    private inAlarm = false
+    private inPaused = false
     /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
-    private levelFromUm: number
-    private levelRate: number
-    private levelSyringe: SyringeSpec
-    private inStandby: boolean
+    private levelFromUm = 0
+    private levelRate = -1
+    private levelSyringe: SyringeSpec = null
+    private inStandby = false
     /** The one result record `check` returns (read at once by the caller). */
     private readonly out: SafetyTick = { reverseSteps: 0 }
 
@@ -147,9 +143,7 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        // Filled by detect() before applyRules() reads it (a latch's detail quotes only figures
-        // detect set on that tick); the level record is filled by syringeLevel().
-        this.facts = { level: {} as SyringeLevel } as SafetyFacts
+        this.facts = { pressureOk: true, occlusion: NO_ALARM, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
@@ -170,16 +164,18 @@ export class SafetyMonitor {
         if (this.inAlarm) this.latchPumpAlarm(nowMs)
         const out = this.out
         out.reverseSteps = 0
-        // A field is a number and not NaN exactly when unary plus gives it back: +"5", +null,
-        // +true and +undefined are numbers that differ (===) from the original, and NaN !== NaN.
-        // Inline: four calls a tick cost more than the checks themselves.
+        // isNum inline: four calls a tick cost more than the checks themselves.
         if (
             !(
                 s &&
-                +s.pressureAdc === s.pressureAdc &&
-                +s.batteryMv === s.batteryMv &&
-                +s.firedSteps === s.firedSteps &&
-                +s.plungerPositionUm === s.plungerPositionUm
+                typeof s.pressureAdc === "number" &&
+                !isNaN(s.pressureAdc) &&
+                typeof s.batteryMv === "number" &&
+                !isNaN(s.batteryMv) &&
+                typeof s.firedSteps === "number" &&
+                !isNaN(s.firedSteps) &&
+                typeof s.plungerPositionUm === "number" &&
+                !isNaN(s.plungerPositionUm)
             )
         ) {
             // Logged once per episode: a record every 20 ms tick would push the whole history
@@ -292,14 +288,13 @@ export class SafetyMonitor {
         // Syringe level: the full computation only from the position where empty or near empty
         // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
         const rate = this.pump.rateNowUlPerH()
-        const syr = this.syringe
-        if (rate !== this.levelRate || syr !== this.levelSyringe) {
+        if (rate !== this.levelRate || this.syringe !== this.levelSyringe) {
             this.levelRate = rate
-            this.levelSyringe = syr
-            this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
+            this.levelSyringe = this.syringe
+            this.levelFromUm = levelCheckFromUm(this.syringe, rate, c.emptyTravelUm, c.nearEmptyMs)
         }
-        if (syr && s.plungerPositionUm >= this.levelFromUm) {
-            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+        if (this.syringe && s.plungerPositionUm >= this.levelFromUm) {
+            const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
             if (lvl.empty) b |= F_EMPTY
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
@@ -337,11 +332,18 @@ export class SafetyMonitor {
     }
 
     private enforce(nowMs: number) {
-        // The first latched alarm (table order) that stops delivery is raised on the pump.
-        const code = this.alarms.stoppingCode()
-        if (code.length > 0) {
-            const st = this.pump.state()
-            if (st !== "Alarm" && st !== "OutOfService") this.pump.raiseAlarm(nowMs, code as AlarmCode, "safety monitor")
+        const a = this.alarms
+        if (a.deliveryBlocked()) {
+            if (this.pump.state() !== "Alarm" && this.pump.state() !== "OutOfService") {
+                const codes = a.latchedCodes()
+                for (let i = 0; i < codes.length; i++) {
+                    const d = findAlarm(codes[i])
+                    if (d.stopsDelivery) {
+                        this.pump.raiseAlarm(nowMs, d.code, "safety monitor")
+                        break
+                    }
+                }
+            }
         } else if (this.inAlarm) this.releaseIfClear(nowMs)
     }
 

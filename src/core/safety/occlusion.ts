@@ -120,11 +120,9 @@ export class OcclusionDetector {
     private restMmHg = NaN
     private filtered = NaN
     private suspect = false
-    /** Set by markAlarm (read only while suspect). */
-    private suspectStartVolUl: number
+    private suspectStartVolUl = 0
     private volumeUl = 0
-    /** Unset (falsy) until the first update. */
-    private wasDelivering: boolean
+    private wasDelivering = false
     /** Consecutive 1 s evaluations with the trend condition true. */
     private heldSeconds = 0
 
@@ -167,13 +165,11 @@ export class OcclusionDetector {
         const pm = median(this.recent)
         this.filtered = pm
         // Ring buffer: O(1) per second (shifting 900-entry arrays would cost the 20 ms tick).
-        const start = this.histStart
-        const n = this.histN
-        let slot = (start + n) % HISTORY_SAMPLES
-        if (n === HISTORY_SAMPLES) {
-            slot = start
-            this.histStart = (start + 1) % HISTORY_SAMPLES
-        } else this.histN = n + 1
+        let slot = (this.histStart + this.histN) % HISTORY_SAMPLES
+        if (this.histN === HISTORY_SAMPLES) {
+            slot = this.histStart
+            this.histStart = (this.histStart + 1) % HISTORY_SAMPLES
+        } else this.histN++
         this.histP.set(slot, Math.round(pm * P_UNITS_PER_MMHG))
         this.histV.set(slot, Math.round(this.volumeUl * NL_PER_UL))
         this.histT.set(this.samplesTotal % TIME_SAMPLES, nowMs)
@@ -183,21 +179,17 @@ export class OcclusionDetector {
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
         const rising = this.risingWithVolume()
         // Baseline: follows drops within a minute, rises slowly, never while the rise tracks volume.
-        // (Kept in a local: the same arithmetic, fewer field reads in the image.)
-        let base = this.baseline
-        if (pm < base) base += ((pm - base) * 1000) / c.baselineDownTauMs
-        else if (!rising) base += ((pm - base) * 1000) / c.baselineTauMs
-        this.baseline = base
-        const rise = pm - base
-        const suspect = this.suspect
-        const need = suspect ? c.riseMmHg / 2 : c.riseMmHg
-        if (suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
+        if (pm < this.baseline) this.baseline += ((pm - this.baseline) * 1000) / c.baselineDownTauMs
+        else if (!rising) this.baseline += ((pm - this.baseline) * 1000) / c.baselineTauMs
+        const rise = pm - this.baseline
+        const need = this.suspect ? c.riseMmHg / 2 : c.riseMmHg
+        if (this.suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
             this.suspect = false
         }
         if (delivering && rising && rise >= need) this.heldSeconds++
         else this.heldSeconds = 0
         if (this.heldSeconds * 1000 >= c.confirmMs) {
-            return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(base) + "mmHg" }
+            return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
         }
         return NO_ALARM
     }
