@@ -1,8 +1,6 @@
 // Pump state machine with an explicit transition table. A command not in the table for the
 // current state is rejected with a reason; nothing is ever silently ignored.
 
-import { cut } from "./units"
-
 export type PumpState =
     | "Idle"
     | "Programmed"
@@ -37,7 +35,19 @@ export type PumpEvent =
     | "loadingDone" // loading volume delivered: continue at the maintenance rate
     | "standby" // hold a programmed infusion for a delayed start
 
-export const ALL_STATES: PumpState[] = cut("Idle|Programmed|Standby|Loading|Running|Paused|Bolus|KVO|Complete|Alarm|OutOfService", "|") as PumpState[]
+export const ALL_STATES: PumpState[] = [
+    "Idle",
+    "Programmed",
+    "Standby",
+    "Loading",
+    "Running",
+    "Paused",
+    "Bolus",
+    "KVO",
+    "Complete",
+    "Alarm",
+    "OutOfService",
+]
 
 // The transition table as ONE string literal, "|from event to" per transition: a literal lives in
 // the image, not in the VM's 64 KB heap, where 49 {from, event, to} objects took 4.6 KB
@@ -85,10 +95,8 @@ export function isDelivering(s: PumpState): boolean {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class PumpStateMachine {
-    /** The state now (read directly by the pump: a getter call per read costs image bytes). */
-    current: PumpState = "Idle"
-    /** State the last alarm interrupted (for display and recovery). */
-    beforeAlarm: PumpState = "Idle"
+    private current: PumpState = "Idle"
+    private beforeAlarm: PumpState = "Idle"
 
     state(): PumpState {
         return this.current
@@ -101,11 +109,12 @@ export class PumpStateMachine {
 
     /** Looks up the transition without applying it. */
     check(event: PumpEvent): TransitionResult {
-        const cur = this.current
-        const b = this.beforeAlarm
-        // "alarmReset" has no fixed target: delivery never restarts by itself (isDelivering -> Paused).
-        const to = cur === "Alarm" && event === "alarmReset" ? (isDelivering(b) ? "Paused" : b) : transitionTarget(cur, event)
-        return to ? { ok: true, to: to, reason: "" } : { ok: false, to: cur, reason: "'" + event + "' is not allowed in state " + cur }
+        if (this.current === "Alarm" && event === "alarmReset") {
+            return { ok: true, to: this.resetTarget(), reason: "" }
+        }
+        const to = transitionTarget(this.current, event)
+        if (to) return { ok: true, to: to, reason: "" }
+        return { ok: false, to: this.current, reason: "'" + event + "' is not allowed in state " + this.current }
     }
 
     apply(event: PumpEvent): TransitionResult {
@@ -120,5 +129,11 @@ export class PumpStateMachine {
     restore(s: PumpState) {
         // A standby's start time is not persisted: it comes back Programmed (no start by itself).
         this.current = isDelivering(s) ? "Paused" : s === "Standby" ? "Programmed" : s
+    }
+
+    private resetTarget(): PumpState {
+        const b = this.beforeAlarm
+        if (isDelivering(b)) return "Paused"
+        return b
     }
 }

@@ -3,7 +3,7 @@
 // values as collected in the Harvard Apparatus syringe table; each lot must be verified on the
 // bench (docs/bench-testing.md) because ±1 % in diameter is ±2 % in volume.
 
-import { floorDiv, PL_PER_UL, isWholeNumber, unpack } from "./units"
+import { floorDiv, PL_PER_UL, isWholeNumber } from "./units"
 
 export interface SyringeSpec {
     id: string
@@ -33,13 +33,17 @@ export const REFERENCE_MECHANICS: Mechanics = { fullStepsPerRev: 200, microsteps
  *  2000 / 3200 µsteps/mm = 0.625 mm/s (37.5 mm/min). */
 export const REFERENCE_MAX_STEPS_PER_S = 2000
 
-// The table as one packed string ("id|brand|nominalMl|innerDiameterUm|plungerTravelUm;..."),
-// decoded once at start-up: a string literal is image data, an array of object literals is
-// bytecode in `main` (the image's function-code budget, HELPERS.md).
-export const SYRINGES: SyringeSpec[] = unpack(
-    "bd-plastipak-5|BD Plastipak|5|11990|44300;bd-plastipak-10|BD Plastipak|10|14430|61200;bd-plastipak-20|BD Plastipak|20|19050|70200;bd-plastipak-30|BD Plastipak|30|21590|82000;bd-plastipak-50|BD Plastipak|50|26590|90100;terumo-10|Terumo|10|15800|51000;terumo-20|Terumo|20|20150|62700;terumo-30|Terumo|30|23100|71600;terumo-50|Terumo|50|29700|72200",
-    "id|brand|#nominalMl|#innerDiameterUm|#plungerTravelUm"
-)
+export const SYRINGES: SyringeSpec[] = [
+    { id: "bd-plastipak-5", brand: "BD Plastipak", nominalMl: 5, innerDiameterUm: 11990, plungerTravelUm: 44300 },
+    { id: "bd-plastipak-10", brand: "BD Plastipak", nominalMl: 10, innerDiameterUm: 14430, plungerTravelUm: 61200 },
+    { id: "bd-plastipak-20", brand: "BD Plastipak", nominalMl: 20, innerDiameterUm: 19050, plungerTravelUm: 70200 },
+    { id: "bd-plastipak-30", brand: "BD Plastipak", nominalMl: 30, innerDiameterUm: 21590, plungerTravelUm: 82000 },
+    { id: "bd-plastipak-50", brand: "BD Plastipak", nominalMl: 50, innerDiameterUm: 26590, plungerTravelUm: 90100 },
+    { id: "terumo-10", brand: "Terumo", nominalMl: 10, innerDiameterUm: 15800, plungerTravelUm: 51000 },
+    { id: "terumo-20", brand: "Terumo", nominalMl: 20, innerDiameterUm: 20150, plungerTravelUm: 62700 },
+    { id: "terumo-30", brand: "Terumo", nominalMl: 30, innerDiameterUm: 23100, plungerTravelUm: 71600 },
+    { id: "terumo-50", brand: "Terumo", nominalMl: 50, innerDiameterUm: 29700, plungerTravelUm: 72200 },
+]
 
 export function findSyringe(id: string): SyringeSpec {
     for (let i = 0; i < SYRINGES.length; i++) {

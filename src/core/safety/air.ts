@@ -5,8 +5,6 @@
 // 15 min. Both are checked while the bubble is still passing, so the pump stops before the
 // bubble has fully gone by.
 
-import { unpack } from "../units"
-
 export interface AirConfig {
     singleBubbleUl: number
     cumulativeUl: number
@@ -15,8 +13,7 @@ export interface AirConfig {
     windowUl: number
 }
 
-// Packed (units.ts unpack): singleBubbleUl 100, cumulativeUl 1000, cumulativeWindowMs 900000, windowUl 2.4.
-export const AIR_DEFAULTS: AirConfig = unpack("100|1000|900000|2400", "#singleBubbleUl|#cumulativeUl|#cumulativeWindowMs|%windowUl")[0]
+export const AIR_DEFAULTS: AirConfig = { singleBubbleUl: 100, cumulativeUl: 1000, cumulativeWindowMs: 900000, windowUl: 2.4 }
 
 /** Checks the configurable limits; returns "" if valid. */
 export function validateAirConfig(c: AirConfig): string {
@@ -27,7 +24,7 @@ export function validateAirConfig(c: AirConfig): string {
 }
 
 /** Verdict with no air anywhere (shared, never mutated). */
-const AIR_CLEAR: AirVerdict = unpack("||0|0", "?single|?cumulative|#currentUl|#windowTotalUl")[0]
+const AIR_CLEAR: AirVerdict = { single: false, cumulative: false, currentUl: 0, windowTotalUl: 0 }
 
 export interface AirVerdict {
     single: boolean

@@ -2,8 +2,6 @@
 // and its clearing rule, as data. docs/alarm-codes.csv is generated from this table plus the prose
 // in alarmDocs.ts (tools/genAlarmCodes.ts); test/safety/alarmCodes.test.ts fails when they differ.
 
-import { unpack } from "../units"
-
 export type AlarmPriority = "high" | "medium" | "low"
 
 /** Every alarm code the firmware can raise: a closed set, so a misspelt code does not compile. */
@@ -47,13 +45,31 @@ export interface AlarmDef {
     text: string
 }
 
-// The catalogue as one packed string, "code|priority|stops (1 or empty)|clear|text;..." in catalogue
-// order, decoded once at start-up: a string literal is image data, while 19 object literals were
-// bytecode in `main` (the image's function-code budget, HELPERS.md).
-export const ALARM_DEFS: AlarmDef[] = unpack(
-    "OCCL_DOWN|high|1|ack-and-hold-gone|Downstream occlusion: check clamps, line and cannula;SYRINGE_DISENGAGED|high|1|ack-and-hold-gone|Syringe plunger not held / upstream: re-seat the syringe;AIR_BUBBLE|high|1|ack-and-hold-gone|Air in line: bubble above the set size;AIR_CUMULATIVE|high|1|ack-and-hold-gone|Air in line: more than 1 mL of air in 15 min;DOOR_OPEN|high|1|ack-and-hold-gone|Syringe door open during infusion;SYRINGE_EMPTY|high|1|ack-and-hold-gone|Syringe empty;BATTERY_DEPLETED|high|1|ack-and-cause-gone|Battery depleted: connect mains now;SENSOR_FAULT|high|1|ack-and-cause-gone|Sensor fault: pressure or battery reading invalid;DRIVE_MISMATCH|high|1|ack|Motor stall or plunger position does not match steps;WATCHDOG|high|1|ack-and-cause-gone|Control loop stopped responding;DRIVE_FAULT|high|1|ack|Step engine error;POWER_RESTORED|high|1|ack|Power was lost during an infusion: check patient and volume, then resume;PUMP_ALARM|high|1|ack|Pump stopped by an alarm (see event log);DOSE_LIMIT|high|1|ack|Maximum dose for the time window reached: delivery stopped;NEAR_EMPTY|medium||ack-and-cause-gone|Syringe near empty;VTBI_DONE|medium||ack-and-cause-gone|Volume to be infused complete (KVO running or stopped);PAUSED_LONG|medium||ack-and-cause-gone|Pump paused too long;BATTERY_LOW|medium||ack-and-cause-gone|Battery low: connect mains;LOOP_OVERRUN|low||ack-and-cause-gone|Control loop ran late",
-    "code|priority|?stopsDelivery|clear|text"
-)
+function d(code: AlarmCode, priority: AlarmPriority, stops: boolean, clear: ClearRule, text: string): AlarmDef {
+    return { code: code, priority: priority, stopsDelivery: stops, clear: clear, text: text }
+}
+
+export const ALARM_DEFS: AlarmDef[] = [
+    d("OCCL_DOWN", "high", true, "ack-and-hold-gone", "Downstream occlusion: check clamps, line and cannula"),
+    d("SYRINGE_DISENGAGED", "high", true, "ack-and-hold-gone", "Syringe plunger not held / upstream: re-seat the syringe"),
+    d("AIR_BUBBLE", "high", true, "ack-and-hold-gone", "Air in line: bubble above the set size"),
+    d("AIR_CUMULATIVE", "high", true, "ack-and-hold-gone", "Air in line: more than 1 mL of air in 15 min"),
+    d("DOOR_OPEN", "high", true, "ack-and-hold-gone", "Syringe door open during infusion"),
+    d("SYRINGE_EMPTY", "high", true, "ack-and-hold-gone", "Syringe empty"),
+    d("BATTERY_DEPLETED", "high", true, "ack-and-cause-gone", "Battery depleted: connect mains now"),
+    d("SENSOR_FAULT", "high", true, "ack-and-cause-gone", "Sensor fault: pressure or battery reading invalid"),
+    d("DRIVE_MISMATCH", "high", true, "ack", "Motor stall or plunger position does not match steps"),
+    d("WATCHDOG", "high", true, "ack-and-cause-gone", "Control loop stopped responding"),
+    d("DRIVE_FAULT", "high", true, "ack", "Step engine error"),
+    d("POWER_RESTORED", "high", true, "ack", "Power was lost during an infusion: check patient and volume, then resume"),
+    d("PUMP_ALARM", "high", true, "ack", "Pump stopped by an alarm (see event log)"),
+    d("DOSE_LIMIT", "high", true, "ack", "Maximum dose for the time window reached: delivery stopped"),
+    d("NEAR_EMPTY", "medium", false, "ack-and-cause-gone", "Syringe near empty"),
+    d("VTBI_DONE", "medium", false, "ack-and-cause-gone", "Volume to be infused complete (KVO running or stopped)"),
+    d("PAUSED_LONG", "medium", false, "ack-and-cause-gone", "Pump paused too long"),
+    d("BATTERY_LOW", "medium", false, "ack-and-cause-gone", "Battery low: connect mains"),
+    d("LOOP_OVERRUN", "low", false, "ack-and-cause-gone", "Control loop ran late"),
+]
 
 /** The definition of `code`, or null for a string that is not a known code (e.g. read back
  *  from storage written by another firmware version). */

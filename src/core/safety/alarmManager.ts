@@ -17,8 +17,8 @@
 // 1.4-2.8 Hz, yellow 0.4-0.8 Hz, duty 20-60 %.
 
 import { EventSink } from "../eventLog"
-import { umod, unpack } from "../units"
-import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority } from "./alarmCodes"
+import { umod } from "../units"
+import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
 
@@ -30,21 +30,20 @@ export interface BurstPattern {
     toneHz: number
 }
 
-// Packed (units.ts unpack), one pattern per ";": pulses|pulseMs|periodMs|toneHz (the table above).
-const PATTERNS: BurstPattern[] = unpack(
-    "0,200,400,800,1000,2100,2300,2500,2900,3100|100|8000|960;0,400,800|200|10000|720;0,400|200|20000|480",
-    "*pulses|#pulseMs|#periodMs|#toneHz"
-)
-export const HIGH_PATTERN = PATTERNS[0]
-export const MEDIUM_PATTERN = PATTERNS[1]
-export const LOW_PATTERN = PATTERNS[2]
+export const HIGH_PATTERN: BurstPattern = {
+    pulses: [0, 200, 400, 800, 1000, 2100, 2300, 2500, 2900, 3100],
+    pulseMs: 100,
+    periodMs: 8000,
+    toneHz: 960,
+}
+export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 400, 800], pulseMs: 200, periodMs: 10000, toneHz: 720 }
+export const LOW_PATTERN: BurstPattern = { pulses: [0, 400], pulseMs: 200, periodMs: 20000, toneHz: 480 }
 
 export function patternFor(p: AlarmPriority): BurstPattern {
-    return p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
+    if (p === "high") return HIGH_PATTERN
+    if (p === "medium") return MEDIUM_PATTERN
+    return LOW_PATTERN
 }
-
-/** Priorities in rising order: indexOf ranks them (0 < 4 < 11), as priorityRank does. */
-const RANKS = "low medium high"
 
 export interface Annunciation {
     /** "" when no alarm is latched. */
@@ -62,7 +61,7 @@ export interface Annunciation {
     latchedCount: number
 }
 
-export interface AlarmSlot {
+interface AlarmSlot {
     def: AlarmDef
     cause: boolean
     latched: boolean
@@ -72,21 +71,20 @@ export interface AlarmSlot {
 }
 
 /** Nothing latched: one shared record, so a quiet tick allocates nothing (never mutated). */
-const SILENT: Annunciation = unpack("|||0|0||||0", "code|priority|text|#toneHz|#pulseMs|?redLed|?yellowLed|?audioPaused|#latchedCount")[0]
+const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, pulseMs: 0, redLed: false, yellowLed: false, audioPaused: false, latchedCount: 0 }
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class AlarmManager {
     private readonly log: EventSink
-    /** One slot per ALARM_DEFS entry (read directly by the monitor's tick: no call per read). */
-    readonly slots: AlarmSlot[] = []
+    private readonly slots: AlarmSlot[] = []
     private pausedUntilMs = -1
     /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
      *  one compare per tick instead of a walk over every slot. */
-    latchedN = 0
+    private latchedN = 0
     /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
-    latchEdges = 0
+    private latchEdges = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -151,15 +149,15 @@ export class AlarmManager {
 
     /** Pauses the audio (not the lights) for 2 min; refused when nothing is latched. */
     pauseAudio(nowMs: number): boolean {
-        if (this.latchedN === 0) return false
+        if (this.latchedCount() === 0) return false
         this.pausedUntilMs = nowMs + AUDIO_PAUSE_MS
         this.log.record(nowMs, "AUDIO_PAUSE", "until t=" + this.pausedUntilMs)
         return true
     }
 
     isLatched(code: AlarmCode): boolean {
-        const i = this.indexOf(code)
-        return i < 0 ? false : this.slots[i].latched
+        const s = this.slot(code)
+        return s ? s.latched : false
     }
 
     isLatchedAt(i: number): boolean {
@@ -167,8 +165,8 @@ export class AlarmManager {
     }
 
     isAcknowledged(code: AlarmCode): boolean {
-        const i = this.indexOf(code)
-        return i < 0 ? false : this.slots[i].latched && this.slots[i].acked
+        const s = this.slot(code)
+        return s ? s.latched && s.acked : false
     }
 
     /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
@@ -195,20 +193,7 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         if (this.latchedN === 0) return SILENT
-        // The highest priority latched alarm, the oldest among equals ("low medium high".indexOf
-        // ranks the priorities: 0 < 4 < 11).
-        let top: AlarmSlot = null
-        for (let i = 0; i < this.slots.length; i++) {
-            const s = this.slots[i]
-            if (!s.latched) continue
-            if (!top) {
-                top = s
-                continue
-            }
-            const a = RANKS.indexOf(s.def.priority)
-            const b = RANKS.indexOf(top.def.priority)
-            if (a > b || (a === b && s.raisedMs < top.raisedMs)) top = s
-        }
+        const top = this.top()
         if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
@@ -217,7 +202,7 @@ export class AlarmManager {
         const paused = this.pausedUntilMs >= 0
         const p = top.def.priority
         const t = nowMs - top.raisedMs
-        const pat = p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
+        const pat = patternFor(p)
         let tone = 0
         if (!paused && pulseOn(pat, t)) tone = pat.toneHz
         let red = false
@@ -235,8 +220,25 @@ export class AlarmManager {
             redLed: red,
             yellowLed: yellow,
             audioPaused: paused,
-            latchedCount: this.latchedN,
+            latchedCount: this.latchedCount(),
         }
+    }
+
+    private top(): AlarmSlot {
+        let best: AlarmSlot = null
+        if (this.latchedN === 0) return best
+        for (let i = 0; i < this.slots.length; i++) {
+            const s = this.slots[i]
+            if (!s.latched) continue
+            if (!best) {
+                best = s
+                continue
+            }
+            const a = priorityRank(s.def.priority)
+            const b = priorityRank(best.def.priority)
+            if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s
+        }
+        return best
     }
 
     private clearSlot(nowMs: number, s: AlarmSlot) {
@@ -245,7 +247,12 @@ export class AlarmManager {
         this.latchEdges++
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
-        if (this.latchedN === 0) this.pausedUntilMs = -1
+        if (this.latchedCount() === 0) this.pausedUntilMs = -1
+    }
+
+    private slot(code: AlarmCode): AlarmSlot {
+        const i = this.indexOf(code)
+        return i < 0 ? null : this.slots[i]
     }
 }
 

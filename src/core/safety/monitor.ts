@@ -9,7 +9,6 @@ import { PumpController } from "../pump"
 import { InfusionProgram } from "../program"
 import { SensorSnapshot } from "../sensors"
 import { isDelivering, PumpState } from "../pumpStates"
-import { unpack } from "../units"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
 import { findAlarm } from "./alarmCodes"
@@ -19,8 +18,8 @@ import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
 import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
-import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
+import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
+import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
 export const NOMINAL_PRESSURE_CAL: PressureCalibration = { offsetCounts: 410, countsPerMmHg: 2.112 }
@@ -57,24 +56,37 @@ export interface SafetyConfig {
     backoffMaxMs: number
 }
 
-// Packed (image data, not bytecode; units.ts unpack), in this order: autoCompliance true,
-// adcMinCounts 100, adcMaxCounts 4000, stuckMs 10000, implausibleLowMmHg -60, nearEmptyMs 300000,
-// emptyTravelUm 500, pausedMaxMs 120000, batteryLowMv 3550, batteryDepletedMv 3350, batteryMinMv
-// 2500, batteryMaxMv 4500, positionMismatchUm 200, overrunMs 200, watchdogMs 1000,
-// backoffStepsPerS 2000 (the former 40 per 20 ms tick; 200 per 100 ms tick), backoffMarginMmHg 3,
-// backoffMaxMs 15000; test/safety/defaults.test.ts pins every value.
-export const SAFETY_DEFAULTS: SafetyConfig = unpack(
-    "1|100|4000|10000|-60|300000|500|120000|3550|3350|2500|4500|200|200|1000|2000|3|15000",
-    "?autoCompliance|#adcMinCounts|#adcMaxCounts|#stuckMs|#implausibleLowMmHg|#nearEmptyMs|#emptyTravelUm|#pausedMaxMs|#batteryLowMv|#batteryDepletedMv|#batteryMinMv|#batteryMaxMv|#positionMismatchUm|#overrunMs|#watchdogMs|#backoffStepsPerS|#backoffMarginMmHg|#backoffMaxMs"
-)[0]
-SAFETY_DEFAULTS.occlusion = OCCLUSION_DEFAULTS
-SAFETY_DEFAULTS.air = AIR_DEFAULTS
-SAFETY_DEFAULTS.pressureCal = NOMINAL_PRESSURE_CAL
+export const SAFETY_DEFAULTS: SafetyConfig = {
+    occlusion: OCCLUSION_DEFAULTS,
+    autoCompliance: true,
+    air: AIR_DEFAULTS,
+    pressureCal: NOMINAL_PRESSURE_CAL,
+    adcMinCounts: 100,
+    adcMaxCounts: 4000,
+    stuckMs: 10000,
+    implausibleLowMmHg: -60,
+    nearEmptyMs: 300000,
+    emptyTravelUm: 500,
+    pausedMaxMs: 120000,
+    batteryLowMv: 3550,
+    batteryDepletedMv: 3350,
+    batteryMinMv: 2500,
+    batteryMaxMv: 4500,
+    positionMismatchUm: 200,
+    overrunMs: 200,
+    watchdogMs: 1000,
+    // 2,000 µsteps/s (the former 40 per 20 ms tick; 200 per 100 ms tick).
+    backoffStepsPerS: 2000,
+    backoffMarginMmHg: 3,
+    backoffMaxMs: 15000,
+}
 
 export interface SafetyTick {
     /** Reverse microsteps to fire this tick (occlusion pressure relief), 0 otherwise. */
     reverseSteps: number
 }
+
+const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
@@ -143,7 +155,7 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        this.facts = { pressureOk: true, occlusion: NO_ALARM, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
+        this.facts = { pressureOk: true, occlusion: NO_OCCLUSION, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
@@ -198,15 +210,15 @@ export class SafetyMonitor {
         // The rules read only the bits and the latched set (rules.ts): a tick where neither
         // changed would set every cause to what it already is, so it runs no rule.
         const a = this.alarms
-        if (bits !== this.ruleBits || a.latchEdges !== this.ruleEdges) {
+        if (bits !== this.ruleBits || a.latchChanges() !== this.ruleEdges) {
             this.applyRules(nowMs, bits, s.pressureAdc)
             this.ruleBits = bits
-            this.ruleEdges = a.latchEdges
+            this.ruleEdges = a.latchChanges()
         }
         // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
-        if (a.latchedN > 0 || this.inAlarm) this.enforce(nowMs)
-        if (this.backoff.active) {
-            const driveUnsafe = a.slots[this.slotDisengaged].latched || a.slots[this.slotDriveMismatch].latched || a.slots[this.slotSensorFault].latched
+        if (a.latchedCount() > 0 || this.inAlarm) this.enforce(nowMs)
+        if (this.backoff.isActive()) {
+            const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
             out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
         }
         return out
@@ -234,7 +246,7 @@ export class SafetyMonitor {
     }
 
     isBackingOff(): boolean {
-        return this.backoff.active
+        return this.backoff.isActive()
     }
 
     // ---- internals ------------------------------------------------------------------------
@@ -252,14 +264,14 @@ export class SafetyMonitor {
         const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
         const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
         f.pressureOk = pressureOk
-        f.occlusion = NO_ALARM
+        f.occlusion = NO_OCCLUSION
         if (pressureOk) {
             this.backoff.addPressure(pMmHg)
             f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
             if (f.occlusion.alarm) b |= F_OCCLUSION
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
-            if (!this.alarms.slots[this.slotSensorFault].latched)
+            if (!this.alarms.isLatchedAt(this.slotSensorFault))
                 this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
@@ -277,11 +289,11 @@ export class SafetyMonitor {
             if (mv < c.batteryDepletedMv) b |= F_BATTERY_DEPLETED
         } else {
             b |= F_SENSOR_BAD
-            if (!this.alarms.slots[this.slotSensorFault].latched) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
+            if (!this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
         }
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
-        const backingOff = this.backoff.active
+        const backingOff = this.backoff.isActive()
         if (backingOff) b |= F_BACKING_OFF
         if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
@@ -300,14 +312,8 @@ export class SafetyMonitor {
         }
         // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
         if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
-        // A late tick within the last OVERRUN_HOLD_MS; a watchdog gap since the last valid tick
-        // (taken: reported once).
-        const t = this.timing
-        if (t.overrunUntilMs >= nowMs) b |= F_OVERRUN
-        if (t.watchdogSeen) {
-            b |= F_WATCHDOG
-            t.watchdogSeen = false
-        }
+        if (this.timing.overrun(nowMs)) b |= F_OVERRUN
+        if (this.timing.takeWatchdog()) b |= F_WATCHDOG
         return b
     }
 
@@ -319,11 +325,11 @@ export class SafetyMonitor {
             const r = rules[i]
             if (r.needsPressure && (bits & F_PRESSURE_BAD) !== 0) continue
             const slot = this.ruleSlots[i]
-            const latched = a.slots[slot].latched
+            const latched = a.isLatchedAt(slot)
             const raised = (bits & r.cause) === r.cause
             const present = raised || (latched && r.hold !== 0 && (bits & r.hold) === r.hold)
             // Detail text is built only on the tick that latches the alarm (it is then logged).
-            a.setCauseAt(nowMs, slot, present, present && !latched ? ruleDetail(r, this.facts) : "")
+            a.setCauseAt(nowMs, slot, present, present && !latched ? r.detail(this.facts) : "")
             if (raised && !latched && r.action === "STOP_BACK_OFF") {
                 this.occlusion.markAlarm()
                 this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.backoffTargetMmHg(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
@@ -348,7 +354,7 @@ export class SafetyMonitor {
     }
 
     private releaseIfClear(nowMs: number) {
-        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.active) {
+        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.isActive()) {
             // Only after the operator acknowledged: a cleared slot was acknowledged by definition.
             this.pumpAlarmLatched = ""
             this.pump.resetAlarm(nowMs)

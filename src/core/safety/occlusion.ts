@@ -14,7 +14,6 @@
 // so a restart against an uncleared occlusion re-alarms sooner (a cause-based check, not a flag).
 
 import { Int32Store } from "../int32Store"
-import { unpack } from "../units"
 
 export type OcclusionLevel = "low" | "medium" | "high"
 
@@ -50,16 +49,22 @@ export interface OcclusionConfig {
 }
 
 /** Shared "no alarm" verdict: the tick allocates nothing when all is well (never mutated). */
-export const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
+const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
 
-// Packed (image data, not bytecode; units.ts unpack): level medium, complianceUlPerMmHg 5,
-// riseMmHg 20, windowMmHg 16, minWindowMs 20000, minRiseFraction 0.3, segments 3, minSegmentUl 30,
-// baselineTauMs 600000, baselineDownTauMs 60000, medianLength 31, confirmMs 10000
-// (test/safety/defaults.test.ts pins every value).
-export const OCCLUSION_DEFAULTS: OcclusionConfig = unpack(
-    "medium|5|20|16|20000|300|3|30|600000|60000|31|10000",
-    "level|#complianceUlPerMmHg|#riseMmHg|#windowMmHg|#minWindowMs|%minRiseFraction|#segments|#minSegmentUl|#baselineTauMs|#baselineDownTauMs|#medianLength|#confirmMs"
-)[0]
+export const OCCLUSION_DEFAULTS: OcclusionConfig = {
+    level: "medium",
+    complianceUlPerMmHg: 5,
+    riseMmHg: 20,
+    windowMmHg: 16,
+    minWindowMs: 20000,
+    minRiseFraction: 0.3,
+    segments: 3,
+    minSegmentUl: 30,
+    baselineTauMs: 600000,
+    baselineDownTauMs: 60000,
+    medianLength: 31,
+    confirmMs: 10000,
+}
 
 /** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
  *  plus a stopper term scaling with area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured
@@ -72,12 +77,20 @@ export function complianceEstimateFor(innerDiameterUm: number): number {
 
 /** Copy of `c` with another compliance (explicit copy: no object spread on the device). */
 export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number): OcclusionConfig {
-    // Field by field over Object.keys: one loop instead of twelve literal fields in the image.
-    const o: any = {}
-    const k = Object.keys(c)
-    for (let i = 0; i < k.length; i++) o[k[i]] = (c as any)[k[i]]
-    o.complianceUlPerMmHg = complianceUlPerMmHg
-    return o
+    return {
+        level: c.level,
+        complianceUlPerMmHg: complianceUlPerMmHg,
+        riseMmHg: c.riseMmHg,
+        windowMmHg: c.windowMmHg,
+        minWindowMs: c.minWindowMs,
+        minRiseFraction: c.minRiseFraction,
+        segments: c.segments,
+        minSegmentUl: c.minSegmentUl,
+        baselineTauMs: c.baselineTauMs,
+        baselineDownTauMs: c.baselineDownTauMs,
+        medianLength: c.medianLength,
+        confirmMs: c.confirmMs,
+    }
 }
 
 export interface OcclusionVerdict {
@@ -199,6 +212,16 @@ export class OcclusionDetector {
         return this.histV.get((this.histStart + i) % HISTORY_SAMPLES) / NL_PER_UL
     }
 
+    /** Filtered pressure (mmHg) of logical sample i. */
+    private p(i: number): number {
+        return this.histP.get((this.histStart + i) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+    }
+
+    /** Sample time (ms, modulo 2^32) of logical sample i; only the newest TIME_SAMPLES are kept. */
+    private t(i: number): number {
+        return this.histT.get((this.samplesTotal - this.histN + i) % TIME_SAMPLES)
+    }
+
     /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
     private lastWithVolumeAtMost(v: number, lo: number, hi: number): number {
         let a = lo
@@ -223,7 +246,7 @@ export class OcclusionDetector {
         let found = -1
         while (a <= b) {
             const mid = (a + b) >> 1
-            if (((tNow - this.histT.get((this.samplesTotal - this.histN + mid) % TIME_SAMPLES)) | 0) >= agoMs) {
+            if (((tNow - this.t(mid)) | 0) >= agoMs) {
                 found = mid
                 a = mid + 1
             } else b = mid - 1
@@ -243,9 +266,7 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        // Sample times (ms, modulo 2^32) of logical sample i are at (samplesTotal - histN + i) %
-        // TIME_SAMPLES; only the newest TIME_SAMPLES are kept.
-        const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
+        const tNow = this.t(last)
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
         const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
         const jt = this.lastWithTimeAtLeastAgo(tNow, c.minWindowMs, last - 1)
@@ -261,8 +282,7 @@ export class OcclusionDetector {
             if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
             if (idx <= prevIdx) return false
             const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
-            // Filtered pressure (mmHg) of logical samples idx and prevIdx.
-            const rose = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG - this.histP.get((this.histStart + prevIdx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+            const rose = this.p(idx) - this.p(prevIdx)
             if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
             prevIdx = idx
         }

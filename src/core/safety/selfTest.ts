@@ -7,7 +7,6 @@ import { PumpController } from "../pump"
 import { SensorSnapshot } from "../sensors"
 import { PressureCalibration } from "./detectors/pressureSensor"
 import { NOMINAL_PRESSURE_CAL } from "./monitor"
-import { unpack } from "../units"
 
 export interface SelfTestInputs {
     /** Driver current (mA) with the buzzer on / off; NaN when the board has no feedback. */
@@ -30,28 +29,20 @@ export interface SelfTestResult {
     notes: string[]
 }
 
-export interface SelfTestLimits {
+export const SELFTEST_LIMITS = {
     /** A driven piezo buzzer / LED draws well above this; an open circuit draws ~0. */
-    minOnMa: number
-    maxOffMa: number
+    minOnMa: 3,
+    maxOffMa: 1,
     /** At rest (no flow) the line pressure must read near zero gauge: -30..+100 mmHg. */
-    restMinMmHg: number
-    restMaxMmHg: number
-    adcMin: number
-    adcMax: number
-    batteryMinMv: number
-    batteryMaxMv: number
-    positionMinUm: number
-    positionMaxUm: number
+    restMinMmHg: -30,
+    restMaxMmHg: 100,
+    adcMin: 100,
+    adcMax: 4000,
+    batteryMinMv: 3000,
+    batteryMaxMv: 4500,
+    positionMinUm: -1000,
+    positionMaxUm: 100000,
 }
-
-// Packed (image data, not bytecode; units.ts unpack): minOnMa 3, maxOffMa 1, restMinMmHg -30,
-// restMaxMmHg 100, adcMin 100, adcMax 4000, batteryMinMv 3000, batteryMaxMv 4500,
-// positionMinUm -1000, positionMaxUm 100000 (test/safety/defaults.test.ts pins every value).
-export const SELFTEST_LIMITS: SelfTestLimits = unpack(
-    "3|1|-30|100|100|4000|3000|4500|-1000|100000",
-    "#minOnMa|#maxOffMa|#restMinMmHg|#restMaxMmHg|#adcMin|#adcMax|#batteryMinMv|#batteryMaxMv|#positionMinUm|#positionMaxUm"
-)[0]
 
 /** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over the string's UTF-16 code units (ASCII
  *  settings text): catches every single-bit and burst error up to 16 bits in the record. */

@@ -24,8 +24,7 @@ const WINDUP_UL = 200
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class OcclusionBackoff {
-    /** A back-off is running (read directly by the monitor). */
-    active = false
+    private active = false
     private startMs = 0
     private doneSteps = 0
     private capSteps = 0
