@@ -4,13 +4,11 @@
 // write and reboots; the expected figures come from rate x time and the syringe geometry.
 
 import { describe, expect, it } from "vitest"
-import { EventLog } from "../../src/core/eventLog"
-import { DurableCell } from "../../src/core/log/durableCell"
 import { MemoryPageStore } from "../../src/core/log/pageStore"
-import { PowerSafety } from "../../src/core/persist/powerSafety"
 import { AMT_MG } from "../../src/core/druglib/doseUnits"
 import { InfusionProgram } from "../../src/core/program"
-import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
+import { CONTROL_PERIOD_MS, PumpController } from "../../src/core/pump"
+import { bootPump, run } from "./powerRig"
 
 // BD Plastipak 50 mL, 26.59 mm bore, 3200 µsteps/mm: π·26.59²/4/3200 mm³ = 173,531 pL per µstep.
 const PL = 173531
@@ -29,39 +27,22 @@ function boundSteps(rateUlPerH: number): number {
     return Math.ceil(ulToSteps(Math.ceil((rateUlPerH * WORST_AGE_MS) / 3_600_000)))
 }
 
-function bootPump(snap: MemoryPageStore, prog: MemoryPageStore) {
-    const log = new EventLog(500)
-    const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
-    const safety = new PowerSafety(new DurableCell(snap, 0, "snap"), INTERVAL_MS, log, new DurableCell(prog, 0, "p"))
-    const result = safety.boot(0, pump)
-    return { log, pump, safety, result }
-}
-
 /** The last control tick before the progress write due at 120 s: the cut falls after it. */
 const CUT_MS = 120_000 - CONTROL_PERIOD_MS
 
 /** Control tick every CONTROL_PERIOD_MS and the persistence poll every 100 ms, as on the device; returns the
  *  steps fired (what the plunger physically moved). */
-function run(pump: PumpController, safety: PowerSafety, from: number, to: number): number {
-    let steps = 0
-    for (let t = from; t <= to; t += CONTROL_PERIOD_MS) {
-        steps += pump.update(t).steps
-        if (t % 100 === 0) safety.poll(t, pump)
-    }
-    return steps
-}
-
 /** Infuses `p` from t = 0 and cuts power after the tick at CUT_MS, one control period before the progress write due at
  *  120 s (the last one that survives is the 90 s one); returns the fired steps and the reboot. */
 function infuseAndCut(p: InfusionProgram, beforeCut?: (pump: PumpController) => void) {
     const snap = new MemoryPageStore(2, 192)
     const prog = new MemoryPageStore(2, 40)
-    const a = bootPump(snap, prog)
+    const a = bootPump(snap, prog, INTERVAL_MS)
     expect(a.pump.loadProgram(0, p).ok).toBe(true)
     if (beforeCut) beforeCut(a.pump)
     expect(a.pump.start(0).ok).toBe(true)
     const firedSteps = run(a.pump, a.safety, 0, CUT_MS)
-    return { firedSteps, b: bootPump(snap, prog) }
+    return { firedSteps, b: bootPump(snap, prog, INTERVAL_MS) }
 }
 
 describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", () => {
@@ -107,7 +88,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
     it("a cut 0.9 s into the 120 s progress write (poll 100 ms + two 4 KB sector erases, W25Q16JV tSE max 400 ms each): the 90 s save holds and the count still covers the truth", () => {
         const snap = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
-        const a = bootPump(snap, prog)
+        const a = bootPump(snap, prog, INTERVAL_MS)
         a.pump.loadProgram(0, P)
         a.pump.start(0)
         let fired = run(a.pump, a.safety, 0, CUT_MS)
@@ -118,7 +99,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         a.safety.poll(120_000, a.pump)
         for (let t = 120_000; t <= 120_900; t += CONTROL_PERIOD_MS) fired += a.pump.update(t).steps
         prog.restorePower()
-        const b = bootPump(snap, prog)
+        const b = bootPump(snap, prog, INTERVAL_MS)
         // 30.9 s at 1200 mL/h = 10,300 µL ran after the 90 s save: more than rate x 30 s (10,000 µL).
         expect(((fired * PL) / 1e6) - 30_000).toBeGreaterThan(10_000)
         expect(b.pump.stepsCommanded()).toBeGreaterThanOrEqual(fired)
@@ -142,13 +123,13 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         // 55 s, before the next progress write: ~25 s x 1 mL/h = 6.9 µL = ~40 steps beyond the VTBI.
         const snap = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
-        const a = bootPump(snap, prog)
+        const a = bootPump(snap, prog, INTERVAL_MS)
         a.pump.loadProgram(0, { ...P, vtbiUl: 10_000, kvoRateUlPerH: 1000 })
         a.pump.start(0)
         const fired = run(a.pump, a.safety, 0, 55_000)
         expect(a.pump.state()).toBe("KVO")
         expect(fired - Math.floor(10_000e6 / PL)).toBeGreaterThanOrEqual(ulToSteps((1000 * 24) / 3600))
-        const b = bootPump(snap, prog)
+        const b = bootPump(snap, prog, INTERVAL_MS)
         expect(b.pump.stepsCommanded()).toBeGreaterThanOrEqual(fired)
         // At most ceil(1 mL/h x 31 s) = 9 µL = 52 steps above.
         expect(b.pump.stepsCommanded() - fired).toBeLessThanOrEqual(boundSteps(1000))
@@ -176,7 +157,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         // 90 s progress save; the cut after the tick at CUT_MS leaves only the bolus-start snapshot (0 bolus steps).
         const snap = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
-        const a = bootPump(snap, prog)
+        const a = bootPump(snap, prog, INTERVAL_MS)
         a.pump.loadProgram(0, { ...P, rateUlPerH: 60_000, bolusUl: 2000, bolusDurationS: 60 })
         a.pump.start(0)
         run(a.pump, a.safety, 0, 100_000)
@@ -185,7 +166,7 @@ describe("power restore counts the unsaved worst case as given (REQ-PWR-006)", (
         expect(a.pump.state()).toBe("Bolus")
         // Physics: ~20 s of the 120 mL/h bolus = 667 µL ran as bolus before the cut.
         expect(a.pump.status().bolusUl).toBeGreaterThan(600)
-        const b = bootPump(snap, prog)
+        const b = bootPump(snap, prog, INTERVAL_MS)
         expect(b.pump.status().bolusUl).toBeGreaterThanOrEqual(a.pump.status().bolusUl)
         b.pump.resetAlarm(0)
         expect(b.pump.setBolusLockout(0, 300_000).ok).toBe(true)

@@ -8,6 +8,7 @@ import { PowerSafety } from "../../src/core/persist/powerSafety"
 import { decodeSnapshot, encodeSnapshot } from "../../src/core/persist/snapshot"
 import { InfusionProgram } from "../../src/core/program"
 import { CONTROL_PERIOD_MS, PumpController, REFERENCE_PUMP_CONFIG } from "../../src/core/pump"
+import { bootPump, run } from "./powerRig"
 import { ALL_STATES } from "../../src/core/stateMachine"
 
 const PL = 173531 // pL per microstep, BD 50 mL on the reference drive
@@ -22,15 +23,6 @@ function boot(store: MemoryPageStore, nowMs = 0) {
 }
 
 /** Runs the pump on a virtual clock with the persistence poll every 100 ms, as on the device. */
-function run(pump: PumpController, safety: PowerSafety, from: number, to: number) {
-    let steps = 0
-    for (let t = from; t <= to; t += CONTROL_PERIOD_MS) {
-        steps += pump.update(t).steps
-        if (t % 100 === 0) safety.poll(t, pump)
-    }
-    return steps
-}
-
 describe("power loss mid-infusion", () => {
     it("comes back Paused behind a POWER_RESTORED alarm with program and volume kept, and never resumes alone", () => {
         const store = new MemoryPageStore(2, 192)
@@ -213,18 +205,10 @@ describe("stored counter parsers (maintenance, replay) on arbitrary cell content
 
 describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot)", () => {
     const INTERVAL_MS = 30000
-    function bootP(store: MemoryPageStore, prog: MemoryPageStore) {
-        const log = new EventLog(500)
-        const pump = new PumpController(REFERENCE_PUMP_CONFIG, log)
-        const safety = new PowerSafety(new DurableCell(store, 0, "snap"), INTERVAL_MS, log, new DurableCell(prog, 0, "p"))
-        safety.boot(0, pump)
-        return { log, pump, safety }
-    }
-
     it("while only steps advance, the 40-byte progress cell is written and the snapshot is not; restore counts the unsaved rate x 31 s as given", () => {
         const store = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
-        const a = bootP(store, prog)
+        const a = bootPump(store, prog, INTERVAL_MS)
         a.pump.loadProgram(0, program)
         a.pump.start(0)
         run(a.pump, a.safety, 0, 100)
@@ -233,7 +217,7 @@ describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot
         expect(store.writeCalls).toBe(snapWrites)
         // 600 s / 30 s = 20 progress saves, 3 slot writes each (marker, image, marker).
         expect(prog.writeCalls).toBe(20 * 3)
-        const b = bootP(store, prog)
+        const b = bootPump(store, prog, INTERVAL_MS)
         const restored = b.pump.stepsCommanded()
         const truth = a.pump.stepsCommanded()
         expect(truth).toBeGreaterThanOrEqual(trueSteps)
@@ -246,20 +230,20 @@ describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot
     it("a progress record of an older snapshot is ignored (a state change since), and a torn one falls back to the snapshot or the previous record", () => {
         const store = new MemoryPageStore(2, 192)
         const prog = new MemoryPageStore(2, 40)
-        const a = bootP(store, prog)
+        const a = bootPump(store, prog, INTERVAL_MS)
         a.pump.loadProgram(0, program)
         a.pump.start(0)
         run(a.pump, a.safety, 0, 120_000)
         // Forged newer-looking progress for an older snapshot version: never applied.
         new DurableCell(prog, 0, "p").set("1,99999,0")
-        const b = bootP(store, prog)
+        const b = bootPump(store, prog, INTERVAL_MS)
         // Not 99,999: at most the truth plus the 502-step worst case (10 mL/h x 31 s).
         expect(b.pump.stepsCommanded()).toBeLessThanOrEqual(a.pump.stepsCommanded() + 502)
         // Torn progress writes at every byte: restored never below the truth, at most the bound above.
         for (let cut = 0; cut <= 41; cut++) {
             const s2 = new MemoryPageStore(2, 192)
             const p2 = new MemoryPageStore(2, 40)
-            const c = bootP(s2, p2)
+            const c = bootPump(s2, p2, INTERVAL_MS)
             c.pump.loadProgram(0, program)
             c.pump.start(0)
             run(c.pump, c.safety, 0, 90_000)
@@ -269,7 +253,7 @@ describe("progress cell (REQ-BUD-005: steps saved without rewriting the snapshot
             p2.tornByte = 0x00
             c.safety.poll(120_000, c.pump)
             p2.restorePower()
-            const d = bootP(s2, p2)
+            const d = bootPump(s2, p2, INTERVAL_MS)
             // The save before the torn one (t = 90 s) holds, 30 s + one poll behind; the 31 s bound covers it.
             expect(d.pump.stepsCommanded()).toBeGreaterThanOrEqual(c.pump.stepsCommanded())
             expect(d.pump.stepsCommanded() - c.pump.stepsCommanded()).toBeLessThanOrEqual(502)
