@@ -5,12 +5,12 @@
 // the key-less scenarios.
 
 import { boardLibrarySource } from "./librarySource"
-import { bootHil, startStatusLines } from "./hilRun"
+import { bootHil, keypadKeys, startStatusLines } from "./hilRun"
 import { provisionDeviceKey } from "./libraryDevice"
 import { runFirmware } from "./app"
 import { startPanel } from "./panel"
-import { HIL_PREFIX, HilRig, KEY_NAMES } from "../hal/hilTypes"
-import { DeviceServices, PanelDisplay, PanelKeySource } from "../hal/types"
+import { HIL_PREFIX, HilRig } from "../hal/hilTypes"
+import { DeviceServices, PanelDisplay } from "../hal/types"
 
 /** `keyHex`: the run's development device key (64 hex digits), provisioned before boot as a
  *  factory would; `signedLibrary`: the library signed with it, verified at boot like a board's;
@@ -20,21 +20,6 @@ export async function runHilPanel(rig: HilRig, dev: DeviceServices, keyHex: stri
     const fw = await bootHil(rig, dev, boardLibrarySource(signedLibrary))
     runFirmware(fw, null, false)
     console.log(HIL_PREFIX + "t=" + dev.clock.nowMs() + " program=panel")
-    startPanel(fw, display, keypadKeys(rig))
+    startPanel(fw, display, keypadKeys(rig, dev.clock))
     startStatusLines(fw, rig, null)
-}
-
-/** The rig's keypad as panel key edges: a press and a release per key, so held keys repeat. */
-function keypadKeys(rig: HilRig): PanelKeySource {
-    return {
-        onKey: (handler: (key: string, down: boolean) => void) => {
-            let held: number[] = []
-            rig.onKeypad(pressed => {
-                const now: number[] = pressed ? pressed : []
-                for (let j = 0; j < now.length; j++) if (held.indexOf(now[j]) < 0) handler(KEY_NAMES[now[j]], true)
-                for (let j = 0; j < held.length; j++) if (now.indexOf(held[j]) < 0) handler(KEY_NAMES[held[j]], false)
-                held = now
-            })
-        },
-    }
 }

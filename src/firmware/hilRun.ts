@@ -7,7 +7,8 @@ import { InfusionProgram } from "../core/program"
 import { CommandResult, PumpController } from "../core/pump"
 import { bootFirmware, PumpFirmware, runFirmware } from "./app"
 import { HIL_PREFIX, HilRig, HilTmcFault, KEY_NAMES } from "../hal/hilTypes"
-import { DeviceServices } from "../hal/types"
+import { DeviceServices, PanelKeySource } from "../hal/types"
+import { Clock } from "../core/clock"
 import { initDrive } from "./drive"
 import { hilLibrarySource, LibrarySource } from "./librarySource"
 
@@ -28,6 +29,27 @@ function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
     else r = { ok: false, reason: "key " + key + " acts only on the front panel" }
     // The pump's answer, for the rig's key check (reason last: the rig reads it to the line end).
     console.log(HIL_PREFIX + "t=" + now + " key=" + key + (r && !r.ok ? " ok=0 reason=" + r.reason : " ok=1"))
+}
+
+/** The rig's keypad as key edges: edge detection on its pressed-keys reading, a press and a
+ *  release per key (the panel's held keys repeat); an index outside the layout is logged. */
+export function keypadKeys(rig: HilRig, clock: Clock): PanelKeySource {
+    return {
+        onKey: (handler: (key: string, down: boolean) => void) => {
+            let held: number[] = []
+            rig.onKeypad(pressed => {
+                const now: number[] = pressed ? pressed : []
+                for (let j = 0; j < now.length; j++) {
+                    const i = now[j]
+                    if (held.indexOf(i) >= 0) continue
+                    if (i >= 0 && i < KEY_NAMES.length) handler(KEY_NAMES[i], true)
+                    else console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
+                }
+                for (let j = 0; j < held.length; j++) if (now.indexOf(held[j]) < 0 && held[j] >= 0 && held[j] < KEY_NAMES.length) handler(KEY_NAMES[held[j]], false)
+                held = now
+            })
+        },
+    }
 }
 
 /** Sensors on the bus appear some time after boot; the loop starts once all report, or after
@@ -53,17 +75,9 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     const clock = dev.clock
     const fw = await bootHil(rig, dev, hilLibrarySource)
     const pump = fw.pump
-    // Edge detection on the keypad's pressed-keys reading: a key acts once per press.
-    let held: number[] = []
-    rig.onKeypad(pressed => {
-        const now: number[] = pressed ? pressed : []
-        for (let j = 0; j < now.length; j++) {
-            const i = now[j]
-            if (held.indexOf(i) >= 0) continue
-            if (i >= 0 && i < KEY_NAMES.length) onKey(fw, rig, KEY_NAMES[i])
-            else console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
-        }
-        held = now
+    // A key acts once per press.
+    keypadKeys(rig, clock).onKey((key: string, down: boolean) => {
+        if (down) onKey(fw, rig, key)
     })
     // A pump restored after power loss keeps its own program (Paused behind POWER_RESTORED).
     let loaded = runFirmware(fw, program, false)
