@@ -69,28 +69,28 @@ export function syringeRateProblem(what: string, rateUlPerH: number, syringe: Sy
 export function validateProgram(p: InfusionProgram, syringe: SyringeSpec, m?: Mechanics): ValidationResult {
     const mech = m ? m : REFERENCE_MECHANICS
     const errors: string[] = []
-    if (!p) return { ok: false, errors: ["program: missing"] }
-    if (!syringe) {
-        errors.push("syringeId: unknown syringe '" + p.syringeId + "'")
-        return { ok: false, errors: errors }
-    }
-    const capacityUl = syringe.nominalMl * UL_PER_ML
-    if (checkWhole(errors, "rateUlPerH", p.rateUlPerH, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H, "µL/h")) {
-        const why = syringeRateProblem("rate", p.rateUlPerH, syringe, mech)
-        if (why.length > 0) errors.push("rateUlPerH: " + why)
-    }
-    checkWhole(errors, "vtbiUl", p.vtbiUl, 1, capacityUl, "µL")
-    if (checkWhole(errors, "kvoRateUlPerH", p.kvoRateUlPerH, 0, MAX_KVO_UL_PER_H, "µL/h")) {
-        if (p.kvoRateUlPerH > 0 && p.kvoRateUlPerH < MIN_RATE_UL_PER_H)
-            errors.push("kvoRateUlPerH: " + p.kvoRateUlPerH + " µL/h is below the pump minimum " + MIN_RATE_UL_PER_H)
-        if (isWholeNumber(p.rateUlPerH) && p.kvoRateUlPerH > p.rateUlPerH)
-            errors.push("kvoRateUlPerH: KVO rate must not exceed the primary rate")
-    }
-    if (checkWhole(errors, "bolusUl", p.bolusUl, 0, capacityUl, "µL") && p.bolusUl > 0) {
-        if (p.bolusUl < MIN_BOLUS_UL) errors.push("bolusUl: " + p.bolusUl + " µL is below the minimum " + MIN_BOLUS_UL)
-        if (checkWhole(errors, "bolusDurationS", p.bolusDurationS, MIN_BOLUS_DURATION_S, MAX_BOLUS_DURATION_S, "s")) {
-            const why = syringeRateProblem("bolus over " + p.bolusDurationS + " s", bolusRateUlPerH(p), syringe, mech)
-            if (why.length > 0) errors.push("bolusUl: " + why)
+    // One exit (one result literal in the image): a missing program or syringe ends the checks.
+    if (!p) errors.push("program: missing")
+    else if (!syringe) errors.push("syringeId: unknown syringe '" + p.syringeId + "'")
+    else {
+        const capacityUl = syringe.nominalMl * UL_PER_ML
+        if (checkWhole(errors, "rateUlPerH", p.rateUlPerH, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H, "µL/h")) {
+            const why = syringeRateProblem("rate", p.rateUlPerH, syringe, mech)
+            if (why.length > 0) errors.push("rateUlPerH: " + why)
+        }
+        checkWhole(errors, "vtbiUl", p.vtbiUl, 1, capacityUl, "µL")
+        if (checkWhole(errors, "kvoRateUlPerH", p.kvoRateUlPerH, 0, MAX_KVO_UL_PER_H, "µL/h")) {
+            if (p.kvoRateUlPerH > 0 && p.kvoRateUlPerH < MIN_RATE_UL_PER_H)
+                errors.push("kvoRateUlPerH: " + p.kvoRateUlPerH + " µL/h is below the pump minimum " + MIN_RATE_UL_PER_H)
+            if (isWholeNumber(p.rateUlPerH) && p.kvoRateUlPerH > p.rateUlPerH)
+                errors.push("kvoRateUlPerH: KVO rate must not exceed the primary rate")
+        }
+        if (checkWhole(errors, "bolusUl", p.bolusUl, 0, capacityUl, "µL") && p.bolusUl > 0) {
+            if (p.bolusUl < MIN_BOLUS_UL) errors.push("bolusUl: " + p.bolusUl + " µL is below the minimum " + MIN_BOLUS_UL)
+            if (checkWhole(errors, "bolusDurationS", p.bolusDurationS, MIN_BOLUS_DURATION_S, MAX_BOLUS_DURATION_S, "s")) {
+                const why = syringeRateProblem("bolus over " + p.bolusDurationS + " s", bolusRateUlPerH(p), syringe, mech)
+                if (why.length > 0) errors.push("bolusUl: " + why)
+            }
         }
     }
     return { ok: errors.length === 0, errors: errors }

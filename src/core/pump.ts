@@ -2,6 +2,7 @@
 // accounting. It owns no clock and no hardware: the control loop passes `nowMs` in and fires
 // the steps it returns, so the same object runs on the device, in the simulator and in vitest.
 
+import { EventKind } from "./eventKinds"
 import { EventSink } from "./eventLog"
 import { AlarmCode } from "./safety/alarmCodes"
 import { bolusRateUlPerH, InfusionProgram, MAX_BOLUS_DURATION_S, MIN_BOLUS_DURATION_S, MIN_BOLUS_UL, syringeRateProblem, validateProgram } from "./program"
@@ -131,14 +132,14 @@ export class PumpController {
     }
 
     state(): PumpState {
-        return this.sm.state()
+        return this.sm.current
     }
 
     // ---- commands -------------------------------------------------------------------------
 
     loadProgram(nowMs: number, p: InfusionProgram): CommandResult {
-        const gate = this.sm.check("program")
-        if (!gate.ok) return this.reject(nowMs, "program", gate.reason)
+        const no = this.refused(nowMs, "program")
+        if (no) return no
         const syringe = p ? findSyringe(p.syringeId) : null
         const v = validateProgram(p, syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "program", v.errors.join("; "))
@@ -196,8 +197,8 @@ export class PumpController {
      *  1..3600 s), the VTBI (the loading volume is part of it) and the syringe's rate limit.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     setLoadingDose(nowMs: number, ul: number, durationS: number): CommandResult {
-        if (this.sm.state() !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.state())
-        if (this.volume.steps() > 0) return this.reject(nowMs, "loading", "this infusion has already started")
+        if (this.sm.current !== "Programmed" || !this.program) return this.reject(nowMs, "loading", "a loading dose can only be set in Programmed, not " + this.sm.current)
+        if (this.volume.totalSteps > 0) return this.reject(nowMs, "loading", "this infusion has already started")
         if (!isWholeNumber(ul) || ul < 0) return this.reject(nowMs, "loading", "loadingUl must be a whole number of µL")
         if (ul === 0) {
             this.loadingUl = 0
@@ -227,7 +228,7 @@ export class PumpController {
      *  Programmed and Paused. The limit becomes a whole number of steps rounded down.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     setDoseLimit(nowMs: number, windowMin: number, maxAmountThousandths: number): CommandResult {
-        const st = this.sm.state()
+        const st = this.sm.current
         if (!this.program || (st !== "Programmed" && st !== "Paused")) return this.reject(nowMs, "doseLimit", "a dose limit can be set in Programmed or Paused, not " + st)
         const c = this.concentration
         if (!c || c.num <= 0) return this.reject(nowMs, "doseLimit", "set the concentration first")
@@ -242,7 +243,7 @@ export class PumpController {
             // REQ-PWR-006: what this program delivered before its first limit has no time kept
             // (after a power cut it includes the unsaved bound): it counts as given this minute,
             // so the allowance is a lower bound on the true one, never more.
-            this.doseWindows.add(this.volume.steps())
+            this.doseWindows.add(this.volume.totalSteps)
         }
         this.doseWindows.advance(nowMs)
         const why = this.doseWindows.addLimit(windowMin, maxSteps)
@@ -258,8 +259,8 @@ export class PumpController {
      *  is raised until it is started or stopped.
      *  @devsWhenUsed (compiled into an image only if it calls this) */
     standby(nowMs: number, untilMs: number, autoStart: boolean): CommandResult {
-        const gate = this.sm.check("standby")
-        if (!gate.ok) return this.reject(nowMs, "standby", gate.reason)
+        const no = this.refused(nowMs, "standby")
+        if (no) return no
         if (!isWholeNumber(untilMs) || untilMs <= nowMs || untilMs - nowMs > 24 * 3600000)
             return this.reject(nowMs, "standby", "start time must be a whole ms after now and at most 24 h ahead")
         this.standbyUntilMs = untilMs
@@ -271,7 +272,7 @@ export class PumpController {
 
     /** True in Standby once its time has come without a start (the reminder is due). */
     standbyOverdue(nowMs: number): boolean {
-        return this.sm.state() === "Standby" && nowMs >= this.standbyUntilMs
+        return this.sm.current === "Standby" && nowMs >= this.standbyUntilMs
     }
 
     /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one.
@@ -281,7 +282,7 @@ export class PumpController {
         if (!isWholeNumber(lockoutMs) || lockoutMs < 0 || lockoutMs > 24 * 3600000) return this.reject(nowMs, "lockout", "lockout must be 0..86400000 ms")
         this.bolusLockoutMs = lockoutMs
         // REQ-PWR-006: a bolus with no start time kept (given before a power cut) counts as started now.
-        if (this.lastBolusStartMs < 0 && this.volume.bolusStepCount() > 0) this.lastBolusStartMs = nowMs
+        if (this.lastBolusStartMs < 0 && this.volume.bolusSteps > 0) this.lastBolusStartMs = nowMs
         this.log.record(nowMs, "DOSE_LIMIT_SET", "bolus lockout=" + lockoutMs + "ms")
         return OK
     }
@@ -322,18 +323,11 @@ export class PumpController {
     /** Changes the primary rate of the loaded infusion while Running or Paused. Only the pump's
      *  own range is checked here; drug limits are checked before this (druglib/titrate.ts). */
     titrate(nowMs: number, rateUlPerH: number): CommandResult {
-        const gate = this.sm.check("titrate")
-        if (!gate.ok) return this.reject(nowMs, "titrate", gate.reason)
+        const no = this.refused(nowMs, "titrate")
+        if (no) return no
         const p = this.program
-        const next: InfusionProgram = {
-            syringeId: p.syringeId,
-            rateUlPerH: rateUlPerH,
-            vtbiUl: p.vtbiUl,
-            // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
-            kvoRateUlPerH: p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH,
-            bolusUl: p.bolusUl,
-            bolusDurationS: p.bolusDurationS,
-        }
+        // KVO may not exceed the primary rate; a lower one is stated in the TITRATE record.
+        const next = programWith(p, rateUlPerH, p.kvoRateUlPerH <= rateUlPerH ? p.kvoRateUlPerH : rateUlPerH, p.bolusUl, p.bolusDurationS)
         const v = validateProgram(next, this.syringe, this.config.mechanics)
         if (!v.ok) return this.reject(nowMs, "titrate", v.errors.join("; "))
         this.log.record(nowMs, "TITRATE", "rate " + p.rateUlPerH + "->" + rateUlPerH + "uL/h kvo=" + next.kvoRateUlPerH + "uL/h")
@@ -345,18 +339,11 @@ export class PumpController {
     /** Starts the programmed bolus, or (front panel) a bolus of `bolusUl` over `bolusDurationS`
      *  whose dose the drug library has already checked (druglib/dosing.ts checkBolus). */
     bolus(nowMs: number, bolusUl?: number, bolusDurationS?: number): CommandResult {
-        const gate = this.sm.check("bolus")
-        if (!gate.ok) return this.reject(nowMs, "bolus", gate.reason)
+        const no = this.refused(nowMs, "bolus")
+        if (no) return no
         if (bolusUl !== undefined) {
             const p = this.program
-            const next: InfusionProgram = {
-                syringeId: p.syringeId,
-                rateUlPerH: p.rateUlPerH,
-                vtbiUl: p.vtbiUl,
-                kvoRateUlPerH: p.kvoRateUlPerH,
-                bolusUl: bolusUl,
-                bolusDurationS: bolusDurationS,
-            }
+            const next = programWith(p, p.rateUlPerH, p.kvoRateUlPerH, bolusUl, bolusDurationS)
             const v = validateProgram(next, this.syringe)
             if (!v.ok || bolusUl <= 0) return this.reject(nowMs, "bolus", v.ok ? "bolus volume must be positive" : v.errors.join("; "))
             this.log.record(nowMs, "BOLUS_SET", "bolus=" + bolusUl + "uL/" + bolusDurationS + "s")
@@ -368,7 +355,7 @@ export class PumpController {
         const bolusSteps = this.volume.stepsFor(this.program.bolusUl)
         const why = this.doseWindowProblem(nowMs, "bolus", bolusSteps)
         if (why.length > 0) return this.reject(nowMs, "bolus", why)
-        this.bolusTargetSteps = this.volume.bolusStepCount() + bolusSteps
+        this.bolusTargetSteps = this.volume.bolusSteps + bolusSteps
         this.lastBolusStartMs = nowMs
         return this.simple(nowMs, "bolus")
     }
@@ -381,7 +368,7 @@ export class PumpController {
             // cause that repeats every tick (a latched drive fault during back-off) would
             // otherwise write a record per 20 ms: the RAM log, the VM heap and the flash log all
             // ran out in the HIL (occlusion-near-disc).
-            const text = code + " " + detail + " (state " + this.sm.state() + ")"
+            const text = code + " " + detail + " (state " + this.sm.current + ")"
             if (text !== this.lastExtraText) {
                 this.lastExtraText = text
                 this.log.record(nowMs, "ALARM_EXTRA", text)
@@ -402,8 +389,8 @@ export class PumpController {
     }
 
     setOutOfService(nowMs: number, reason: string): CommandResult {
-        const gate = this.sm.check("outOfService")
-        if (!gate.ok) return this.reject(nowMs, "outOfService", gate.reason)
+        const no = this.refused(nowMs, "outOfService")
+        if (no) return no
         this.outOfServiceReason = reason
         this.log.record(nowMs, "OUT_OF_SERVICE", reason)
         this.transition(nowMs, "outOfService")
@@ -426,68 +413,99 @@ export class PumpController {
     update(nowMs: number): TickOutput {
         const elapsedMs = this.lastMs < 0 ? 0 : nowMs - this.lastMs
         this.lastMs = nowMs
-        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && this.sm.state() === "Standby") {
+        // One exit, one result record: steps > 0 only on the delivering path (motor enabled).
+        let steps = 0
+        let on = false
+        let rateUlPerH = 0
+        const s = this.sm.current
+        if (this.standbyAutoStart && nowMs >= this.standbyUntilMs && s === "Standby") {
             // Delayed start: no step in this tick (the monitor checked a non-delivering state).
             this.standbyAutoStart = false
             this.start(nowMs)
-            this.currentRateUlPerH = 0
-            return { steps: 0, forward: true, motorEnabled: false }
-        }
-        const s = this.sm.state()
-        if (!isDelivering(s)) {
-            this.currentRateUlPerH = 0
+        } else if (!isDelivering(s)) {
             if (this.planner) this.planner.reset()
-            return { steps: 0, forward: true, motorEnabled: false }
-        }
-        if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
-        const rateUlPerH = this.rateFor(s)
-        this.currentRateUlPerH = rateUlPerH
-        let limit = this.vtbiSteps - this.volume.steps()
-        if (s === "Bolus") {
-            const bolusLeft = this.bolusTargetSteps - this.volume.bolusStepCount()
-            if (bolusLeft < limit) limit = bolusLeft
-        }
-        if (s === "Loading") {
-            const loadingLeft = this.loadingTargetSteps - this.loadingSteps
-            if (loadingLeft < limit) limit = loadingLeft
-        }
-        if (s === "KVO") limit = this.kvoStepLimit()
-        // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
-        const allowance = this.doseAllowance(nowMs)
-        if (allowance >= 0 && allowance < limit) limit = allowance
-        const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
-        if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
-        this.volume.add(plan.steps, s === "Bolus")
-        if (s === "Loading") this.loadingSteps += plan.steps
-        if (this.doseWindows) {
-            this.doseWindows.add(plan.steps)
-            if (this.doseWindows.allowance() === 0) {
-                const l = this.doseWindows.limit(this.doseWindows.tightest())
+        } else {
+            if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
+            const p = this.program
+            const vol = this.volume
+            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here).
+            const bolus = s === "Bolus"
+            const kvo = s === "KVO"
+            const loading = s === "Loading"
+            rateUlPerH = bolus ? bolusRateUlPerH(p) : kvo ? p.kvoRateUlPerH : loading ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            let limit = this.vtbiSteps - vol.totalSteps
+            if (bolus) {
+                const bolusLeft = this.bolusTargetSteps - vol.bolusSteps
+                if (bolusLeft < limit) limit = bolusLeft
+            }
+            if (loading) {
+                const loadingLeft = this.loadingTargetSteps - this.loadingSteps
+                if (loadingLeft < limit) limit = loadingLeft
+            }
+            // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
+            if (kvo) limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
+            // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
+            const allowance = this.doseAllowance(nowMs)
+            if (allowance >= 0 && allowance < limit) limit = allowance
+            const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
+            if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
+            steps = plan.steps
+            on = true
+            vol.totalSteps += steps
+            if (bolus) vol.bolusSteps += steps
+            if (loading) this.loadingSteps += steps
+            const w = this.doseWindows
+            if (w) w.add(steps)
+            if (w && w.allowance() === 0) {
+                const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
-                return { steps: plan.steps, forward: true, motorEnabled: true }
+            } else {
+                // End of a phase: the VTBI (any volume-limited state: all but KVO), the loading dose, the bolus.
+                let kind: EventKind = "VTBI_DONE"
+                let what = ""
+                let ev: PumpEvent = null
+                if (!kvo && vol.totalSteps >= this.vtbiSteps) {
+                    what = "infused=" + vol.infusedUl() + "uL"
+                    ev = p.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone"
+                } else if (loading && this.loadingSteps >= this.loadingTargetSteps) {
+                    kind = "LOADING_DONE"
+                    what = "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps
+                    ev = "loadingDone"
+                } else if (bolus && vol.bolusSteps >= this.bolusTargetSteps) {
+                    kind = "BOLUS_DONE"
+                    what = "bolus=" + vol.bolusUl() + "uL"
+                    ev = "bolusDone"
+                }
+                if (ev) {
+                    this.log.record(nowMs, kind, what)
+                    this.planner.reset()
+                    this.transition(nowMs, ev)
+                }
             }
         }
-        this.afterSteps(nowMs, s)
-        return { steps: plan.steps, forward: true, motorEnabled: true }
+        this.currentRateUlPerH = rateUlPerH
+        return { steps: steps, forward: true, motorEnabled: on }
     }
 
     status(): PumpStatus {
-        const infused = this.volume ? this.volume.infusedUl() : 0
+        const v = this.volume
+        const c = this.concentration
+        const infused = v ? v.infusedUl() : 0
         const vtbi = this.program ? this.program.vtbiUl : 0
-        const steps = this.volume ? this.volume.steps() : 0
+        const standby = this.sm.current === "Standby"
         return {
-            state: this.sm.state(),
+            state: this.sm.current,
             rateUlPerH: this.currentRateUlPerH,
             infusedUl: infused,
-            infusedNl: this.volume ? this.volume.infusedNl() : 0,
-            infusedDisplayUl: this.volume ? this.volume.displayUl() : 0,
-            doseGivenThousandths: this.concentration ? this.concentration.givenThousandths(steps, this.plPerMicrostep) : -1,
-            doseAmountUnit: this.concentration ? this.concentration.amountUnit : -1,
+            infusedNl: v ? v.infusedNl() : 0,
+            infusedDisplayUl: v ? v.displayUl() : 0,
+            doseGivenThousandths: c ? c.givenThousandths(v ? v.totalSteps : 0, this.plPerMicrostep) : -1,
+            doseAmountUnit: c ? c.amountUnit : -1,
             loadingUl: this.loadingUl,
             loadingGivenUl: floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL),
-            standbyUntilMs: this.sm.state() === "Standby" ? this.standbyUntilMs : -1,
-            standbyAutoStart: this.sm.state() === "Standby" && this.standbyAutoStart,
-            bolusUl: this.volume ? this.volume.bolusUl() : 0,
+            standbyUntilMs: standby ? this.standbyUntilMs : -1,
+            standbyAutoStart: standby && this.standbyAutoStart,
+            bolusUl: v ? v.bolusUl() : 0,
             vtbiUl: vtbi,
             remainingUl: vtbi > infused ? vtbi - infused : 0,
             alarmCode: this.alarmCode,
@@ -521,7 +539,7 @@ export class PumpController {
 
     /** Steps commanded since the program was loaded (for position checks and persistence). */
     stepsCommanded(): number {
-        return this.volume ? this.volume.steps() : 0
+        return this.volume ? this.volume.totalSteps : 0
     }
 
     // ---- power-loss snapshot ----------------------------------------------------------------
@@ -529,11 +547,11 @@ export class PumpController {
     /** What must survive a power cut (see src/core/persist/powerSafety.ts). */
     snapshot(): PumpSnapshot {
         return {
-            state: this.sm.state(),
-            interrupted: this.sm.interruptedState(),
+            state: this.sm.current,
+            interrupted: this.sm.beforeAlarm,
             program: this.program,
-            steps: this.volume ? this.volume.steps() : 0,
-            bolusSteps: this.volume ? this.volume.bolusStepCount() : 0,
+            steps: this.volume ? this.volume.totalSteps : 0,
+            bolusSteps: this.volume ? this.volume.bolusSteps : 0,
             alarmCode: this.alarmCode,
             outOfServiceReason: this.outOfServiceReason,
         }
@@ -545,31 +563,38 @@ export class PumpController {
      *  uncountedUl: what may have run after the last save (REQ-PWR-006): counted as given, so the
      *  remaining VTBI shrinks and any error is an under-infusion, never a repeat. */
     restoreSnapshot(nowMs: number, snap: PumpSnapshot, uncountedUl: number): CommandResult {
-        if (this.sm.state() !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
-        const target = snap.state === "Alarm" ? snap.interrupted : snap.state
+        if (this.sm.current !== "Idle" || this.program) return this.reject(nowMs, "restore", "only allowed at power-up")
+        const st = snap.state
+        const steps = snap.steps
+        const bolusSteps = snap.bolusSteps
+        const prog = snap.program
+        const target = st === "Alarm" ? snap.interrupted : st
         let savedUl = 0
-        if (snap.program) {
-            const syringe = findSyringe(snap.program.syringeId)
-            const v = validateProgram(snap.program, syringe, this.config.mechanics)
+        if (prog) {
+            const mech = this.config.mechanics
+            const syringe = findSyringe(prog.syringeId)
+            const v = validateProgram(prog, syringe, mech)
             if (!v.ok) return this.reject(nowMs, "restore", "stored program invalid: " + v.errors.join("; "))
-            const travel = fullTravelMicrosteps(syringe, this.config.mechanics)
-            if (!isWholeNumber(snap.steps) || !isWholeNumber(snap.bolusSteps) || snap.steps < 0 || snap.steps > travel || snap.bolusSteps < 0 || snap.bolusSteps > snap.steps)
-                return this.reject(nowMs, "restore", "stored step count out of range: " + snap.steps + "/" + snap.bolusSteps)
-            savedUl = floorDiv(snap.steps * this.install(snap.program, syringe), PL_PER_UL)
+            const travel = fullTravelMicrosteps(syringe, mech)
+            // 0 <= bolusSteps <= steps <= travel (steps < 0 fails one of the bolus bounds).
+            if (!isWholeNumber(steps) || !isWholeNumber(bolusSteps) || steps > travel || bolusSteps < 0 || bolusSteps > steps)
+                return this.reject(nowMs, "restore", "stored step count out of range: " + steps + "/" + bolusSteps)
+            savedUl = floorDiv(steps * this.install(prog, syringe), PL_PER_UL)
             // Worst case counted as given, up to the VTBI (past it, in KVO, up to the syringe's
             // travel); a bolus cut short counts its part as bolus too.
-            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (snap.steps >= this.vtbiSteps ? travel : this.vtbiSteps) - snap.steps)
-            this.volume.restore(snap.steps + add, snap.bolusSteps + (snap.state === "Bolus" ? add : 0))
+            const add = Math.min(Math.ceil((uncountedUl * PL_PER_UL) / this.plPerMicrostep), (steps >= this.vtbiSteps ? travel : this.vtbiSteps) - steps)
+            this.volume.totalSteps = steps + add
+            this.volume.bolusSteps = bolusSteps + (st === "Bolus" ? add : 0)
         } else if (target !== "Idle" && target !== "OutOfService") {
-            return this.reject(nowMs, "restore", "state " + snap.state + " stored without a program")
+            return this.reject(nowMs, "restore", "state " + st + " stored without a program")
         }
         this.sm.restore(target)
         if (target === "OutOfService") this.outOfServiceReason = snap.outOfServiceReason
-        this.log.record(nowMs, "STATE", "Idle->" + this.sm.state() + " (restore)")
-        const interrupted = snap.state === "Alarm" || snap.state === "Paused" || isDelivering(snap.state)
-        const counted = this.status().infusedUl
-        const what = "was " + snap.state + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + snap.steps
-        if (interrupted) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
+        this.log.record(nowMs, "STATE", "Idle->" + this.sm.current + " (restore)")
+        const counted = this.infusedUlNow()
+        const what = "was " + st + (snap.alarmCode.length > 0 ? " alarm=" + snap.alarmCode : "") + " infused=" + counted + "uL = saved " + savedUl + " + " + (counted - savedUl) + "uL unsaved bound counted as given (true volume between saved and infused) steps=" + steps
+        // Interrupted (alarm, paused or delivering): POWER_RESTORED is raised, else only logged.
+        if (st === "Alarm" || st === "Paused" || isDelivering(st)) this.raiseAlarm(nowMs, "POWER_RESTORED", what)
         else this.log.record(nowMs, "POWER_RESTORED", what)
         return OK
     }
@@ -592,13 +617,6 @@ export class PumpController {
         return plPerMicrostep
     }
 
-    private rateFor(s: PumpState): number {
-        if (s === "Bolus") return bolusRateUlPerH(this.program)
-        if (s === "KVO") return this.program.kvoRateUlPerH
-        if (s === "Loading") return loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
-        return this.program.rateUlPerH
-    }
-
     private forgetLoadingAndDrug() {
         this.loadingUl = 0
         this.loadingDurationS = 0
@@ -610,41 +628,22 @@ export class PumpController {
         this.lastBolusStartMs = -1
     }
 
-    /** KVO runs until the syringe's travel is used up; the empty alarm is the detector's job. */
-    private kvoStepLimit(): number {
-        return fullTravelMicrosteps(this.syringe, this.config.mechanics) - this.volume.steps()
-    }
-
-    private afterSteps(nowMs: number, s: PumpState) {
-        const vtbiReached = this.volume.steps() >= this.vtbiSteps
-        if ((s === "Running" || s === "Bolus" || s === "Loading") && vtbiReached) {
-            this.log.record(nowMs, "VTBI_DONE", "infused=" + this.volume.infusedUl() + "uL")
-            this.planner.reset()
-            this.transition(nowMs, this.program.kvoRateUlPerH > 0 ? "vtbiDoneKvo" : "vtbiDone")
-            return
-        }
-        if (s === "Loading" && this.loadingSteps >= this.loadingTargetSteps) {
-            this.log.record(nowMs, "LOADING_DONE", "loading=" + floorDiv(this.loadingSteps * this.plPerMicrostep, PL_PER_UL) + "uL steps=" + this.loadingSteps)
-            this.planner.reset()
-            this.transition(nowMs, "loadingDone")
-            return
-        }
-        if (s === "Bolus" && this.volume.bolusStepCount() >= this.bolusTargetSteps) {
-            this.log.record(nowMs, "BOLUS_DONE", "bolus=" + this.volume.bolusUl() + "uL")
-            this.planner.reset()
-            this.transition(nowMs, "bolusDone")
-        }
-    }
-
     private simple(nowMs: number, event: PumpEvent): CommandResult {
-        const gate = this.sm.check(event)
-        if (!gate.ok) return this.reject(nowMs, event, gate.reason)
+        const no = this.refused(nowMs, event)
+        if (no) return no
         this.transition(nowMs, event)
         return OK
     }
 
+    /** The state machine's refusal of `event` now (logged as CMD_REJECTED), or null when the
+     *  event is allowed: one copy of the gate every command starts with. */
+    private refused(nowMs: number, event: PumpEvent): CommandResult {
+        const gate = this.sm.check(event)
+        return gate.ok ? null : this.reject(nowMs, event, gate.reason)
+    }
+
     private transition(nowMs: number, event: PumpEvent) {
-        const from = this.sm.state()
+        const from = this.sm.current
         const r = this.sm.apply(event)
         if (!isDelivering(r.to) && this.planner) this.planner.reset()
         this.log.record(nowMs, "STATE", from + "->" + r.to + " (" + event + ")")
@@ -659,4 +658,9 @@ export class PumpController {
 /** Loading rate in µL/h, rounded up so the loading dose finishes within its duration. */
 export function loadingRateUlPerH(ul: number, durationS: number): number {
     return Math.ceil((ul * 3600) / durationS)
+}
+
+/** Copy of `p` with other rates and bolus (explicit copy: no object spread on the device). */
+function programWith(p: InfusionProgram, rateUlPerH: number, kvoRateUlPerH: number, bolusUl: number, bolusDurationS: number): InfusionProgram {
+    return { syringeId: p.syringeId, rateUlPerH: rateUlPerH, vtbiUl: p.vtbiUl, kvoRateUlPerH: kvoRateUlPerH, bolusUl: bolusUl, bolusDurationS: bolusDurationS }
 }

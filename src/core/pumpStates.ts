@@ -95,26 +95,19 @@ export function isDelivering(s: PumpState): boolean {
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class PumpStateMachine {
-    private current: PumpState = "Idle"
-    private beforeAlarm: PumpState = "Idle"
-
-    state(): PumpState {
-        return this.current
-    }
-
+    /** The state now, read directly (no state() method: PumpController.state() keeps every
+     *  method named `state` in the image, so a second one cost 52 B). */
+    current: PumpState = "Idle"
     /** State the last alarm interrupted (for display and recovery). */
-    interruptedState(): PumpState {
-        return this.beforeAlarm
-    }
+    beforeAlarm: PumpState = "Idle"
 
     /** Looks up the transition without applying it. */
     check(event: PumpEvent): TransitionResult {
-        if (this.current === "Alarm" && event === "alarmReset") {
-            return { ok: true, to: this.resetTarget(), reason: "" }
-        }
-        const to = transitionTarget(this.current, event)
-        if (to) return { ok: true, to: to, reason: "" }
-        return { ok: false, to: this.current, reason: "'" + event + "' is not allowed in state " + this.current }
+        const cur = this.current
+        const b = this.beforeAlarm
+        // "alarmReset" has no fixed target: delivery never restarts by itself (isDelivering -> Paused).
+        const to = cur === "Alarm" && event === "alarmReset" ? (isDelivering(b) ? "Paused" : b) : transitionTarget(cur, event)
+        return to ? { ok: true, to: to, reason: "" } : { ok: false, to: cur, reason: "'" + event + "' is not allowed in state " + cur }
     }
 
     apply(event: PumpEvent): TransitionResult {
@@ -129,11 +122,5 @@ export class PumpStateMachine {
     restore(s: PumpState) {
         // A standby's start time is not persisted: it comes back Programmed (no start by itself).
         this.current = isDelivering(s) ? "Paused" : s === "Standby" ? "Programmed" : s
-    }
-
-    private resetTarget(): PumpState {
-        const b = this.beforeAlarm
-        if (isDelivering(b)) return "Paused"
-        return b
     }
 }

@@ -8,8 +8,10 @@ import { floorDiv, PL_PER_UL } from "./units"
  */
 export class VolumeAccount {
     private readonly picolitresPerMicrostep: number
-    private totalSteps = 0
-    private bolusSteps = 0
+    /** Steps accounted (read directly by the pump: a getter call per read costs image bytes). */
+    totalSteps = 0
+    /** Of which bolus steps. */
+    bolusSteps = 0
 
     constructor(picolitresPerMicrostep: number) {
         this.picolitresPerMicrostep = picolitresPerMicrostep

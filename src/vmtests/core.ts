@@ -207,6 +207,23 @@ describe("safety core under the DeviceScript VM", () => {
 })
 
 
+describe("garbled sensor snapshot under the DeviceScript VM", () => {
+    // The monitor's numeric check (+x === x) must reject exactly what typeof/isNaN rejects, with
+    // the VM's own conversions: a numeric string, null, a boolean, undefined and NaN are garbled;
+    // a plain number (and Infinity, which the range checks catch) is not.
+    test("string, null, boolean, undefined and NaN pressure counts log SENSOR_GARBLED; numbers do not", () => {
+        // The first five are garbled, the last three are numbers.
+        const all: any[] = ["516", null, true, undefined, NaN, 516, 516.5, Infinity]
+        for (let i = 0; i < all.length; i++) {
+            const log = new EventLog(64)
+            const monitor = new SafetyMonitor(new PumpController(REFERENCE_PUMP_CONFIG, log), log, SAFETY_DEFAULTS)
+            const snap: any = { pressureAdc: all[i], airInLine: false, doorOpen: false, plungerEngaged: true, batteryMv: 3900, firedSteps: 0, plungerPositionUm: 1000 }
+            monitor.check(20, snap)
+            expect(log.ofKind("SENSOR_GARBLED").length).toBe(i < 5 ? 1 : 0)
+        }
+    })
+})
+
 describe("control-tick opcode budget (REQ-BUD-001)", () => {
     // The VM panics (InfiniteLoop) when one fiber turn runs 131,072 opcodes (DEVS_MAX_STEPS).
     // Fifty steady-state ticks back to back in ONE turn therefore fit only while a tick costs

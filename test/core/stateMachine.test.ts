@@ -34,16 +34,16 @@ describe("pump state machine", () => {
         const r = sm.apply("start")
         expect(r.ok).toBe(false)
         expect(r.reason).toBe("'start' is not allowed in state Idle")
-        expect(sm.state()).toBe("Idle")
+        expect(sm.current).toBe("Idle")
     })
 
     it("an alarm while delivering resets to Paused, never back to delivery", () => {
         for (const path of [["program", "start"], ["program", "start", "bolus"], ["program", "start", "vtbiDoneKvo"], ["program", "startLoading"]] as const) {
             const sm = new PumpStateMachine()
             for (const e of path) sm.apply(e)
-            expect(isDelivering(sm.state())).toBe(true)
+            expect(isDelivering(sm.current)).toBe(true)
             sm.apply("alarm")
-            expect(sm.state()).toBe("Alarm")
+            expect(sm.current).toBe("Alarm")
             expect(sm.apply("alarmReset").to).toBe("Paused")
         }
     })
@@ -63,7 +63,7 @@ describe("pump state machine", () => {
         const sm = new PumpStateMachine()
         sm.apply("program")
         expect(sm.apply("startLoading").to).toBe("Loading")
-        expect(isDelivering(sm.state())).toBe(true)
+        expect(isDelivering(sm.current)).toBe(true)
         expect(sm.check("outOfService").ok).toBe(false)
         expect(sm.check("bolus").ok).toBe(false)
         expect(sm.check("titrate").ok).toBe(false)
@@ -77,7 +77,7 @@ describe("pump state machine", () => {
         for (const s of ALL_STATES) {
             const sm = new PumpStateMachine()
             sm.restore(s)
-            expect(isDelivering(sm.state())).toBe(false)
+            expect(isDelivering(sm.current)).toBe(false)
         }
     })
 
@@ -86,11 +86,11 @@ describe("pump state machine", () => {
             fc.property(fc.array(fc.constantFrom(...ALL_EVENTS), { maxLength: 200 }), events => {
                 const sm = new PumpStateMachine()
                 for (const e of events) {
-                    const before = sm.state()
+                    const before = sm.current
                     const r = sm.apply(e)
-                    if (!r.ok && (sm.state() !== before || r.reason.length === 0)) return false
-                    if ((before === "Alarm" || before === "OutOfService") && isDelivering(sm.state())) return false
-                    if (e === "alarm" && before !== "Alarm" && before !== "OutOfService" && sm.state() !== "Alarm") return false
+                    if (!r.ok && (sm.current !== before || r.reason.length === 0)) return false
+                    if ((before === "Alarm" || before === "OutOfService") && isDelivering(sm.current)) return false
+                    if (e === "alarm" && before !== "Alarm" && before !== "OutOfService" && sm.current !== "Alarm") return false
                 }
                 return true
             })

@@ -72,6 +72,6 @@ describe("standby and delayed start", () => {
         expect(r.pump.state()).toBe("Programmed")
         const sm = new PumpStateMachine()
         sm.restore("Standby")
-        expect(sm.state()).toBe("Programmed")
+        expect(sm.current).toBe("Programmed")
     })
 })

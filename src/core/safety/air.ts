@@ -42,7 +42,8 @@ const MAX_SEGMENTS = 64
  */
 export class AirDetector {
     readonly cfg: AirConfig
-    private inAir = false
+    /** Unset (falsy): no air seen yet. */
+    private inAir: boolean
     private runUl = 0
     private readonly segT: number[] = []
     private readonly segV: number[] = []

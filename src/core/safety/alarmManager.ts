@@ -18,7 +18,7 @@
 
 import { EventSink } from "../eventLog"
 import { umod } from "../units"
-import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority, priorityRank } from "./alarmCodes"
+import { ALARM_DEFS, AlarmCode, AlarmDef, AlarmPriority } from "./alarmCodes"
 
 export const AUDIO_PAUSE_MS = 120000
 
@@ -40,10 +40,11 @@ export const MEDIUM_PATTERN: BurstPattern = { pulses: [0, 400, 800], pulseMs: 20
 export const LOW_PATTERN: BurstPattern = { pulses: [0, 400], pulseMs: 200, periodMs: 20000, toneHz: 480 }
 
 export function patternFor(p: AlarmPriority): BurstPattern {
-    if (p === "high") return HIGH_PATTERN
-    if (p === "medium") return MEDIUM_PATTERN
-    return LOW_PATTERN
+    return p === "high" ? HIGH_PATTERN : p === "medium" ? MEDIUM_PATTERN : LOW_PATTERN
 }
+
+/** Priorities in rising order: indexOf ranks them (0 < 4 < 11), as priorityRank does. */
+const RANKS = "low medium high"
 
 export interface Annunciation {
     /** "" when no alarm is latched. */
@@ -61,7 +62,7 @@ export interface Annunciation {
     latchedCount: number
 }
 
-interface AlarmSlot {
+export interface AlarmSlot {
     def: AlarmDef
     cause: boolean
     latched: boolean
@@ -78,13 +79,14 @@ const SILENT: Annunciation = { code: "", priority: "", text: "", toneHz: 0, puls
  */
 export class AlarmManager {
     private readonly log: EventSink
-    private readonly slots: AlarmSlot[] = []
+    /** One slot per ALARM_DEFS entry (read directly by the monitor's tick: no call per read). */
+    readonly slots: AlarmSlot[] = []
     private pausedUntilMs = -1
     /** Latched slots, kept as they latch and clear, so the common case (nothing latched) costs
      *  one compare per tick instead of a walk over every slot. */
-    private latchedN = 0
+    latchedN = 0
     /** Counts every latch and every clear: a caller that saw the same count saw the same latched set. */
-    private latchEdges = 0
+    latchEdges = 0
 
     constructor(log: EventSink) {
         this.log = log
@@ -149,15 +151,15 @@ export class AlarmManager {
 
     /** Pauses the audio (not the lights) for 2 min; refused when nothing is latched. */
     pauseAudio(nowMs: number): boolean {
-        if (this.latchedCount() === 0) return false
+        if (this.latchedN === 0) return false
         this.pausedUntilMs = nowMs + AUDIO_PAUSE_MS
         this.log.record(nowMs, "AUDIO_PAUSE", "until t=" + this.pausedUntilMs)
         return true
     }
 
     isLatched(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched
     }
 
     isLatchedAt(i: number): boolean {
@@ -165,8 +167,8 @@ export class AlarmManager {
     }
 
     isAcknowledged(code: AlarmCode): boolean {
-        const s = this.slot(code)
-        return s ? s.latched && s.acked : false
+        const i = this.indexOf(code)
+        return i < 0 ? false : this.slots[i].latched && this.slots[i].acked
     }
 
     /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
@@ -180,9 +182,18 @@ export class AlarmManager {
 
     /** true while any latched alarm requires delivery to stop. */
     deliveryBlocked(): boolean {
-        if (this.latchedN === 0) return false
-        for (let i = 0; i < this.slots.length; i++) if (this.slots[i].latched && this.slots[i].def.stopsDelivery) return true
-        return false
+        return this.stoppingCode().length > 0
+    }
+
+    /** Code of the first latched alarm (table order) that requires delivery to stop; "" if none. */
+    stoppingCode(): string {
+        if (this.latchedN > 0) {
+            for (let i = 0; i < this.slots.length; i++) {
+                const d = this.slots[i].def
+                if (this.slots[i].latched && d.stopsDelivery) return d.code
+            }
+        }
+        return ""
     }
 
     latchedCodes(): AlarmCode[] {
@@ -193,7 +204,20 @@ export class AlarmManager {
 
     annunciation(nowMs: number): Annunciation {
         if (this.latchedN === 0) return SILENT
-        const top = this.top()
+        // The highest priority latched alarm, the oldest among equals ("low medium high".indexOf
+        // ranks the priorities: 0 < 4 < 11).
+        let top: AlarmSlot = null
+        for (let i = 0; i < this.slots.length; i++) {
+            const s = this.slots[i]
+            if (!s.latched) continue
+            if (!top) {
+                top = s
+                continue
+            }
+            const a = RANKS.indexOf(s.def.priority)
+            const b = RANKS.indexOf(top.def.priority)
+            if (a > b || (a === b && s.raisedMs < top.raisedMs)) top = s
+        }
         if (!top) return SILENT
         if (this.pausedUntilMs >= 0 && nowMs >= this.pausedUntilMs) {
             this.pausedUntilMs = -1
@@ -202,15 +226,21 @@ export class AlarmManager {
         const paused = this.pausedUntilMs >= 0
         const p = top.def.priority
         const t = nowMs - top.raisedMs
-        const pat = patternFor(p)
+        // Pattern and lights by priority (each priority compared once).
+        // umod: t passes 2^31 ms after 24.8 days of one alarm, where the VM's int32 `%` goes negative.
+        let pat = LOW_PATTERN
+        let red = false
+        let yellow = true
+        if (p === "high") {
+            pat = HIGH_PATTERN
+            red = umod(t, 500) < 250
+            yellow = false
+        } else if (p === "medium") {
+            pat = MEDIUM_PATTERN
+            yellow = umod(t, 2000) < 1000
+        }
         let tone = 0
         if (!paused && pulseOn(pat, t)) tone = pat.toneHz
-        let red = false
-        let yellow = false
-        // umod: t passes 2^31 ms after 24.8 days of one alarm, where the VM's int32 `%` goes negative.
-        if (p === "high") red = umod(t, 500) < 250
-        else if (p === "medium") yellow = umod(t, 2000) < 1000
-        else yellow = true
         return {
             code: top.def.code,
             priority: p,
@@ -220,25 +250,8 @@ export class AlarmManager {
             redLed: red,
             yellowLed: yellow,
             audioPaused: paused,
-            latchedCount: this.latchedCount(),
+            latchedCount: this.latchedN,
         }
-    }
-
-    private top(): AlarmSlot {
-        let best: AlarmSlot = null
-        if (this.latchedN === 0) return best
-        for (let i = 0; i < this.slots.length; i++) {
-            const s = this.slots[i]
-            if (!s.latched) continue
-            if (!best) {
-                best = s
-                continue
-            }
-            const a = priorityRank(s.def.priority)
-            const b = priorityRank(best.def.priority)
-            if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s
-        }
-        return best
     }
 
     private clearSlot(nowMs: number, s: AlarmSlot) {
@@ -247,12 +260,7 @@ export class AlarmManager {
         this.latchEdges++
         s.acked = false
         this.log.record(nowMs, "ALARM_CLEAR", s.def.code)
-        if (this.latchedCount() === 0) this.pausedUntilMs = -1
-    }
-
-    private slot(code: AlarmCode): AlarmSlot {
-        const i = this.indexOf(code)
-        return i < 0 ? null : this.slots[i]
+        if (this.latchedN === 0) this.pausedUntilMs = -1
     }
 }
 

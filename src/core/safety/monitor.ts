@@ -11,15 +11,15 @@ import { SensorSnapshot } from "../sensors"
 import { isDelivering, PumpState } from "../pumpStates"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
-import { findAlarm } from "./alarmCodes"
+import { AlarmCode, findAlarm } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
-import { levelCheckFromUm, syringeLevel } from "./detectors/syringeLevel"
+import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { complianceEstimateFor, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
-import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, SAFETY_RULES, SafetyFacts } from "./rules"
+import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
+import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
 export const NOMINAL_PRESSURE_CAL: PressureCalibration = { offsetCounts: 410, countsPerMmHg: 2.112 }
@@ -86,8 +86,6 @@ export interface SafetyTick {
     reverseSteps: number
 }
 
-const NO_OCCLUSION: OcclusionVerdict = { alarm: false, reason: "" }
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -107,14 +105,16 @@ export class SafetyMonitor {
     private garbledSinceMs = -1
     private lastFiredSteps = NaN
     private syringeId = ""
-    /** The program object last looked at: the syringe id is re-read only when it changes. */
-    private lastProgram: InfusionProgram = null
-    private syringe: SyringeSpec = null
+    /** The program object last looked at: the syringe id is re-read only when it changes.
+     *  Starts unset: the first check() looks once (no program: id "", nothing changes). */
+    private lastProgram: InfusionProgram
+    /** Unset (falsy) until trackSyringe finds one. */
+    private syringe: SyringeSpec
     private plPerStep = 0
     private readonly umPerStep: number
     /** Last alarm code raised on the pump itself that was latched here ("" once released). */
     private pumpAlarmLatched = ""
-    private lastAirInLine = false
+    private lastAirInLine: boolean
     /** Alarm slot of each SAFETY_RULES entry, resolved once: the tick compares no code strings. */
     private readonly ruleSlots: number[] = []
     private readonly slotSensorFault: number
@@ -126,18 +126,20 @@ export class SafetyMonitor {
     private ruleBits = -1
     private ruleEdges = -1
     /** Pump state last seen, and what the tick needs of it (re-derived only when it changes, so a
-     *  steady tick compares no state strings). */
-    private lastState: PumpState = null
-    private delivering = false
+     *  steady tick compares no state strings). These fields and lastAirInLine start unset
+     *  (undefined, no constructor code): the first check() sets them before anything reads them
+     *  (no state and no rate is undefined), and acknowledge() reads lastAirInLine as falsy. */
+    private lastState: PumpState
+    private delivering: boolean
     /** F_DELIVERING and F_VTBI_DONE of the state last seen. */
-    private stateBits = 0
-    private inAlarm = false
-    private inPaused = false
+    private stateBits: number
+    private inAlarm: boolean
+    private inPaused: boolean
     /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
-    private levelFromUm = 0
-    private levelRate = -1
-    private levelSyringe: SyringeSpec = null
-    private inStandby = false
+    private levelFromUm: number
+    private levelRate: number
+    private levelSyringe: SyringeSpec
+    private inStandby: boolean
     /** The one result record `check` returns (read at once by the caller). */
     private readonly out: SafetyTick = { reverseSteps: 0 }
 
@@ -155,7 +157,9 @@ export class SafetyMonitor {
         this.slotSensorFault = this.alarms.indexOf("SENSOR_FAULT")
         this.slotDisengaged = this.alarms.indexOf("SYRINGE_DISENGAGED")
         this.slotDriveMismatch = this.alarms.indexOf("DRIVE_MISMATCH")
-        this.facts = { pressureOk: true, occlusion: NO_OCCLUSION, air: null, level: { empty: false, nearEmpty: false, leftUl: 0, leftS: 1e9 }, batteryMv: 0, driveErrorUm: 0 }
+        // Filled by detect() before applyRules() reads it (a latch's detail quotes only figures
+        // detect set on that tick); the level record is filled by syringeLevel().
+        this.facts = { level: {} as SyringeLevel } as SafetyFacts
     }
 
     /** Runs before `pump.update(nowMs)` in every tick. */
@@ -176,18 +180,16 @@ export class SafetyMonitor {
         if (this.inAlarm) this.latchPumpAlarm(nowMs)
         const out = this.out
         out.reverseSteps = 0
-        // isNum inline: four calls a tick cost more than the checks themselves.
+        // A field is a number and not NaN exactly when unary plus gives it back: +"5", +null,
+        // +true and +undefined are numbers that differ (===) from the original, and NaN !== NaN.
+        // Inline: four calls a tick cost more than the checks themselves.
         if (
             !(
                 s &&
-                typeof s.pressureAdc === "number" &&
-                !isNaN(s.pressureAdc) &&
-                typeof s.batteryMv === "number" &&
-                !isNaN(s.batteryMv) &&
-                typeof s.firedSteps === "number" &&
-                !isNaN(s.firedSteps) &&
-                typeof s.plungerPositionUm === "number" &&
-                !isNaN(s.plungerPositionUm)
+                +s.pressureAdc === s.pressureAdc &&
+                +s.batteryMv === s.batteryMv &&
+                +s.firedSteps === s.firedSteps &&
+                +s.plungerPositionUm === s.plungerPositionUm
             )
         ) {
             // Logged once per episode: a record every 20 ms tick would push the whole history
@@ -210,15 +212,15 @@ export class SafetyMonitor {
         // The rules read only the bits and the latched set (rules.ts): a tick where neither
         // changed would set every cause to what it already is, so it runs no rule.
         const a = this.alarms
-        if (bits !== this.ruleBits || a.latchChanges() !== this.ruleEdges) {
+        if (bits !== this.ruleBits || a.latchEdges !== this.ruleEdges) {
             this.applyRules(nowMs, bits, s.pressureAdc)
             this.ruleBits = bits
-            this.ruleEdges = a.latchChanges()
+            this.ruleEdges = a.latchEdges
         }
         // enforce() has nothing to do with no alarm latched and the pump not in Alarm.
-        if (a.latchedCount() > 0 || this.inAlarm) this.enforce(nowMs)
-        if (this.backoff.isActive()) {
-            const driveUnsafe = a.isLatchedAt(this.slotDisengaged) || a.isLatchedAt(this.slotDriveMismatch) || a.isLatchedAt(this.slotSensorFault)
+        if (a.latchedN > 0 || this.inAlarm) this.enforce(nowMs)
+        if (this.backoff.active) {
+            const driveUnsafe = a.slots[this.slotDisengaged].latched || a.slots[this.slotDriveMismatch].latched || a.slots[this.slotSensorFault].latched
             out.reverseSteps = this.backoff.tick(nowMs, driveUnsafe, this.plPerStep, c, this.log)
         }
         return out
@@ -246,7 +248,7 @@ export class SafetyMonitor {
     }
 
     isBackingOff(): boolean {
-        return this.backoff.isActive()
+        return this.backoff.active
     }
 
     // ---- internals ------------------------------------------------------------------------
@@ -264,14 +266,14 @@ export class SafetyMonitor {
         const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
         const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
         f.pressureOk = pressureOk
-        f.occlusion = NO_OCCLUSION
+        f.occlusion = NO_ALARM
         if (pressureOk) {
             this.backoff.addPressure(pMmHg)
             f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
             if (f.occlusion.alarm) b |= F_OCCLUSION
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
-            if (!this.alarms.isLatchedAt(this.slotSensorFault))
+            if (!this.alarms.slots[this.slotSensorFault].latched)
                 this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
@@ -289,31 +291,38 @@ export class SafetyMonitor {
             if (mv < c.batteryDepletedMv) b |= F_BATTERY_DEPLETED
         } else {
             b |= F_SENSOR_BAD
-            if (!this.alarms.isLatchedAt(this.slotSensorFault)) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
+            if (!this.alarms.slots[this.slotSensorFault].latched) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
         }
         // The back-off only starts with an occlusion alarm, which needs delivering: "moving" is
         // the same before and after this tick's rules.
-        const backingOff = this.backoff.isActive()
+        const backingOff = this.backoff.active
         if (backingOff) b |= F_BACKING_OFF
         if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
         // Syringe level: the full computation only from the position where empty or near empty
         // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
         const rate = this.pump.rateNowUlPerH()
-        if (rate !== this.levelRate || this.syringe !== this.levelSyringe) {
+        const syr = this.syringe
+        if (rate !== this.levelRate || syr !== this.levelSyringe) {
             this.levelRate = rate
-            this.levelSyringe = this.syringe
-            this.levelFromUm = levelCheckFromUm(this.syringe, rate, c.emptyTravelUm, c.nearEmptyMs)
+            this.levelSyringe = syr
+            this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
         }
-        if (this.syringe && s.plungerPositionUm >= this.levelFromUm) {
-            const lvl = syringeLevel(f.level, this.syringe, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+        if (syr && s.plungerPositionUm >= this.levelFromUm) {
+            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
             if (lvl.empty) b |= F_EMPTY
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
         // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
         if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
-        if (this.timing.overrun(nowMs)) b |= F_OVERRUN
-        if (this.timing.takeWatchdog()) b |= F_WATCHDOG
+        // A late tick within the last OVERRUN_HOLD_MS; a watchdog gap since the last valid tick
+        // (taken: reported once).
+        const t = this.timing
+        if (t.overrunUntilMs >= nowMs) b |= F_OVERRUN
+        if (t.watchdogSeen) {
+            b |= F_WATCHDOG
+            t.watchdogSeen = false
+        }
         return b
     }
 
@@ -325,11 +334,11 @@ export class SafetyMonitor {
             const r = rules[i]
             if (r.needsPressure && (bits & F_PRESSURE_BAD) !== 0) continue
             const slot = this.ruleSlots[i]
-            const latched = a.isLatchedAt(slot)
+            const latched = a.slots[slot].latched
             const raised = (bits & r.cause) === r.cause
             const present = raised || (latched && r.hold !== 0 && (bits & r.hold) === r.hold)
             // Detail text is built only on the tick that latches the alarm (it is then logged).
-            a.setCauseAt(nowMs, slot, present, present && !latched ? r.detail(this.facts) : "")
+            a.setCauseAt(nowMs, slot, present, present && !latched ? ruleDetail(r, this.facts) : "")
             if (raised && !latched && r.action === "STOP_BACK_OFF") {
                 this.occlusion.markAlarm()
                 this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.backoffTargetMmHg(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
@@ -338,23 +347,16 @@ export class SafetyMonitor {
     }
 
     private enforce(nowMs: number) {
-        const a = this.alarms
-        if (a.deliveryBlocked()) {
-            if (this.pump.state() !== "Alarm" && this.pump.state() !== "OutOfService") {
-                const codes = a.latchedCodes()
-                for (let i = 0; i < codes.length; i++) {
-                    const d = findAlarm(codes[i])
-                    if (d.stopsDelivery) {
-                        this.pump.raiseAlarm(nowMs, d.code, "safety monitor")
-                        break
-                    }
-                }
-            }
+        // The first latched alarm (table order) that stops delivery is raised on the pump.
+        const code = this.alarms.stoppingCode()
+        if (code.length > 0) {
+            const st = this.pump.state()
+            if (st !== "Alarm" && st !== "OutOfService") this.pump.raiseAlarm(nowMs, code as AlarmCode, "safety monitor")
         } else if (this.inAlarm) this.releaseIfClear(nowMs)
     }
 
     private releaseIfClear(nowMs: number) {
-        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.isActive()) {
+        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.active) {
             // Only after the operator acknowledged: a cleared slot was acknowledged by definition.
             this.pumpAlarmLatched = ""
             this.pump.resetAlarm(nowMs)

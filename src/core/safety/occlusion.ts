@@ -49,7 +49,7 @@ export interface OcclusionConfig {
 }
 
 /** Shared "no alarm" verdict: the tick allocates nothing when all is well (never mutated). */
-const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
+export const NO_ALARM: OcclusionVerdict = { alarm: false, reason: "" }
 
 export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     level: "medium",
@@ -77,20 +77,12 @@ export function complianceEstimateFor(innerDiameterUm: number): number {
 
 /** Copy of `c` with another compliance (explicit copy: no object spread on the device). */
 export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number): OcclusionConfig {
-    return {
-        level: c.level,
-        complianceUlPerMmHg: complianceUlPerMmHg,
-        riseMmHg: c.riseMmHg,
-        windowMmHg: c.windowMmHg,
-        minWindowMs: c.minWindowMs,
-        minRiseFraction: c.minRiseFraction,
-        segments: c.segments,
-        minSegmentUl: c.minSegmentUl,
-        baselineTauMs: c.baselineTauMs,
-        baselineDownTauMs: c.baselineDownTauMs,
-        medianLength: c.medianLength,
-        confirmMs: c.confirmMs,
-    }
+    // Field by field over Object.keys: one loop instead of twelve literal fields in the image.
+    const o: any = {}
+    const k = Object.keys(c)
+    for (let i = 0; i < k.length; i++) o[k[i]] = (c as any)[k[i]]
+    o.complianceUlPerMmHg = complianceUlPerMmHg
+    return o
 }
 
 export interface OcclusionVerdict {
@@ -133,9 +125,11 @@ export class OcclusionDetector {
     private restMmHg = NaN
     private filtered = NaN
     private suspect = false
-    private suspectStartVolUl = 0
+    /** Set by markAlarm (read only while suspect). */
+    private suspectStartVolUl: number
     private volumeUl = 0
-    private wasDelivering = false
+    /** Unset (falsy) until the first update. */
+    private wasDelivering: boolean
     /** Consecutive 1 s evaluations with the trend condition true. */
     private heldSeconds = 0
 
@@ -178,11 +172,13 @@ export class OcclusionDetector {
         const pm = median(this.recent)
         this.filtered = pm
         // Ring buffer: O(1) per second (shifting 900-entry arrays would cost the 20 ms tick).
-        let slot = (this.histStart + this.histN) % HISTORY_SAMPLES
-        if (this.histN === HISTORY_SAMPLES) {
-            slot = this.histStart
-            this.histStart = (this.histStart + 1) % HISTORY_SAMPLES
-        } else this.histN++
+        const start = this.histStart
+        const n = this.histN
+        let slot = (start + n) % HISTORY_SAMPLES
+        if (n === HISTORY_SAMPLES) {
+            slot = start
+            this.histStart = (start + 1) % HISTORY_SAMPLES
+        } else this.histN = n + 1
         this.histP.set(slot, Math.round(pm * P_UNITS_PER_MMHG))
         this.histV.set(slot, Math.round(this.volumeUl * NL_PER_UL))
         this.histT.set(this.samplesTotal % TIME_SAMPLES, nowMs)
@@ -192,17 +188,21 @@ export class OcclusionDetector {
         if (pm >= occlusionLimitMmHg(c.level) && delivering) return { alarm: true, reason: "limit " + Math.round(pm) + "mmHg" }
         const rising = this.risingWithVolume()
         // Baseline: follows drops within a minute, rises slowly, never while the rise tracks volume.
-        if (pm < this.baseline) this.baseline += ((pm - this.baseline) * 1000) / c.baselineDownTauMs
-        else if (!rising) this.baseline += ((pm - this.baseline) * 1000) / c.baselineTauMs
-        const rise = pm - this.baseline
-        const need = this.suspect ? c.riseMmHg / 2 : c.riseMmHg
-        if (this.suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
+        // (Kept in a local: the same arithmetic, fewer field reads in the image.)
+        let base = this.baseline
+        if (pm < base) base += ((pm - base) * 1000) / c.baselineDownTauMs
+        else if (!rising) base += ((pm - base) * 1000) / c.baselineTauMs
+        this.baseline = base
+        const rise = pm - base
+        const suspect = this.suspect
+        const need = suspect ? c.riseMmHg / 2 : c.riseMmHg
+        if (suspect && this.volumeUl - this.suspectStartVolUl > 2 * c.windowMmHg * c.complianceUlPerMmHg && rise < need) {
             this.suspect = false
         }
         if (delivering && rising && rise >= need) this.heldSeconds++
         else this.heldSeconds = 0
         if (this.heldSeconds * 1000 >= c.confirmMs) {
-            return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(this.baseline) + "mmHg" }
+            return { alarm: true, reason: "trend +" + Math.round(rise) + "mmHg over baseline " + Math.round(base) + "mmHg" }
         }
         return NO_ALARM
     }
@@ -210,16 +210,6 @@ export class OcclusionDetector {
     /** Volume (µL) of logical sample i, oldest first. */
     private v(i: number): number {
         return this.histV.get((this.histStart + i) % HISTORY_SAMPLES) / NL_PER_UL
-    }
-
-    /** Filtered pressure (mmHg) of logical sample i. */
-    private p(i: number): number {
-        return this.histP.get((this.histStart + i) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
-    }
-
-    /** Sample time (ms, modulo 2^32) of logical sample i; only the newest TIME_SAMPLES are kept. */
-    private t(i: number): number {
-        return this.histT.get((this.samplesTotal - this.histN + i) % TIME_SAMPLES)
     }
 
     /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
@@ -246,7 +236,7 @@ export class OcclusionDetector {
         let found = -1
         while (a <= b) {
             const mid = (a + b) >> 1
-            if (((tNow - this.t(mid)) | 0) >= agoMs) {
+            if (((tNow - this.histT.get((this.samplesTotal - this.histN + mid) % TIME_SAMPLES)) | 0) >= agoMs) {
                 found = mid
                 a = mid + 1
             } else b = mid - 1
@@ -266,7 +256,9 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        const tNow = this.t(last)
+        // Sample times (ms, modulo 2^32) of logical sample i are at (samplesTotal - histN + i) %
+        // TIME_SAMPLES; only the newest TIME_SAMPLES are kept.
+        const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
         const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
         const jt = this.lastWithTimeAtLeastAgo(tNow, c.minWindowMs, last - 1)
@@ -282,7 +274,8 @@ export class OcclusionDetector {
             if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
             if (idx <= prevIdx) return false
             const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
-            const rose = this.p(idx) - this.p(prevIdx)
+            // Filtered pressure (mmHg) of logical samples idx and prevIdx.
+            const rose = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG - this.histP.get((this.histStart + prevIdx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
             if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
             prevIdx = idx
         }

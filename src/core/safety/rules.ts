@@ -59,38 +59,50 @@ export interface SafetyRule {
     /** Once latched, all of these bits keep the cause present; 0: the cause alone. */
     hold: number
     action: RuleAction
-    /** Shown with the alarm and logged when it is raised. */
-    detail: (f: SafetyFacts) => string
+    /** Which text ruleDetail shows with the alarm and logs when it is raised (0: none). */
+    detail: number
 }
 
-function rule(code: AlarmCode, needsPressure: boolean, cause: number, hold: number, action: RuleAction, detail: (f: SafetyFacts) => string): SafetyRule {
+function rule(code: AlarmCode, needsPressure: boolean, cause: number, hold: number, action: RuleAction, detail: number): SafetyRule {
     return { code: code, needsPressure: needsPressure, cause: cause, hold: hold, action: action, detail: detail }
 }
 
 const P = true // needs a plausible pressure reading
 const _ = false
-const noDetail = (f: SafetyFacts) => ""
-const batteryDetail = (f: SafetyFacts) => f.batteryMv + "mV"
 
 // prettier-ignore
 export const SAFETY_RULES: SafetyRule[] = [
-    //   code                  P  cause (all bits)                 hold once latched   action           detail
-    rule("OCCL_DOWN",          P, F_OCCLUSION,                     F_BACKING_OFF,      "STOP_BACK_OFF", f => f.occlusion.reason),
-    rule("AIR_BUBBLE",         _, F_AIR_SINGLE,                    F_AIR_IN_LINE,      "STOP",          f => "bubble " + Math.round(f.air.currentUl) + "uL"),
-    rule("AIR_CUMULATIVE",     _, F_AIR_CUMULATIVE,                F_AIR_IN_LINE,      "STOP",          f => Math.round(f.air.windowTotalUl) + "uL in window"),
-    rule("DOOR_OPEN",          _, F_DOOR_OPEN | F_DELIVERING,      F_DOOR_OPEN,        "STOP",          noDetail),
-    rule("SYRINGE_DISENGAGED", _, F_DISENGAGED | F_DELIVERING,     F_DISENGAGED,       "STOP",          noDetail),
-    rule("SYRINGE_EMPTY",      _, F_EMPTY | F_DELIVERING,          F_EMPTY,            "STOP",          f => Math.round(f.level.leftUl) + "uL left"),
-    rule("NEAR_EMPTY",         _, F_NEAR_EMPTY,                    0,                  "WARN",          f => Math.round(f.level.leftS) + "s left"),
-    rule("VTBI_DONE",          _, F_VTBI_DONE,                     0,                  "WARN",          noDetail),
-    rule("PAUSED_LONG",        _, F_PAUSED_LONG,                   0,                  "WARN",          noDetail),
-    rule("BATTERY_LOW",        _, F_BATTERY_LOW,                   0,                  "WARN",          batteryDetail),
-    rule("BATTERY_DEPLETED",   _, F_BATTERY_DEPLETED,              0,                  "STOP",          batteryDetail),
-    rule("SENSOR_FAULT",       _, F_SENSOR_BAD,                    0,                  "STOP",          f => (!f.pressureOk ? "pressure" : "battery")),
-    rule("DRIVE_MISMATCH",     _, F_DRIVE_MISMATCH,                0,                  "STOP",          f => "position error " + Math.round(f.driveErrorUm) + "um"),
-    rule("LOOP_OVERRUN",       _, F_OVERRUN,                       0,                  "WARN",          noDetail),
-    rule("WATCHDOG",           _, F_WATCHDOG,                      0,                  "STOP",          noDetail),
+    //   code                  P  cause (all bits)                 hold once latched   action           detail (ruleDetail)
+    rule("OCCL_DOWN",          P, F_OCCLUSION,                     F_BACKING_OFF,      "STOP_BACK_OFF", 1),
+    rule("AIR_BUBBLE",         _, F_AIR_SINGLE,                    F_AIR_IN_LINE,      "STOP",          2),
+    rule("AIR_CUMULATIVE",     _, F_AIR_CUMULATIVE,                F_AIR_IN_LINE,      "STOP",          3),
+    rule("DOOR_OPEN",          _, F_DOOR_OPEN | F_DELIVERING,      F_DOOR_OPEN,        "STOP",          0),
+    rule("SYRINGE_DISENGAGED", _, F_DISENGAGED | F_DELIVERING,     F_DISENGAGED,       "STOP",          0),
+    rule("SYRINGE_EMPTY",      _, F_EMPTY | F_DELIVERING,          F_EMPTY,            "STOP",          4),
+    rule("NEAR_EMPTY",         _, F_NEAR_EMPTY,                    0,                  "WARN",          5),
+    rule("VTBI_DONE",          _, F_VTBI_DONE,                     0,                  "WARN",          0),
+    rule("PAUSED_LONG",        _, F_PAUSED_LONG,                   0,                  "WARN",          0),
+    rule("BATTERY_LOW",        _, F_BATTERY_LOW,                   0,                  "WARN",          6),
+    rule("BATTERY_DEPLETED",   _, F_BATTERY_DEPLETED,              0,                  "STOP",          6),
+    rule("SENSOR_FAULT",       _, F_SENSOR_BAD,                    0,                  "STOP",          7),
+    rule("DRIVE_MISMATCH",     _, F_DRIVE_MISMATCH,                0,                  "STOP",          8),
+    rule("LOOP_OVERRUN",       _, F_OVERRUN,                       0,                  "WARN",          0),
+    rule("WATCHDOG",           _, F_WATCHDOG,                      0,                  "STOP",          0),
 ]
+
+/** The text shown with rule `r`'s alarm and logged, built only on the tick the alarm latches. */
+export function ruleDetail(r: SafetyRule, f: SafetyFacts): string {
+    const k = r.detail
+    if (k === 1) return f.occlusion.reason
+    if (k === 2) return "bubble " + Math.round(f.air.currentUl) + "uL"
+    if (k === 3) return Math.round(f.air.windowTotalUl) + "uL in window"
+    if (k === 4) return Math.round(f.level.leftUl) + "uL left"
+    if (k === 5) return Math.round(f.level.leftS) + "s left"
+    if (k === 6) return f.batteryMv + "mV"
+    if (k === 7) return !f.pressureOk ? "pressure" : "battery"
+    if (k === 8) return "position error " + Math.round(f.driveErrorUm) + "um"
+    return ""
+}
 
 /** Alarms raised on the pump itself (control loop, restart), not by a rule. */
 export const PUMP_RAISED: AlarmCode[] = ["DRIVE_FAULT", "POWER_RESTORED", "PUMP_ALARM", "DOSE_LIMIT"]

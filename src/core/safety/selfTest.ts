@@ -5,7 +5,7 @@
 import { EventSink } from "../eventLog"
 import { PumpController } from "../pump"
 import { SensorSnapshot } from "../sensors"
-import { PressureCalibration } from "./detectors/pressureSensor"
+import { countsToMmHg, PressureCalibration } from "./detectors/pressureSensor"
 import { NOMINAL_PRESSURE_CAL } from "./monitor"
 
 export interface SelfTestInputs {
@@ -73,12 +73,13 @@ export function evaluateSelfTest(inp: SelfTestInputs, cal: PressureCalibration):
     driverCheck("buzzer", inp.buzzerOnMa, inp.buzzerOffMa, r)
     driverCheck("alarm LED", inp.ledOnMa, inp.ledOffMa, r)
     const s = inp.snapshot
-    if (!s || typeof s.pressureAdc !== "number" || isNaN(s.pressureAdc)) {
+    // +x !== x: not a number, or NaN (as in SafetyMonitor.check).
+    if (!s || +s.pressureAdc !== s.pressureAdc) {
         r.failures.push("sensors: no snapshot")
     } else {
         if (s.pressureAdc < L.adcMin || s.pressureAdc > L.adcMax) r.failures.push("pressure sensor out of range (" + s.pressureAdc + " counts)")
         else {
-            const p = (s.pressureAdc - cal.offsetCounts) / cal.countsPerMmHg
+            const p = countsToMmHg(cal, s.pressureAdc)
             if (p < L.restMinMmHg || p > L.restMaxMmHg) r.failures.push("pressure at rest implausible (" + Math.round(p) + " mmHg)")
         }
         if (!(s.batteryMv >= L.batteryMinMv && s.batteryMv <= L.batteryMaxMv)) r.failures.push("battery reading implausible (" + s.batteryMv + " mV)")

@@ -24,7 +24,8 @@ const WINDUP_UL = 200
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class OcclusionBackoff {
-    private active = false
+    /** A back-off is running (read directly by the monitor). */
+    active = false
     private startMs = 0
     private doneSteps = 0
     private capSteps = 0

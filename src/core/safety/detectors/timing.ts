@@ -10,8 +10,10 @@ const OVERRUN_HOLD_MS = 10000
  */
 export class LoopTiming {
     private lastCheckMs = -1
-    private overrunUntilMs = -1
-    private watchdogSeen = false
+    /** Overrun reported until this time (the monitor reads it directly). */
+    overrunUntilMs = -1
+    /** A gap reached the watchdog limit (the monitor takes it: reads and resets). */
+    watchdogSeen = false
 
     /** One tick: a gap >= watchdogMs is a watchdog event, a gap > overrunMs an overrun. */
     update(nowMs: number, watchdogMs: number, overrunMs: number, log: EventSink) {
