@@ -22,11 +22,6 @@ export interface PlanResult {
     overrunMs: number
 }
 
-/** µsteps/s × 1000 for `rateUlPerH` at `picolitresPerMicrostep` (1 µL = 1e6 pL, 1 h = 3600 s). */
-export function milliStepsPerS(rateUlPerH: number, picolitresPerMicrostep: number): number {
-    return Math.floor((rateUlPerH * 1000000000) / (3600 * picolitresPerMicrostep))
-}
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -65,7 +60,8 @@ export class StepPlanner {
         this.accumulator -= steps * this.unitsPerStep
         // Never carry more than the programmed speed: a later rate rise ramps again from there,
         // while the accel × dt margin above it lets a ramp's backlog be caught up.
-        const rateMilli = milliStepsPerS(rateUlPerH > 0 ? rateUlPerH : 0, this.cfg.picolitresPerMicrostep)
+        // µsteps/s × 1000 of the rate (1 µL = 1e6 pL, 1 h = 3600 s).
+        const rateMilli = Math.floor(((rateUlPerH > 0 ? rateUlPerH : 0) * 1000000000) / (3600 * this.cfg.picolitresPerMicrostep))
         this.speedCapMilli = allowedMilli < rateMilli ? allowedMilli : rateMilli
         return { steps: steps, overrunMs: overrunMs }
     }

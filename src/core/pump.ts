@@ -121,7 +121,9 @@ export class PumpController {
     private doseWindows: DoseWindowTracker = null
     private bolusLockoutMs = 0
     private lastBolusStartMs = -1
-    private standbyUntilMs = -1
+    /** Planned start of a standby (the monitor reads it: in Standby at or past it, the
+     *  reminder is due). */
+    standbyUntilMs = -1
     private standbyAutoStart = false
 
     constructor(config: PumpConfig, log: EventSink) {
@@ -268,11 +270,6 @@ export class PumpController {
         this.log.record(nowMs, "STANDBY", (autoStart ? "start at " : "remind at ") + untilMs + "ms (in " + Math.ceil((untilMs - nowMs) / 1000) + " s)")
         this.transition(nowMs, "standby")
         return OK
-    }
-
-    /** True in Standby once its time has come without a start (the reminder is due). */
-    standbyOverdue(nowMs: number): boolean {
-        return this.sm.current === "Standby" && nowMs >= this.standbyUntilMs
     }
 
     /** PCA lockout: a bolus is refused until `lockoutMs` after the start of the previous one.

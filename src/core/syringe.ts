@@ -33,16 +33,23 @@ export const REFERENCE_MECHANICS: Mechanics = { fullStepsPerRev: 200, microsteps
  *  2000 / 3200 µsteps/mm = 0.625 mm/s (37.5 mm/min). */
 export const REFERENCE_MAX_STEPS_PER_S = 2000
 
+/** One table row (a call per row is smaller in the image than an object literal per row). */
+function row(id: string, brand: string, nominalMl: number, innerDiameterUm: number, plungerTravelUm: number): SyringeSpec {
+    return { id: id, brand: brand, nominalMl: nominalMl, innerDiameterUm: innerDiameterUm, plungerTravelUm: plungerTravelUm }
+}
+
+// prettier-ignore
 export const SYRINGES: SyringeSpec[] = [
-    { id: "bd-plastipak-5", brand: "BD Plastipak", nominalMl: 5, innerDiameterUm: 11990, plungerTravelUm: 44300 },
-    { id: "bd-plastipak-10", brand: "BD Plastipak", nominalMl: 10, innerDiameterUm: 14430, plungerTravelUm: 61200 },
-    { id: "bd-plastipak-20", brand: "BD Plastipak", nominalMl: 20, innerDiameterUm: 19050, plungerTravelUm: 70200 },
-    { id: "bd-plastipak-30", brand: "BD Plastipak", nominalMl: 30, innerDiameterUm: 21590, plungerTravelUm: 82000 },
-    { id: "bd-plastipak-50", brand: "BD Plastipak", nominalMl: 50, innerDiameterUm: 26590, plungerTravelUm: 90100 },
-    { id: "terumo-10", brand: "Terumo", nominalMl: 10, innerDiameterUm: 15800, plungerTravelUm: 51000 },
-    { id: "terumo-20", brand: "Terumo", nominalMl: 20, innerDiameterUm: 20150, plungerTravelUm: 62700 },
-    { id: "terumo-30", brand: "Terumo", nominalMl: 30, innerDiameterUm: 23100, plungerTravelUm: 71600 },
-    { id: "terumo-50", brand: "Terumo", nominalMl: 50, innerDiameterUm: 29700, plungerTravelUm: 72200 },
+    //  id                 brand           nominalMl  innerDiameterUm  plungerTravelUm
+    row("bd-plastipak-5", "BD Plastipak", 5, 11990, 44300),
+    row("bd-plastipak-10", "BD Plastipak", 10, 14430, 61200),
+    row("bd-plastipak-20", "BD Plastipak", 20, 19050, 70200),
+    row("bd-plastipak-30", "BD Plastipak", 30, 21590, 82000),
+    row("bd-plastipak-50", "BD Plastipak", 50, 26590, 90100),
+    row("terumo-10", "Terumo", 10, 15800, 51000),
+    row("terumo-20", "Terumo", 20, 20150, 62700),
+    row("terumo-30", "Terumo", 30, 23100, 71600),
+    row("terumo-50", "Terumo", 50, 29700, 72200),
 ]
 
 export function findSyringe(id: string): SyringeSpec {

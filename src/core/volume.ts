@@ -22,10 +22,6 @@ export class VolumeAccount {
         if (isBolus) this.bolusSteps += steps
     }
 
-    steps(): number {
-        return this.totalSteps
-    }
-
     /** Whole µL infused, rounded down. */
     infusedUl(): number {
         return floorDiv(this.totalSteps * this.picolitresPerMicrostep, PL_PER_UL)
@@ -49,15 +45,5 @@ export class VolumeAccount {
     /** Steps that deliver at most `ul` µL: a volume target is never overshot. */
     stepsFor(ul: number): number {
         return floorDiv(ul * PL_PER_UL, this.picolitresPerMicrostep)
-    }
-
-    /** Restores a persisted count (power-loss recovery). */
-    restore(totalSteps: number, bolusSteps: number) {
-        this.totalSteps = totalSteps
-        this.bolusSteps = bolusSteps
-    }
-
-    bolusStepCount(): number {
-        return this.bolusSteps
     }
 }

@@ -65,7 +65,16 @@ export class AirDetector {
             this.inAir = false
             closed = this.runUl + moved - this.cfg.windowUl
             this.runUl = 0
-            if (closed > 0) this.addSegment(nowMs, closed)
+            if (closed > 0) {
+                if (this.segT.length >= MAX_SEGMENTS) {
+                    // Never drop air: fold the oldest into the next (kept longer = conservative).
+                    this.segV[1] += this.segV[0]
+                    this.segT.shift()
+                    this.segV.shift()
+                }
+                this.segT.push(nowMs)
+                this.segV.push(closed)
+            }
         }
         // Forget segments older than the rolling window.
         while (this.segT.length > 0 && nowMs - this.segT[0] > this.cfg.cumulativeWindowMs) {
@@ -96,16 +105,5 @@ export class AirDetector {
     resetHistory() {
         this.segT.length = 0
         this.segV.length = 0
-    }
-
-    private addSegment(nowMs: number, v: number) {
-        if (this.segT.length >= MAX_SEGMENTS) {
-            // Never drop air: fold the oldest into the next (kept longer = conservative).
-            this.segV[1] += this.segV[0]
-            this.segT.shift()
-            this.segV.shift()
-        }
-        this.segT.push(nowMs)
-        this.segV.push(v)
     }
 }

@@ -162,27 +162,8 @@ export class AlarmManager {
         return i < 0 ? false : this.slots[i].latched
     }
 
-    isLatchedAt(i: number): boolean {
-        return this.slots[i].latched
-    }
-
-    isAcknowledged(code: AlarmCode): boolean {
-        const i = this.indexOf(code)
-        return i < 0 ? false : this.slots[i].latched && this.slots[i].acked
-    }
-
-    /** Changes whenever an alarm latches or clears (the monitor re-runs its rules then). */
-    latchChanges(): number {
-        return this.latchEdges
-    }
-
     latchedCount(): number {
         return this.latchedN
-    }
-
-    /** true while any latched alarm requires delivery to stop. */
-    deliveryBlocked(): boolean {
-        return this.stoppingCode().length > 0
     }
 
     /** Code of the first latched alarm (table order) that requires delivery to stop; "" if none. */

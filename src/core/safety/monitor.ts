@@ -274,7 +274,7 @@ export class SafetyMonitor {
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
             if (!this.alarms.slots[this.slotSensorFault].latched)
-                this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (this.pressure.isStuck(nowMs, c) ? " stuck" : ""))
+                this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (nowMs - this.pressure.sameSinceMs >= c.stuckMs ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
         f.air = air
@@ -314,7 +314,7 @@ export class SafetyMonitor {
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
         // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
-        if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && this.pump.standbyOverdue(nowMs))) b |= F_PAUSED_LONG
+        if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && nowMs >= this.pump.standbyUntilMs)) b |= F_PAUSED_LONG
         // A late tick within the last OVERRUN_HOLD_MS; a watchdog gap since the last valid tick
         // (taken: reported once).
         const t = this.timing
@@ -340,8 +340,7 @@ export class SafetyMonitor {
             // Detail text is built only on the tick that latches the alarm (it is then logged).
             a.setCauseAt(nowMs, slot, present, present && !latched ? ruleDetail(r, this.facts) : "")
             if (raised && !latched && r.action === "STOP_BACK_OFF") {
-                this.occlusion.markAlarm()
-                this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.backoffTargetMmHg(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
+                this.backoff.start(nowMs, countsToMmHg(this.cfg.pressureCal, pressureAdc), this.occlusion.markAlarm(), this.occlusion.cfg.complianceUlPerMmHg, this.plPerStep, this.cfg, this.log)
             }
         }
     }
@@ -356,7 +355,7 @@ export class SafetyMonitor {
     }
 
     private releaseIfClear(nowMs: number) {
-        if (this.pump.state() === "Alarm" && !this.alarms.deliveryBlocked() && !this.backoff.active) {
+        if (this.pump.state() === "Alarm" && this.alarms.stoppingCode().length === 0 && !this.backoff.active) {
             // Only after the operator acknowledged: a cleared slot was acknowledged by definition.
             this.pumpAlarmLatched = ""
             this.pump.resetAlarm(nowMs)

@@ -282,10 +282,15 @@ export class OcclusionDetector {
         return true
     }
 
-    /** Call when OCCL_DOWN was raised: the next restart is checked with half thresholds. */
-    markAlarm() {
+    /** Call when OCCL_DOWN was raised: the next restart is checked with half thresholds.
+     *  Returns the pressure the back-off aims for: the no-flow pressure before the last start
+     *  (the baseline when there is none, or when the baseline is lower). */
+    markAlarm(): number {
         this.suspect = true
         this.suspectStartVolUl = this.volumeUl
+        const b = this.baseline
+        const r = this.restMmHg
+        return r < b ? r : b
     }
 
     isSuspect(): boolean {
@@ -298,14 +303,6 @@ export class OcclusionDetector {
 
     filteredMmHg(): number {
         return this.filtered
-    }
-
-    /** Pressure the back-off aims for: the no-flow pressure before the last start. */
-    backoffTargetMmHg(): number {
-        const b = this.baseline
-        const r = this.restMmHg
-        if (isNaN(r)) return b
-        return r < b ? r : b
     }
 }
 

@@ -26,7 +26,8 @@ export function countsToMmHg(cal: PressureCalibration, counts: number): number {
  */
 export class PressureSensorCheck {
     private lastCounts = -1
-    private sameSinceMs = 0
+    /** Since when the counts have not changed (the monitor reads it to log a stuck reading). */
+    sameSinceMs = 0
     private lowSinceMs = -1
 
     /** true while the reading is plausible; `pMmHg` is `counts` converted (countsToMmHg). */
@@ -42,9 +43,5 @@ export class PressureSensorCheck {
             if (nowMs - this.lowSinceMs >= IMPLAUSIBLE_LOW_FOR_MS) ok = false
         } else this.lowSinceMs = -1
         return ok
-    }
-
-    isStuck(nowMs: number, c: PressureSensorLimits): boolean {
-        return nowMs - this.sameSinceMs >= c.stuckMs
     }
 }
