@@ -83,18 +83,14 @@ export function parseThousandths(text: string): number {
     return whole * 1000 + frac
 }
 
-function pad3(n: number): string {
-    if (n < 10) return "00" + n
-    if (n < 100) return "0" + n
-    return "" + n
-}
-
 /** Formats thousandths as a fixed 3-decimal string ("10.000") with integer arithmetic only. */
 export function formatThousandths(value: number): string {
     const v = Math.floor(value)
     const sign = v < 0 ? "-" : ""
     const a = v < 0 ? -v : v
-    return sign + Math.floor(a / 1000) + "." + pad3(umod(a, 1000))
+    const f = umod(a, 1000)
+    // Three decimals: the fraction padded with leading zeros.
+    return sign + Math.floor(a / 1000) + "." + (f < 10 ? "00" : f < 100 ? "0" : "") + f
 }
 
 /** True for finite whole numbers; guards every integer-unit field against NaN, floats and strings. */

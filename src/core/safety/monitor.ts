@@ -122,9 +122,10 @@ export class SafetyMonitor {
     private readonly slotDriveMismatch: number
     /** One facts record, refilled every tick (no per-tick allocation). */
     private readonly facts: SafetyFacts
-    /** Fact bits and the alarms' latch count when the rule table last ran (-1: run next tick). */
-    private ruleBits = -1
-    private ruleEdges = -1
+    /** Fact bits and the alarms' latch count when the rule table last ran (-1, or unset at the
+     *  start: differs from any count, so the table runs next tick). */
+    private ruleBits: number
+    private ruleEdges: number
     /** Pump state last seen, and what the tick needs of it (re-derived only when it changes, so a
      *  steady tick compares no state strings). These fields and lastAirInLine start unset
      *  (undefined, no constructor code): the first check() sets them before anything reads them

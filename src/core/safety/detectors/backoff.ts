@@ -26,12 +26,14 @@ const WINDUP_UL = 200
 export class OcclusionBackoff {
     /** A back-off is running (read directly by the monitor). */
     active = false
-    private startMs = 0
-    private doneSteps = 0
-    private capSteps = 0
-    private targetMmHg = 0
+    // The figures of the running back-off: unset until start() sets them all (tick() reads
+    // them only while active, which start() turns on).
+    private startMs: number
+    private doneSteps: number
+    private capSteps: number
+    private targetMmHg: number
     /** Steps that relieve 1 mmHg of the line (compliance / step volume). */
-    private stepsPerMmHg = 0
+    private stepsPerMmHg: number
     private readonly recentMmHg: number[] = []
 
     isActive(): boolean {
