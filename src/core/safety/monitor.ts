@@ -11,7 +11,7 @@ import { SensorSnapshot } from "../sensors"
 import { isDelivering, PumpState } from "../pumpStates"
 import { findSyringe, microstepsPerMm, picolitresPerMicrostep, SyringeSpec } from "../syringe"
 import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
-import { AlarmCode, findAlarm } from "./alarmCodes"
+import { AlarmCode } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
@@ -232,11 +232,12 @@ export class SafetyMonitor {
     acknowledge(nowMs: number) {
         // Acknowledging the cumulative-air alarm with no air in the detector is the operator's
         // statement that the line was purged: the rolling sum restarts (logged).
-        if (this.alarms.isLatched("AIR_CUMULATIVE") && !this.lastAirInLine) {
+        const a = this.alarms
+        if (a.slots[a.indexOf("AIR_CUMULATIVE")].latched && !this.lastAirInLine) {
             this.air.resetHistory()
             this.log.record(nowMs, "AIR_HISTORY_RESET", "cumulative air acknowledged by operator")
         }
-        this.alarms.acknowledge(nowMs)
+        a.acknowledge(nowMs)
         this.releaseIfClear(nowMs)
     }
 
@@ -370,12 +371,13 @@ export class SafetyMonitor {
         if (code.length === 0 || code === this.pumpAlarmLatched) return
         // Unknown codes (e.g. restored from another firmware version's snapshot) latch as
         // PUMP_ALARM so the pump never leaves Alarm unacknowledged.
-        const def = findAlarm(code)
-        if (def && this.alarms.isLatched(def.code)) return
+        const a = this.alarms
+        let i = a.indexOf(code as AlarmCode)
+        if (i >= 0 && a.slots[i].latched) return
         this.pumpAlarmLatched = code
-        const latch = def ? def.code : "PUMP_ALARM"
-        this.alarms.setCause(nowMs, latch, true, "raised by pump: " + code)
-        this.alarms.setCause(nowMs, latch, false, "")
+        if (i < 0) i = a.indexOf("PUMP_ALARM")
+        a.setCauseAt(nowMs, i, true, "raised by pump: " + code)
+        a.setCauseAt(nowMs, i, false, "")
     }
 
     private trackSyringe(nowMs: number) {
@@ -384,11 +386,11 @@ export class SafetyMonitor {
         const id = prog ? prog.syringeId : ""
         if (id === this.syringeId) return
         this.syringeId = id
-        this.syringe = id.length > 0 ? findSyringe(id) : null
-        this.plPerStep = this.syringe ? picolitresPerMicrostep(this.syringe, this.pump.config.mechanics) : 0
-        if (this.syringe && this.cfg.autoCompliance) {
-            this.occlusion.cfg = withCompliance(this.cfg.occlusion, complianceEstimateFor(this.syringe.innerDiameterUm))
-        }
-        this.log.record(nowMs, "SAFETY_SYRINGE", id + " pL/step=" + this.plPerStep + " C=" + this.occlusion.cfg.complianceUlPerMmHg)
+        const syr = id.length > 0 ? findSyringe(id) : null
+        this.syringe = syr
+        this.plPerStep = syr ? picolitresPerMicrostep(syr, this.pump.config.mechanics) : 0
+        const occ = this.occlusion
+        if (syr && this.cfg.autoCompliance) occ.cfg = withCompliance(this.cfg.occlusion, complianceEstimateFor(syr.innerDiameterUm))
+        this.log.record(nowMs, "SAFETY_SYRINGE", id + " pL/step=" + this.plPerStep + " C=" + occ.cfg.complianceUlPerMmHg)
     }
 }
