@@ -18,7 +18,7 @@ import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
 import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { complianceEstimateFor, NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withCompliance } from "./occlusion"
+import { NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withSyringeCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
@@ -390,7 +390,7 @@ export class SafetyMonitor {
         this.syringe = syr
         this.plPerStep = syr ? picolitresPerMicrostep(syr, this.pump.config.mechanics) : 0
         const occ = this.occlusion
-        if (syr && this.cfg.autoCompliance) occ.cfg = withCompliance(this.cfg.occlusion, complianceEstimateFor(syr.innerDiameterUm))
+        if (syr && this.cfg.autoCompliance) occ.cfg = withSyringeCompliance(this.cfg.occlusion, syr.innerDiameterUm)
         this.log.record(nowMs, "SAFETY_SYRINGE", id + " pL/step=" + this.plPerStep + " C=" + occ.cfg.complianceUlPerMmHg)
     }
 }

@@ -66,22 +66,18 @@ export const OCCLUSION_DEFAULTS: OcclusionConfig = {
     confirmMs: 10000,
 }
 
-/** Compliance estimate the firmware assumes for a syringe of inner diameter d: line 2 µL/mmHg
- *  plus a stopper term scaling with area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured
- *  per syringe model on the bench). Deliberately the plant's nominal
- *  value: the sweep in test/safety varies the plant's true compliance around it. */
-export function complianceEstimateFor(innerDiameterUm: number): number {
-    const d = innerDiameterUm / 1000
-    return 2 + (2.5 * d * d) / (26.59 * 26.59)
-}
-
-/** Copy of `c` with another compliance (explicit copy: no object spread on the device). */
-export function withCompliance(c: OcclusionConfig, complianceUlPerMmHg: number): OcclusionConfig {
+/** Copy of `c` (explicit copy: no object spread on the device) with the compliance the firmware
+ *  assumes for a syringe of inner diameter d: line 2 µL/mmHg plus a stopper term scaling with
+ *  area, 2.5 µL/mmHg at 26.59 mm (ASSUMPTION, to be measured per syringe model on the bench).
+ *  Deliberately the plant's nominal value: the sweep in test/safety varies the plant's true
+ *  compliance around it. */
+export function withSyringeCompliance(c: OcclusionConfig, innerDiameterUm: number): OcclusionConfig {
     // Field by field over Object.keys: one loop instead of twelve literal fields in the image.
     const o: any = {}
     const k = Object.keys(c)
     for (let i = 0; i < k.length; i++) o[k[i]] = (c as any)[k[i]]
-    o.complianceUlPerMmHg = complianceUlPerMmHg
+    const d = innerDiameterUm / 1000
+    o.complianceUlPerMmHg = 2 + (2.5 * d * d) / (26.59 * 26.59)
     return o
 }
 
