@@ -10,7 +10,7 @@
 
 import { occlusionLimitMmHg } from "../core/safety/occlusion"
 import { applyUiCommand } from "../core/ui/apply"
-import { initialUiState, Screen, UI_KEYS, UI_TICK_MS, UiInput, UiKey, uiStep } from "../core/ui/panel"
+import { initialUiState, PanelStatus, Screen, UI_KEYS, UI_TICK_MS, UiInput, UiKey, uiStep } from "../core/ui/panel"
 import { PumpFirmware } from "./app"
 import { PumpStatus } from "../core/pump"
 import { errorText } from "./control"
@@ -46,42 +46,23 @@ export function startPanel(firmware: PumpFirmware, screen: PanelDisplay, keys: P
     fw.dev.clock.every(UI_TICK_MS, panelTurn)
 }
 
-/** The pump fields the panel model reads, refreshed in place: `status()` builds a 17-field
- *  object needing a 292-byte block per step, which the fragmented VM heap of a long infusion did
- *  not have (HIL panel-bolus-refused, OutOfMemory at 167 s; REQ-HEAP-002). */
-let ps: PumpStatus = null
-function pumpStatus(): PumpStatus {
-    const pump = fw.pump
-    if (!ps) ps = pump.status()
-    const prog = pump.loadedProgram()
-    const infused = pump.infusedUlNow()
-    const vtbi = prog ? prog.vtbiUl : 0
-    ps.state = pump.state()
-    ps.program = prog
-    ps.rateUlPerH = pump.rateNowUlPerH()
-    ps.infusedUl = infused
-    ps.vtbiUl = vtbi
-    ps.remainingUl = vtbi > infused ? vtbi - infused : 0
-    return ps
-}
+/** The tick input, reused (its time set each turn): one allocation less per turn. */
+const TICK: UiInput = { kind: "tick", key: "start", nowMs: 0 }
 
 /** One panel turn: the queued key edges, then a tick, each a model step with fresh status; a
- *  turn still running when the next is due is skipped. */
+ *  turn still running when the next is due is skipped. The status is built in its own function:
+ *  this one runs every UI_TICK_MS and its frame is a VM heap block (8 B a local). */
 async function panelTurn() {
     if (busy) return
     busy = true
     try {
-        const clock = fw.dev.clock
-        const log = fw.log
-        const mon = fw.safety.monitor
-        const cfg = mon.cfg
-        const nowMs = clock.nowMs()
+        const nowMs = fw.dev.clock.nowMs()
         const keyed = queue.length > 0
         // A model step (status, render, compare) costs about 10,000 VM opcodes, some 55 ms at the
         // RP2040 slow estimate (npm run bench:device). It runs at once for a key, every turn while a
         // key is held (auto-repeat), when the pump state, the top alarm or its audio pause changes,
         // and otherwise once a second (the live values; the 2-minute program timeout).
-        const a0 = mon.annunciation(nowMs)
+        const a0 = fw.safety.monitor.annunciation(nowMs)
         const sig = fw.pump.state() + a0.code + a0.audioPaused
         if (!keyed) if (ui.held === "") if (sig === lastSig) if (nowMs - lastStepMs < FRAME_MIN_MS) {
             busy = false
@@ -89,49 +70,20 @@ async function panelTurn() {
         }
         lastSig = sig
         lastStepMs = nowMs
+        TICK.nowMs = nowMs
         let screen: Screen = null
-        let more = true
-        while (more) {
-            more = queue.length > 0
-            const input = more ? queue.shift() : { kind: "tick", key: "start" as UiKey, nowMs: nowMs }
+        let input: UiInput = null
+        while (input !== TICK) {
+            input = TICK
+            if (queue.length > 0) input = queue.shift()
             const t = input.nowMs
-            const a = mon.annunciation(clock.nowMs())
-            let batteryMv = NaN
-            let pressure = 0
-            let plunger = false
-            try {
-                const sen = await fw.hw.sensors.read()
-                batteryMv = sen.batteryMv
-                pressure = (sen.pressureAdc - cfg.pressureCal.offsetCounts) / cfg.pressureCal.countsPerMmHg
-                plunger = sen.plungerEngaged
-            } catch (e) {
-                // shown as "-- V"; the safety monitor raises the sensor fault
-            }
-            // The history screen shows the newest records first.
-            const history: string[] = []
-            if (ui.screen === "history") {
-                const all = log.all()
-                for (let i = all.length - 1; i >= 0 && history.length < HISTORY_LINES; i--) history.push(all[i].kind + " " + all[i].detail)
-            }
-            const out = uiStep(ui, input, {
-                pump: pumpStatus(),
-                selfTestOk: fw.selfTestOk,
-                batteryMv: batteryMv,
-                pressureMmHg: pressure,
-                pressureLimitMmHg: occlusionLimitMmHg(cfg.occlusion.level),
-                plungerEngaged: plunger,
-                alarmCode: a.code,
-                alarmPriority: a.priority,
-                audioPaused: a.audioPaused,
-                library: fw.library.current(),
-                history: history,
-            })
+            const out = uiStep(ui, input, await panelStatus())
             ui = out.state
-            for (let i = 0; i < out.log.length; i++) log.record(t, out.log[i].kind, out.log[i].detail)
+            for (let i = 0; i < out.log.length; i++) fw.log.record(t, out.log[i].kind, out.log[i].detail)
             const cmd = out.command
             if (cmd) {
-                const r = applyUiCommand(fw.pump, mon, cmd, t)
-                if (r) if (!r.ok) log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
+                const r = applyUiCommand(fw.pump, fw.safety.monitor, cmd, t)
+                if (r) if (!r.ok) fw.log.record(t, "UI_CMD_REFUSED", cmd.op + ": " + r.reason)
             }
             screen = out.screen
         }
@@ -152,4 +104,57 @@ async function panelTurn() {
         console.log("PANEL error " + errorText(e))
     }
     busy = false
+}
+
+/** The pump fields the panel model reads, refreshed in place: `status()` builds a 17-field
+ *  object needing a 292-byte block per step, which the fragmented VM heap of a long infusion did
+ *  not have (HIL panel-bolus-refused, OutOfMemory at 167 s; REQ-HEAP-002). */
+let ps: PumpStatus = null
+
+/** The status for one model step: the top alarm, the sensors, the pump, and on the history
+ *  screen the newest records first. */
+async function panelStatus(): Promise<PanelStatus> {
+    const mon = fw.safety.monitor
+    const cfg = mon.cfg
+    const a = mon.annunciation(fw.dev.clock.nowMs())
+    let batteryMv = NaN
+    let pressure = 0
+    let plunger = false
+    try {
+        const sen = await fw.hw.sensors.read()
+        batteryMv = sen.batteryMv
+        pressure = (sen.pressureAdc - cfg.pressureCal.offsetCounts) / cfg.pressureCal.countsPerMmHg
+        plunger = sen.plungerEngaged
+    } catch (e) {
+        // shown as "-- V"; the safety monitor raises the sensor fault
+    }
+    const history: string[] = []
+    if (ui.screen === "history") {
+        const all = fw.log.all()
+        for (let i = all.length - 1; i >= 0 && history.length < HISTORY_LINES; i--) history.push(all[i].kind + " " + all[i].detail)
+    }
+    const pump = fw.pump
+    if (!ps) ps = pump.status()
+    const prog = pump.loadedProgram()
+    const infused = pump.infusedUlNow()
+    const vtbi = prog ? prog.vtbiUl : 0
+    ps.state = pump.state()
+    ps.program = prog
+    ps.rateUlPerH = pump.rateNowUlPerH()
+    ps.infusedUl = infused
+    ps.vtbiUl = vtbi
+    ps.remainingUl = vtbi > infused ? vtbi - infused : 0
+    return {
+        pump: ps,
+        selfTestOk: fw.selfTestOk,
+        batteryMv: batteryMv,
+        pressureMmHg: pressure,
+        pressureLimitMmHg: occlusionLimitMmHg(cfg.occlusion.level),
+        plungerEngaged: plunger,
+        alarmCode: a.code,
+        alarmPriority: a.priority,
+        audioPaused: a.audioPaused,
+        library: fw.library.current(),
+        history: history,
+    }
 }
