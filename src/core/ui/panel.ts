@@ -400,7 +400,7 @@ function press(key: UiKey) {
                     r.weightG = NONE
                     r.confirmed = []
                     if (it === BASIC_INFUSION) rec("UI_BASIC_MODE", "area=" + s.area.name + ": basic mL/h infusion selected (no drug limits, area flow limits only)")
-                    if (flowOnly(de)) doseEditor("dose", de, NONE)
+                    if (flowOnly(de)) openEditor("dose", NONE)
                     else go("conc")
                 }
             } else if (scr === "conc") {
@@ -408,19 +408,17 @@ function press(key: UiKey) {
                 else {
                     r.concentration = ent.concentrations[s.sel]
                     // No default weight: the field starts blank ("--- kg") and the first press shows a value.
-                    if (isPerKg(ent.doseUnit)) edit("weight", "weight", r.weightG, ent.weightG, 100, 500000, 0)
-                    else doseEditor("dose", ent, NONE)
+                    if (isPerKg(ent.doseUnit)) openEditor("weight", r.weightG)
+                    else openEditor("dose", NONE)
                 }
             } else {
                 // The running screen's menu.
                 const a = s.activeEntry
                 s.origin = "run"
                 s.confirmed = []
-                if (it === "Titrate") doseEditor("titrate", a, s.active.dose)
-                else if (it === "Bolus") {
-                    const b = a.bolus
-                    edit("bolus", "dose", firstSet(b.defaultDose, b.dose.softMin, b.dose.hardMin, 1000), b.dose, 10, 100000000, b.unit)
-                } else command(lookup("|Pause=pause|Resume=resume|End infusion=stop|Start=startLoaded|Clear=clear|", it))
+                if (it === "Titrate") openEditor("titrate", s.active.dose)
+                else if (it === "Bolus") openEditor("bolus", NONE)
+                else command(lookup("|Pause=pause|Resume=resume|End infusion=stop|Start=startLoaded|Clear=clear|", it))
             }
         } else if (scr === "syringe") cancel()
         else if (scr === "run") {
@@ -434,17 +432,17 @@ function press(key: UiKey) {
                 s.editor = null
                 go("run")
             } else if (scr === "weight") go("conc")
-            else if (scr === "vtbi") doseEditor("dose", s.entry, r.dose)
+            else if (scr === "vtbi") openEditor("dose", r.dose)
             else if (flowOnly(s.entry)) go("drug")
-            else if (isPerKg(s.entry.doseUnit)) edit("weight", "weight", r.weightG, s.entry.weightG, 100, 500000, 0)
+            else if (isPerKg(s.entry.doseUnit)) openEditor("weight", r.weightG)
             else go("conc")
         } else if (e.value === NONE) s.message = "Enter a value"
         else if (scr === "weight") {
             r.weightG = e.value
-            doseEditor("dose", s.entry, NONE)
+            openEditor("dose", NONE)
         } else if (scr === "dose") {
             r.dose = e.value
-            edit("vtbi", "volume", syringeUl(), null, 100, syringeUl(), 0)
+            openEditor("vtbi", NONE)
         } else if (scr === "vtbi") {
             r.vtbiUl = e.value
             s.editor = null
@@ -456,7 +454,7 @@ function press(key: UiKey) {
         if (up) {
             if (s.page > 0) s.page--
         } else if (scr === "history" && dir === 0) go(s.origin)
-        else if (stop) edit("vtbi", "volume", r.vtbiUl, null, 100, syringeUl(), 0)
+        else if (stop) openEditor("vtbi", r.vtbiUl)
         // Every value must have been on screen: START on an earlier page shows the next one.
         else if (s.page < pages - 1) s.page++
         else if (dir === 0) recheck("program")
@@ -471,7 +469,7 @@ function press(key: UiKey) {
         s.verdict = null
         if (s.verdictFor === "program") {
             s.confirmed = []
-            doseEditor("dose", s.entry, r.dose)
+            openEditor("dose", r.dose)
         } else go(s.verdictFor)
     }
 }
@@ -520,32 +518,46 @@ function names(list: any[], field: string): string[] {
 
 // ---- editors ----------------------------------------------------------------------------
 
-/** Opens the value editor `scr` on `value` (NONE: blank until the first press); `unit` is the
- *  dose unit code for rule "dose". */
-function edit(scr: string, rule: string, value: number, limits: Limits, absMin: number, absMax: number, unit: number) {
-    if (!limits) limits = { hardMin: NONE, softMin: NONE, softMax: NONE, hardMax: NONE }
-    S.editor = { value: value, rule: rule, limits: limits, absMin: absMin, absMax: absMax, unit: unit, blocked: false }
-    go(scr)
-}
-
-/** The dose (or mL/h rate) editor `scr` ("dose", "titrate") of `e`, on `value` or else the
- *  library default. */
-function doseEditor(scr: string, e: DrugEntry, value: number) {
-    const flow = flowOnly(e)
-    if (value === NONE) value = firstSet(e.defaultDose, e.dose.softMin, e.dose.hardMin, 1000)
+/** Opens the value editor `scr` on `value`: a dose (dose, titrate, bolus) on NONE starts at the
+ *  library default, the weight on NONE is blank until the first press, the VTBI on NONE is the
+ *  whole syringe (its only limit). A dose in mL/h (basic infusion) is bounded by the pump's rates. */
+function openEditor(scr: string, value: number) {
+    const s = S
+    let ent = s.entry
+    if ("titrate bolus".indexOf(scr) >= 0) ent = s.activeEntry
+    let rule = "dose"
+    let limits = ent.dose
+    let def = ent.defaultDose
+    let unit = ent.doseUnit
     let lo = 10
     let hi = 100000000
-    if (flow) {
+    if (scr === "bolus") {
+        const b = ent.bolus
+        limits = b.dose
+        def = b.defaultDose
+        unit = b.unit
+    } else if (flowOnly(ent)) {
         lo = MIN_RATE_UL_PER_H
         hi = MAX_RATE_UL_PER_H
     }
-    edit(scr, "dose", value, e.dose, lo, hi, e.doseUnit)
-}
-
-function syringeUl(): number {
-    const sp = findSyringe(S.req.syringeId)
-    if (!sp) return 0
-    return sp.nominalMl * 1000
+    if (scr === "weight") {
+        rule = scr
+        limits = ent.weightG
+        lo = 100
+        hi = 500000
+        unit = 0
+    } else if (scr === "vtbi") {
+        rule = "volume"
+        limits = { hardMin: NONE, softMin: NONE, softMax: NONE, hardMax: NONE }
+        lo = 100
+        hi = 0
+        const sp = findSyringe(s.req.syringeId)
+        if (sp) hi = sp.nominalMl * 1000
+        if (value === NONE) value = hi
+        unit = 0
+    } else if (value === NONE) value = firstSet(def, limits.softMin, limits.hardMin, 1000)
+    s.editor = { value: value, rule: rule, limits: limits, absMin: lo, absMax: hi, unit: unit, blocked: false }
+    go(scr)
 }
 
 /** Moves the editor value. Step sizes are decades for doses, so 0.01 steps below 1, 0.1 below
