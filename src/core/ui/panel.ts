@@ -717,9 +717,10 @@ function reviewLines(): string[] {
 // render's parts with many locals are their own functions: a call allocates its frame on the VM
 // heap (8 B a local), and render's ~450 B frame was the allocation that failed in a fragmented
 // heap (HIL panel scenarios, 2026-11-30).
-function editorRows(ed: number): string[] {
+function editorRows(): string[] {
     const s = S
     const e = s.editor
+    const ed = EDITORS.indexOf(s.screen)
     // Editors: weight 0, dose 7, vtbi 12, titrate 17, bolus 25 (offsets in EDITORS: the dose
     // editors are the two ending in 7); the
     // title by screen and whether the drug is dosed in mL/h (basic infusion).
@@ -738,18 +739,26 @@ function editorRows(ed: number): string[] {
 }
 
 function runRows(label: string): string[] {
-    const s = S
     const st = ST
     // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
     const pump = st.pump
     const prog = pump.program
-    const a = s.active
-    const ae = s.activeEntry
+    const a = S.active
+    const ae = S.activeEntry
+    const L = [label]
     let drug = "Program (no drug)"
     if (a) if (ae) {
-        const dose = doseText(a.dose, ae.doseUnit)
         drug = BASIC_INFUSION
-        if (!flowOnly(ae)) drug = a.drug + pick(a.drug.length + 1 + dose.length <= SCREEN_COLS, " ", "\n") + dose
+        if (!flowOnly(ae)) {
+            // A drug name and dose too long for one row take two.
+            const dose = doseText(a.dose, ae.doseUnit)
+            drug = a.drug
+            if (drug.length + 1 + dose.length <= SCREEN_COLS) drug += " " + dose
+            else {
+                L.push(drug)
+                drug = dose
+            }
+        }
     }
     let rate = 0
     if (prog) rate = prog.rateUlPerH
@@ -762,12 +771,8 @@ function runRows(label: string): string[] {
     }
     let mm = 0
     if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
-    // A drug name and dose too long for one row take two (split at the "\n" in `drug`).
-    const L = [label]
-    const d = drug.split("\n")
-    for (let i = 0; i < d.length; i++) L.push(d[i])
-    L.push("Rate " + rateText(DLV ? pump.rateUlPerH : rate), formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL", "Left " + left,
-        "P [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg", "", "")
+    L.push(drug, "Rate " + rateText(DLV ? pump.rateUlPerH : rate), formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL", "Left " + left,
+        "P [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg")
     return L
 }
 
@@ -775,15 +780,14 @@ function render(): Screen {
     const s = S
     const st = ST
     const scr = s.screen
-    const e = s.editor
-    const p = PS
     const lib = st.library
-    let label = lookup(STATE_LABELS, p)
-    if (!label) label = p.toUpperCase()
+    let label = lookup(STATE_LABELS, PS)
+    if (!label) label = PS.toUpperCase()
     // Rows are built one by one: a whole screen as one string (about 200 B) and its split were
     // the largest allocations of a panel step, and in a fragmented heap the one that failed.
-    let L: string[] = []
+    let L: string[]
     let rows: string[] = []
+    let i = 0
     let n = 5
     let titled = false
     let inverted = false
@@ -815,7 +819,6 @@ function render(): Screen {
         L = ["EVENT HISTORY", "", "", "", "", "", "", "STOP: back"]
     } else {
         titled = true
-        const ed = EDITORS.indexOf(scr)
         if (scr === "home") {
             L = ["PUMP READY", "Self-test: " + pick(st.selfTestOk, "passed", "FAILED"), "No drug library", "", "", "> " + listItems()[s.sel], "UP/DOWN, START: go"]
             if (lib) {
@@ -829,20 +832,21 @@ function render(): Screen {
         } else if ("area drug conc".indexOf(scr) >= 0) {
             L = [lookup("|area=CARE AREA|drug=DRUG (|conc=CONCENTRATION|", scr) + (scr === "drug" ? s.req.careArea + ")" : ""), "", "", "", "", "", scr === "conc" ? s.entry.drug : "", "START: select"]
             const items = listItems()
-            for (let i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
-        } else if (ed >= 0) L = editorRows(ed)
+            for (i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
+        } else if (EDITORS.indexOf(scr) >= 0) L = editorRows()
         else if (scr === "review") {
             const all = reviewLines()
             rows = all.slice(s.page * REVIEW_PAGE)
             L = ["REVIEW", "", "", "", "", "", "DOWN: more values", "START: next"]
-            if (s.page >= Math.ceil(all.length / REVIEW_PAGE) - 1) {
+            // The last page: no value below it.
+            if ((s.page + 1) * REVIEW_PAGE >= all.length) {
                 L[6] = ""
                 L[7] = "START: start infusion"
             }
         } else L = runRows(label)
     }
     while (L.length < SCREEN_ROWS) L.push("")
-    for (let i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
+    for (i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
     if (!OV) {
         if (scr === "run") {
             const items = listItems()
@@ -859,10 +863,10 @@ function render(): Screen {
         else if (s.message.length > 0) {
             // The message ends on the row above the key help; a two-line one takes the row above too.
             const m = ("! " + s.message).split("\n")
-            for (let i = 0; i < m.length; i++) L[SCREEN_ROWS - 1 - m.length + i] = m[i]
+            for (i = 0; i < m.length; i++) L[SCREEN_ROWS - 1 - m.length + i] = m[i]
         }
     }
-    const out: string[] = []
-    for (let i = 0; i < SCREEN_ROWS; i++) out.push(fit(L[i], SCREEN_COLS))
-    return { lines: out, inverted: inverted }
+    // L has exactly SCREEN_ROWS rows (no screen builds more).
+    for (i = 0; i < SCREEN_ROWS; i++) L[i] = fit(L[i], SCREEN_COLS)
+    return { lines: L, inverted: inverted }
 }
