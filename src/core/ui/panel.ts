@@ -742,7 +742,6 @@ function runRows(label: string): string[] {
     const st = ST
     // Running: state, drug and dose, rate, infused of VTBI, time left, pressure bar; the menu item on the last row.
     const pump = st.pump
-    const prog = pump.program
     const a = S.active
     const ae = S.activeEntry
     const L = [label]
@@ -761,7 +760,7 @@ function runRows(label: string): string[] {
         }
     }
     let rate = 0
-    if (prog) rate = prog.rateUlPerH
+    if (pump.program) rate = pump.program.rateUlPerH
     // "P [####    ] 120 mmHg": line pressure against the occlusion limit (8 cells).
     // Time left as "3 h 47 min" / "12 min".
     let left = "--"
@@ -771,8 +770,9 @@ function runRows(label: string): string[] {
     }
     let mm = 0
     if (st.pressureMmHg > 0) mm = Math.floor(st.pressureMmHg)
-    L.push(drug, "Rate " + rateText(DLV ? pump.rateUlPerH : rate), formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL", "Left " + left,
-        "P [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg")
+    // Two pushes: one with six arguments needs more temporaries (frame slots).
+    L.push(drug, "Rate " + rateText(DLV ? pump.rateUlPerH : rate), formatDose(pump.infusedUl) + " mL of " + formatDose(pump.vtbiUl) + " mL")
+    L.push("Left " + left, "P [" + fit("########".slice(0, Math.floor((mm * 8) / (st.pressureLimitMmHg > 0 ? st.pressureLimitMmHg : 1))), 8) + "] " + mm + " mmHg")
     return L
 }
 
