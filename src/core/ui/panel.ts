@@ -780,14 +780,15 @@ function render(): Screen {
     const s = S
     const st = ST
     const scr = s.screen
-    const lib = st.library
     let label = lookup(STATE_LABELS, PS)
     if (!label) label = PS.toUpperCase()
     // Rows are built one by one: a whole screen as one string (about 200 B) and its split were
     // the largest allocations of a panel step, and in a fragmented heap the one that failed.
     let L: string[]
     let rows: string[] = []
+    // One loop index and one list for every part (a VM frame has a slot per declaration).
     let i = 0
+    let list: string[] = null
     let n = 5
     let titled = false
     let inverted = false
@@ -821,25 +822,24 @@ function render(): Screen {
         titled = true
         if (scr === "home") {
             L = ["PUMP READY", "Self-test: " + pick(st.selfTestOk, "passed", "FAILED"), "No drug library", "", "", "> " + listItems()[s.sel], "UP/DOWN, START: go"]
-            if (lib) {
-                L[2] = "Lib: " + lib.name
-                L[3] = "Library v" + lib.version
+            if (st.library) {
+                L[2] = "Lib: " + st.library.name
+                L[3] = "Library v" + st.library.version
             }
         }
         else if (scr === "syringe") {
-            const sp = SYRINGES[s.sel]
-            L = ["SYRINGE", "> " + sp.brand, "  " + sp.nominalMl + " mL", "Plunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED"), "", "", "START: confirm", "STOP: cancel"]
+            L = ["SYRINGE", "> " + SYRINGES[s.sel].brand, "  " + SYRINGES[s.sel].nominalMl + " mL", "Plunger: " + pick(st.plungerEngaged, "engaged", "NOT ENGAGED"), "", "", "START: confirm", "STOP: cancel"]
         } else if ("area drug conc".indexOf(scr) >= 0) {
             L = [lookup("|area=CARE AREA|drug=DRUG (|conc=CONCENTRATION|", scr) + (scr === "drug" ? s.req.careArea + ")" : ""), "", "", "", "", "", scr === "conc" ? s.entry.drug : "", "START: select"]
-            const items = listItems()
-            for (i = Math.max(0, s.sel - 4); i < items.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + items[i])
+            list = listItems()
+            for (i = Math.max(0, s.sel - 4); i < list.length; i++) rows.push(pick(i === s.sel, "> ", "  ") + list[i])
         } else if (EDITORS.indexOf(scr) >= 0) L = editorRows()
         else if (scr === "review") {
-            const all = reviewLines()
-            rows = all.slice(s.page * REVIEW_PAGE)
+            list = reviewLines()
+            rows = list.slice(s.page * REVIEW_PAGE)
             L = ["REVIEW", "", "", "", "", "", "DOWN: more values", "START: next"]
             // The last page: no value below it.
-            if ((s.page + 1) * REVIEW_PAGE >= all.length) {
+            if ((s.page + 1) * REVIEW_PAGE >= list.length) {
                 L[6] = ""
                 L[7] = "START: start infusion"
             }
@@ -849,8 +849,8 @@ function render(): Screen {
     for (i = 0; i < rows.length; i++) if (i < n) L[1 + i] = rows[i]
     if (!OV) {
         if (scr === "run") {
-            const items = listItems()
-            L[SCREEN_ROWS - 1] = "> " + items[s.sel < items.length ? s.sel : 0]
+            list = listItems()
+            L[SCREEN_ROWS - 1] = "> " + list[s.sel < list.length ? s.sel : 0]
         }
         if (titled) {
             // Battery as "3.9 V" (truncated: never more charge than there is).
@@ -862,8 +862,8 @@ function render(): Screen {
         if (s.locked) L[SCREEN_ROWS - 1] = "LOCKED: UP DOWN UP"
         else if (s.message.length > 0) {
             // The message ends on the row above the key help; a two-line one takes the row above too.
-            const m = ("! " + s.message).split("\n")
-            for (i = 0; i < m.length; i++) L[SCREEN_ROWS - 1 - m.length + i] = m[i]
+            list = ("! " + s.message).split("\n")
+            for (i = 0; i < list.length; i++) L[SCREEN_ROWS - 1 - list.length + i] = list[i]
         }
     }
     // L has exactly SCREEN_ROWS rows (no screen builds more).
