@@ -29,7 +29,7 @@ export class MaintenanceCounters {
 
     constructor(cell: DurableCell) {
         this.cell = cell
-        const text = cell.get()
+        const text = cell.value
         if (text !== null) {
             const f = text.split("|")
             let ok = f.length === 5 && f[0] === "v1"

@@ -65,7 +65,7 @@ export class PowerSafety {
 
     /** Power-up: restore what was saved (if anything). Returns what happened, for the console. */
     boot(nowMs: number, pump: PumpController): string {
-        const text = this.cell.get()
+        const text = this.cell.value
         let result = "no snapshot"
         if (text) {
             const snap = decodeSnapshot(text)
@@ -73,11 +73,11 @@ export class PowerSafety {
             else {
                 // Progress saved after this snapshot (same version) carries the newer step counts;
                 // a progress record of an older snapshot, or a torn one, is ignored.
-                const p = this.progress ? (this.progress.get() || "").split(",") : []
+                const p = this.progress ? (this.progress.value || "").split(",") : []
                 if (p.length === 3) {
                     const steps = parseInt(p[1])
                     const bolusSteps = parseInt(p[2])
-                    if (parseInt(p[0]) === this.cell.versionNo() && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
+                    if (parseInt(p[0]) === this.cell.version && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
                         snap.steps = steps
                         snap.bolusSteps = bolusSteps
                     }
@@ -98,7 +98,7 @@ export class PowerSafety {
         const changed = !l || s.state !== l.state || s.program !== l.program || s.alarmCode !== l.alarmCode || s.outOfServiceReason !== l.outOfServiceReason
         if (!changed && !(s.steps !== l.steps && nowMs - this.lastSaveMs >= this.intervalMs)) return false
         if (changed || !this.progress) this.cell.set(encodeSnapshot(s))
-        else this.progress.set(this.cell.versionNo() + "," + s.steps + "," + s.bolusSteps)
+        else this.progress.set(this.cell.version + "," + s.steps + "," + s.bolusSteps)
         this.last = s
         this.lastSaveMs = nowMs
         this.saves++
