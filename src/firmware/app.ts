@@ -88,6 +88,8 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
  *  TODO-CODE-1). Started after the self-test, so no remote command reaches a pump without its
  *  safety monitor. */
 export async function startRemoteLink(fw: PumpFirmware): Promise<void> {
+    // An entry that starts the link must build its services with the link's crypto.
+    if (!fw.dev.remoteHmac) throw new Error("remote link without its crypto (createRemoteDeviceServices)")
     await startRemote(fw.pump, fw.log, fw.persistence, fw.pumpId, fw.libraryInstaller, fw.dev)
 }
 
