@@ -114,10 +114,9 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         if (busy) return
         busy = true
         const t = clock.nowMs()
-        if (isDelivering(pump.state())) maintenance.addRunMs(t - last)
-        last = t
         safety.poll(t, pump)
-        maintenance.poll(t)
+        maintenance.poll(t, isDelivering(pump.state()) ? t - last : 0)
+        last = t
         await flushAll()
         busy = false
     })

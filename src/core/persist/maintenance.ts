@@ -36,7 +36,8 @@ export class MaintenanceCounters {
             const v: number[] = []
             for (let i = 1; ok && i < 5; i++) {
                 const n = parseInt(f[i])
-                if (isNaN(n) || n < 0 || "" + n !== f[i]) ok = false
+                // NaN fails n >= 0; the round trip refuses signs, exponents and leading zeros.
+                if (!(n >= 0) || "" + n !== f[i]) ok = false
                 v.push(n)
             }
             if (ok) {
@@ -63,14 +64,13 @@ export class MaintenanceCounters {
         this.dirty = true
     }
 
-    addRunMs(ms: number) {
-        if (ms <= 0) return
-        this.motorRunMs += ms
-        this.dirty = true
-    }
-
-    /** Saves if changed and the interval has passed (flash wear: about one write a minute). */
-    poll(nowMs: number): boolean {
+    /** Adds `runMs` of motor run time (the writer's 100 ms poll passes the time delivering since
+     *  the last one), then saves if changed and the interval has passed (flash wear). */
+    poll(nowMs: number, runMs: number): boolean {
+        if (runMs > 0) {
+            this.motorRunMs += runMs
+            this.dirty = true
+        }
         if (!this.dirty || nowMs - this.lastSaveMs < MAINT_SAVE_INTERVAL_MS) return false
         this.save(nowMs)
         return true
