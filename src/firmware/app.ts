@@ -42,10 +42,6 @@ const SAFETY_SETTINGS_TEXT = "occl=medium air=100uL"
  *  a sensor before it has reported (it would wrongly take the pump out of service). */
 export const SENSOR_SETTLE_MS = 3000
 
-function numeric(v: any): boolean {
-    return typeof v === "number" && v === v
-}
-
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string, librarySource: LibrarySource): Promise<PumpFirmware> {
@@ -70,7 +66,8 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     while (hw.sensors && clock.nowMs() - t0 < SENSOR_SETTLE_MS) {
         try {
             const s = await hw.sensors.read()
-            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) break
+            // A missing (undefined) or NaN reading makes the sum NaN.
+            if (s && !isNaN(s.pressureAdc + s.batteryMv + s.plungerPositionUm)) break
         } catch (e) {
             // not ready yet; the self-test reports it if it never becomes ready
         }

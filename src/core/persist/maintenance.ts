@@ -4,6 +4,7 @@
 // ALARM "OCCLUSION..." or DOOR "open..." is counted without a direct dependency on it.
 
 import { DurableCell } from "../log/durableCell"
+import { uintOf } from "./snapshot"
 
 /** 15 min: a 216-byte save a minute alone would use more than the RP2040's whole 10-year wear
  *  budget (about 2.5 B/s, settingsBudget.ts). */
@@ -35,9 +36,8 @@ export class MaintenanceCounters {
             let ok = f.length === 5 && f[0] === "v1"
             const v: number[] = []
             for (let i = 1; ok && i < 5; i++) {
-                const n = parseInt(f[i])
-                // NaN fails n >= 0; the round trip refuses signs, exponents and leading zeros.
-                if (!(n >= 0) || "" + n !== f[i]) ok = false
+                const n = uintOf(f[i])
+                if (n < 0) ok = false
                 v.push(n)
             }
             if (ok) {

@@ -13,7 +13,7 @@ import { bolusRateUlPerH, InfusionProgram, maxRateForSyringeUlPerH } from "../pr
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { PumpController, PumpSnapshot } from "../pump"
 import { PumpState } from "../pumpStates"
-import { decodeSnapshot, encodeSnapshot } from "./snapshot"
+import { decodeSnapshot, encodeSnapshot, uintOf } from "./snapshot"
 
 /** 30 s: the shortest interval that gives the RP2040 settings flash >= 10 years at 24/7
  *  (settingsBudget.ts periodicWear; REQ-BUD-005). The unsaved bound is rate x (30 s + 1 s), counted
@@ -75,9 +75,9 @@ export class PowerSafety {
                 // a progress record of an older snapshot, or a torn one, is ignored.
                 const p = this.progress ? (this.progress.value || "").split(",") : []
                 if (p.length === 3) {
-                    const steps = parseInt(p[1])
-                    const bolusSteps = parseInt(p[2])
-                    if (parseInt(p[0]) === this.cell.version && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
+                    const steps = uintOf(p[1])
+                    const bolusSteps = uintOf(p[2])
+                    if (uintOf(p[0]) === this.cell.version && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
                         snap.steps = steps
                         snap.bolusSteps = bolusSteps
                     }
