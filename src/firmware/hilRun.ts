@@ -112,9 +112,7 @@ export function startStatusLines(fw: PumpFirmware, rig: HilRig, tmcFault: HilTmc
             }
         }
         // Every latched alarm, so the rig can count each alarm's rising edges.
-        const codes = fw.safety.monitor.alarms.latchedCodes()
-        let latched = ""
-        for (let i = 0; i < codes.length; i++) latched += (i > 0 ? "," : "") + codes[i]
+        let latched = fw.safety.monitor.alarms.latchedCodes().join(",")
         if (latched.length === 0) latched = "-"
         const fired = await hw.stepper.firedCount()
         // (One concatenation per statement: a longer chain with the await trips the devs compiler.)

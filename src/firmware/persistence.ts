@@ -73,8 +73,17 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     await clock.sleep(0)
     let seenFailures = 0
     let faultAtMs = -WRITE_FAULT_REPEAT_MS
-    const flushAll = async () => {
-        // The queued records first.
+    let last = clock.nowMs()
+    let busy = false
+    // The background writer: the snapshot and counters when due, the queued records, then every
+    // store. Run once now (the boot's records), then every 100 ms.
+    const writer = async () => {
+        if (busy) return
+        busy = true
+        const t0 = clock.nowMs()
+        safety.poll(t0, pump)
+        maintenance.poll(t0, isDelivering(pump.state()) ? t0 - last : 0)
+        last = t0
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
@@ -87,39 +96,28 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             overflow = 0
         }
         let failures = 0
-        let last = ""
+        let lastFailures = ""
         for (let i = 0; i < 3; i++) {
             const st = stores[i]
             await st.flush()
             failures += st.failures
-            last += " " + st.lastFailure
+            lastFailures += " " + st.lastFailure
         }
+        busy = false
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
         // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
         // replay counters or its log, so delivery stops behind a high-priority alarm while the
         // volume in RAM is still right: after a power cut it would come back Idle or with an old
         // volume, and a clinician could repeat a dose.
-        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + last)
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + lastFailures)
         const s = pump.state()
         if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
         seenFailures = failures
         faultAtMs = t
     }
-    await flushAll()
-
-    let last = clock.nowMs()
-    let busy = false
-    clock.every(100, async () => {
-        if (busy) return
-        busy = true
-        const t = clock.nowMs()
-        safety.poll(t, pump)
-        maintenance.poll(t, isDelivering(pump.state()) ? t - last : 0)
-        last = t
-        await flushAll()
-        busy = false
-    })
+    await writer()
+    clock.every(100, writer)
     return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
 }
 

@@ -64,8 +64,7 @@ export function createBoardHardware(pins: BoardPins, servers: BoardServers, name
     spi.configure({ miso: pins.TMC_MISO, mosi: pins.TMC_MOSI, sck: pins.TMC_SCK, mode: 3, hz: TMC_SPI_HZ })
     const bus: SpiBus = {
         transfer: async (tx: number[]) => {
-            const b = Buffer.alloc(5)
-            for (let i = 0; i < 5; i++) b[i] = tx[i]
+            const b = Buffer.from(tx)
             digitalWrite(cs, 0)
             let r: Buffer = null
             try {
@@ -73,7 +72,8 @@ export function createBoardHardware(pins: BoardPins, servers: BoardServers, name
             } finally {
                 digitalWrite(cs, 1)
             }
-            return [r[0], r[1], r[2], r[3], r[4]]
+            // The reply Buffer as it is (the driver reads it by index: no array per datagram).
+            return r
         },
     }
     // Active-low enable into DRV_ENN (through the door switch).

@@ -54,7 +54,8 @@ export class MirrorPageStore implements PageStore {
     readonly slotCount: number
     readonly slotSize: number
     private readonly sleep: (ms: number) => Promise<void>
-    /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
+    /** Missing (undefined) or null = erased: the array grows as slots are loaded or written (no
+     *  start-up loop). Buffers, not number[]: a number[] slot costs several bytes per element in
      *  the VM heap (32 x 128 of them ran the simulator out of memory). */
     private readonly cache: Buffer[] = []
     /** 1 = written since the last successful flush (a Buffer: zeroed at allocation, no loop). */
@@ -78,7 +79,6 @@ export class MirrorPageStore implements PageStore {
         this.slotSize = size
         this.sleep = sleep
         this.dirty = Buffer.alloc(count)
-        for (let s = 0; s < count; s++) this.cache.push(null)
     }
 
     async load(): Promise<number> {
