@@ -22,9 +22,7 @@ export const WRITE_FAULT_REPEAT_MS = 10000
 
 export interface Persistence {
     plog: PersistentLog
-    logStore: FlashPageStore
     cellStore: FlashPageStore
-    safety: PowerSafety
     maintenance: MaintenanceCounters
     rctrCell: DurableCell
     restoreResult: string
@@ -118,7 +116,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     }
     await writer()
     clock.every(100, writer)
-    return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
+    return { plog, cellStore, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
 }
 
 /** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
