@@ -3,10 +3,8 @@
 // this file loads the settings-backed stores, mirrors the EventLog and flushes in the
 // background (every 100 ms, in its own timer, never inside the 20 ms control tick).
 
-import { Clock } from "../core/clock"
 import { EventLog, LogEvent } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
-import { formatLogLine } from "../core/log/exportLine"
 import { PersistentLog, RecoveryReport } from "../core/log/persistentLog"
 import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
@@ -117,18 +115,4 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     await writer()
     clock.every(100, writer)
     return { plog, cellStore, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
-}
-
-/** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
-export async function dumpLog(p: Persistence, pumpId: string, clock: Clock) {
-    // One record at a time with a yield after each: decoding and CRC of a full ring in one go
-    // exceeds the VM's InfiniteLoop budget (found by the HIL power-restart scenario).
-    let next = 1
-    for (let i = 0; i < LOG_SLOTS; i++) {
-        const recs = p.plog.read(next, 1)
-        if (recs.length === 0) break
-        console.log(formatLogLine(pumpId, recs[0]))
-        next = recs[0].seq + 1
-        await clock.sleep(0)
-    }
 }

@@ -57,7 +57,7 @@ export const TMC_SPI_HZ = 1000000
  *  costs a constructor and a prototype registration per method in the 64 KB function-bytecode
  *  budget (TODO-CODE-1). Set-up order: SPI (chip select high), enable line (high = stage off),
  *  LEDs, sensor inputs. */
-export function createBoardHardware(pins: BoardPins, servers: BoardServers, name?: string): PumpHardware {
+export function createBoardHardware(pins: BoardPins, servers: BoardServers, name: string): PumpHardware {
     // TMC5160: one 40-bit datagram per chip-select low period over @devicescript/spi.
     const cs = pins.TMC_CS
     pinMode(cs, ds.GPIOMode.OutputHigh)
@@ -97,7 +97,7 @@ export function createBoardHardware(pins: BoardPins, servers: BoardServers, name
     pinMode(pins.DOOR, ds.GPIOMode.InputPullUp)
     pinMode(pins.PLUNGER, ds.GPIOMode.InputPullUp)
     return {
-        name: name ? name : "board",
+        name: name,
         stepper: stepper,
         indicators: indicators,
         // Every safety input once per control tick, raw; calibration and thresholds are the core's.
