@@ -13,7 +13,7 @@
 //   battery voltage                    -> DcVoltageMeasurement (V)
 //   plunger position (linear encoder)  -> RotaryEncoder (position in µm from the full mark)
 //   keys                               -> MatrixKeypad, 7x1 membrane keypad, key i = KEY_NAMES[i]
-// The front-panel image (createHilPanelRig) moves the plant with ideal motion instead (IdealMotion).
+// The front-panel image (createHilPanelRig) moves the plant with ideal motion instead (idealMotion).
 
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"
@@ -177,43 +177,42 @@ export class HilMotion implements RigMotion {
  *  TMC5160 driver, step engine and register model (about 5.5 KB) do not fit the VM's 64 KB of
  *  code. Every queued microstep is made at once while the enable line is on and the door closed
  *  (the interlock in series with the enable line), none otherwise. The driver's path is
- *  exercised by the key-less image's scenarios, this image's by the panel's.
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-export class IdealMotion implements RigMotion, StepEngine {
-    engine: StepEngine = null
-    private pos = 0
-    private reported = 0
-    private on = false
-    private doorClosed = true
-    constructor() {
-        this.engine = this
-    }
-    async init() {}
-    async enable(on: boolean) {
-        this.report()
-        if (on !== this.on) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (on ? 1 : 0))
-        this.on = on
-    }
-    async queue(steps: number, forward: boolean, windowMs: number) {
-        if (this.on && this.doorClosed) this.pos += forward ? steps : -steps
-    }
-    async firedCount(): Promise<number> {
-        return this.pos
-    }
-    poll(doorClosed: boolean) {
-        this.doorClosed = doorClosed
-        this.report()
-    }
-    report() {
-        const n = this.pos - this.reported
+ *  exercised by the key-less image's scenarios, this image's by the panel's. An object over
+ *  closures, not a class: a class costs a constructor and a prototype registration per method
+ *  (TODO-CODE-1). */
+export function idealMotion(): RigMotion {
+    let pos = 0
+    let reported = 0
+    let on = false
+    let doorClosed = true
+    const report = () => {
+        const n = pos - reported
         if (n !== 0) {
-            this.reported = this.pos
-            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + this.pos)
+            reported = pos
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + pos)
         }
     }
-    inject(f: TmcFault) {
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " vclock-error=no TMC5160 model in this image for fault " + f)
+    return {
+        engine: {
+            init: async () => {},
+            enable: async (enable: boolean) => {
+                report()
+                if (enable !== on) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (enable ? 1 : 0))
+                on = enable
+            },
+            queue: async (steps: number, forward: boolean, windowMs: number) => {
+                if (on && doorClosed) pos += forward ? steps : -steps
+            },
+            firedCount: async () => pos,
+        },
+        poll: (closed: boolean) => {
+            doorClosed = closed
+            report()
+        },
+        report: report,
+        inject: (f: TmcFault) => {
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " vclock-error=no TMC5160 model in this image for fault " + f)
+        },
     }
 }
 
@@ -270,9 +269,9 @@ export function createHilRig(): HilRig {
     return rigWith(new HilMotion())
 }
 
-/** The front-panel image's rig: the same signals and keypad, ideal motion (IdealMotion). */
+/** The front-panel image's rig: the same signals and keypad, ideal motion (idealMotion). */
 export function createHilPanelRig(): HilRig {
-    return rigWith(new IdealMotion())
+    return rigWith(idealMotion())
 }
 
 function rigWith(motion: RigMotion): HilRig {
