@@ -65,7 +65,6 @@ export class MirrorPageStore implements PageStore {
     /** All ERASED, returned by read() for every erased slot (made at first use). */
     private erased: Buffer
     private holdFlushes: number
-    flushes = 0
     /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
     failures = 0
     lastFailure = ""
@@ -147,7 +146,6 @@ export class MirrorPageStore implements PageStore {
                     this.holdFlushes = RETRY_AFTER_FLUSHES
                     break
                 }
-                this.flushes++
             }
         } finally {
             this.flushing = false

@@ -50,7 +50,6 @@ export class PowerSafety {
     /** The snapshot last saved (undefined: none yet). */
     private last: PumpSnapshot
     private lastSaveMs = 0
-    saves = 0
 
     private readonly log: EventSink
     /** null: every save writes the whole snapshot. */
@@ -101,7 +100,6 @@ export class PowerSafety {
         else this.progress.set(this.cell.version + "," + s.steps + "," + s.bolusSteps)
         this.last = s
         this.lastSaveMs = nowMs
-        this.saves++
         return true
     }
 }
