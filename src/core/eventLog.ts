@@ -23,7 +23,6 @@ export class EventLog implements EventSink {
     private readonly items: LogEvent[] = []
     private nextSeq = 1
     private head = 0
-    private overwritten = 0
     /** Optional mirror (console on the device, persistent store later). */
     onRecord: (e: LogEvent) => void = null
 
@@ -39,7 +38,6 @@ export class EventLog implements EventSink {
         } else {
             this.items[this.head] = e
             this.head = (this.head + 1) % this.capacity
-            this.overwritten++
         }
         if (this.onRecord) this.onRecord(e)
     }
@@ -58,8 +56,9 @@ export class EventLog implements EventSink {
         return out
     }
 
+    /** Records recorded but no longer held (every record is held until the ring is full). */
     overwrittenCount(): number {
-        return this.overwritten
+        return this.nextSeq - 1 - this.items.length
     }
 
     lastSeq(): number {

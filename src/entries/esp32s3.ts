@@ -4,7 +4,7 @@ import { startBuzzer, startPotentiometer } from "@devicescript/servers"
 import { pins } from "@dsboard/pump_ref_esp32s3"
 import { runBoardPump } from "../firmware/boardStart"
 import { createBoardHardware } from "../hal/board"
-import { createDeviceServices } from "../hal/device"
+import { createRemoteDeviceServices } from "../hal/device"
 // The signed drug library travels in the program image (`npm run druglib -- embed`, REQ-BUD-004).
 import { BOARD_LIBRARY } from "../generated/boardLibrary"
 
@@ -15,4 +15,4 @@ const servers = {
     battery: startPotentiometer({ pin: pins.BATTERY }),
     position: startPotentiometer({ pin: pins.POSITION }),
 }
-await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createDeviceServices(), BOARD_LIBRARY)
+await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createRemoteDeviceServices(), BOARD_LIBRARY)

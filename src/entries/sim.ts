@@ -6,10 +6,10 @@
 import { bootFirmware, runFirmware, startRemoteLink } from "../firmware/app"
 import { initDrive } from "../firmware/drive"
 import { settingsLibrarySource } from "../firmware/librarySource"
-import { createDeviceServices } from "../hal/device"
+import { createRemoteDeviceServices } from "../hal/device"
 import { createSimHardware } from "../hal/sim"
 
-const dev = createDeviceServices()
+const dev = createRemoteDeviceServices()
 const fw = await bootFirmware(createSimHardware(() => dev.clock.nowMs()), dev, "sim-", settingsLibrarySource)
 await startRemoteLink(fw)
 await initDrive(fw)

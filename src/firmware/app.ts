@@ -6,7 +6,8 @@
 
 import { Clock } from "../core/clock"
 import { EventLog } from "../core/eventLog"
-import { isValidPumpId } from "../core/log/exportLine"
+import { formatLogLine, isValidPumpId } from "../core/log/exportLine"
+import { LOG_SLOTS } from "../core/persist/settingsLayout"
 import { InfusionProgram } from "../core/program"
 import { CommandResult, PumpController, REFERENCE_PUMP_CONFIG } from "../core/pump"
 import { SAFETY_DEFAULTS, SafetyMonitor } from "../core/safety/monitor"
@@ -17,7 +18,7 @@ import { LibraryStore } from "../core/druglib/store"
 import { cryptoVerifier, loadDeviceKey } from "./libraryDevice"
 import { LibrarySource } from "./librarySource"
 import { LibraryInstaller } from "../core/remote/endpoint"
-import { dumpLog, Persistence, startPersistence } from "./persistence"
+import { Persistence, startPersistence } from "./persistence"
 import { startRemote } from "./remote"
 
 export interface PumpFirmware {
@@ -42,10 +43,6 @@ const SAFETY_SETTINGS_TEXT = "occl=medium air=100uL"
  *  a sensor before it has reported (it would wrongly take the pump out of service). */
 export const SENSOR_SETTLE_MS = 3000
 
-function numeric(v: any): boolean {
-    return typeof v === "number" && v === v
-}
-
 /** Brings the pump up to the point where it can take a program: restored, self-tested, with the
  *  safety monitor created. The control loop is not started yet (`runFirmware` does that). */
 export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPrefix: string, librarySource: LibrarySource): Promise<PumpFirmware> {
@@ -60,7 +57,17 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     const pumpId = isValidPumpId(configuredId) ? configuredId : idPrefix + dev.deviceId()
     const persistence = await startPersistence(pump, log, pumpId, dev)
     console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
-    await dumpLog(persistence, pumpId, clock)
+    // The persistent log as LOG lines (captured by `npm run log -- export`), one record at a
+    // time with a yield after each: decoding and CRC of a full ring in one go exceeds the VM's
+    // InfiniteLoop budget (found by the HIL power-restart scenario).
+    let next = 1
+    for (let i = 0; i < LOG_SLOTS; i++) {
+        const recs = persistence.plog.read(next, 1)
+        if (recs.length === 0) break
+        console.log(formatLogLine(pumpId, recs[0]))
+        next = recs[0].seq + 1
+        await clock.sleep(0)
+    }
     // Drug library: from the image or settings (librarySource.ts), verified again with the device
     // key at every boot. No key provisioned means every library is refused (and logged).
     const library = new LibraryStore(cryptoVerifier(await loadDeviceKey(dev.settings, log, clock.nowMs()), dev.hmacSha256), log)
@@ -70,7 +77,8 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     while (hw.sensors && clock.nowMs() - t0 < SENSOR_SETTLE_MS) {
         try {
             const s = await hw.sensors.read()
-            if (s && numeric(s.pressureAdc) && numeric(s.batteryMv) && numeric(s.plungerPositionUm)) break
+            // A missing (undefined) or NaN reading makes the sum NaN.
+            if (s && !isNaN(s.pressureAdc + s.batteryMv + s.plungerPositionUm)) break
         } catch (e) {
             // not ready yet; the self-test reports it if it never becomes ready
         }
@@ -88,6 +96,8 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
  *  TODO-CODE-1). Started after the self-test, so no remote command reaches a pump without its
  *  safety monitor. */
 export async function startRemoteLink(fw: PumpFirmware): Promise<void> {
+    // An entry that starts the link must build its services with the link's crypto.
+    if (!fw.dev.remoteHmac) throw new Error("remote link without its crypto (createRemoteDeviceServices)")
     await startRemote(fw.pump, fw.log, fw.persistence, fw.pumpId, fw.libraryInstaller, fw.dev)
 }
 

@@ -87,12 +87,18 @@ export const TICK_STATS_PERIOD_MS = 60000
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class TickStats {
-    n = 0
-    busyMs = 0
-    maxMs = 0
-    gapMaxMs = 0
-    skipped = 0
-    private lastStartMs = -1
+    // Zeroed by takeLine (from the constructor too): no initialisers (each costs image bytes).
+    n: number
+    busyMs: number
+    maxMs: number
+    gapMaxMs: number
+    skipped: number
+    /** Undefined until the first tick, which reads as not >= 0: no gap yet. */
+    private lastStartMs: number
+
+    constructor() {
+        this.takeLine()
+    }
 
     add(startMs: number, tookMs: number) {
         this.n++

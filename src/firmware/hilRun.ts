@@ -37,15 +37,15 @@ export function keypadKeys(rig: HilRig, clock: Clock): PanelKeySource {
     return {
         onKey: (handler: (key: string, down: boolean) => void) => {
             let held: number[] = []
+            // One edge of key index i; an index outside the layout is logged at its press.
+            const edge = (i: number, down: boolean) => {
+                if (i >= 0 && i < KEY_NAMES.length) handler(KEY_NAMES[i], down)
+                else if (down) console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
+            }
             rig.onKeypad(pressed => {
                 const now: number[] = pressed ? pressed : []
-                for (let j = 0; j < now.length; j++) {
-                    const i = now[j]
-                    if (held.indexOf(i) >= 0) continue
-                    if (i >= 0 && i < KEY_NAMES.length) handler(KEY_NAMES[i], true)
-                    else console.log(HIL_PREFIX + "t=" + clock.nowMs() + " unknown-key=" + i)
-                }
-                for (let j = 0; j < held.length; j++) if (now.indexOf(held[j]) < 0 && held[j] >= 0 && held[j] < KEY_NAMES.length) handler(KEY_NAMES[held[j]], false)
+                for (let j = 0; j < now.length; j++) if (held.indexOf(now[j]) < 0) edge(now[j], true)
+                for (let j = 0; j < held.length; j++) if (now.indexOf(held[j]) < 0) edge(held[j], false)
                 held = now
             })
         },
@@ -112,9 +112,7 @@ export function startStatusLines(fw: PumpFirmware, rig: HilRig, tmcFault: HilTmc
             }
         }
         // Every latched alarm, so the rig can count each alarm's rising edges.
-        const codes = fw.safety.monitor.alarms.latchedCodes()
-        let latched = ""
-        for (let i = 0; i < codes.length; i++) latched += (i > 0 ? "," : "") + codes[i]
+        let latched = fw.safety.monitor.alarms.latchedCodes().join(",")
         if (latched.length === 0) latched = "-"
         const fired = await hw.stepper.firedCount()
         // (One concatenation per statement: a longer chain with the await trips the devs compiler.)

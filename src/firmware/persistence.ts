@@ -3,10 +3,8 @@
 // this file loads the settings-backed stores, mirrors the EventLog and flushes in the
 // background (every 100 ms, in its own timer, never inside the 20 ms control tick).
 
-import { Clock } from "../core/clock"
 import { EventLog, LogEvent } from "../core/eventLog"
 import { DurableCell } from "../core/log/durableCell"
-import { formatLogLine } from "../core/log/exportLine"
 import { PersistentLog, RecoveryReport } from "../core/log/persistentLog"
 import { MaintenanceCounters } from "../core/persist/maintenance"
 import { DEFAULT_SAVE_INTERVAL_MS, PowerSafety } from "../core/persist/powerSafety"
@@ -22,9 +20,7 @@ export const WRITE_FAULT_REPEAT_MS = 10000
 
 export interface Persistence {
     plog: PersistentLog
-    logStore: FlashPageStore
     cellStore: FlashPageStore
-    safety: PowerSafety
     maintenance: MaintenanceCounters
     rctrCell: DurableCell
     restoreResult: string
@@ -73,8 +69,17 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     await clock.sleep(0)
     let seenFailures = 0
     let faultAtMs = -WRITE_FAULT_REPEAT_MS
-    const flushAll = async () => {
-        // The queued records first.
+    let last = clock.nowMs()
+    let busy = false
+    // The background writer: the snapshot and counters when due, the queued records, then every
+    // store. Run once now (the boot's records), then every 100 ms.
+    const writer = async () => {
+        if (busy) return
+        busy = true
+        const t0 = clock.nowMs()
+        safety.poll(t0, pump)
+        maintenance.poll(t0, isDelivering(pump.state()) ? t0 - last : 0)
+        last = t0
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
@@ -87,53 +92,27 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             overflow = 0
         }
         let failures = 0
-        let last = ""
+        let lastFailures = ""
         for (let i = 0; i < 3; i++) {
             const st = stores[i]
             await st.flush()
             failures += st.failures
-            last += " " + st.lastFailure
+            lastFailures += " " + st.lastFailure
         }
+        busy = false
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
         // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
         // replay counters or its log, so delivery stops behind a high-priority alarm while the
         // volume in RAM is still right: after a power cut it would come back Idle or with an old
         // volume, and a clinician could repeat a dose.
-        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + last)
+        log.record(t, "SETTINGS_WRITE_FAILED", failures - seenFailures + " write(s) failed, last:" + lastFailures)
         const s = pump.state()
         if (s !== "Alarm" && s !== "OutOfService") pump.raiseAlarm(t, "PUMP_ALARM", "settings flash write failed")
         seenFailures = failures
         faultAtMs = t
     }
-    await flushAll()
-
-    let last = clock.nowMs()
-    let busy = false
-    clock.every(100, async () => {
-        if (busy) return
-        busy = true
-        const t = clock.nowMs()
-        if (isDelivering(pump.state())) maintenance.addRunMs(t - last)
-        last = t
-        safety.poll(t, pump)
-        maintenance.poll(t)
-        await flushAll()
-        busy = false
-    })
-    return { plog, logStore, cellStore, safety, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
-}
-
-/** Prints the persistent log as LOG lines (captured by `npm run log -- export`). */
-export async function dumpLog(p: Persistence, pumpId: string, clock: Clock) {
-    // One record at a time with a yield after each: decoding and CRC of a full ring in one go
-    // exceeds the VM's InfiniteLoop budget (found by the HIL power-restart scenario).
-    let next = 1
-    for (let i = 0; i < LOG_SLOTS; i++) {
-        const recs = p.plog.read(next, 1)
-        if (recs.length === 0) break
-        console.log(formatLogLine(pumpId, recs[0]))
-        next = recs[0].seq + 1
-        await clock.sleep(0)
-    }
+    await writer()
+    clock.every(100, writer)
+    return { plog, cellStore, maintenance, rctrCell: new DurableCell(cellStore, 4, "rctr"), restoreResult }
 }

@@ -57,15 +57,14 @@ export const TMC_SPI_HZ = 1000000
  *  costs a constructor and a prototype registration per method in the 64 KB function-bytecode
  *  budget (TODO-CODE-1). Set-up order: SPI (chip select high), enable line (high = stage off),
  *  LEDs, sensor inputs. */
-export function createBoardHardware(pins: BoardPins, servers: BoardServers, name?: string): PumpHardware {
+export function createBoardHardware(pins: BoardPins, servers: BoardServers, name: string): PumpHardware {
     // TMC5160: one 40-bit datagram per chip-select low period over @devicescript/spi.
     const cs = pins.TMC_CS
     pinMode(cs, ds.GPIOMode.OutputHigh)
     spi.configure({ miso: pins.TMC_MISO, mosi: pins.TMC_MOSI, sck: pins.TMC_SCK, mode: 3, hz: TMC_SPI_HZ })
     const bus: SpiBus = {
         transfer: async (tx: number[]) => {
-            const b = Buffer.alloc(5)
-            for (let i = 0; i < 5; i++) b[i] = tx[i]
+            const b = Buffer.from(tx)
             digitalWrite(cs, 0)
             let r: Buffer = null
             try {
@@ -73,7 +72,8 @@ export function createBoardHardware(pins: BoardPins, servers: BoardServers, name
             } finally {
                 digitalWrite(cs, 1)
             }
-            return [r[0], r[1], r[2], r[3], r[4]]
+            // The reply Buffer as it is (the driver reads it by index: no array per datagram).
+            return r
         },
     }
     // Active-low enable into DRV_ENN (through the door switch).
@@ -97,7 +97,7 @@ export function createBoardHardware(pins: BoardPins, servers: BoardServers, name
     pinMode(pins.DOOR, ds.GPIOMode.InputPullUp)
     pinMode(pins.PLUNGER, ds.GPIOMode.InputPullUp)
     return {
-        name: name ? name : "board",
+        name: name,
         stepper: stepper,
         indicators: indicators,
         // Every safety input once per control tick, raw; calibration and thresholds are the core's.

@@ -4,8 +4,11 @@ import { hmac, randomBuffer } from "@devicescript/crypto"
 import { toBuffer, toBytes } from "../core/bytes"
 import { HmacSha256 } from "../core/remote/auth"
 
-export const deviceHmac: HmacSha256 = {
-    mac: (key: number[], data: number[]) => toBytes(hmac(toBuffer(key), "sha256", toBuffer(data))),
+/** HMAC-SHA256 over byte arrays, for the remote interface core. Made on request, not a
+ *  module-level object: module-level code is in every image that imports this file, and only
+ *  images that start the remote link need it (createRemoteDeviceServices, TODO-CODE-1). */
+export function createRemoteHmac(): HmacSha256 {
+    return { mac: (key: number[], data: number[]) => toBytes(hmac(toBuffer(key), "sha256", toBuffer(data))) }
 }
 
 export function deviceHmacBuffer(key: Buffer, data: Buffer): Buffer {

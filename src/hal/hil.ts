@@ -13,14 +13,14 @@
 //   battery voltage                    -> DcVoltageMeasurement (V)
 //   plunger position (linear encoder)  -> RotaryEncoder (position in µm from the full mark)
 //   keys                               -> MatrixKeypad, 7x1 membrane keypad, key i = KEY_NAMES[i]
-// The front-panel image (createHilPanelRig) moves the plant with ideal motion instead (IdealMotion).
+// The front-panel image (createHilPanelRig) moves the plant with ideal motion instead (idealMotion).
 
 import * as ds from "@devicescript/core"
 import { SensorSnapshot } from "../core/sensors"
 import { OutputLine, REFERENCE_TMC_CONFIG, Tmc5160 } from "./tmc5160"
 import { Tmc5160Model, TmcFault } from "./tmc5160Model"
 import { TmcStepEngine } from "./tmcStepEngine"
-import { Indicators, PumpHardware, Sensors, StepEngine } from "./types"
+import { PumpHardware, StepEngine } from "./types"
 import { HIL_PREFIX, HilRig } from "./hilTypes"
 
 
@@ -33,30 +33,14 @@ export interface HilReading {
     atMs: number
 }
 
-/** Last value and its age, updated by the role's stream; reads never block the control loop. */
-function track(reg: ds.Register<number>): HilReading {
-    const r: HilReading = { value: 0, atMs: -1 }
-    reg.subscribe(v => {
-        // An unbound role reports undefined: that is no reading, so the value ages out instead.
-        if (typeof v !== "number" || isNaN(v)) return
-        r.value = v
-        r.atMs = ds.millis()
-    })
-    return r
-}
-
-function trackBool(reg: ds.Register<boolean>): HilReading {
-    const r: HilReading = { value: 0, atMs: -1 }
-    reg.subscribe(v => {
-        if (v !== true && v !== false) return
-        r.value = v ? 1 : 0
-        r.atMs = ds.millis()
-    })
-    return r
-}
-
 export function fresh(r: HilReading, nowMs: number): boolean {
     return r.atMs >= 0 && nowMs - r.atMs <= SENSOR_STALE_MS
+}
+
+/** The reading's value while fresh, else `whenStale`: what its wire reads with the connector
+ *  pulled (see createHilHardware). */
+function valueOr(r: HilReading, nowMs: number, whenStale: number): number {
+    return fresh(r, nowMs) ? r.value : whenStale
 }
 
 /** Logs every bind/unbind so the rig can wait for the firmware to see all of its signals. */
@@ -66,10 +50,29 @@ function watchBinding(role: ds.Role, name: string) {
     })
 }
 
+/** One rig signal: its role's binding is logged and its register's last value and age tracked
+ *  (a boolean register as 1 / 0); reads never block the control loop. The reading is also added
+ *  to `all` (for allFresh). */
+function signal(role: ds.Role, reg: ds.Register<any>, name: string, all: HilReading[]): HilReading {
+    watchBinding(role, name)
+    const r: HilReading = { value: 0, atMs: -1 }
+    reg.subscribe(v => {
+        const n = v === true ? 1 : v === false ? 0 : v
+        // An unbound role reports undefined: that is no reading, so the value ages out instead.
+        if (typeof n !== "number" || isNaN(n)) return
+        r.value = n
+        r.atMs = ds.millis()
+    })
+    all.push(r)
+    return r
+}
+
 /** Raw rig signals, in the units the board reads them.
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class HilSignals {
+    /** Every reading below, for allFresh. */
+    readonly all: HilReading[] = []
     readonly pressureRatio: HilReading
     readonly air: HilReading
     readonly doorField: HilReading
@@ -85,18 +88,12 @@ export class HilSignals {
         const plunger = new ds.Switch()
         const battery = new ds.DcVoltageMeasurement()
         const position = new ds.RotaryEncoder()
-        watchBinding(pressure, "pressure")
-        watchBinding(air, "air")
-        watchBinding(door, "door")
-        watchBinding(plunger, "plunger")
-        watchBinding(battery, "battery")
-        watchBinding(position, "position")
-        this.pressureRatio = track(pressure.reading)
-        this.air = track(air.reading)
-        this.doorField = track(door.reading)
-        this.plungerSwitch = trackBool(plunger.reading)
-        this.batteryV = track(battery.reading)
-        this.positionUm = track(position.reading)
+        this.pressureRatio = signal(pressure, pressure.reading, "pressure", this.all)
+        this.air = signal(air, air.reading, "air", this.all)
+        this.doorField = signal(door, door.reading, "door", this.all)
+        this.plungerSwitch = signal(plunger, plunger.reading, "plunger", this.all)
+        this.batteryV = signal(battery, battery.reading, "battery", this.all)
+        this.positionUm = signal(position, position.reading, "position", this.all)
         this.keypad = new ds.MatrixKeypad()
         watchBinding(this.keypad, "keypad")
     }
@@ -104,10 +101,8 @@ export class HilSignals {
 
 /** True once every rig signal has reported recently. */
 export function allFresh(g: HilSignals, nowMs: number): boolean {
-    return (
-        fresh(g.pressureRatio, nowMs) && fresh(g.air, nowMs) && fresh(g.doorField, nowMs) &&
-        fresh(g.plungerSwitch, nowMs) && fresh(g.batteryV, nowMs) && fresh(g.positionUm, nowMs)
-    )
+    for (let i = 0; i < g.all.length; i++) if (!fresh(g.all[i], nowMs)) return false
+    return true
 }
 
 /** Enable line into the model's DRV_ENN input; prints motor=0/1 on every change, after
@@ -178,101 +173,94 @@ export class HilMotion implements RigMotion {
     }
 }
 
-/** Annunciation lines; shaft steps are reported first so every HIL line ends an interval
- *  whose motion is already on the console (the rig applies steps over the interval ending at
- *  their line, and a line printed just before them would squeeze that interval).
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class HilIndicators implements Indicators {
-    private readonly motion: RigMotion
-    constructor(motion: RigMotion) {
-        this.motion = motion
-    }
-    async setRunLed(on: boolean) {}
-    async setAlarmLed(on: boolean) {
-        this.motion.report()
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " alarmLed=" + (on ? 1 : 0))
-    }
-    async beep(frequencyHz: number, durationMs: number) {
-        this.motion.report()
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " beep=" + frequencyHz + "/" + durationMs)
-    }
-}
-
-/** Sensors HAL over the rig signals. A signal whose role is unbound or silent for
- *  SENSOR_STALE_MS reads as its wire would with the connector pulled: ADC 0 (pull-down), switch
- *  open, door open, no battery; the safety monitor then sees a sensor fault, not a stale value.
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-class HilSensors implements Sensors {
-    constructor(private sig: HilSignals, private stepper: StepEngine) {}
-    async read(): Promise<SensorSnapshot> {
-        const now = ds.millis()
-        const g = this.sig
-        return {
-            pressureAdc: fresh(g.pressureRatio, now) ? Math.round(g.pressureRatio.value * 4095) : 0,
-            airInLine: fresh(g.air, now) ? g.air.value > 0.5 : true,
-            doorOpen: fresh(g.doorField, now) ? g.doorField.value > 0.5 : true,
-            plungerEngaged: fresh(g.plungerSwitch, now) ? g.plungerSwitch.value > 0 : false,
-            batteryMv: fresh(g.batteryV, now) ? Math.round(g.batteryV.value * 1000) : 0,
-            firedSteps: await this.stepper.firedCount(),
-            plungerPositionUm: fresh(g.positionUm, now) ? g.positionUm.value : 0,
-        }
-    }
-}
-
 /** Ideal motion for the front-panel HIL image (src/firmware/hilPanel.ts): with the panel, the
  *  TMC5160 driver, step engine and register model (about 5.5 KB) do not fit the VM's 64 KB of
  *  code. Every queued microstep is made at once while the enable line is on and the door closed
  *  (the interlock in series with the enable line), none otherwise. The driver's path is
- *  exercised by the key-less image's scenarios, this image's by the panel's.
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-export class IdealMotion implements RigMotion, StepEngine {
-    engine: StepEngine = null
-    private pos = 0
-    private reported = 0
-    private on = false
-    private doorClosed = true
-    constructor() {
-        this.engine = this
-    }
-    async init() {}
-    async enable(on: boolean) {
-        this.report()
-        if (on !== this.on) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (on ? 1 : 0))
-        this.on = on
-    }
-    async queue(steps: number, forward: boolean, windowMs: number) {
-        if (this.on && this.doorClosed) this.pos += forward ? steps : -steps
-    }
-    async firedCount(): Promise<number> {
-        return this.pos
-    }
-    poll(doorClosed: boolean) {
-        this.doorClosed = doorClosed
-        this.report()
-    }
-    report() {
-        const n = this.pos - this.reported
+ *  exercised by the key-less image's scenarios, this image's by the panel's. An object over
+ *  closures, not a class: a class costs a constructor and a prototype registration per method
+ *  (TODO-CODE-1). */
+export function idealMotion(): RigMotion {
+    let pos = 0
+    let reported = 0
+    let on = false
+    let doorClosed = true
+    const report = () => {
+        const n = pos - reported
         if (n !== 0) {
-            this.reported = this.pos
-            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + this.pos)
+            reported = pos
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " steps=" + n + " fired=" + pos)
         }
     }
-    inject(f: TmcFault) {
-        console.log(HIL_PREFIX + "t=" + ds.millis() + " vclock-error=no TMC5160 model in this image for fault " + f)
+    return {
+        engine: {
+            init: async () => {},
+            enable: async (enable: boolean) => {
+                report()
+                if (enable !== on) console.log(HIL_PREFIX + "t=" + ds.millis() + " motor=" + (enable ? 1 : 0))
+                on = enable
+            },
+            queue: async (steps: number, forward: boolean, windowMs: number) => {
+                if (on && doorClosed) pos += forward ? steps : -steps
+            },
+            firedCount: async () => pos,
+        },
+        poll: (closed: boolean) => {
+            doorClosed = closed
+            report()
+        },
+        report: report,
+        inject: (f: TmcFault) => {
+            console.log(HIL_PREFIX + "t=" + ds.millis() + " vclock-error=no TMC5160 model in this image for fault " + f)
+        },
     }
 }
 
-export function createHilHardware(signals: HilSignals, motion: RigMotion): PumpHardware {
+/** The rig's hardware. Indicators and sensors are object literals over closures, not classes: a
+ *  class costs a constructor and a prototype registration per method (TODO-CODE-1).
+ *  Annunciation lines: shaft steps are reported first so every HIL line ends an interval whose
+ *  motion is already on the console (the rig applies steps over the interval ending at their
+ *  line, and a line printed just before them would squeeze that interval).
+ *  Sensors: a signal whose role is unbound or silent for SENSOR_STALE_MS reads as its wire would
+ *  with the connector pulled: ADC 0 (pull-down), switch open, door open, no battery; the safety
+ *  monitor then sees a sensor fault, not a stale value. */
+export function createHilHardware(g: HilSignals, motion: RigMotion): PumpHardware {
     setInterval(() => {
         // The door switch in series with the enable line follows the rig's door signal. Its last
         // value is used even when stale: a late bus update is not the switch opening (the
-        // safety monitor still treats a stale door reading as open, in HilSensors).
-        motion.poll(signals.doorField.value <= 0.5)
+        // safety monitor still treats a stale door reading as open, in the sensors below).
+        motion.poll(g.doorField.value <= 0.5)
     }, 20)
-    return { name: "hil", stepper: motion.engine, indicators: new HilIndicators(motion), sensors: new HilSensors(signals, motion.engine) }
+    const stepper = motion.engine
+    return {
+        name: "hil",
+        stepper: stepper,
+        indicators: {
+            setRunLed: async (on: boolean) => {},
+            setAlarmLed: async (on: boolean) => {
+                motion.report()
+                console.log(HIL_PREFIX + "t=" + ds.millis() + " alarmLed=" + (on ? 1 : 0))
+            },
+            beep: async (frequencyHz: number, durationMs: number) => {
+                motion.report()
+                console.log(HIL_PREFIX + "t=" + ds.millis() + " beep=" + frequencyHz + "/" + durationMs)
+            },
+        },
+        sensors: {
+            read: async (): Promise<SensorSnapshot> => {
+                const now = ds.millis()
+                return {
+                    pressureAdc: Math.round(valueOr(g.pressureRatio, now, 0) * 4095),
+                    airInLine: valueOr(g.air, now, 1) > 0.5,
+                    doorOpen: valueOr(g.doorField, now, 1) > 0.5,
+                    plungerEngaged: valueOr(g.plungerSwitch, now, 0) > 0,
+                    batteryMv: Math.round(valueOr(g.batteryV, now, 0) * 1000),
+                    firedSteps: await stepper.firedCount(),
+                    plungerPositionUm: valueOr(g.positionUm, now, 0),
+                }
+            },
+        },
+    }
 }
 
 /** The rig as the HIL firmware body sees it: hardware adapter, signal freshness and keypad;
@@ -281,9 +269,9 @@ export function createHilRig(): HilRig {
     return rigWith(new HilMotion())
 }
 
-/** The front-panel image's rig: the same signals and keypad, ideal motion (IdealMotion). */
+/** The front-panel image's rig: the same signals and keypad, ideal motion (idealMotion). */
 export function createHilPanelRig(): HilRig {
-    return rigWith(new IdealMotion())
+    return rigWith(idealMotion())
 }
 
 function rigWith(motion: RigMotion): HilRig {

@@ -9,31 +9,28 @@ import { SettingsAccess } from "./types"
 const READ_TIMEOUT_MS = 250
 const READ_ATTEMPTS = 4
 
-/** One get with a timeout. Not ds.actionReport: it has no timeout, and a report that arrives
- *  before it suspends is lost, which hung the in-VM test on a loaded host. */
-async function readOnce(key: string): Promise<Buffer[]> {
-    const code = settings.spec.lookup("get").code
-    const box: Buffer[] = []
-    let done = false
-    const unsub = settings.report().subscribe(pkt => {
-        if (!done && pkt.serviceCommand === code && pkt.decode()[0] === key) {
-            box.push(pkt.decode()[1])
-            done = true
-        }
-    })
-    await settings.get(key)
-    const until = ds.millis() + READ_TIMEOUT_MS
-    while (!done && ds.millis() < until) await ds.sleep(2)
-    unsub()
-    return done ? box : null
-}
-
 /** Raw bytes of one setting (readSetting would JSON-parse them); null when missing or empty;
- *  throws after READ_ATTEMPTS timeouts. */
+ *  throws after READ_ATTEMPTS gets with no answer in READ_TIMEOUT_MS. Each get waits for its
+ *  report itself, not with ds.actionReport: that has no timeout, and a report that arrives before
+ *  it suspends is lost, which hung the in-VM test on a loaded host. */
 async function readRaw(key: string): Promise<Buffer> {
+    const code = settings.spec.lookup("get").code
+    // Set by the report handler; one handler at a time (each unsubscribed before the next get).
+    let done = false
+    let value: Buffer = null
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        const r = await readOnce(key)
-        if (r) return r[0] && r[0].length > 0 ? r[0] : null
+        done = false
+        const unsub = settings.report().subscribe(pkt => {
+            if (!done && pkt.serviceCommand === code && pkt.decode()[0] === key) {
+                value = pkt.decode()[1]
+                done = true
+            }
+        })
+        await settings.get(key)
+        const until = ds.millis() + READ_TIMEOUT_MS
+        while (!done && ds.millis() < until) await ds.sleep(2)
+        unsub()
+        if (done) return value && value.length > 0 ? value : null
     }
     throw new Error("settings read timed out: " + key)
 }

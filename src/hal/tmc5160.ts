@@ -18,6 +18,7 @@
 //   Velocity unit at fCLK = 12 MHz: v[µsteps/s] = VMAX · fCLK / 2^24 = 0.7153 · VMAX.
 //   Acceleration unit: a[µsteps/s²] = AMAX · fCLK² / (512 · 256 · 2^24) = 65.48 · AMAX.
 
+import { ByteView } from "../core/log/pageStore"
 import { umod } from "../core/units"
 export const REG_GCONF = 0x00
 export const REG_GSTAT = 0x01
@@ -104,7 +105,8 @@ export const SW_MODE_SG_STOP = 0x0400
 /** One 5-byte datagram in, the 5 bytes clocked out during it back (chip select around it is
  *  the bus's job: the board wraps a GPIO, the model needs none). */
 export interface SpiBus {
-    transfer(tx: number[]): Promise<number[]>
+    /** The reply: a number[] or a Buffer (read by index only). */
+    transfer(tx: number[]): Promise<ByteView>
 }
 
 /** A digital output the driver owns (driver enable). */
@@ -127,14 +129,15 @@ export function datagram(first: number, value: number): number[] {
     let u = value < 0 ? value + TWO_32 : value
     const d = [first, 0, 0, 0, 0]
     for (let i = 4; i > 0; i--) {
-        d[i] = umod(u, 256)
-        u = Math.floor(u / 256)
+        const q = Math.floor(u / 256)
+        d[i] = u - q * 256
+        u = q
     }
     return d
 }
 
 /** Unsigned value of reply bytes 1..4. */
-export function replyValue(rx: number[]): number {
+export function replyValue(rx: ByteView): number {
     return rx[1] * 16777216 + rx[2] * 65536 + rx[3] * 256 + rx[4]
 }
 

@@ -14,9 +14,11 @@ import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { buildRequest, verifyResponse } from "../core/remote/client"
 import { RemoteEndpoint } from "../core/remote/endpoint"
 import { CMD_RESYNC, CMD_RESYNC_CHALLENGE, CMD_START, CMD_STATUS, STATUS_OK, STATUS_REFUSED } from "../core/remote/packet"
-import { deviceHmac, randomBytes, randomHex, toBytes } from "../hal/deviceCrypto"
+import { createRemoteHmac, randomBytes, randomHex, toBytes } from "../hal/deviceCrypto"
 import { deviceSettings, readTextSetting } from "../hal/settingsStore"
 import { writeSetting } from "@devicescript/settings"
+
+const deviceHmac = createRemoteHmac()
 
 // A fresh key per run: a key written in the repository is public and refused (issue 13).
 const GW_HEX = randomHex(32)

@@ -168,13 +168,13 @@ describe("durable cell", () => {
             for (const torn of [-1, 0, 0xa5]) {
                 const store = base.clone()
                 const c = new DurableCell(store, 0, "snap")
-                expect(c.get()).toBe("v2 state=Running")
+                expect(c.value).toBe("v2 state=Running")
                 store.bytesWritten = 0
                 store.powerBudget = cut
                 store.tornByte = torn
                 c.set("v3 state=Paused")
                 store.restorePower()
-                const back = new DurableCell(store, 0, "snap").get()
+                const back = new DurableCell(store, 0, "snap").value
                 const done = cut >= SIZE + 1 || (cut === SIZE && torn === 0xa5)
                 expect(back).toBe(done ? "v3 state=Paused" : "v2 state=Running")
             }
@@ -184,6 +184,6 @@ describe("durable cell", () => {
     it("ignores a slot that belongs to another cell name", () => {
         const store = new MemoryPageStore(2, SIZE)
         new DurableCell(store, 0, "maint").set("1|2|3")
-        expect(new DurableCell(store, 0, "snap").get()).toBeNull()
+        expect(new DurableCell(store, 0, "snap").value).toBeNull()
     })
 })

@@ -178,14 +178,14 @@ describe("maintenance counters at every write step", () => {
         const template = new MemoryPageStore(2, SLOT_BYTES)
         const m0 = new MaintenanceCounters(new DurableCell(template, 0, "maint"))
         m0.boot(0)
-        m0.addRunMs(3_600_000)
+        m0.poll(1, 3_600_000) // adds the run time; the save is the boot's interval away
         m0.save(1)
         const oldText = new MaintenanceCounters(new DurableCell(template, 0, "maint")).text()
         expect(oldText).toBe("runH=1 runMs=3600000 occlusions=0 doorCycles=0 boots=1")
         for (let cut = 0; cut <= BYTES_PER_WRITE; cut++) {
             const cells = template.clone()
             const m = new MaintenanceCounters(new DurableCell(cells, 0, "maint"))
-            m.addRunMs(1000)
+            m.poll(0, 1000) // adds the run time; no save yet (the interval has not passed)
             cells.powerBudget = cut
             cells.tornByte = 0x00
             m.save(2)

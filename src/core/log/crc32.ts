@@ -28,10 +28,11 @@ export function crc32(bytes: ByteView, from: number, to: number): number {
     return (c ^ 0xffffffff) >>> 0
 }
 
-/** CRC-32 of the character codes of an ASCII string. */
+/** CRC-32 of an ASCII string's character codes (its bytes as Buffer.from writes them: UTF-8,
+ *  the same bytes for ASCII; exported lines are printable ASCII). A Buffer: 1 byte of VM heap a
+ *  character where a number[] took 8, and no loop in bytecode. */
 export function crc32Text(s: string): number {
-    const b: number[] = []
-    for (let i = 0; i < s.length; i++) b.push(s.charCodeAt(i) & 0xff)
+    const b = Buffer.from(s)
     return crc32(b, 0, b.length)
 }
 

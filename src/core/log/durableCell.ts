@@ -3,7 +3,7 @@
 // for the infusion snapshot, maintenance counters and remote replay counters.
 
 import { PageStore } from "./pageStore"
-import { commitRecord, decodeRecord, OVERHEAD_BYTES } from "./record"
+import { commitRecord, decodeRecord } from "./record"
 
 /** Slot image (a Buffer) shared by every cell: a save encodes and writes it in one synchronous
  *  call, so cells never interleave. As one number[] per cell the three cells' images took 5.2 KB
@@ -17,33 +17,30 @@ export class DurableCell {
     private readonly store: PageStore
     private readonly slotA: number
     private readonly name: string
-    // Both set by load() (from the constructor).
-    private version: number
-    private value: string
+    /** Version of the newest committed value (0: none); every set() raises it by one. Fields,
+     *  not getters: every method costs image bytes (TODO-CODE-1). Read only outside this class. */
+    version: number
+    /** The newest committed value, or null if none was ever written (or none is readable). */
+    value: string
     /** Version held by slot A / B (0 = nothing valid there). */
     private readonly slotVersion: number[] = [0, 0]
 
-    /** Uses slots `firstSlot` and `firstSlot + 1` of `store`. */
+    /** Uses slots `firstSlot` and `firstSlot + 1` of `store`, and reads them at once. */
     constructor(store: PageStore, firstSlot: number, name: string) {
         this.store = store
         this.slotA = firstSlot
         this.name = name
-        this.load()
-    }
-
-    /** Largest value that fits without truncation. */
-    maxChars(): number {
-        return this.store.slotSize - OVERHEAD_BYTES - this.name.length
-    }
-
-    /** Version of the newest committed value (0: none); every set() raises it by one. */
-    versionNo(): number {
-        return this.version
-    }
-
-    /** The newest committed value, or null if none was ever written (or none is readable). */
-    get(): string {
-        return this.value
+        this.version = 0
+        this.value = null
+        for (let i = 0; i < 2; i++) {
+            const r = decodeRecord(store.read(firstSlot + i))
+            const ok = r && r.kind === name && r.seq % 2 === 1 - i
+            this.slotVersion[i] = ok ? r.seq : 0
+            if (ok && r.seq > this.version) {
+                this.version = r.seq
+                this.value = r.detail
+            }
+        }
     }
 
     /** True only when both slots hold valid consecutive versions. The slot written next is the one
@@ -67,19 +64,5 @@ export class DurableCell {
         this.value = commitRecord(this.store, this.slotA + odd, sharedImage, { seq: v, timeMs: 0, kind: this.name, detail: value })
         this.version = v
         this.slotVersion[odd] = v
-    }
-
-    private load() {
-        this.version = 0
-        this.value = null
-        for (let i = 0; i < 2; i++) {
-            const r = decodeRecord(this.store.read(this.slotA + i))
-            const ok = r && r.kind === this.name && r.seq % 2 === 1 - i
-            this.slotVersion[i] = ok ? r.seq : 0
-            if (ok && r.seq > this.version) {
-                this.version = r.seq
-                this.value = r.detail
-            }
-        }
     }
 }

@@ -41,7 +41,8 @@ export class PersistentLog {
     // Set by scanSlot(0) before use: no initialisers (each costs image bytes, TODO-CODE-1).
     private scanMax: number
     private scanInvalid: number
-    private scanFound: StoredRecord[]
+    /** Seqs of the valid records found so far (numbers, not the records: less heap at boot). */
+    private scanFound: number[]
 
     /** Scans the store; must run before the first append after power-up. */
     recover(): RecoveryReport {
@@ -63,7 +64,7 @@ export class PersistentLog {
         const r = decodeRecord(raw)
         // A record in the wrong slot is not trusted (a misdirected write or a foreign image).
         if (r && r.seq % this.n === s) {
-            this.scanFound.push(r)
+            this.scanFound.push(r.seq)
             if (r.seq > this.scanMax) this.scanMax = r.seq
         } else {
             let erased = true
@@ -73,7 +74,7 @@ export class PersistentLog {
         if (s < this.n - 1) return null
         const maxSeq = this.scanMax
         let kept = 0
-        for (let i = 0; i < this.scanFound.length; i++) if (this.scanFound[i].seq > maxSeq - this.n) kept++
+        for (let i = 0; i < this.scanFound.length; i++) if (this.scanFound[i] > maxSeq - this.n) kept++
         const windowSize = maxSeq < this.n ? maxSeq : this.n
         this.nextSeq = maxSeq + 1
         this.scanFound = []

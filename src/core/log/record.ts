@@ -35,11 +35,14 @@ export function bytesToText(b: ByteView, from: number, n: number): string {
 }
 
 function putU(b: ByteView, at: number, v: number, n: number) {
-    // 32-bit values use shifts: in the DeviceScript VM, `%` on a result of `>>> 0` above 2^31
-    // gave a negative byte (found by the in-VM test). Only the 48-bit time needs division.
-    const high = Math.floor(v / 4294967296)
-    const low = v - high * 4294967296
-    for (let i = 0; i < n; i++) b[at + i] = ((i < 4 ? low : high) >>> ((i % 4) * 8)) & 0xff
+    // Division, not shifts or `%`: the VM's `%` is an integer remainder, and on a result of
+    // `>>> 0` above 2^31 it gave a negative byte (found by the in-VM test). Exact for the 48-bit
+    // time and the unsigned 32-bit seq and CRC.
+    for (let i = 0; i < n; i++) {
+        const q = Math.floor(v / 256)
+        b[at + i] = v - q * 256
+        v = q
+    }
 }
 
 function getU(b: ByteView, at: number, n: number): number {
@@ -63,7 +66,7 @@ export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
 export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number) {
     const kind = r.kind
     const detail = r.detail
-    const kindLen = kind.length <= MAX_KIND_CHARS ? kind.length : MAX_KIND_CHARS
+    const kindLen = Math.min(kind.length, MAX_KIND_CHARS)
     // Characters of the detail that fit beside the kind; over-long text is cut and marked.
     const room = slotSize - OVERHEAD_BYTES - kindLen
     const cut = detail.length > room
@@ -71,7 +74,7 @@ export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number)
     for (let i = 0; i < slotSize - 1; i++) b[i] = 0
     b[0] = RECORD_MAGIC
     putU(b, 1, r.seq, 4)
-    putU(b, 5, r.timeMs < 0 ? 0 : r.timeMs, 6)
+    putU(b, 5, Math.max(0, r.timeMs), 6)
     b[11] = kindLen
     b[12] = cut ? n + 1 : n
     // Printable ASCII only: anything else becomes '?', so stored text is always exportable.
@@ -104,7 +107,8 @@ export function decodeRecord(b: ByteView): StoredRecord {
     const k = b[11]
     const d = b[12]
     if (k === 0 || k > MAX_KIND_CHARS || HEADER_BYTES + k + d > size - 5) return null
-    if (crc32(b, 0, size - 5) >>> 0 !== getU(b, size - 5, 4) >>> 0) return null
+    // Both unsigned: crc32 returns `>>> 0`, getU builds the value from bytes.
+    if (crc32(b, 0, size - 5) !== getU(b, size - 5, 4)) return null
     const seq = getU(b, 1, 4)
     if (seq < 1) return null
     return { seq: seq, timeMs: getU(b, 5, 6), kind: bytesToText(b, HEADER_BYTES, k), detail: bytesToText(b, HEADER_BYTES + k, d) }

@@ -4,6 +4,7 @@
 // ALARM "OCCLUSION..." or DOOR "open..." is counted without a direct dependency on it.
 
 import { DurableCell } from "../log/durableCell"
+import { uintOf } from "./snapshot"
 
 /** 15 min: a 216-byte save a minute alone would use more than the RP2040's whole 10-year wear
  *  budget (about 2.5 B/s, settingsBudget.ts). */
@@ -29,14 +30,14 @@ export class MaintenanceCounters {
 
     constructor(cell: DurableCell) {
         this.cell = cell
-        const text = cell.get()
+        const text = cell.value
         if (text !== null) {
             const f = text.split("|")
             let ok = f.length === 5 && f[0] === "v1"
             const v: number[] = []
             for (let i = 1; ok && i < 5; i++) {
-                const n = parseInt(f[i])
-                if (isNaN(n) || n < 0 || "" + n !== f[i]) ok = false
+                const n = uintOf(f[i])
+                if (n < 0) ok = false
                 v.push(n)
             }
             if (ok) {
@@ -63,14 +64,13 @@ export class MaintenanceCounters {
         this.dirty = true
     }
 
-    addRunMs(ms: number) {
-        if (ms <= 0) return
-        this.motorRunMs += ms
-        this.dirty = true
-    }
-
-    /** Saves if changed and the interval has passed (flash wear: about one write a minute). */
-    poll(nowMs: number): boolean {
+    /** Adds `runMs` of motor run time (the writer's 100 ms poll passes the time delivering since
+     *  the last one), then saves if changed and the interval has passed (flash wear). */
+    poll(nowMs: number, runMs: number): boolean {
+        if (runMs > 0) {
+            this.motorRunMs += runMs
+            this.dirty = true
+        }
         if (!this.dirty || nowMs - this.lastSaveMs < MAINT_SAVE_INTERVAL_MS) return false
         this.save(nowMs)
         return true

@@ -54,7 +54,8 @@ export class MirrorPageStore implements PageStore {
     readonly slotCount: number
     readonly slotSize: number
     private readonly sleep: (ms: number) => Promise<void>
-    /** null = erased. Buffers, not number[]: a number[] slot costs several bytes per element in
+    /** Missing (undefined) or null = erased: the array grows as slots are loaded or written (no
+     *  start-up loop). Buffers, not number[]: a number[] slot costs several bytes per element in
      *  the VM heap (32 x 128 of them ran the simulator out of memory). */
     private readonly cache: Buffer[] = []
     /** 1 = written since the last successful flush (a Buffer: zeroed at allocation, no loop). */
@@ -64,7 +65,6 @@ export class MirrorPageStore implements PageStore {
     /** All ERASED, returned by read() for every erased slot (made at first use). */
     private erased: Buffer
     private holdFlushes: number
-    flushes = 0
     /** Writes whose read-back failed (the slot stays dirty and is written again at the next flush). */
     failures = 0
     lastFailure = ""
@@ -78,7 +78,6 @@ export class MirrorPageStore implements PageStore {
         this.slotSize = size
         this.sleep = sleep
         this.dirty = Buffer.alloc(count)
-        for (let s = 0; s < count; s++) this.cache.push(null)
     }
 
     async load(): Promise<number> {
@@ -147,7 +146,6 @@ export class MirrorPageStore implements PageStore {
                     this.holdFlushes = RETRY_AFTER_FLUSHES
                     break
                 }
-                this.flushes++
             }
         } finally {
             this.flushing = false

@@ -13,7 +13,7 @@ import { bolusRateUlPerH, InfusionProgram, maxRateForSyringeUlPerH } from "../pr
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { PumpController, PumpSnapshot } from "../pump"
 import { PumpState } from "../pumpStates"
-import { decodeSnapshot, encodeSnapshot } from "./snapshot"
+import { decodeSnapshot, encodeSnapshot, uintOf } from "./snapshot"
 
 /** 30 s: the shortest interval that gives the RP2040 settings flash >= 10 years at 24/7
  *  (settingsBudget.ts periodicWear; REQ-BUD-005). The unsaved bound is rate x (30 s + 1 s), counted
@@ -50,7 +50,6 @@ export class PowerSafety {
     /** The snapshot last saved (undefined: none yet). */
     private last: PumpSnapshot
     private lastSaveMs = 0
-    saves = 0
 
     private readonly log: EventSink
     /** null: every save writes the whole snapshot. */
@@ -65,7 +64,7 @@ export class PowerSafety {
 
     /** Power-up: restore what was saved (if anything). Returns what happened, for the console. */
     boot(nowMs: number, pump: PumpController): string {
-        const text = this.cell.get()
+        const text = this.cell.value
         let result = "no snapshot"
         if (text) {
             const snap = decodeSnapshot(text)
@@ -73,11 +72,11 @@ export class PowerSafety {
             else {
                 // Progress saved after this snapshot (same version) carries the newer step counts;
                 // a progress record of an older snapshot, or a torn one, is ignored.
-                const p = this.progress ? (this.progress.get() || "").split(",") : []
+                const p = this.progress ? (this.progress.value || "").split(",") : []
                 if (p.length === 3) {
-                    const steps = parseInt(p[1])
-                    const bolusSteps = parseInt(p[2])
-                    if (parseInt(p[0]) === this.cell.versionNo() && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
+                    const steps = uintOf(p[1])
+                    const bolusSteps = uintOf(p[2])
+                    if (uintOf(p[0]) === this.cell.version && steps >= snap.steps && bolusSteps >= snap.bolusSteps) {
                         snap.steps = steps
                         snap.bolusSteps = bolusSteps
                     }
@@ -98,10 +97,9 @@ export class PowerSafety {
         const changed = !l || s.state !== l.state || s.program !== l.program || s.alarmCode !== l.alarmCode || s.outOfServiceReason !== l.outOfServiceReason
         if (!changed && !(s.steps !== l.steps && nowMs - this.lastSaveMs >= this.intervalMs)) return false
         if (changed || !this.progress) this.cell.set(encodeSnapshot(s))
-        else this.progress.set(this.cell.versionNo() + "," + s.steps + "," + s.bolusSteps)
+        else this.progress.set(this.cell.version + "," + s.steps + "," + s.bolusSteps)
         this.last = s
         this.lastSaveMs = nowMs
-        this.saves++
         return true
     }
 }

@@ -7,15 +7,11 @@ import { PumpSnapshot } from "../pump"
 import { InfusionProgram } from "../program"
 import { ALL_STATES, PumpState } from "../pumpStates"
 
-function uint(s: string): number {
-    if (s.length < 1 || s.length > 12) return -1
-    let v = 0
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 48 || c > 57) return -1
-        v = v * 10 + (c - 48)
-    }
-    return v
+/** The integer >= 0 that `s` spells exactly as the encoders write it (decimal: no sign, exponent,
+ *  spaces or leading zeros), else -1. One rule for the stored counters and snapshots. */
+export function uintOf(s: string): number {
+    const v = parseInt(s)
+    return v >= 0 && "" + v === s ? v : -1
 }
 
 export function encodeSnapshot(s: PumpSnapshot): string {
@@ -36,7 +32,7 @@ export function decodeSnapshot(text: string): PumpSnapshot {
     if (ALL_STATES.indexOf(state) < 0 || ALL_STATES.indexOf(interrupted) < 0) return null
     const nums: number[] = []
     for (let i = 4; i <= 10; i++) {
-        const v = uint(f[i])
+        const v = uintOf(f[i])
         if (v < 0) return null
         nums.push(v)
     }

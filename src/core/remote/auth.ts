@@ -134,7 +134,7 @@ export class ReplayCounters {
 
     constructor(cell: DurableCell) {
         this.cell = cell
-        const t = cell.get()
+        const t = cell.value
         if (t === null || !cell.intact()) return
         const f = t.split("|")
         const v2 = f[0] === "v2"
