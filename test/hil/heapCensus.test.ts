@@ -4,7 +4,7 @@
 // are charged to their owner, strings are grouped by content, free blocks are binned.
 
 import { describe, expect, it } from "vitest"
-import { census, findGcChunk, GC_HEAP_BYTES, walkChunk } from "../../hil-tests/runner/vclock/heapCensus"
+import { census, findGcChunk, functionNamer, GC_HEAP_BYTES, ImageStrings, walkChunk } from "../../hil-tests/runner/vclock/heapCensus"
 
 const HDR = (tag: number, words: number) => ((tag << 24) | words) >>> 0
 
@@ -74,8 +74,9 @@ function sample() {
         h.w32(arrData + 4 + i * 8, i)
         h.w32(arrData + 8 + i * 8, 0xffffffff) // tagged int
     }
-    const buf = h.block(5, 12 + 128) // buffer[128]
+    const buf = h.block(5, 12 + 128) // buffer[128]: header, length, attached map, data
     h.w16(buf + 4, 128)
+    h.w32(buf + 12, 0x0010e7f3) // first data bytes f3 e7 10 00 (an Int32Store chunk's 1,108,979)
     const orphan = h.block(2, 40) // runtime bytes no map or array owns
     h.finish()
     return { h, s1, s2, map, free1, arr, buf, orphan }
@@ -114,6 +115,34 @@ describe("heap census parser", () => {
         expect(c.strings[0]).toEqual({ text: "detail text", count: 2, bytes: 40 })
         expect(c.freeHistogram.find(b => b.upToBytes === 64)).toEqual({ upToBytes: 64, count: 1, bytes: 64 })
         expect(c.freeHistogram.find(b => b.upToBytes === GC_HEAP_BYTES)!.count).toBe(1)
-        expect(c.largest[0]).toEqual({ addr: expect.any(Number), kind: "buffer[128]", bytes: 140 })
+        // The largest objects show a buffer's first 24 data bytes, to tell buffers of one size apart.
+        expect(c.largest[0]).toEqual({ addr: expect.any(Number), kind: "buffer[128] f3e71000" + "00".repeat(20), bytes: 140 })
+    })
+
+    it("names call frames by function (name_F<index>) and marks returned ones, kept as closure environments", () => {
+        // Image: functions section at byte 200, two 16-byte descriptors whose name_idx are ascii
+        // strings 0 and 1 (section 2 << 14); the VM's copy of the image starts at 0x1000.
+        const img = new Uint8Array(512)
+        const dv = new DataView(img.buffer)
+        dv.setUint32(32, 200, true) // functions.start
+        dv.setUint32(36, 32, true) // functions.length: two descriptors
+        dv.setUint16(200 + 12, (2 << 14) | 0, true)
+        dv.setUint16(216 + 12, (2 << 14) | 1, true)
+        const names: ImageStrings = { ascii: i => ["panelTurn", "handlerWrapper"][i], utf8: () => undefined }
+        const namer = functionNamer(img, 0x1000, names)
+        expect(namer(0x1000 + 216)).toBe("handlerWrapper_F1")
+        expect(namer(0x1000 + 208)).toBeUndefined() // not a descriptor boundary
+        const h = new Heap(0x4000)
+        // devs_activation_t: header, pc u16, maxpc u16 (0 once returned), closure, caller, func, slots
+        const live = h.block(8, 24 + 8 * 4)
+        h.w16(live + 4, 10)
+        h.w16(live + 6, 90)
+        h.w32(live + 16, 0x1000 + 200)
+        const env = h.block(8, 24 + 8)
+        h.w32(env + 16, 0x1000 + 216)
+        h.finish()
+        const c = census(h.mem, 0x4000, undefined, namer)
+        expect(c.byKind.find(k => k.kind.startsWith("activation panelTurn"))).toEqual({ kind: "activation panelTurn_F0", count: 1, bytes: 56 })
+        expect(c.byKind.find(k => k.kind.startsWith("activation handlerWrapper"))).toEqual({ kind: "activation handlerWrapper_F1 (returned: closure env)", count: 1, bytes: 32 })
     })
 })

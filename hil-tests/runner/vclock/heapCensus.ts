@@ -158,7 +158,27 @@ function keyText(mem: Uint8Array, lo: number, hi: number, byAddr: Map<number, He
 
 const FREE_CLASSES = [16, 32, 64, 128, 256, 512, 1024, 4096, GC_HEAP_BYTES]
 
-export function census(mem: Uint8Array, chunk: number, img?: ImageStrings): HeapCensus {
+/** Name of the bytecode function whose descriptor is at this address of the VM's memory. */
+export type FunctionNamer = (descAddr: number) => string | undefined
+
+/** Names functions by descriptor address: the image's copy in the VM's memory starts at `base`;
+ *  devs_function_desc_t is 16 B (start, length, num_slots, num_args, flags, name_idx, ...). */
+export function functionNamer(img: Uint8Array, base: number, strings: ImageStrings): FunctionNamer {
+    const start = u32(img, 32)
+    const count = u32(img, 36) / 16
+    return addr => {
+        const off = addr - base - start
+        if (off < 0 || off % 16 !== 0 || off / 16 >= count) return undefined
+        const nameIdx = u16(img, start + off + 12)
+        const section = nameIdx >>> 14
+        const name = section === 2 ? strings.ascii(nameIdx & 0x3fff) : section === 3 ? strings.utf8(nameIdx & 0x3fff) : undefined
+        return (name ?? "?") + "_F" + off / 16
+    }
+}
+
+/** `fnName`: names activations (call frames) by their function, as `devs disasm` does (name_F<index>);
+ *  a frame whose function has returned (maxpc 0) and is still held is a closure's environment. */
+export function census(mem: Uint8Array, chunk: number, img?: ImageStrings, fnName?: FunctionNamer): HeapCensus {
     const blocks = walkChunk(mem, chunk)
     if (!blocks) throw new Error("heap census: no valid GC chunk at 0x" + chunk.toString(16))
     const byAddr = new Map<number, HeapBlock>()
@@ -192,6 +212,10 @@ export function census(mem: Uint8Array, chunk: number, img?: ImageStrings): Heap
             kindOf.set(b.addr, kind)
         } else if (b.tag === 5) {
             kindOf.set(b.addr, "buffer[" + u16(mem, b.addr + 4) + "]")
+        } else if (b.tag === 8 && fnName) {
+            // devs_activation_t: header, pc u16, maxpc u16, closure, caller, func, slots
+            const returned = u16(mem, b.addr + 6) === 0
+            kindOf.set(b.addr, "activation " + (fnName(u32(mem, b.addr + 16)) ?? "?") + (returned ? " (returned: closure env)" : ""))
         }
     }
     // Arrays named by what they hold (first element), once every map has its name.
@@ -254,7 +278,9 @@ export function census(mem: Uint8Array, chunk: number, img?: ImageStrings): Heap
         const b = byAddr.get(addr)!
         const kind = b.tag === 6 || b.tag === 12 ? "string" : (kindOf.get(addr) ?? TAG_NAMES[b.tag])
         add(kindAcc, kind, bytes)
-        largest.push({ addr, kind: b.tag === 6 || b.tag === 12 ? JSON.stringify(stringAt(mem, b).slice(0, 60)) : kind, bytes })
+        // Buffers show their first bytes (devs_buffer_t: header, length, attached, data), to tell them apart.
+        const shown = b.tag === 6 || b.tag === 12 ? JSON.stringify(stringAt(mem, b).slice(0, 60)) : b.tag === 5 ? kind + " " + Buffer.from(mem.subarray(b.addr + 12, b.addr + 12 + Math.min(24, u16(mem, b.addr + 4)))).toString("hex") : kind
+        largest.push({ addr, kind: shown, bytes })
     }
     if (unowned > 0) add(kindAcc, "bytes (runtime: not owned by an array or map)", unowned, blocks.filter(b => b.tag === 2 && !owner.has(b.addr)).length)
     const sorted = (m: Map<string, { count: number; bytes: number }>) => [...m].map(([k, v]) => ({ k, ...v })).sort((x, y) => y.bytes - x.bytes)

@@ -13,7 +13,7 @@
 // deterministic (a slice costs what the host makes it).
 
 import { createVm, VmModule } from "./vmLoader"
-import { census, findGcChunk, HeapCensus, imageStrings } from "./heapCensus"
+import { census, findGcChunk, FunctionNamer, functionNamer, HeapCensus, imageStrings } from "./heapCensus"
 import type { VirtualClock } from "./clock"
 
 /** CPU time of this process in ms (µs resolution). */
@@ -150,9 +150,30 @@ export class VmNode {
         }
         this.chunkHint = chunk
         this.imgStrings ??= imageStrings(this.o.bytecode)
-        this.o.onCensus?.(this.o.clock.nowMs, census(mem, chunk, this.imgStrings))
+        this.fnNamer ??= this.findFunctionNamer(mem)
+        this.o.onCensus?.(this.o.clock.nowMs, census(mem, chunk, this.imgStrings, this.fnNamer))
     }
     private imgStrings: ReturnType<typeof imageStrings> | undefined
+    private censusPending = false
+
+    /** The runtime's allocation count (devs_gc_t { first_free, first_chunk, num_alloc, ... }, just
+     *  before the chunk), or undefined if the heap is not found there. */
+    private allocCount(vm: VmModule): number | undefined {
+        const mem = vm.HEAPU8
+        const chunk = findGcChunk(mem, this.chunkHint)
+        if (chunk === undefined || chunk < 24) return undefined
+        this.chunkHint = chunk
+        const u32 = (a: number) => (mem[a] | (mem[a + 1] << 8) | (mem[a + 2] << 16) | (mem[a + 3] << 24)) >>> 0
+        return u32(chunk - 20) === chunk ? u32(chunk - 16) : undefined
+    }
+    private fnNamer: FunctionNamer | undefined
+
+    /** The VM keeps its own copy of the image (devsDeploy): found by its first 64 bytes. */
+    private findFunctionNamer(mem: Uint8Array): FunctionNamer | undefined {
+        const head = this.o.bytecode.subarray(0, 64)
+        const base = Buffer.from(mem.buffer, mem.byteOffset, mem.length).indexOf(head)
+        return base < 0 ? undefined : functionNamer(this.o.bytecode, base, this.imgStrings!)
+    }
 
     private schedule(delayMs: number) {
         if (this.stopped) return
@@ -179,7 +200,12 @@ export class VmNode {
         const t0 = performance.now()
         const c0 = chip ? cpuMs() : 0
         let us = 0
-        const censusNow = !!this.o.censusDue && this.o.censusDue(clock.nowMs)
+        // A census waits for a slice that allocates: the collection at every allocation runs only
+        // then, and a slice that allocates nothing leaves the garbage since the last collection in
+        // the heap (up to a quarter of it: the runtime collects after heap/4 of allocations), which
+        // a census would count as live (dead call frames: the "activation" swings of 45-250).
+        const censusNow = this.censusPending || (!!this.o.censusDue && this.o.censusDue(clock.nowMs))
+        const allocsBefore = censusNow ? this.allocCount(vm) : undefined
         if (censusNow) vm.devsGcStress(true)
         try {
             // As the CLI's handlePacket: each frame is handed over, then the VM processes.
@@ -198,7 +224,9 @@ export class VmNode {
         }
         if (censusNow && !this.stopped) {
             vm.devsGcStress(false)
-            this.takeCensus(vm)
+            const allocsAfter = this.allocCount(vm)
+            this.censusPending = allocsBefore !== undefined && allocsAfter === allocsBefore
+            if (!this.censusPending) this.takeCensus(vm)
         }
         const wallMs = performance.now() - t0
         const hostMs = chip ? Math.min(wallMs, cpuMs() - c0) : wallMs
