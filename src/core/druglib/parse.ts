@@ -4,7 +4,7 @@
 // library. The parse runs one care-area header or one entry per `step()` so the VM can yield
 // between steps (long synchronous loops trap there).
 
-import { AMT_ML, amountFamily, amountOf, isPerKg, isValidDoseUnit, unitName } from "./doseUnits"
+import { AMT_ML, amountFamily, isPerKg, isValidDoseUnit, unitName } from "./doseUnits"
 import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE, outside } from "./model"
 
 /** "DLIB": the first four bytes (string data costs no bytecode; the encoder writes its codes). */
@@ -162,11 +162,12 @@ function entry(area: CareArea, parsing: boolean): DrugEntry {
     if (isPerKg(doseUnit)) if (Math.min(weightG.hardMin, weightG.hardMax) < 1)
         fail("weight-based unit " + unitName(doseUnit) + " needs hard weight limits >= 1 g")
     const concUnit = u8()
-    const flowOnly = amountOf(doseUnit) === AMT_ML
+    // Amount code 0 (bits 0-3) is mL: a flow-rate entry.
+    const flowOnly = (doseUnit & 0x0f) === AMT_ML
     if (!isValidDoseUnit(concUnit, false) || isPerKg(concUnit)) fail("concentration unit code " + concUnit + " is invalid")
     if (flowOnly !== (concUnit === AMT_ML)) fail("mL/h entries have no drug concentration; drug entries need one")
     // (For mL/h both are AMT_ML here, the same family.)
-    if (amountFamily(concUnit) !== amountFamily(amountOf(doseUnit)))
+    if (amountFamily(concUnit) !== amountFamily(doseUnit & 0x0f))
         fail("concentration in " + unitName(concUnit) + " cannot express a dose in " + unitName(doseUnit))
     const nc = u8()
     if (nc > MAX_CONCENTRATIONS) fail("more than " + MAX_CONCENTRATIONS + " concentrations")
@@ -192,7 +193,7 @@ function entry(area: CareArea, parsing: boolean): DrugEntry {
     let window: DoseWindow = null
     if (flags & FLAG_WINDOW) {
         const unit = u8()
-        if (amountOf(unit) === AMT_ML) fail("a dose window is an amount of drug, not mL")
+        if ((unit & 0x0f) === AMT_ML) fail("a dose window is an amount of drug, not mL")
         amountUnitMatches(unit, doseUnit, "dose window")
         const max = uint(4)
         const minutes = uint(2)
@@ -234,7 +235,7 @@ function doseSpec(what: string, doseUnit: number): DoseSpec {
 
 function amountUnitMatches(unit: number, doseUnit: number, what: string) {
     if (!isValidDoseUnit(unit, false)) fail(what + " unit code " + unit + " is not an amount unit")
-    if (amountFamily(amountOf(unit)) !== amountFamily(amountOf(doseUnit)))
+    if (amountFamily(unit & 0x0f) !== amountFamily(doseUnit & 0x0f))
         fail(what + " in " + unitName(unit) + " does not match the dose unit " + unitName(doseUnit))
     if (isPerKg(unit)) if (!isPerKg(doseUnit)) fail(what + " per kg needs a weight-based dose unit")
 }
