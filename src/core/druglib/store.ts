@@ -28,13 +28,6 @@ export function mayChangeLibrary(s: PumpState): boolean {
     return s === "Idle" || s === "Complete" || s === "OutOfService"
 }
 
-function hex(b: ByteSource): string {
-    const digits = "0123456789abcdef"
-    let s = ""
-    for (let i = 0; i < b.length; i++) s += digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15)
-    return s
-}
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -42,7 +35,8 @@ export class LibraryStore {
     private readonly verifier: MacVerifier
     private readonly log: EventSink
     private lib: DrugLibrary = null
-    private macHex = ""
+    /** The installed library's MAC (the bytes, not a hex copy: 32 B of heap instead of a string). */
+    private mac: ByteSource = null
 
     constructor(verifier: MacVerifier, log: EventSink) {
         this.verifier = verifier
@@ -73,7 +67,10 @@ export class LibraryStore {
         if (this.lib) {
             if (cand.version < this.lib.version)
                 return "version " + cand.version + " is older than the installed " + this.lib.version + " (rollback refused)"
-            if (cand.version === this.lib.version && hex(mac) !== this.macHex)
+            // gate() passed: both MACs are MAC_BYTES long.
+            let diff = 0
+            for (let i = 0; i < MAC_BYTES; i++) diff |= mac[i] ^ this.mac[i]
+            if (cand.version === this.lib.version && diff !== 0)
                 return "version " + cand.version + " is installed with different content; a changed library needs a new version"
         }
         return ""
@@ -82,7 +79,7 @@ export class LibraryStore {
     commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: EventKind) {
         const before = this.describe()
         this.lib = lib
-        this.macHex = hex(mac)
+        this.mac = mac
         let entries = 0
         for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
         this.log.record(nowMs, kind, this.describe() + " date=" + lib.date + " areas=" + lib.careAreas.length +
