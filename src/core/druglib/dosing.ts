@@ -10,7 +10,7 @@ import { EventSink } from "../eventLog"
 import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, syringeRateProblem, validateProgram } from "../program"
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { formatThousandths, isWholeNumber } from "../units"
-import { AMT_ML, amountFactor, isPerKg, UNIT_PER_M2, UNIT_PER_MIN, unitName } from "./doseUnits"
+import { AMT_ML, amountFactor, isPerKg, UNIT_PER_H, UNIT_PER_M2, UNIT_PER_MIN, unitName } from "./doseUnits"
 import { checkBsa } from "./bsa"
 import { ratioRound } from "./exact"
 import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE, noLimits, outside } from "./model"
@@ -110,7 +110,7 @@ export function findEntry(lib: DrugLibrary, area: CareArea, drug: string): DrugE
 export function basicEntry(area: CareArea): DrugEntry {
     return {
         drug: BASIC_INFUSION,
-        doseUnit: AMT_ML | 0x40,
+        doseUnit: AMT_ML | UNIT_PER_H,
         dose: area.basicRateUlPerH,
         defaultDose: NONE,
         weightG: noLimits(),
@@ -315,10 +315,9 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         why.push("unknown care area '" + req.careArea + "'")
         return
     }
-    const asked = req.drug
-    const e = asked === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, asked)
+    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
     if (!e) {
-        why.push("'" + asked + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
+        why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return
     }
     const drug = e.drug
@@ -372,15 +371,17 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     if (!flowOnly) matchConcentration(res, e, req)
     else if (req.concentration) why.push("a concentration was entered for a mL/h infusion")
 
-    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e)
-    const loadingUl = checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e)
-    if (why.length === 0) finish(req, res, e, bolusUl, loadingUl)
+    finish(req, res, e)
 }
 
-/** With every entry and patient check passed: the rate within the pump's range, the loading
- *  dose within the syringe's rate, the dose window, then the program (validated). */
-function finish(req: DoseRequest, res: DoseResult, e: DrugEntry, bolusUl: number, loadingUl: number) {
+/** After the entry and patient checks: the bolus and loading dose; with no reason recorded, the
+ *  rate within the pump's range, the loading dose within the syringe's rate, the dose window,
+ *  then the program (validated). */
+function finish(req: DoseRequest, res: DoseResult, e: DrugEntry) {
     const why = res.reasons
+    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, req.bolusDose, req.bolusDurationS, req, e)
+    const loadingUl = checkDoseSpec(res, "loading", e.loading, req.loadingDose, req.loadingDurationS, req, e)
+    if (why.length > 0) return
     const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2)
     const r = rate.value
     if (r < 0) why.push("dose cannot be converted exactly (values too large)")
@@ -420,16 +421,14 @@ function finish(req: DoseRequest, res: DoseResult, e: DrugEntry, bolusUl: number
 function checkWindow(req: DoseRequest, res: DoseResult, e: DrugEntry, win: DoseWindow) {
     const bsa = res.bsaThousandthsM2
     const weightG = req.weightG
-    const bd = req.bolusDose
-    const ld = req.loadingDose
     const conc = req.concentration
     const minutes = win.minutes
     let sum = baseAmount(e.doseUnit, req.dose, weightG, minutes, bsa)
     const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
     if (inVtbi >= 0) if (inVtbi < sum) sum = inVtbi
     // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
-    const xb = bd > 0 ? baseAmount(e.bolus.unit, bd, weightG, 0, bsa) : 0
-    const xl = ld > 0 ? baseAmount(e.loading.unit, ld, weightG, 0, bsa) : 0
+    const xb = req.bolusDose > 0 ? baseAmount(e.bolus.unit, req.bolusDose, weightG, 0, bsa) : 0
+    const xl = req.loadingDose > 0 ? baseAmount(e.loading.unit, req.loadingDose, weightG, 0, bsa) : 0
     const wu = win.unit
     const max = baseAmount(wu, win.maxAmount, weightG, 0, bsa)
     // Any part that cannot be computed exactly (-1) refuses the whole sum.

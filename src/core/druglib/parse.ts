@@ -65,7 +65,8 @@ export class LibraryParser {
     private area: CareArea = null
     private entriesLeft = 0
     private finished = false
-    private err = ""
+    /** "" once the parse has finished with no error. */
+    private err = "parse not finished"
 
     constructor(bytes: ByteSource) {
         this.b = bytes
@@ -122,6 +123,7 @@ export class LibraryParser {
             } else {
                 where = "end"
                 if (rpos !== b.length) fail((b.length - rpos) + " trailing bytes")
+                this.err = ""
                 this.finished = true
             }
         } catch (e) {
@@ -137,7 +139,7 @@ export class LibraryParser {
     }
 
     result(): ParseResult {
-        const e = this.finished ? this.err : "parse not finished"
+        const e = this.err
         return { ok: e.length === 0, error: e, library: e.length === 0 ? this.lib : null }
     }
 }
@@ -304,7 +306,8 @@ function inside(v: number, l: Limits, what: string) {
 /** Decodes the entry at `offset` of an already validated library (see CareArea). Null if the
  *  bytes no longer decode, which cannot happen for a library that passed the parser. */
 export function decodeEntry(lib: DrugLibrary, area: CareArea, index: number): DrugEntry {
-    if (!lib || !area || index < 0 || index >= area.offsets.length) return null
+    // An index outside the list (negative, too large, fractional) has no offset: undefined.
+    if (!lib || !area || !(area.offsets[index] >= 0)) return null
     rb = lib.bytes
     rpos = area.offsets[index]
     let e: DrugEntry = null
