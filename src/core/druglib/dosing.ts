@@ -102,8 +102,8 @@ export function findArea(lib: DrugLibrary, name: string): CareArea {
 }
 
 export function findEntry(lib: DrugLibrary, area: CareArea, drug: string): DrugEntry {
-    for (let i = 0; i < area.drugs.length; i++) if (area.drugs[i] === drug) return decodeEntry(lib, area, i)
-    return null
+    // Not listed: index -1, which decodeEntry answers with null.
+    return decodeEntry(lib, area, area.drugs.indexOf(drug))
 }
 
 /** The synthetic entry for a drug not in the library: mL/h only, the area's flow limits. */

@@ -28,6 +28,11 @@ export function mayChangeLibrary(s: PumpState): boolean {
     return s === "Idle" || s === "Complete" || s === "OutOfService"
 }
 
+/** "'name' vN", or "none": the library in force as the log names it. */
+function describe(lib: DrugLibrary): string {
+    return lib ? "'" + lib.name + "' v" + lib.version : "none"
+}
+
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -45,10 +50,6 @@ export class LibraryStore {
 
     current(): DrugLibrary {
         return this.lib
-    }
-
-    describe(): string {
-        return this.lib ? "'" + this.lib.name + "' v" + this.lib.version : "none"
     }
 
     /** Checks that need no parse: pump state, key present, MAC. "" when they pass. */
@@ -77,17 +78,17 @@ export class LibraryStore {
     }
 
     commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: EventKind) {
-        const before = this.describe()
+        const before = describe(this.lib)
         this.lib = lib
         this.mac = mac
         let entries = 0
         for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
-        this.log.record(nowMs, kind, this.describe() + " date=" + lib.date + " areas=" + lib.careAreas.length +
+        this.log.record(nowMs, kind, describe(this.lib) + " date=" + lib.date + " areas=" + lib.careAreas.length +
             " entries=" + entries + " (was " + before + ")")
     }
 
     reject(nowMs: number, kind: EventKind, reason: string): InstallResult {
-        this.log.record(nowMs, kind, reason + "; library in force: " + this.describe())
+        this.log.record(nowMs, kind, reason + "; library in force: " + describe(this.lib))
         return { ok: false, reason: reason }
     }
 
