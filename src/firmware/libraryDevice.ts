@@ -8,7 +8,7 @@ import { LibraryParser } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
 import { PumpState } from "../core/pumpStates"
 import { Clock } from "../core/clock"
-import { keySetProblems } from "../core/remote/auth"
+import { keyBytes, keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
 import { writeVerified } from "../core/persist/mirrorPageStore"
 
@@ -29,34 +29,22 @@ async function readOrNull(settings: SettingsAccess, key: string): Promise<Buffer
     }
 }
 
-/** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
+/** Reads the device key; null (and a log record saying why) when absent or refused. Accepts the
  *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
 export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, nowMs: number): Promise<Buffer> {
     const raw = await readOrNull(settings, KEY_SETTING)
     // One refusal path: `why` says what is wrong ("" when the key is good).
     let why = "no device key in setting " + KEY_SETTING
-    const key = Buffer.alloc(32)
+    let key: Buffer = null
     if (raw) {
-        let start = 0
-        let end = raw.length
-        if (end >= 2 && raw[0] === 34 && raw[end - 1] === 34) {
-            start = 1
-            end--
-        }
-        why = end - start !== 64 ? "setting " + KEY_SETTING + " is not 64 hex digits" : ""
-        for (let i = 0; why === "" && i < 64; i++) {
-            // Index in the digit text; upper-case digits sit 16 further on.
-            const d = "0123456789abcdef0123456789ABCDEF".indexOf(String.fromCharCode(raw[start + i]))
-            if (d < 0) why = "setting " + KEY_SETTING + " has a non-hex digit"
-            else key[i >> 1] = key[i >> 1] * 16 + (d & 15)
-        }
-        // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
-        // a remote-interface key (whoever holds the gateway key could then sign libraries).
-        // All 64 are hex digits (checked above), so the bytes are their own text.
-        if (why === "") {
-            const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), raw.slice(start, end).toString())[2]
-            if (problem !== "") why = "device key refused: " + problem
-        }
+        let text = raw.toString()
+        if (text.length >= 2 && text.charAt(0) === "\"" && text.charAt(text.length - 1) === "\"") text = text.slice(1, text.length - 1)
+        // The key rules of the remote interface (auth.ts, issue 13) decide: 64 hex digits in any
+        // letter case; no placeholder, low-entropy or public key; no key equal to a remote-interface
+        // key (whoever holds the gateway key could then sign libraries).
+        why = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), text)[2]
+        if (why !== "") why = "device key refused: " + why
+        else key = Buffer.from(keyBytes(text))
     }
     if (why !== "") {
         log.record(nowMs, "DLIB_NO_KEY", why + "; every drug library will be refused")
