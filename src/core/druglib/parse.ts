@@ -297,10 +297,10 @@ function limits(what: string, needMax?: string): Limits {
     return { hardMin: seq[0], softMin: seq[1], softMax: seq[2], hardMax: seq[3] }
 }
 
+/** A default `v` (NONE: none) within `l`, whose hardMax every caller has already required.
+ *  v >= 0 here, so an absent hardMin (NONE, -1) never fails. */
 function inside(v: number, l: Limits, what: string) {
-    if (v === NONE) return
-    // v >= 0 here, so an absent hardMin (NONE, -1) never fails `v < l.hardMin`.
-    if (v < l.hardMin || (l.hardMax !== NONE && v > l.hardMax)) fail(what + " is outside its hard limits")
+    if (v !== NONE) if (outside(v, l.hardMin, l.hardMax)) fail(what + " is outside its hard limits")
 }
 
 /** Decodes the entry at `offset` of an already validated library (see CareArea). Null if the
