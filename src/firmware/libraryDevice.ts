@@ -4,7 +4,7 @@
 // steps (long synchronous loops trap in the VM).
 
 import { EventSink } from "../core/eventLog"
-import { LibraryParser } from "../core/druglib/parse"
+import { LibraryParser, ParseResult } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
 import { PumpState } from "../core/pumpStates"
 import { Clock } from "../core/clock"
@@ -144,10 +144,10 @@ export async function readPersisted(settings: SettingsAccess): Promise<{ signed:
     return { signed: out, reason: "" }
 }
 
-async function parseWithYields(clock: Clock, body: Buffer) {
+async function parseWithYields(clock: Clock, body: Buffer): Promise<ParseResult> {
     const p = new LibraryParser(body)
     while (!p.step()) await clock.sleep(0)
-    return p.result()
+    return p
 }
 
 function splitSigned(signed: Buffer) {

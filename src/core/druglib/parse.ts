@@ -54,26 +54,29 @@ export interface ParseResult {
     library: DrugLibrary
 }
 
-/**
+/** A parse in steps; once `step()` has returned true the parser is its own ParseResult (no
+ *  result object or method to build: bytecode). Until then `ok` is false and `error` says
+ *  "parse not finished".
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
-export class LibraryParser {
+export class LibraryParser implements ParseResult {
     private readonly b: ByteSource
     private pos = 0
-    private lib: DrugLibrary = null
+    ok = false
+    error = "parse not finished"
+    /** The library being built; null after a failure. */
+    library: DrugLibrary = null
     private areaCount = 0
     private area: CareArea = null
     private entriesLeft = 0
     private finished = false
-    /** "" once the parse has finished with no error. */
-    private err = "parse not finished"
 
     constructor(bytes: ByteSource) {
         this.b = bytes
     }
 
     /** Parses the next piece (the header, one care-area header or one entry); returns true when
-     *  the parse has finished (see `result`). */
+     *  the parse has finished (then see `ok`, `error`, `library`). */
     step(): boolean {
         if (this.finished) return true
         failMsg = ""
@@ -82,7 +85,7 @@ export class LibraryParser {
         rpos = this.pos
         where = "header"
         try {
-            const lib = this.lib
+            const lib = this.library
             if (lib === null) {
                 if (!b || typeof b.length !== "number") fail("no data")
                 if (b.length > MAX_LIBRARY_BYTES) fail("library is " + b.length + (" bytes; limit " + MAX_LIBRARY_BYTES))
@@ -100,7 +103,7 @@ export class LibraryParser {
                 const n = u8()
                 this.areaCount = n
                 if (outside(n, 1, MAX_AREAS)) fail("care area count " + n + (" is outside 1.." + MAX_AREAS))
-                this.lib = { version: version, date: date, name: name, careAreas: [], bytes: b }
+                this.library = { version: version, date: date, name: name, careAreas: [], bytes: b }
             } else if (this.entriesLeft > 0) {
                 const at = rpos
                 const area = this.area
@@ -123,24 +126,21 @@ export class LibraryParser {
             } else {
                 where = "end"
                 if (rpos !== b.length) fail((b.length - rpos) + " trailing bytes")
-                this.err = ""
+                this.ok = true
+                this.error = ""
                 this.finished = true
             }
         } catch (e) {
             // fail() leaves the reason in failMsg; anything else is a bug or hostile input: report
             // it the same way so the caller always gets a clean refusal.
-            this.err = "offset " + rpos + " (" + where + "): " + (failMsg.length > 0 ? failMsg : "unexpected: " + e)
+            this.error = "offset " + rpos + " (" + where + "): " + (failMsg.length > 0 ? failMsg : "unexpected: " + e)
+            this.library = null
             this.finished = true
         }
         this.pos = rpos
         rb = null
         where = ""
         return this.finished
-    }
-
-    result(): ParseResult {
-        const e = this.err
-        return { ok: e.length === 0, error: e, library: e.length === 0 ? this.lib : null }
     }
 }
 
@@ -327,5 +327,5 @@ export function parseLibrary(bytes: ByteSource): ParseResult {
         guard++
         if (guard > 100000) return { ok: false, error: "parser did not finish", library: null }
     }
-    return p.result()
+    return p
 }
