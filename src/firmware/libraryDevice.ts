@@ -4,11 +4,11 @@
 // steps (long synchronous loops trap in the VM).
 
 import { EventSink } from "../core/eventLog"
-import { LibraryParser } from "../core/druglib/parse"
+import { LibraryParser, ParseResult } from "../core/druglib/parse"
 import { InstallResult, LibraryStore, MAC_BYTES, MacVerifier } from "../core/druglib/store"
 import { PumpState } from "../core/pumpStates"
 import { Clock } from "../core/clock"
-import { keySetProblems } from "../core/remote/auth"
+import { keyBytes, keySetProblems } from "../core/remote/auth"
 import { DeviceServices, SettingsAccess } from "../hal/types"
 import { writeVerified } from "../core/persist/mirrorPageStore"
 
@@ -29,34 +29,22 @@ async function readOrNull(settings: SettingsAccess, key: string): Promise<Buffer
     }
 }
 
-/** Reads the device key; null (and a log record saying why) when absent or malformed. Accepts the
+/** Reads the device key; null (and a log record saying why) when absent or refused. Accepts the
  *  64 hex digits raw or JSON-quoted (as writeSetting / .env provisioning store them). */
 export async function loadDeviceKey(settings: SettingsAccess, log: EventSink, nowMs: number): Promise<Buffer> {
     const raw = await readOrNull(settings, KEY_SETTING)
     // One refusal path: `why` says what is wrong ("" when the key is good).
     let why = "no device key in setting " + KEY_SETTING
-    const key = Buffer.alloc(32)
+    let key: Buffer = null
     if (raw) {
-        let start = 0
-        let end = raw.length
-        if (end >= 2 && raw[0] === 34 && raw[end - 1] === 34) {
-            start = 1
-            end--
-        }
-        why = end - start !== 64 ? "setting " + KEY_SETTING + " is not 64 hex digits" : ""
-        for (let i = 0; why === "" && i < 64; i++) {
-            // Index in the digit text; upper-case digits sit 16 further on.
-            const d = "0123456789abcdef0123456789ABCDEF".indexOf(String.fromCharCode(raw[start + i]))
-            if (d < 0) why = "setting " + KEY_SETTING + " has a non-hex digit"
-            else key[i >> 1] = key[i >> 1] * 16 + (d & 15)
-        }
-        // Key hygiene (issue 13): refuse placeholder, low-entropy and public keys, and a key equal to
-        // a remote-interface key (whoever holds the gateway key could then sign libraries).
-        // All 64 are hex digits (checked above), so the bytes are their own text.
-        if (why === "") {
-            const problem = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), raw.slice(start, end).toString())[2]
-            if (problem !== "") why = "device key refused: " + problem
-        }
+        let text = raw.toString()
+        if (text.length >= 2 && text.charAt(0) === "\"" && text.charAt(text.length - 1) === "\"") text = text.slice(1, text.length - 1)
+        // The key rules of the remote interface (auth.ts, issue 13) decide: 64 hex digits in any
+        // letter case; no placeholder, low-entropy or public key; no key equal to a remote-interface
+        // key (whoever holds the gateway key could then sign libraries).
+        why = keySetProblems(await settings.readText("RKEY_GW"), await settings.readText("RKEY_CE"), text)[2]
+        if (why !== "") why = "device key refused: " + why
+        else key = Buffer.from(keyBytes(text))
     }
     if (why !== "") {
         log.record(nowMs, "DLIB_NO_KEY", why + "; every drug library will be refused")
@@ -156,10 +144,10 @@ export async function readPersisted(settings: SettingsAccess): Promise<{ signed:
     return { signed: out, reason: "" }
 }
 
-async function parseWithYields(clock: Clock, body: Buffer) {
+async function parseWithYields(clock: Clock, body: Buffer): Promise<ParseResult> {
     const p = new LibraryParser(body)
     while (!p.step()) await clock.sleep(0)
-    return p.result()
+    return p
 }
 
 function splitSigned(signed: Buffer) {
@@ -197,20 +185,28 @@ export async function restorePersisted(store: LibraryStore, nowMs: number, dev: 
  *  device key, then a full parse; refused and logged as DLIB_RESTORE_FAILED unless both pass, so
  *  no library is ever presumed valid. */
 export async function verifyAtBoot(store: LibraryStore, nowMs: number, dev: DeviceServices, signed: Buffer): Promise<InstallResult> {
-    // One refusal path: `why` says what is wrong ("" when the library is good).
-    const s = splitSigned(signed)
-    let why = s ? store.gate(null, s.body, s.mac) : "no library, or too short to hold a MAC"
-    if (why === "") {
-        const parsed = await parseWithYields(dev.clock, s.body)
-        if (parsed.ok) {
-            // Entries are decoded from the bytes on demand: keep them in `signed` (the body is its
-            // prefix), not in the body's heap copy, so a library built into the image is read from
-            // flash and the 6 KB copy is freed (REQ-HEAP-003).
-            parsed.library.bytes = signed
-            store.commit(nowMs, parsed.library, s.mac, "DLIB_RESTORED")
-            return { ok: true, reason: "" }
+    // One refusal path: `why` says what is wrong ("" when the library is good). The split and the
+    // parse with yields are written out here, not by splitSigned/parseWithYields: the board and HIL
+    // images verify at boot only, so this saves them two functions.
+    let why = "no library, or too short to hold a MAC"
+    const n = signed ? signed.length - MAC_BYTES : 0
+    if (n > 0) {
+        const body = signed.slice(0, n)
+        const mac = signed.slice(n, signed.length)
+        why = store.gate(null, body, mac)
+        if (why === "") {
+            const p = new LibraryParser(body)
+            while (!p.step()) await dev.clock.sleep(0)
+            if (p.ok) {
+                // Entries are decoded from the bytes on demand: keep them in `signed` (the body is
+                // its prefix), not in the body's heap copy, so a library built into the image is
+                // read from flash and the 6 KB copy is freed (REQ-HEAP-003).
+                p.library.bytes = signed
+                store.commit(nowMs, p.library, mac, "DLIB_RESTORED")
+                return { ok: true, reason: "" }
+            }
+            why = "malformed library: " + p.error
         }
-        why = "malformed library: " + parsed.error
     }
     return store.reject(nowMs, "DLIB_RESTORE_FAILED", why)
 }

@@ -4,6 +4,7 @@ import { EventLog } from "../../src/core/eventLog"
 import { BASIC_INFUSION, DoseRequest, programDose } from "../../src/core/druglib/dosing"
 import { NONE } from "../../src/core/druglib/model"
 import { A, compileTest, dopamine, heparin, morphine, req } from "./fixture"
+import { compileFile } from "../../tools/druglib/compile"
 
 const { lib } = compileTest()
 
@@ -259,5 +260,28 @@ describe("conversion property (independent BigInt formula)", () => {
             ),
             { numRuns: 1500 }
         )
+    })
+})
+
+describe("override log units (a dose in g is not a weight in g)", () => {
+    const sampleLib = compileFile(new URL("../../docs/sample-drug-library.json", import.meta.url).pathname).library!
+    it("a confirmed 5 g magnesium loading dose above the 4 g soft maximum is logged as 5.000 g, not 5000 g", () => {
+        const r = req("ICU", "Magnesium sulfate", "g/h", 1000, {
+            concUnit: A("g"),
+            concentration: { amount: 20000, volumeUl: 500000 },
+            loadingDose: 5000,
+            loadingDurationS: 1200,
+            confirmed: ["loading"],
+        })
+        const log = new EventLog(10)
+        const res = programDose(sampleLib, r, log, 0)
+        expect(res.status).toBe("ok")
+        expect(res.soft[0].thousandths).toBe(true)
+        expect(log.ofKind("DERS_OVERRIDE")[0].detail).toBe("area=ICU drug=Magnesium sulfate loading=5.000 g beyond softMax 4.000 g (confirmed)")
+    })
+    it("a confirmed weight above its soft maximum stays whole grams", () => {
+        const { res, log } = run(dopamine(5000, { weightG: 160000, confirmed: ["weight"] }))
+        expect(res.soft[0].thousandths).toBe(false)
+        expect(log.ofKind("DERS_OVERRIDE")[0].detail).toMatch(/weight=160000 g beyond softMax \d+ g/)
     })
 })

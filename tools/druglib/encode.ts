@@ -43,7 +43,7 @@ class Writer {
 
 export function encodeLibrary(lib: LibrarySource): Buffer {
     const w = new Writer()
-    for (const m of MAGIC) w.u8(m)
+    for (let i = 0; i < MAGIC.length; i++) w.u8(MAGIC.charCodeAt(i))
     w.u8(FORMAT_VERSION)
     w.u32(lib.version)
     w.u32(lib.date)

@@ -60,7 +60,9 @@ export function amountFamily(amount: number): number {
 /** True only for codes the firmware knows how to convert: a known amount, at most one time base,
  *  and mL only as the flow rate "mL/h" or the volume "mL". */
 export function isValidDoseUnit(code: number, rate: boolean): boolean {
-    if (typeof code !== "number" || code < 0 || code > 0xff || Math.floor(code) !== code) return false
+    // Only a whole number 0..255 equals its own low byte (NaN, fractions, strings, negatives and
+    // larger numbers do not).
+    if (code !== (code & 0xff)) return false
     const a = code & 0x0f
     // At most one of per kg and per m²; exactly one time base for a rate, none for an amount.
     const t = code & (UNIT_PER_MIN | UNIT_PER_H)
@@ -73,10 +75,10 @@ export function unitName(code: number): string {
     const a = code & 0x0f
     if (a >= AMT_COUNT) return "unit#" + code
     let s = AMOUNT_NAMES[a]
-    if (isPerKg(code)) s += "/kg"
-    if (isPerM2(code)) s += "/m2"
-    if (isPerMin(code)) s += "/min"
-    else if ((code & UNIT_PER_H) !== 0) s += "/h"
+    if (code & UNIT_PER_KG) s += "/kg"
+    if (code & UNIT_PER_M2) s += "/m2"
+    if (code & UNIT_PER_MIN) s += "/min"
+    else if (code & UNIT_PER_H) s += "/h"
     return s
 }
 

@@ -10,10 +10,10 @@ import { EventSink } from "../eventLog"
 import { InfusionProgram, MAX_RATE_UL_PER_H, MIN_RATE_UL_PER_H, syringeRateProblem, validateProgram } from "../program"
 import { findSyringe, REFERENCE_MECHANICS } from "../syringe"
 import { formatThousandths, isWholeNumber } from "../units"
-import { AMT_ML, amountFactor, amountOf, isPerKg, isPerM2, isPerMin, unitName } from "./doseUnits"
+import { AMT_ML, amountFactor, isPerKg, UNIT_PER_H, UNIT_PER_M2, UNIT_PER_MIN, unitName } from "./doseUnits"
 import { checkBsa } from "./bsa"
-import { compareProducts, ratioRound } from "./exact"
-import { CareArea, Concentration, DoseSpec, DrugEntry, DrugLibrary, Limits, NONE, noLimits, outside } from "./model"
+import { ratioRound } from "./exact"
+import { CareArea, Concentration, DoseSpec, DoseWindow, DrugEntry, DrugLibrary, Limits, NONE, noLimits, outside } from "./model"
 import { decodeEntry } from "./parse"
 
 /** Drug name that selects the care area's basic infusion (mL/h only, global flow limits). */
@@ -51,6 +51,8 @@ export interface SoftExcursion {
     limit: number
     value: number
     unit: string
+    /** True when limit and value are in thousandths of `unit` (false: whole g or s). */
+    thousandths: boolean
 }
 
 export interface DoseResult {
@@ -100,15 +102,15 @@ export function findArea(lib: DrugLibrary, name: string): CareArea {
 }
 
 export function findEntry(lib: DrugLibrary, area: CareArea, drug: string): DrugEntry {
-    for (let i = 0; i < area.drugs.length; i++) if (area.drugs[i] === drug) return decodeEntry(lib, area, i)
-    return null
+    // Not listed: index -1, which decodeEntry answers with null.
+    return decodeEntry(lib, area, area.drugs.indexOf(drug))
 }
 
 /** The synthetic entry for a drug not in the library: mL/h only, the area's flow limits. */
 export function basicEntry(area: CareArea): DrugEntry {
     return {
         drug: BASIC_INFUSION,
-        doseUnit: AMT_ML | 0x40,
+        doseUnit: AMT_ML | UNIT_PER_H,
         dose: area.basicRateUlPerH,
         defaultDose: NONE,
         weightG: noLimits(),
@@ -125,19 +127,22 @@ export function basicEntry(area: CareArea): DrugEntry {
 /** Hard bounds refuse; soft bounds record an excursion. Bounds are inclusive, checked in the order
  *  hardMin, hardMax, softMin, softMax; the first one crossed decides. `thousandths` says how the
  *  values are shown. A concentration passes itself (compared exactly as amount·1000 vs limit·volume
- *  µL; `value` is then the rounded per-mL figure) and its own hard-limit text. */
+ *  µL; `value` is then the rounded per-mL figure) and its own hard-limit text.
+ *  Exactness of that comparison: a library bound is < 2^32 and the volume <= 10^6 µL (checked by
+ *  the caller), so limit·volume < 2^53 is exact; amount·1000 is exact below 2^53 and, above it,
+ *  still a double above every limit·volume, so the sign of the difference is always right. */
 function limits(res: DoseResult, field: string, value: number, l: Limits, unit: string, thousandths: boolean, cc?: Concentration, hardText?: string) {
     const b = [l.hardMin, l.hardMax, l.softMin, l.softMax]
     for (let i = 0; i < 4; i++) {
         const lim = b[i]
         if (lim === NONE) continue
         // c > 0 when the value is beyond a max (odd i) or, negated, below a min (even i).
-        let c = cc ? compareProducts([cc.amount, 1000], [lim, cc.volumeUl]) : value - lim
+        let c = cc ? cc.amount * 1000 - lim * cc.volumeUl : value - lim
         if (!(i & 1)) c = -c
         if (c > 0) {
             if (i < 2)
                 res.reasons.push(hardText || field + " " + show(value, thousandths) + " " + unit + (i ? " is above the hard maximum " : " is below the hard minimum ") + show(lim, thousandths) + " " + unit)
-            else res.soft.push({ field: field, bound: i & 1 ? "softMax" : "softMin", limit: lim, value: value, unit: unit })
+            else res.soft.push({ field: field, bound: i & 1 ? "softMax" : "softMin", limit: lim, value: value, unit: unit, thousandths: thousandths })
             return
         }
     }
@@ -163,7 +168,7 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
         num.push(weightG)
         den.push(1000)
     }
-    if (isPerM2(unit)) {
+    if (unit & UNIT_PER_M2) {
         num.push(bsaThousandthsM2)
         den.push(1000)
         return bsaThousandthsM2 > 0
@@ -175,9 +180,10 @@ export function pushPatientFactors(unit: number, num: number[], den: number[], w
  *  unit needs `bsaThousandthsM2` (BSA in thousandths of m²); without one it is -1. With an amount
  *  unit (no time base: the factor is 1) it is the µL holding that amount (amountToUl). */
 export function doseToRateUlPerH(doseUnit: number, dose: number, weightG: number, concUnit: number, c: Concentration, bsaThousandthsM2?: number) {
-    if (amountOf(doseUnit) === AMT_ML) return { value: dose, exact: true }
+    // Amount code 0 (bits 0-3) is mL: the dose is the flow.
+    if (!(doseUnit & 0x0f)) return { value: dose, exact: true }
     // rate[µL/h] = dose/1000 · f_dose · (W/1000) · (60 if per min) / ((amount/1000 · f_conc) / volume[µL])
-    const num = [dose, amountFactor(amountOf(doseUnit)), isPerMin(doseUnit) ? 60 : 1, c.volumeUl]
+    const num = [dose, amountFactor(doseUnit & 0x0f), doseUnit & UNIT_PER_MIN ? 60 : 1, c.volumeUl]
     const den = [c.amount, amountFactor(concUnit)]
     if (!pushPatientFactors(doseUnit, num, den, weightG, bsaThousandthsM2)) return { value: -1, exact: false }
     return ratioRound(num, den)
@@ -193,12 +199,12 @@ export function amountToUl(unit: number, amount: number, weightG: number, concUn
  *  over `minutes` for a rate unit. Rounded to the nearest base unit (ng, micro-unit): only used
  *  for the dose-window sum, where that is far below any clinical resolution. */
 function baseAmount(unit: number, value: number, weightG: number, minutes: number, bsaThousandthsM2: number): number {
-    const num = [value, amountFactor(amountOf(unit))]
+    const num = [value, amountFactor(unit & 0x0f)]
     const den = [1000]
     if (!pushPatientFactors(unit, num, den, weightG, bsaThousandthsM2)) return -1
     if (minutes > 0) {
         num.push(minutes)
-        if (!isPerMin(unit)) den.push(60)
+        if (!(unit & UNIT_PER_MIN)) den.push(60)
     }
     return ratioRound(num, den).value
 }
@@ -223,7 +229,10 @@ function matchConcentration(res: DoseResult, e: DrugEntry, req: DoseRequest) {
         return
     }
     const listed = e.concentrations
-    for (let i = 0; i < listed.length; i++) if (compareProducts([amount, listed[i].volumeUl], [listed[i].amount, volumeUl]) === 0) return
+    // Same ratio, compared as cross products: a listed amount is < 2^32 and both volumes are
+    // <= 10^6 µL, so listed.amount·volumeUl < 2^53 is exact, and amount·listed.volumeUl is exact
+    // whenever it could equal it (a product >= 2^53 stays a double >= 2^53).
+    for (let i = 0; i < listed.length; i++) if (amount * listed[i].volumeUl === listed[i].amount * volumeUl) return
     const text = formatThousandths(amount) + " " + name + "/" + formatThousandths(volumeUl) + " mL"
     const l = e.customConc
     // A bound is NONE (-1) or >= 0: the smaller is NONE when either is.
@@ -261,8 +270,9 @@ function checkDoseSpec(res: DoseResult, field: string, spec: DoseSpec, dose: num
     const c = req.concentration
     if (why.length > n0) return 0
     if (isPerKg(unit)) if (!positiveWhole(weightG)) return 0
-    if (isPerM2(unit)) if (res.bsaThousandthsM2 < 0) return 0
-    if (amountOf(e.doseUnit) !== AMT_ML) if (!c) return 0
+    if (unit & UNIT_PER_M2) if (res.bsaThousandthsM2 < 0) return 0
+    // (A drug entry, amount code not mL, needs the concentration.)
+    if (e.doseUnit & 0x0f) if (!c) return 0
     const v = doseToRateUlPerH(unit, dose, weightG, e.concUnit, c, res.bsaThousandthsM2).value
     if (v < 0) why.push(field + ": volume cannot be computed exactly (values too large)")
     return v
@@ -292,7 +302,8 @@ function recheck(lib: DrugLibrary, req: DoseRequest, confirmed: string[], log: E
 }
 
 /** Every check; reasons and soft excursions land in `res`, and `res.program` is set only when
- *  no reason was recorded. */
+ *  no reason was recorded. The entry and patient checks here, the rate, syringe, dose window and
+ *  program in `finish` (two call frames of about 20 locals, not one of 47: the VM heap). */
 function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     const why = res.reasons
     if (!lib) {
@@ -304,22 +315,22 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
         why.push("unknown care area '" + req.careArea + "'")
         return
     }
-    const asked = req.drug
-    const e = asked === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, asked)
+    const e = req.drug === BASIC_INFUSION ? basicEntry(area) : findEntry(lib, area, req.drug)
     if (!e) {
-        why.push("'" + asked + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
+        why.push("'" + req.drug + "' is not in the " + area.name + " library; use " + BASIC_INFUSION + " (mL/h)")
         return
     }
     const drug = e.drug
     const du = e.doseUnit
-    const flowOnly = amountOf(du) === AMT_ML
+    // Amount code 0 is mL: a flow-rate (mL/h) entry.
+    const flowOnly = !(du & 0x0f)
     const unit = unitName(du)
     const ru = req.doseUnit
     // Unit confusion: the entered unit must be the library's, with no conversion between a dose
     // rate and a flow rate (entering 5 "mL/h" for a 5 mcg/kg/min order is a classic error).
     if (ru !== du) {
         const given = unitName(ru)
-        if (amountOf(ru) === AMT_ML || flowOnly)
+        if (!(ru & 0x0f) || flowOnly)
             why.push("unit confusion: " + drug + " is programmed in " + unit + ", not " + given + " (dose rate vs flow rate)")
         else why.push("dose unit " + given + " does not match the library unit " + unit + " for " + drug)
         return
@@ -335,9 +346,8 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     // per-m² bits say whether weight or body surface area is needed.
     const bd = req.bolusDose
     const ld = req.loadingDose
-    const win = e.window
     let units = du
-    if (win) units |= win.unit
+    if (e.window) units |= e.window.unit
     if (e.bolus) if (positiveWhole(bd)) units |= e.bolus.unit
     if (e.loading) if (positiveWhole(ld)) units |= e.loading.unit
     const weightG = req.weightG
@@ -351,80 +361,88 @@ function evaluate(lib: DrugLibrary, req: DoseRequest, res: DoseResult) {
     }
 
     // Body surface area: per-m² units need height and weight; Mosteller, pump limits (bsa.ts).
-    if (isPerM2(units)) {
+    if (units & UNIT_PER_M2) {
         if (absent(req.heightMm) || noWeight) why.push("patient height and weight are required: " + drug + " is dosed per m² of body surface area")
         else {
             res.bsaThousandthsM2 = checkBsa(req.heightMm, weightG, why).bsaThousandthsM2
         }
     }
 
-    const conc = req.concentration
     if (!flowOnly) matchConcentration(res, e, req)
-    else if (conc) why.push("a concentration was entered for a mL/h infusion")
+    else if (req.concentration) why.push("a concentration was entered for a mL/h infusion")
 
-    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, bd, req.bolusDurationS, req, e)
-    const loadingUl = checkDoseSpec(res, "loading", e.loading, ld, req.loadingDurationS, req, e)
+    finish(req, res, e)
+}
+
+/** After the entry and patient checks: the bolus and loading dose; with no reason recorded, the
+ *  rate within the pump's range, the loading dose within the syringe's rate, the dose window,
+ *  then the program (validated). */
+function finish(req: DoseRequest, res: DoseResult, e: DrugEntry) {
+    const why = res.reasons
+    const bolusUl = checkDoseSpec(res, "bolus", e.bolus, req.bolusDose, req.bolusDurationS, req, e)
+    const loadingUl = checkDoseSpec(res, "loading", e.loading, req.loadingDose, req.loadingDurationS, req, e)
     if (why.length > 0) return
-
-    const rate = doseToRateUlPerH(du, dose, weightG, e.concUnit, conc, res.bsaThousandthsM2)
+    const rate = doseToRateUlPerH(e.doseUnit, req.dose, req.weightG, e.concUnit, req.concentration, res.bsaThousandthsM2)
     const r = rate.value
     if (r < 0) why.push("dose cannot be converted exactly (values too large)")
     else if (outside(r, MIN_RATE_UL_PER_H, MAX_RATE_UL_PER_H))
         why.push("dose gives " + formatThousandths(r) + " mL/h, outside the pump range " + formatThousandths(MIN_RATE_UL_PER_H) + ".." + formatThousandths(MAX_RATE_UL_PER_H) + " mL/h")
     const syringe = findSyringe(req.syringeId)
     // With no reason recorded, a requested bolus or loading dose is > 0 and its duration the request's.
-    const loadingS = ld > 0 ? req.loadingDurationS : 0
+    const loadingS = req.loadingDose > 0 ? req.loadingDurationS : 0
     if (syringe) if (loadingUl > 0) {
         const w = syringeRateProblem("loading dose over " + loadingS + " s", Math.ceil((loadingUl * 3600) / loadingS), syringe, REFERENCE_MECHANICS)
         if (w.length > 0) why.push(w)
     }
-    if (win) {
-        // Dose window: the continuous part can deliver no more than the VTBI holds, whichever
-        // comes first; bolus and loading dose add to it.
-        const bsa = res.bsaThousandthsM2
-        let sum = baseAmount(du, dose, weightG, win.minutes, bsa)
-        const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
-        if (inVtbi >= 0) if (inVtbi < sum) sum = inVtbi
-        // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
-        const xb = bd > 0 ? baseAmount(e.bolus.unit, bd, weightG, 0, bsa) : 0
-        const xl = ld > 0 ? baseAmount(e.loading.unit, ld, weightG, 0, bsa) : 0
-        const max = baseAmount(win.unit, win.maxAmount, weightG, 0, bsa)
-        // Any part that cannot be computed exactly (-1) refuses the whole sum.
-        const bad = sum < 0 || xb < 0 || xl < 0
-        sum += xb + xl
-        if (bad || max < 0) why.push("dose window cannot be computed exactly")
-        else if (sum > max) {
-            // Show the programmed amount in the window's unit (per kg if it is per kg): the
-            // patient factors inverted (num and den swapped).
-            const wu = win.unit
-            const minutes = win.minutes
-            const den = [amountFactor(amountOf(wu))]
-            const num = [sum, 1000]
-            pushPatientFactors(wu, den, num, weightG, bsa)
-            const u = " " + unitName(wu)
-            why.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + minutes + " min; the limit is " +
-                formatThousandths(win.maxAmount) + u + " per " + minutes + " min")
-        }
-    }
+    if (e.window) checkWindow(req, res, e, e.window)
     if (why.length > 0) return
 
     // KVO never exceeds the primary rate (the pump requires it); a lower KVO is stated in the log.
-    const kvo = e.kvoUlPerH
+    const bolusS = req.bolusDose > 0 ? req.bolusDurationS : 0
     const p: InfusionProgram = {
         syringeId: req.syringeId,
         rateUlPerH: r,
         vtbiUl: req.vtbiUl,
-        kvoRateUlPerH: Math.min(kvo, r),
+        kvoRateUlPerH: Math.min(e.kvoUlPerH, r),
         bolusUl: bolusUl,
-        bolusDurationS: bd > 0 ? req.bolusDurationS : 0,
+        bolusDurationS: bolusS,
     }
-    const v = validateProgram(p, syringe)
-    for (let i = 0; i < v.errors.length; i++) why.push(v.errors[i])
+    const v = validateProgram(p, syringe).errors
+    for (let i = 0; i < v.length; i++) why.push(v[i])
     if (why.length > 0) return
     res.program = p
     res.rateExact = rate.exact
     res.loadingUl = loadingUl
     res.loadingDurationS = loadingS
+}
+
+/** Dose window: the continuous part can deliver no more than the VTBI holds, whichever comes
+ *  first; a requested bolus and loading dose add to it. */
+function checkWindow(req: DoseRequest, res: DoseResult, e: DrugEntry, win: DoseWindow) {
+    const bsa = res.bsaThousandthsM2
+    const weightG = req.weightG
+    const conc = req.concentration
+    const minutes = win.minutes
+    let sum = baseAmount(e.doseUnit, req.dose, weightG, minutes, bsa)
+    const inVtbi = ratioRound([req.vtbiUl, conc.amount, amountFactor(e.concUnit)], [1000, conc.volumeUl]).value
+    if (inVtbi >= 0) if (inVtbi < sum) sum = inVtbi
+    // With no reason recorded, a requested bolus or loading dose is > 0 and its spec present.
+    const xb = req.bolusDose > 0 ? baseAmount(e.bolus.unit, req.bolusDose, weightG, 0, bsa) : 0
+    const xl = req.loadingDose > 0 ? baseAmount(e.loading.unit, req.loadingDose, weightG, 0, bsa) : 0
+    const wu = win.unit
+    const max = baseAmount(wu, win.maxAmount, weightG, 0, bsa)
+    // Any part that cannot be computed exactly (-1) refuses the whole sum.
+    if (Math.min(sum, xb, xl, max) < 0) res.reasons.push("dose window cannot be computed exactly")
+    else if (sum + xb + xl > max) {
+        // Show the programmed amount in the window's unit (per kg if it is per kg): the patient
+        // factors inverted (num and den swapped).
+        const den = [amountFactor(wu & 0x0f)]
+        const num = [sum + xb + xl, 1000]
+        pushPatientFactors(wu, den, num, weightG, bsa)
+        const u = " " + unitName(wu)
+        res.reasons.push("programmed doses give " + formatThousandths(ratioRound(num, den).value) + u + " in " + minutes + " min; the limit is " +
+            formatThousandths(win.maxAmount) + u + " per " + minutes + " min")
+    }
 }
 
 /** Checks a request against the library and builds the program. Logs refusals and confirmed
@@ -449,8 +467,7 @@ export function programDose(lib: DrugLibrary, req: DoseRequest, log: EventSink, 
     for (let i = 0; i < soft.length; i++) {
         const s = soft[i]
         const u = " " + s.unit
-        // Weight (g) and durations (s) are whole numbers; every other value is in thousandths.
-        const t = s.unit !== "g" && s.unit !== "s"
+        const t = s.thousandths
         log.record(nowMs, "DERS_OVERRIDE", d + " " + s.field + "=" + show(s.value, t) + u + " beyond " + s.bound + " " + show(s.limit, t) + u + " (confirmed)")
     }
     res.status = "ok"

@@ -58,11 +58,16 @@ export function ratioRound(num: number[], den: number[]): Quotient {
         cancel(num, den)
         const n = product(num)
         const d = product(den)
-        if (n < 0 || d < 0) return { value: -1, exact: false }
-        q = floorDiv(n, d)
-        r = n - q * d
-        // Halves up (r = 0 never rounds: d >= 1).
-        if (2 * r >= d) q++
+        // Not computable exactly: -1, not exact (one result literal below).
+        if (n < 0 || d < 0) {
+            q = -1
+            r = 1
+        } else {
+            q = floorDiv(n, d)
+            r = n - q * d
+            // Halves up (r = 0 never rounds: d >= 1).
+            if (2 * r >= d) q++
+        }
     }
     return { value: q, exact: r === 0 }
 }

@@ -28,11 +28,9 @@ export function mayChangeLibrary(s: PumpState): boolean {
     return s === "Idle" || s === "Complete" || s === "OutOfService"
 }
 
-function hex(b: ByteSource): string {
-    const digits = "0123456789abcdef"
-    let s = ""
-    for (let i = 0; i < b.length; i++) s += digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15)
-    return s
+/** "'name' vN", or "none": the library in force as the log names it. */
+function describe(lib: DrugLibrary): string {
+    return lib ? "'" + lib.name + "' v" + lib.version : "none"
 }
 
 /**
@@ -42,7 +40,8 @@ export class LibraryStore {
     private readonly verifier: MacVerifier
     private readonly log: EventSink
     private lib: DrugLibrary = null
-    private macHex = ""
+    /** The installed library's MAC (the bytes, not a hex copy: 32 B of heap instead of a string). */
+    private mac: ByteSource = null
 
     constructor(verifier: MacVerifier, log: EventSink) {
         this.verifier = verifier
@@ -51,10 +50,6 @@ export class LibraryStore {
 
     current(): DrugLibrary {
         return this.lib
-    }
-
-    describe(): string {
-        return this.lib ? "'" + this.lib.name + "' v" + this.lib.version : "none"
     }
 
     /** Checks that need no parse: pump state, key present, MAC. "" when they pass. */
@@ -73,24 +68,27 @@ export class LibraryStore {
         if (this.lib) {
             if (cand.version < this.lib.version)
                 return "version " + cand.version + " is older than the installed " + this.lib.version + " (rollback refused)"
-            if (cand.version === this.lib.version && hex(mac) !== this.macHex)
+            // gate() passed: both MACs are MAC_BYTES long.
+            let diff = 0
+            for (let i = 0; i < MAC_BYTES; i++) diff |= mac[i] ^ this.mac[i]
+            if (cand.version === this.lib.version && diff !== 0)
                 return "version " + cand.version + " is installed with different content; a changed library needs a new version"
         }
         return ""
     }
 
     commit(nowMs: number, lib: DrugLibrary, mac: ByteSource, kind: EventKind) {
-        const before = this.describe()
+        const before = describe(this.lib)
         this.lib = lib
-        this.macHex = hex(mac)
+        this.mac = mac
         let entries = 0
         for (let i = 0; i < lib.careAreas.length; i++) entries += lib.careAreas[i].drugs.length
-        this.log.record(nowMs, kind, this.describe() + " date=" + lib.date + " areas=" + lib.careAreas.length +
+        this.log.record(nowMs, kind, describe(this.lib) + " date=" + lib.date + " areas=" + lib.careAreas.length +
             " entries=" + entries + " (was " + before + ")")
     }
 
     reject(nowMs: number, kind: EventKind, reason: string): InstallResult {
-        this.log.record(nowMs, kind, reason + "; library in force: " + this.describe())
+        this.log.record(nowMs, kind, reason + "; library in force: " + describe(this.lib))
         return { ok: false, reason: reason }
     }
 

@@ -43,7 +43,7 @@ export const MIN_DISTINCT_KEY_BYTES = 16
 
 /** The bytes of a key text of KEY_BYTES * 2 hex digits in any letter case; null if any is not a
  *  hex digit. */
-function keyBytes(hex: string): number[] {
+export function keyBytes(hex: string): number[] {
     const low = hex.toLowerCase()
     const b: number[] = []
     let x = 0
