@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import { NONE } from "../../src/core/druglib/model"
 import { compileSource } from "../../tools/druglib/compile"
 import { doseText, formatDose, tidyNumbers } from "../../src/core/ui/format"
-import { PROGRAM_TIMEOUT_MS, REPEAT_DELAY_MS, REPEAT_FAST_AFTER, REPEAT_PERIOD_MS, VIEW_GUARD_MS } from "../../src/core/ui/panel"
+import { PROGRAM_TIMEOUT_MS, REPEAT_DELAY_MS, REPEAT_FAST_AFTER, REPEAT_PERIOD_MS, VIEW_GUARD_MS, excursionText } from "../../src/core/ui/panel"
 import { AUDIO_PAUSE_MS } from "../../src/core/safety/alarmManager"
 import { testSource } from "../druglib/fixture"
 import { Bench, numberProblems, sampleLibrary } from "./bench"
@@ -170,6 +170,13 @@ describe("programming from the library", () => {
         expect(b.pump.state()).toBe("Running")
         expect(b.pump.status().program.rateUlPerH).toBe(42000) // 16 x 70 x 60 / 1600 mL/h
         expect(b.log.ofKind("DERS_OVERRIDE")[0].detail).toContain("dose=16.000 mcg/kg/min beyond softMax 15.000")
+    })
+
+    it("soft-limit screen units: a 5 g dose reads 5 g (thousandths of g), a 70,000 g weight reads 70 kg, 90 s reads 90 s", () => {
+        const x = (unit: string, thousandths: boolean) => ({ field: "bolus", bound: "softMax", limit: 0, value: 0, unit: unit, thousandths: thousandths })
+        expect(excursionText(x("g", true), 5000)).toBe("5 g")
+        expect(excursionText(x("g", false), 70000)).toBe("70 kg")
+        expect(excursionText(x("s", false), 90)).toBe("90 s")
     })
 
     it("hard limit: the dose stops at the hard maximum 20 mcg/kg/min with the reason shown", () => {

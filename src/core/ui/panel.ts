@@ -699,9 +699,11 @@ function rateText(ulPerH: number): string {
 }
 
 /** Weights are in g, durations in s, everything else in thousandths of the unit. */
-function excursionText(x: SoftExcursion, v: number): string {
+/** A soft excursion's value or limit with its unit: thousandths of the unit (doses), whole
+ *  seconds, or whole grams shown in kg (the weight). */
+export function excursionText(x: SoftExcursion, v: number): string {
     if (x.unit === "s") return v + " s"
-    return formatDose(v) + " " + pick(x.unit === "g", "kg", x.unit)
+    return formatDose(v) + " " + pick(x.thousandths, x.unit, "kg")
 }
 
 /** The review's values, one a line. */
