@@ -1,12 +1,13 @@
 // ESP32-S3 reference pump board entry point (boards/pump_ref_esp32s3.board.json, docs/boards.md).
 
-import { startBuzzer, startPotentiometer } from "@devicescript/servers"
+import { startButton, startBuzzer, startPotentiometer } from "@devicescript/servers"
 import { pins } from "@dsboard/pump_ref_esp32s3"
 import { runBoardPump } from "../firmware/boardStart"
 import { createBoardHardware } from "../hal/board"
-import { createRemoteDeviceServices } from "../hal/device"
+import { createDeviceServices } from "../hal/device"
 // The signed drug library travels in the program image (`npm run druglib -- embed`, REQ-BUD-004).
 import { BOARD_LIBRARY } from "../generated/boardLibrary"
+import { buttonKeys, startOledDisplay } from "../hal/panelDisplay"
 
 // Server configs must be literals naming pins.X, so they are started here, not in hal/board.ts.
 const servers = {
@@ -15,4 +16,10 @@ const servers = {
     battery: startPotentiometer({ pin: pins.BATTERY }),
     position: startPotentiometer({ pin: pins.POSITION }),
 }
-await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createRemoteDeviceServices(), BOARD_LIBRARY)
+await runBoardPump("pump_ref_esp32s3", createBoardHardware(pins, servers, "pump_ref_esp32s3"), createDeviceServices(), BOARD_LIBRARY, startOledDisplay(), buttonKeys(
+    startButton({ pin: pins.BTN_START }),
+    startButton({ pin: pins.BTN_STOP }),
+    startButton({ pin: pins.BTN_UP }),
+    startButton({ pin: pins.BTN_DOWN }),
+    startButton({ pin: pins.BTN_ACK }),
+))
