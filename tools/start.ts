@@ -1,24 +1,24 @@
-// `npm run start:panel`: the pump in the terminal. The real firmware bytecode with its front panel
-// (the HIL image of src/firmware/hilPanel.ts: signed sample drug library, development key made for
-// the build) runs in the DeviceScript VM against the plant model, in real time, through the web
+// `npm start`: the pump in the terminal. The real firmware bytecode with its front panel (the HIL
+// image of src/firmware/hilPanel.ts: signed sample drug library, development key made for the
+// build) runs in the DeviceScript VM against the plant model, in real time, through the web
 // simulator's engine (tools/simWeb/engine.ts). The panel is redrawn in place; the keyboard is its
-// five keys, and a few more keys disturb the plant. Its image is over the VM's code limit today
-// (docs/front-panel.md, "Size"): the build then fails with the verifier's message.
+// five keys, and a few more keys disturb the plant. `--default` keeps the non-interactive
+// simulator run with the default infusion (src/entries/sim.ts) for scripts.
 
+import { spawn } from "node:child_process"
 import { Command } from "commander"
 import { SimEngine, SimStatus, Speed } from "./simWeb/engine"
 
 const cmd = new Command()
-    .name("start:panel")
+    .name("start")
     .description("Run the simulated pump with its front panel in this terminal")
     .option("--speed <s>", "1 (real time), 10 or max", "1")
+    .option("--default", "no panel: the simulator image with its default infusion, non-interactive (for scripts)")
     .parse()
-const opt = cmd.opts<{ speed: string }>()
-
-if (!process.stdin.isTTY) cmd.error("start:panel needs a terminal for the panel's keys")
+const opt = cmd.opts<{ speed: string; default?: boolean }>()
 const speed = (opt.speed === "max" ? "max" : Number(opt.speed)) as Speed
 if ([1, 10, "max"].indexOf(speed) < 0) cmd.error("--speed must be 1, 10 or max")
-await runPanel(speed)
+if (!opt.default && !process.stdin.isTTY) cmd.error("the front panel needs a terminal for its keys; for scripts: npm start -- --default")
 
 /** Terminal key -> what it does. Arrow keys arrive as escape sequences. */
 const KEYS: Record<string, { key?: string; plant?: string; label: string }> = {
@@ -94,3 +94,9 @@ async function runPanel(speed: Speed) {
     const timer = setInterval(draw, 100)
     await engine.start()
 }
+
+if (opt.default) {
+    // The simulator image runs the default program with the wall clock until it is stopped.
+    const devs = spawn("npx", ["devs", "run", "src/entries/sim.ts", "--test", "--test-self-exit", "--test-timeout", "86400000"], { stdio: "inherit" })
+    devs.on("exit", code => process.exit(code ?? 1))
+} else await runPanel(speed)
