@@ -1,7 +1,8 @@
 // The web simulator's parsing and request validation (tools/simWeb/): what the page may ask for is
 // checked before it reaches the plant, and the firmware's lines are read as their formats say.
 import { describe, expect, it } from "vitest"
-import { BUBBLE_MAX_UL, Command, parseBeep, toEvent } from "../../tools/simWeb/engine"
+import { BUBBLE_MAX_UL, Command, KEY_NAMES, parseBeep, PROGRAMS, SimEngine, toEvent } from "../../tools/simWeb/engine"
+import { UI_KEYS } from "../../src/core/ui/panel"
 import { sameOrigin } from "../../tools/simWeb/server"
 import { parseHilLine, parsePanelLine } from "../../hil-tests/runner/session"
 
@@ -58,5 +59,16 @@ describe("WebSocket origin", () => {
         expect(sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8080")).toBe(false)
         expect(sameOrigin(undefined, "127.0.0.1:8080")).toBe(false)
         expect(sameOrigin("not a url", "127.0.0.1:8080")).toBe(false)
+    })
+})
+
+describe("programs the page offers", () => {
+    it("opens on the front panel (no fixed program, the panel's five keys); the key-less programs keep the rig's seven keys", () => {
+        expect(new SimEngine().programId).toBe("panel")
+        expect(PROGRAMS[0]).toMatchObject({ id: "panel", program: null, keys: UI_KEYS })
+        for (const p of PROGRAMS.slice(1)) {
+            expect(p.program).not.toBeNull()
+            expect(p.keys).toEqual(KEY_NAMES)
+        }
     })
 })

@@ -23,21 +23,24 @@ import { PANEL_SYRINGE_ID } from "../../hil-tests/runner/scenario"
 import { VirtualClock } from "../../hil-tests/runner/vclock/clock"
 import { VmNode } from "../../hil-tests/runner/vclock/vmNode"
 import { buildImage, Image } from "../../hil-tests/runner/vclock/build"
+import { UI_KEYS } from "../../src/core/ui/panel"
 
 const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const jd: any = require("jacdac-ts")
 
-/** Programs the page offers. "panel" is the front-panel image (src/firmware/hilPanel.ts): the
- *  pump boots Idle with the signed sample library and is programmed with the panel's keys. The
- *  others are one image of fixed programs (the VM's device id picks one), each with a bolus so the
- *  bolus key does something. */
-export const PROGRAMS: { id: string; label: string; program: InfusionProgram | null }[] = [
-    { id: "bd50-25", label: "BD Plastipak 50 mL, 25 mL/h, VTBI 45 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 25000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 } },
-    { id: "bd50-5", label: "BD Plastipak 50 mL, 5 mL/h, VTBI 20 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 5000, vtbiUl: 20000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 } },
-    { id: "bd50-100", label: "BD Plastipak 50 mL, 100 mL/h, VTBI 45 mL, bolus 1 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 1000, bolusDurationS: 10 } },
-    { id: "bd20-10", label: "BD Plastipak 20 mL, 10 mL/h, VTBI 2 mL then KVO 1 mL/h, bolus 0.2 mL/10 s", program: { syringeId: "bd-plastipak-20", rateUlPerH: 10000, vtbiUl: 2000, kvoRateUlPerH: 1000, bolusUl: 200, bolusDurationS: 10 } },
-    { id: "panel", label: "Front panel: program from the signed sample drug library with the keys (its image is over the VM code limit today: docs/front-panel.md)", program: null },
+/** Programs the page offers, the first the default. "panel" is the front-panel image
+ *  (src/firmware/hilPanel.ts, the image `npm start` runs): the pump boots Idle with the signed
+ *  sample library and is programmed with the panel's five keys (UI_KEYS). The others are one image
+ *  of fixed programs without a panel (the VM's device id picks one), each with a bolus so the bolus
+ *  key does something; they take the rig's seven direct keys (KEY_NAMES). `keys`: the keys the
+ *  program's image acts on, the ones the page shows. */
+export const PROGRAMS: { id: string; label: string; program: InfusionProgram | null; keys: string[] }[] = [
+    { id: "panel", label: "Front panel: program it with the keys from the signed sample drug library (the image npm start runs)", program: null, keys: UI_KEYS },
+    { id: "bd50-25", label: "No panel: BD Plastipak 50 mL, 25 mL/h, VTBI 45 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 25000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 }, keys: KEY_NAMES },
+    { id: "bd50-5", label: "No panel: BD Plastipak 50 mL, 5 mL/h, VTBI 20 mL, bolus 0.5 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 5000, vtbiUl: 20000, kvoRateUlPerH: 0, bolusUl: 500, bolusDurationS: 10 }, keys: KEY_NAMES },
+    { id: "bd50-100", label: "No panel: BD Plastipak 50 mL, 100 mL/h, VTBI 45 mL, bolus 1 mL/10 s", program: { syringeId: "bd-plastipak-50", rateUlPerH: 100000, vtbiUl: 45000, kvoRateUlPerH: 0, bolusUl: 1000, bolusDurationS: 10 }, keys: KEY_NAMES },
+    { id: "bd20-10", label: "No panel: BD Plastipak 20 mL, 10 mL/h, VTBI 2 mL then KVO 1 mL/h, bolus 0.2 mL/10 s", program: { syringeId: "bd-plastipak-20", rateUlPerH: 10000, vtbiUl: 2000, kvoRateUlPerH: 1000, bolusUl: 200, bolusDurationS: 10 }, keys: KEY_NAMES },
 ]
 
 export type Speed = 1 | 10 | "max"
@@ -203,6 +206,8 @@ export class SimEngine {
     private behindS = 0
     private motor = false
     private alarmLed = false
+    /** The last front-panel frame, for a page that connects after it was drawn. */
+    private lastScreen: { inverted: boolean; lines: string[] } | null = null
     private applied = { occluded: false, upstreamOccluded: false, doorOpen: false, plungerEngaged: true, stalled: false, batteryMv: 0, pressureUnplugged: false, faults: {} as Record<string, string> }
     private busy: Promise<void> = Promise.resolve()
     programId: string
@@ -263,6 +268,7 @@ export class SimEngine {
         this.points = []
         this.motor = false
         this.alarmLed = false
+        this.lastScreen = null
         this.plant = createPlant({ syringeId: syringeOf(prog.program), seed: 1 })
         this.applied = { occluded: false, upstreamOccluded: false, doorOpen: false, plungerEngaged: true, stalled: false, batteryMv: this.plant.sensors().batteryMv, pressureUnplugged: false, faults: {} }
         const clock = this.clock
@@ -342,6 +348,7 @@ export class SimEngine {
         }
         const panel = parsePanelLine(clean)
         if (panel) {
+            this.lastScreen = panel
             this.emit({ type: "screen", ...panel })
             return
         }
@@ -363,6 +370,11 @@ export class SimEngine {
         // Keys, program, motor, roles: the event log. The 100 ms status and per-tick step lines are
         // the page's numbers and plots; beep and alarmLed its tone and light.
         if (f.state === undefined && f.steps === undefined && f.beep === undefined && f.alarmLed === undefined) this.emit({ type: "hil", line: clean })
+    }
+
+    /** The front panel's last frame since this boot (null before the first, or without a panel). */
+    screen(): { inverted: boolean; lines: string[] } | null {
+        return this.lastScreen
     }
 
     status(): SimStatus {

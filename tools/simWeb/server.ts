@@ -71,11 +71,12 @@ export async function startSimWeb(o: SimWebOptions): Promise<SimWebServer> {
         send({
             type: "hello",
             keys: KEY_NAMES,
-            programs: PROGRAMS.map(p => ({ id: p.id, label: p.label })),
+            programs: PROGRAMS.map(p => ({ id: p.id, label: p.label, panel: p.program === null, keys: p.keys })),
             speeds: SPEEDS,
             sensors: SENSOR_NAMES,
             bubbleMaxUl: BUBBLE_MAX_UL,
             status: engine.status(),
+            screen: engine.screen(),
         })
         const off = engine.onMessage((m: EngineMessage) => send(m))
         socket.on("close", off)

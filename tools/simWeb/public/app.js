@@ -9,7 +9,9 @@ const DRAINED_MV = 3300
 const PLOT_WINDOW_S = 120
 const PLOT_MAX_POINTS = 4000
 const LOG_MAX = 400
-const KEY_SHORTCUTS = { start: ["s", "Enter"], pause: ["p", " "], stop: ["x", "Escape"], bolus: ["b"], ack: ["a"], up: ["ArrowUp"], down: ["ArrowDown"] }
+const KEY_SHORTCUTS = { start: ["s", "Enter"], pause: ["p", " "], stop: ["x", "Escape", "Backspace"], bolus: ["b"], ack: ["a"], up: ["ArrowUp"], down: ["ArrowDown"] }
+/** What each key does on the front panel (src/core/ui/panel.ts); the key-less images show the rig's key names. */
+const PANEL_KEY_LABELS = { start: "START / OK", stop: "STOP / BACK", up: "▲ UP", down: "▼ DOWN", ack: "ACK (silence)" }
 
 let ws
 let last = null
@@ -19,6 +21,9 @@ let beepUntil = 0
 const plot = { t: [], p: [], f: [] }
 window.simPlot = plot // the plotted series, read by the browser test
 let plots = null
+let programs = []
+/** The keys the loaded program's image acts on (the page's buttons and shortcuts). */
+let shownKeys = []
 
 function send(req) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(req))
@@ -166,20 +171,39 @@ function pressKey(k) {
     }
 }
 
-function setup(hello) {
+/** The key buttons and keyboard help for the loaded program: the front panel's five keys, or the
+ *  rig's seven direct keys on an image without a panel. */
+function showKeys(programId) {
+    const prog = programs.find(p => p.id === programId)
+    const panel = !!(prog && prog.panel)
+    shownKeys = prog ? prog.keys : []
     const keys = $("keys")
     keys.textContent = ""
+    keys.classList.toggle("panel-keys", panel)
     const help = []
-    hello.keys.forEach((k, i) => {
+    shownKeys.forEach((k, i) => {
         const b = document.createElement("button")
         b.id = "key-" + k
-        b.textContent = k.toUpperCase()
+        b.textContent = panel ? PANEL_KEY_LABELS[k] || k.toUpperCase() : k.toUpperCase()
         b.onclick = () => pressKey(k)
+        // A clicked key keeps no focus, so Enter/Space on the keyboard is never a second press.
+        b.onmousedown = e => e.preventDefault()
         keys.appendChild(b)
         const sc = (KEY_SHORTCUTS[k] || []).concat([String(i + 1)])
         help.push(k + ": " + sc.map(c => (c === " " ? "Space" : c)).join("/"))
     })
     $("key-help").textContent = help.join(", ")
+    $("screen").textContent = panel ? "(booting: waiting for the firmware's first PANEL frame)" : "(no front panel in this\nimage: a fixed program,\ndriven by the rig's keys\nbelow)"
+}
+
+/** One front-panel frame: its rows as shown, inverted for a high-priority alarm. */
+function showScreen(f) {
+    $("screen").textContent = f.lines.join("\n")
+    $("screen").classList.toggle("inverted", f.inverted)
+}
+
+function setup(hello) {
+    programs = hello.programs
     $("program").textContent = ""
     for (const p of hello.programs) {
         const o = document.createElement("option")
@@ -206,8 +230,8 @@ function setup(hello) {
     $("bubble-ul").max = String(hello.bubbleMaxUl)
     document.onkeydown = e => {
         if (e.target && (e.target.tagName === "INPUT" || e.target.tagName === "SELECT")) return
-        for (let i = 0; i < hello.keys.length; i++) {
-            const k = hello.keys[i]
+        for (let i = 0; i < shownKeys.length; i++) {
+            const k = shownKeys[i]
             if ((KEY_SHORTCUTS[k] || []).indexOf(e.key) >= 0 || e.key === String(i + 1)) {
                 e.preventDefault()
                 pressKey(k)
@@ -217,11 +241,13 @@ function setup(hello) {
     }
     fullBatteryMv = hello.status.plant.batteryMv
     resetView(hello.status)
+    if (hello.screen) showScreen(hello.screen)
 }
 
 function resetView(status) {
     plot.t.length = plot.p.length = plot.f.length = 0
     $("screen").classList.remove("inverted")
+    showKeys(status.programId)
     logLine("— pump booted with " + status.programId + " —", "hil")
     fullBatteryMv = status.plant.batteryMv
     $("program").value = status.programId
@@ -271,10 +297,8 @@ function connect() {
         else if (m.type === "hil") logLine(m.line, "hil")
         else if (m.type === "console") logLine(m.line, /PANIC|OOM|Exception/.test(m.line) ? "alarmish" : "", "console")
         else if (m.type === "beep") beep(m.hz, m.ms)
-        else if (m.type === "screen") {
-            $("screen").textContent = m.lines.join("\n")
-            $("screen").classList.toggle("inverted", m.inverted)
-        } else if (m.type === "error") $("error").textContent = m.message
+        else if (m.type === "screen") showScreen(m)
+        else if (m.type === "error") $("error").textContent = m.message
         else if (m.type === "ok") $("error").textContent = ""
     }
 }
