@@ -217,7 +217,10 @@ async function main() {
     const counts: Record<string, number> = {}
     for (const [id, label, n] of scenarios) {
         if (only && !only.includes(id)) continue
-        const k = await bisect(root, id, 0, k0, resolution)
+        // --span N: the measured work is known to cost under N spin iterations (13 opcodes each):
+        // bisect [k0 - N, k0] instead of [0, k0] (fewer probes).
+        const span = process.argv.includes("--span") ? Number(process.argv[process.argv.indexOf("--span") + 1]) : k0
+        const k = await bisect(root, id, Math.max(0, k0 - span), k0, resolution)
         // k < resolution: even the shortest spin may not fit, so the count is only a lower bound.
         const bound = k < resolution && !(await probe(root, id, 0))
         const ops = ((k0 - k) * perSpin) / n

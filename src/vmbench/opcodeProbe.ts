@@ -19,7 +19,7 @@ import { DurableCell } from "../core/log/durableCell"
 import { MemoryPageStore } from "../core/log/pageStore"
 import { HexKeyRing, ReplayCounters } from "../core/remote/auth"
 import { RemoteEndpoint } from "../core/remote/endpoint"
-import { deviceHmac, toBytes } from "../hal/deviceCrypto"
+import { createRemoteHmac, toBytes } from "../hal/deviceCrypto"
 import { PROBE_BALLAST_BYTES, PROBE_SCENARIO, PROBE_SPIN } from "./probeParams"
 import { initialUiState, PanelStatus, UI_TICK_MS, uiStep } from "../core/ui/panel"
 
@@ -155,7 +155,7 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
         deviceId: "bench",
         pump: pump,
         log: log,
-        hmac: deviceHmac,
+        hmac: createRemoteHmac(),
         keys: new HexKeyRing("3b1f0c9a5e7d2468ace13579bdf02468a1b2c3d4e5f60718293a4b5c6d7e8f90", ""),
         replay: new ReplayCounters(new DurableCell(new MemoryPageStore(2, 96), 0, "rctr")),
         logReader: null,
