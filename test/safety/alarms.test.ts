@@ -21,10 +21,17 @@ interface Case {
     withinMs: number
     /** Time the cause needs to be present again (ms). */
     recauseMs?: number
+    /** How often the detector reads its cause (ms; default every period): a cause that comes or
+     *  goes is seen within this plus one period. */
+    passMs?: number
 }
 
 /** One control period: "within P" is the tick that sees the cause. */
 const P = CONTROL_PERIOD_MS
+/** The battery level is read every 10 s (a cell sags over minutes; issue 16). */
+const BATTERY_PASS_MS = 10000
+/** Near empty (a 5 min pre-alarm) follows the rate once a second (issue 16). */
+const SLOW_PASS_MS = 1000
 
 const running = (rate = 10000, vtbi = 45000) => () => new FakeRig(program(rate, vtbi))
 
@@ -72,15 +79,28 @@ const CASES: Case[] = [
             r.tick()
             r.pump.resume(r.t)
         },
-        withinMs: 100,
+        // The resume tick's pass still reads the paused rate (0); the next, 1 s on, 10 mL/h.
+        withinMs: SLOW_PASS_MS + P,
+        recauseMs: SLOW_PASS_MS + P,
+        passMs: SLOW_PASS_MS,
     },
-    { code: "BATTERY_LOW", make: running(), cause: r => (r.snap.batteryMv = 3500), remove: r => (r.snap.batteryMv = 3900), withinMs: P },
+    {
+        code: "BATTERY_LOW",
+        make: running(),
+        cause: r => (r.snap.batteryMv = 3500),
+        remove: r => (r.snap.batteryMv = 3900),
+        withinMs: BATTERY_PASS_MS + P,
+        recauseMs: BATTERY_PASS_MS + P,
+        passMs: BATTERY_PASS_MS,
+    },
     {
         code: "BATTERY_DEPLETED",
         make: running(),
         cause: r => (r.snap.batteryMv = 3300),
         remove: r => (r.snap.batteryMv = 3900),
-        withinMs: P,
+        withinMs: BATTERY_PASS_MS + P,
+        recauseMs: BATTERY_PASS_MS + P,
+        passMs: BATTERY_PASS_MS,
     },
     {
         code: "SENSOR_FAULT",
@@ -129,9 +149,10 @@ describe("alarm life cycle (every alarm)", () => {
                 expect(r.lastTickSteps).toBeLessThanOrEqual(0)
                 expect(r.pump.state()).toBe("Alarm")
             }
-            // Latching: the cause goes, the alarm stays until acknowledged.
+            // Latching: the cause goes (and the detector has read it gone), the alarm stays until acknowledged.
+            const passMs = c.passMs ?? P
             c.remove(r)
-            r.run(2000)
+            r.run(Math.max(2000, passMs + P))
             expect(r.latched(c.code)).toBe(true)
             // Cause back; acknowledge does NOT clear while the cause remains.
             c.cause(r)
@@ -140,9 +161,9 @@ describe("alarm life cycle (every alarm)", () => {
             r.run(2000)
             expect(r.latched(c.code)).toBe(true)
             expect(r.monitor.annunciation(r.t).code.length).toBeGreaterThan(0)
-            // Cause gone after the acknowledgement: clears.
+            // Cause gone after the acknowledgement: clears (once the detector has read it gone).
             c.remove(r)
-            r.run(200)
+            r.run(Math.max(200, passMs + P))
             expect(r.latched(c.code)).toBe(false)
             if (stopsDelivery(c.code)) expect(r.pump.state()).toBe("Paused")
         })
@@ -261,5 +282,33 @@ describe("alarm life cycle (every alarm)", () => {
         r.monitor.check = (t, s) => check(t, { ...s, pressureAdc: stuck })
         expect(r.run(9800, () => r.latched("SENSOR_FAULT"))).toBe(false)
         expect(r.run(400, () => r.latched("SENSOR_FAULT"))).toBe(true)
+    })
+})
+
+describe("rate-reduced detectors still meet their rate (issue 16)", () => {
+    // Worst phase: the cause appears at every 500 ms offset across a whole pass, so a detector
+    // read less often than its stated pass misses the bound at some offset.
+    it("BATTERY_DEPLETED latches within 10 s + one period of the drop, at every phase of the 10 s pass", () => {
+        for (let offsetMs = 0; offsetMs < BATTERY_PASS_MS; offsetMs += 500) {
+            const r = new FakeRig(program(10000))
+            r.run(5000 + offsetMs)
+            r.snap.batteryMv = 3300
+            const t0 = r.t
+            expect(r.run(BATTERY_PASS_MS + P, () => r.latched("BATTERY_DEPLETED"))).toBe(true)
+            expect(r.t - P - t0).toBeLessThanOrEqual(BATTERY_PASS_MS)
+            expect(r.pump.state()).toBe("Alarm")
+        }
+    })
+
+    it("a standby whose time came raises PAUSED_LONG within 1 s + one period, never before, at every phase of the 1 s pass", () => {
+        for (let offsetMs = 0; offsetMs < SLOW_PASS_MS; offsetMs += 100) {
+            const untilMs = 60_000 + offsetMs
+            const r = new FakeRig()
+            expect(r.pump.loadProgram(0, program(10_000)).ok).toBe(true)
+            expect(r.pump.standby(0, untilMs, false).ok).toBe(true)
+            expect(r.run(untilMs, () => r.latched("PAUSED_LONG"))).toBe(false)
+            expect(r.run(SLOW_PASS_MS + P, () => r.latched("PAUSED_LONG"))).toBe(true)
+            expect(r.t - P - untilMs).toBeLessThanOrEqual(SLOW_PASS_MS)
+        }
     })
 })

@@ -53,6 +53,8 @@ export class AirDetector {
     }
 
     update(nowMs: number, airInLine: boolean, pumpedUl: number): AirVerdict {
+        // No air now, none passing and no history: the usual tick, answered first.
+        if (!airInLine && !this.inAir && this.segT.length === 0) return AIR_CLEAR
         const moved = pumpedUl > 0 ? pumpedUl : 0
         let closed = 0
         if (airInLine) {

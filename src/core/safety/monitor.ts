@@ -17,8 +17,8 @@ import { OcclusionBackoff } from "./detectors/backoff"
 import { DrivePositionCheck } from "./detectors/drivePosition"
 import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
 import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
-import { LoopTiming, PausedTimer } from "./detectors/timing"
-import { NO_ALARM, OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withSyringeCompliance } from "./occlusion"
+import { LoopTiming } from "./detectors/timing"
+import { OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withSyringeCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
@@ -98,7 +98,6 @@ export class SafetyMonitor {
     private readonly log: EventSink
     private readonly pressure = new PressureSensorCheck()
     private readonly timing = new LoopTiming()
-    private readonly paused = new PausedTimer()
     private readonly drive = new DrivePositionCheck()
     private readonly backoff = new OcclusionBackoff()
     /** Start of the current run of garbled sensor snapshots, or -1. */
@@ -136,6 +135,16 @@ export class SafetyMonitor {
     private stateBits: number
     private inAlarm: boolean
     private inPaused: boolean
+    /** When the pump entered Paused (set on the state change, read only while paused). */
+    private pausedSinceMs: number
+    /** The once-a-second pass (detect): when it is next due, and the bits it found (PAUSED_LONG),
+     *  OR-ed into every tick until the next pass. Unset until the first pass: `!(now < undefined)`
+     *  is true, so the first valid tick runs it. */
+    private slowDueMs: number
+    private slowBits: number
+    /** The every-10-s battery level pass: when next due, and its F_BATTERY_* bits. */
+    private batteryDueMs: number
+    private batteryBits = 0
     /** Where the syringe level check starts (levelCheckFromUm), for this rate and syringe. */
     private levelFromUm: number
     private levelRate: number
@@ -166,7 +175,11 @@ export class SafetyMonitor {
     /** Runs before `pump.update(nowMs)` in every tick. */
     check(nowMs: number, s: SensorSnapshot): SafetyTick {
         const c = this.cfg
-        this.timing.update(nowMs, c.watchdogMs, c.overrunMs, this.log)
+        // A tick on time only moves the timing reference (no call); a gap over the overrun limit
+        // (or the first tick: lastCheckMs -1 gives a gap above it) goes to LoopTiming.update.
+        const t = this.timing
+        if (nowMs - t.lastCheckMs > c.overrunMs) t.update(nowMs, c.watchdogMs, c.overrunMs, this.log)
+        else t.lastCheckMs = nowMs
         if (this.pump.loadedProgram() !== this.lastProgram) this.trackSyringe(nowMs)
         const state = this.pump.state()
         if (state !== this.lastState) {
@@ -175,6 +188,9 @@ export class SafetyMonitor {
             this.stateBits = (this.delivering ? F_DELIVERING : 0) | (state === "KVO" || state === "Complete" ? F_VTBI_DONE : 0)
             this.inAlarm = state === "Alarm"
             this.inPaused = state === "Paused"
+            this.pausedSinceMs = nowMs
+            // The once-a-second pass reads the state: it runs on this tick (a warning ends with its state).
+            this.slowDueMs = nowMs
             this.inStandby = state === "Standby"
         }
         const delivering = this.delivering
@@ -265,14 +281,18 @@ export class SafetyMonitor {
         const dSteps = isNaN(this.lastFiredSteps) ? 0 : s.firedSteps - this.lastFiredSteps
         this.lastFiredSteps = s.firedSteps
         const pumpedUl = (dSteps * this.plPerStep) / 1000000
-        const pMmHg = countsToMmHg(c.pressureCal, s.pressureAdc)
+        // countsToMmHg inline (a call per tick).
+        const pMmHg = (s.pressureAdc - c.pressureCal.offsetCounts) / c.pressureCal.countsPerMmHg
         const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
         f.pressureOk = pressureOk
-        f.occlusion = NO_ALARM
         if (pressureOk) {
             this.backoff.addPressure(pMmHg)
-            f.occlusion = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
-            if (f.occlusion.alarm) b |= F_OCCLUSION
+            // f.occlusion is read only for OCCL_DOWN's detail, on a tick with F_OCCLUSION set.
+            const v = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
+            if (v.alarm) {
+                f.occlusion = v
+                b |= F_OCCLUSION
+            }
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
             if (!this.alarms.slots[this.slotSensorFault].latched)
@@ -286,12 +306,11 @@ export class SafetyMonitor {
         if (s.airInLine) b |= F_AIR_IN_LINE
         if (s.doorOpen) b |= F_DOOR_OPEN
         if (!s.plungerEngaged) b |= F_DISENGAGED
+        // The battery reading's range is a sensor check (SENSOR_FAULT stops delivery): every
+        // period. Its level (LOW, DEPLETED) is read every 10 s below: a cell sags over minutes.
         const mv = s.batteryMv
-        f.batteryMv = mv
-        if (mv >= c.batteryMinMv && mv <= c.batteryMaxMv) {
-            if (mv < c.batteryLowMv) b |= F_BATTERY_LOW
-            if (mv < c.batteryDepletedMv) b |= F_BATTERY_DEPLETED
-        } else {
+        const mvOk = mv >= c.batteryMinMv && mv <= c.batteryMaxMv
+        if (!mvOk) {
             b |= F_SENSOR_BAD
             if (!this.alarms.slots[this.slotSensorFault].latched) this.log.record(nowMs, "SENSOR_RANGE", "battery " + mv + "mV")
         }
@@ -301,22 +320,37 @@ export class SafetyMonitor {
         if (backingOff) b |= F_BACKING_OFF
         if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
         f.driveErrorUm = this.drive.errorUm
-        // Syringe level: the full computation only from the position where empty or near empty
-        // (at the current rate) can begin; below it neither holds, and nothing reads the figures.
-        const rate = this.pump.rateNowUlPerH()
+        // The once-a-second pass (issue 16: each detector at the rate its physics needs): the
+        // warnings measured in minutes, and the level threshold's rate. A new syringe runs it at
+        // once, so the threshold never belongs to another syringe.
         const syr = this.syringe
-        if (rate !== this.levelRate || syr !== this.levelSyringe) {
-            this.levelRate = rate
-            this.levelSyringe = syr
-            this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
+        if (!(nowMs < this.slowDueMs) || syr !== this.levelSyringe) {
+            this.slowDueMs = nowMs + 1000
+            const rate = this.pump.rateNowUlPerH()
+            if (rate !== this.levelRate || syr !== this.levelSyringe) {
+                this.levelRate = rate
+                this.levelSyringe = syr
+                this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
+            }
+            // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
+            this.slowBits = (this.inPaused && nowMs - this.pausedSinceMs >= c.pausedMaxMs) || (this.inStandby && nowMs >= this.pump.standbyUntilMs) ? F_PAUSED_LONG : 0
+            // An out-of-range reading is no level: the level waits for a valid one.
+            if (mvOk && !(nowMs < this.batteryDueMs)) {
+                this.batteryDueMs = nowMs + 10000
+                f.batteryMv = mv
+                this.batteryBits = (mv < c.batteryLowMv ? F_BATTERY_LOW : 0) | (mv < c.batteryDepletedMv ? F_BATTERY_DEPLETED : 0)
+            }
         }
+        // A reading out of range carries no level (the last valid level waits).
+        b |= this.slowBits | (mvOk ? this.batteryBits : 0)
+        // Syringe level: the full computation only from the position where empty or near empty
+        // can begin (levelCheckFromUm: empty's margin whatever the rate, so a threshold up to a
+        // second old never hides empty); below it neither holds, and nothing reads the figures.
         if (syr && s.plungerPositionUm >= this.levelFromUm) {
-            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, rate, delivering, c.emptyTravelUm, c.nearEmptyMs)
+            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
             if (lvl.empty) b |= F_EMPTY
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
-        // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
-        if (this.paused.update(nowMs, this.inPaused, c.pausedMaxMs) || (this.inStandby && nowMs >= this.pump.standbyUntilMs)) b |= F_PAUSED_LONG
         // A late tick within the last OVERRUN_HOLD_MS; a watchdog gap since the last valid tick
         // (taken: reported once).
         const t = this.timing

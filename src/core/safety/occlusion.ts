@@ -137,11 +137,12 @@ export class OcclusionDetector {
     /** One control tick. `pumpedUl` is the volume the plunger was driven this tick (from the
      *  step engine's count), `delivering` whether the pump is delivering now. */
     update(nowMs: number, pressureMmHg: number, pumpedUl: number, delivering: boolean): OcclusionVerdict {
-        if (delivering && !this.wasDelivering) {
+        // (wasDelivering starts unset: differs from both.)
+        if (delivering !== this.wasDelivering) {
             // Pressure with no flow, just before the (re)start: the back-off target.
-            if (!isNaN(this.lastSecondMean)) this.restMmHg = this.lastSecondMean
+            if (delivering && !isNaN(this.lastSecondMean)) this.restMmHg = this.lastSecondMean
+            this.wasDelivering = delivering
         }
-        this.wasDelivering = delivering
         if (pumpedUl > 0) this.volumeUl += pumpedUl
         if (this.secStartMs < 0) this.secStartMs = nowMs
         this.secSum += pressureMmHg

@@ -1,4 +1,5 @@
-// Control-loop timing and time spent paused, both from the tick times the monitor is given.
+// Control-loop timing, from the tick times the monitor is given (time spent paused is the monitor's
+// once-a-second pass: SafetyMonitor.pausedSinceMs).
 
 import { EventSink } from "../../eventLog"
 
@@ -9,7 +10,8 @@ const OVERRUN_HOLD_MS = 10000
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
 export class LoopTiming {
-    private lastCheckMs = -1
+    /** Time of the last tick (-1 before the first); the monitor moves it itself on a tick on time. */
+    lastCheckMs = -1
     /** Overrun reported until this time (the monitor reads it directly). */
     overrunUntilMs = -1
     /** A gap reached the watchdog limit (the monitor takes it: reads and resets). */
@@ -41,20 +43,5 @@ export class LoopTiming {
     /** A late tick within the last OVERRUN_HOLD_MS. */
     overrun(nowMs: number): boolean {
         return this.overrunUntilMs >= nowMs
-    }
-}
-
-/**
- * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
- */
-export class PausedTimer {
-    private pausedSinceMs = -1
-
-    /** true once the pump has been paused for `maxMs` without interruption. */
-    update(nowMs: number, paused: boolean, maxMs: number): boolean {
-        if (paused) {
-            if (this.pausedSinceMs < 0) this.pausedSinceMs = nowMs
-        } else this.pausedSinceMs = -1
-        return this.pausedSinceMs >= 0 && nowMs - this.pausedSinceMs >= maxMs
     }
 }
