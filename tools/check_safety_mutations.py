@@ -1,5 +1,5 @@
 # Mutation check for the safety mitigations (run once by hand: python3 tools/check_safety_mutations.py).
-# Each entry removes one mitigation and runs the tests that must then fail; all 21 were caught.
+# Each entry removes one mitigation and runs the tests that must then fail; all 21 were caught then; the pressure, drive, paused and rate entries updated for issue 16.
 import subprocess, sys
 M = [
  ("latch", "src/core/safety/alarmManager.ts", "if (!present && s.latched && s.acked) this.clearSlot(nowMs, s)", "if (!present && s.latched) this.clearSlot(nowMs, s)", "test/safety/alarms.test.ts test/safety/alarmManager.test.ts"),
@@ -13,15 +13,17 @@ M = [
  ("air single", "src/core/safety/air.ts", "single: current > this.cfg.singleBubbleUl,", "single: false,", "test/safety/air.test.ts test/safety/alarms.test.ts"),
  ("air cumulative", "src/core/safety/air.ts", "cumulative: total > this.cfg.cumulativeUl,", "cumulative: false,", "test/safety/air.test.ts"),
  ("window forgets", "src/core/safety/air.ts", "nowMs - this.segT[0] > this.cfg.cumulativeWindowMs", "nowMs - this.segT[0] > 1e12", "test/safety/air.test.ts"),
- ("sensor range", "src/core/safety/detectors/pressureSensor.ts", "if (counts < c.adcMinCounts || counts > c.adcMaxCounts) ok = false", "", "test/safety/alarms.test.ts"),
- ("stuck", "src/core/safety/detectors/pressureSensor.ts", "} else if (nowMs - this.sameSinceMs >= c.stuckMs) ok = false", "}", "test/safety/alarms.test.ts"),
+ ("sensor range", "src/core/safety/monitor.ts", "let pressureOk = counts >= c.adcMinCounts && counts <= c.adcMaxCounts", "let pressureOk = true", "test/safety/alarms.test.ts"),
+ ("stuck", "src/core/safety/monitor.ts", "} else if (nowMs - this.sameSinceMs >= c.stuckMs) pressureOk = false", "}", "test/safety/alarms.test.ts"),
  ("disengaged", "src/core/safety/rules.ts", 'f => !f.plungerEngaged && f.delivering,', 'f => false,', "test/safety/alarms.test.ts"),
- ("drive mismatch", "src/core/safety/detectors/drivePosition.ts", "return this.errorUm > limitUm || this.errorUm < -limitUm", "return false", "test/safety/alarms.test.ts"),
+ ("drive mismatch", "src/core/safety/monitor.ts", "if (errUm > c.positionMismatchUm || errUm < -c.positionMismatchUm) b |= F_DRIVE_MISMATCH", "", "test/safety/alarms.test.ts"),
  ("pause escalation", "src/core/safety/alarmManager.ts", "            this.pausedUntilMs = -1\n            this.log.record(nowMs, \"ALARM_ON\"", "            this.log.record(nowMs, \"ALARM_ON\"", "test/safety/alarmManager.test.ts"),
  ("priority", "src/core/safety/alarmManager.ts", "if (a > b || (a === b && s.raisedMs < best.raisedMs)) best = s", "if (s.raisedMs < best.raisedMs) best = s", "test/safety/alarmManager.test.ts"),
  ("selftest OOS", "src/core/safety/selfTest.ts", "    pump.setOutOfService(nowMs, reason)\n", "", "test/safety/selfTest.test.ts"),
  ("near empty", "src/core/safety/detectors/syringeLevel.ts", "leftS * 1000 <= nearEmptyMs", "leftS <= 0", "test/safety/alarms.test.ts"),
- ("paused long", "src/core/safety/detectors/timing.ts", "this.pausedSinceMs >= 0 && nowMs - this.pausedSinceMs >= maxMs", "false", "test/safety/alarms.test.ts"),
+ ("paused long", "src/core/safety/monitor.ts", "(this.inPaused && nowMs - this.pausedSinceMs >= c.pausedMaxMs)", "false", "test/safety/alarms.test.ts"),
+ ("battery rate", "src/core/safety/monitor.ts", "this.batteryDueMs = nowMs + 10000", "this.batteryDueMs = nowMs + 11000", "test/safety/alarms.test.ts"),
+ ("slow pass rate", "src/core/safety/monitor.ts", "this.slowDueMs = nowMs + 1000\n", "this.slowDueMs = nowMs + 1200\n", "test/safety/alarms.test.ts"),
  ("watchdog", "src/core/safety/detectors/timing.ts", "if (gapMs >= watchdogMs) {", "if (false) {", "test/safety/alarms.test.ts"),
 ]
 # Optional arguments: names of the mutations to run; --patterns only checks every target still matches.

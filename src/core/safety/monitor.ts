@@ -14,12 +14,14 @@ import { AIR_DEFAULTS, AirConfig, AirDetector, validateAirConfig } from "./air"
 import { AlarmCode } from "./alarmCodes"
 import { AlarmManager, Annunciation } from "./alarmManager"
 import { OcclusionBackoff } from "./detectors/backoff"
-import { DrivePositionCheck } from "./detectors/drivePosition"
-import { countsToMmHg, PressureCalibration, PressureSensorCheck } from "./detectors/pressureSensor"
+import { countsToMmHg, PressureCalibration } from "./detectors/pressureSensor"
 import { levelCheckFromUm, syringeLevel, SyringeLevel } from "./detectors/syringeLevel"
 import { LoopTiming } from "./detectors/timing"
 import { OCCLUSION_DEFAULTS, OcclusionConfig, OcclusionDetector, OcclusionVerdict, withSyringeCompliance } from "./occlusion"
 import { F_AIR_CUMULATIVE, F_AIR_IN_LINE, F_AIR_SINGLE, F_BACKING_OFF, F_BATTERY_DEPLETED, F_BATTERY_LOW, F_DELIVERING, F_DISENGAGED, F_DOOR_OPEN, F_DRIVE_MISMATCH, F_EMPTY, F_NEAR_EMPTY, F_OCCLUSION, F_OVERRUN, F_PAUSED_LONG, F_PRESSURE_BAD, F_SENSOR_BAD, F_VTBI_DONE, F_WATCHDOG, ruleDetail, SAFETY_RULES, SafetyFacts } from "./rules"
+
+/** How long a reading below `implausibleLowMmHg` must last to count as a fault. */
+const IMPLAUSIBLE_LOW_FOR_MS = 1000
 
 /** Nominal transfer of the reference transducer (0.5-4.5 V for 0-30 psi into 12 bits). */
 export const NOMINAL_PRESSURE_CAL: PressureCalibration = { offsetCounts: 410, countsPerMmHg: 2.112 }
@@ -96,9 +98,18 @@ export class SafetyMonitor {
     readonly air: AirDetector
     private readonly pump: PumpController
     private readonly log: EventSink
-    private readonly pressure = new PressureSensorCheck()
+    /** Pressure plausibility (detect): the last counts and since when they have not changed
+     *  (lastCounts starts unset: the first reading differs), and since when the pressure has
+     *  been implausibly low (-1: not low). */
+    private lastCounts: number
+    private sameSinceMs: number
+    private lowSinceMs = -1
     private readonly timing = new LoopTiming()
-    private readonly drive = new DrivePositionCheck()
+    /** Drive check reference (detect): fired steps and plunger position when last stopped
+     *  (refSet starts unset: the first tick sets it). */
+    private refFiredSteps: number
+    private refPosUm: number
+    private refSet: boolean
     private readonly backoff = new OcclusionBackoff()
     /** Start of the current run of garbled sensor snapshots, or -1. */
     private garbledSinceMs = -1
@@ -283,10 +294,26 @@ export class SafetyMonitor {
         const pumpedUl = (dSteps * this.plPerStep) / 1000000
         // countsToMmHg inline (a call per tick).
         const pMmHg = (s.pressureAdc - c.pressureCal.offsetCounts) / c.pressureCal.countsPerMmHg
-        const pressureOk = this.pressure.update(nowMs, s.pressureAdc, pMmHg, c)
+        // Pressure transducer plausibility (every period: SENSOR_FAULT stops delivery): out of ADC
+        // range (open or short), stuck (a live front end dithers by >= 1 LSB, so no change for
+        // stuckMs is a frozen reading), or implausibly low for 1 s (cannot occur in a pumped line).
+        // Inline: a call per tick cost more than the checks.
+        const counts = s.pressureAdc
+        let pressureOk = counts >= c.adcMinCounts && counts <= c.adcMaxCounts
+        if (counts !== this.lastCounts) {
+            this.lastCounts = counts
+            this.sameSinceMs = nowMs
+        } else if (nowMs - this.sameSinceMs >= c.stuckMs) pressureOk = false
+        if (pMmHg < c.implausibleLowMmHg) {
+            if (this.lowSinceMs < 0) this.lowSinceMs = nowMs
+            if (nowMs - this.lowSinceMs >= IMPLAUSIBLE_LOW_FOR_MS) pressureOk = false
+        } else this.lowSinceMs = -1
         f.pressureOk = pressureOk
         if (pressureOk) {
-            this.backoff.addPressure(pMmHg)
+            // The back-off's relief reading: the last two valid samples (no call, no array).
+            const bo = this.backoff
+            bo.prevMmHg = bo.lastMmHg
+            bo.lastMmHg = pMmHg
             // f.occlusion is read only for OCCL_DOWN's detail, on a tick with F_OCCLUSION set.
             const v = this.occlusion.update(nowMs, pMmHg, pumpedUl, delivering)
             if (v.alarm) {
@@ -296,7 +323,7 @@ export class SafetyMonitor {
         } else {
             b |= F_SENSOR_BAD | F_PRESSURE_BAD
             if (!this.alarms.slots[this.slotSensorFault].latched)
-                this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (nowMs - this.pressure.sameSinceMs >= c.stuckMs ? " stuck" : ""))
+                this.log.record(nowMs, "SENSOR_RANGE", "pressure counts=" + s.pressureAdc + (nowMs - this.sameSinceMs >= c.stuckMs ? " stuck" : ""))
         }
         const air = this.air.update(nowMs, s.airInLine, pumpedUl)
         f.air = air
@@ -318,8 +345,20 @@ export class SafetyMonitor {
         // the same before and after this tick's rules.
         const backingOff = this.backoff.active
         if (backingOff) b |= F_BACKING_OFF
-        if (this.drive.update(delivering || backingOff, s.firedSteps, s.plungerPositionUm, this.umPerStep, c.positionMismatchUm)) b |= F_DRIVE_MISMATCH
-        f.driveErrorUm = this.drive.errorUm
+        // Drive check (every period: DRIVE_MISMATCH stops delivery): the plunger position must
+        // follow the steps the engine reports fired (a stall, a slipping coupling or a lost step
+        // count shows as a position error); while stopped the reference follows the plunger.
+        const moving = delivering || backingOff
+        if (!moving || !this.refSet) {
+            this.refFiredSteps = s.firedSteps
+            this.refPosUm = s.plungerPositionUm
+            this.refSet = true
+        }
+        if (moving) {
+            const errUm = s.plungerPositionUm - (this.refPosUm + (s.firedSteps - this.refFiredSteps) * this.umPerStep)
+            f.driveErrorUm = errUm
+            if (errUm > c.positionMismatchUm || errUm < -c.positionMismatchUm) b |= F_DRIVE_MISMATCH
+        }
         // The once-a-second pass (issue 16: each detector at the rate its physics needs): the
         // warnings measured in minutes, and the level threshold's rate. A new syringe runs it at
         // once, so the threshold never belongs to another syringe.

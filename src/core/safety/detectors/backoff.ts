@@ -14,9 +14,6 @@ export interface BackoffConfig {
     backoffMaxMs: number
 }
 
-/** Pressure samples averaged to decide whether the line is relieved: 200 ms at the 100 ms
- *  period (it was 5 samples = 100 ms at 20 ms; a count, so revisit it with the period). */
-const RECENT_SAMPLES = 2
 /** Drive-train wind-up allowed on top of the compliance volume (µL). */
 const WINDUP_UL = 200
 
@@ -34,16 +31,16 @@ export class OcclusionBackoff {
     private targetMmHg: number
     /** Steps that relieve 1 mmHg of the line (compliance / step volume). */
     private stepsPerMmHg: number
-    private readonly recentMmHg: number[] = []
+    /** The last two valid pressure readings (mmHg), written by the monitor every tick with a
+     *  valid reading; their mean decides whether the line is relieved: 200 ms at the 100 ms
+     *  period (it was 5 samples = 100 ms at 20 ms; a count, so revisit it with the period).
+     *  Unset before two readings: the mean is NaN, read as relieved (a back-off starts only
+     *  after seconds of valid readings). */
+    lastMmHg: number
+    prevMmHg: number
 
     isActive(): boolean {
         return this.active
-    }
-
-    /** Every tick with a valid pressure reading. */
-    addPressure(pMmHg: number) {
-        this.recentMmHg.push(pMmHg)
-        if (this.recentMmHg.length > RECENT_SAMPLES) this.recentMmHg.shift()
     }
 
     start(nowMs: number, pMmHg: number, restMmHg: number, complianceUlPerMmHg: number, plPerStep: number, cfg: BackoffConfig, log: EventSink) {
@@ -63,9 +60,7 @@ export class OcclusionBackoff {
      *  `mustStop` (a drive or sensor alarm makes further movement unsafe). */
     tick(nowMs: number, mustStop: boolean, plPerStep: number, cfg: BackoffConfig, log: EventSink): number {
         if (!this.active) return 0
-        let sum = 0
-        for (let i = 0; i < this.recentMmHg.length; i++) sum += this.recentMmHg[i]
-        const p = this.recentMmHg.length > 0 ? sum / this.recentMmHg.length : NaN
+        const p = (this.lastMmHg + this.prevMmHg) / 2
         let why = ""
         if (!(p > this.targetMmHg)) why = "pressure relieved"
         else if (this.doneSteps >= this.capSteps) why = "step cap reached"
