@@ -363,23 +363,7 @@ export class SafetyMonitor {
         // warnings measured in minutes, and the level threshold's rate. A new syringe runs it at
         // once, so the threshold never belongs to another syringe.
         const syr = this.syringe
-        if (!(nowMs < this.slowDueMs) || syr !== this.levelSyringe) {
-            this.slowDueMs = nowMs + 1000
-            const rate = this.pump.rateNowUlPerH()
-            if (rate !== this.levelRate || syr !== this.levelSyringe) {
-                this.levelRate = rate
-                this.levelSyringe = syr
-                this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
-            }
-            // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
-            this.slowBits = (this.inPaused && nowMs - this.pausedSinceMs >= c.pausedMaxMs) || (this.inStandby && nowMs >= this.pump.standbyUntilMs) ? F_PAUSED_LONG : 0
-            // An out-of-range reading is no level: the level waits for a valid one.
-            if (mvOk && !(nowMs < this.batteryDueMs)) {
-                this.batteryDueMs = nowMs + 10000
-                f.batteryMv = mv
-                this.batteryBits = (mv < c.batteryLowMv ? F_BATTERY_LOW : 0) | (mv < c.batteryDepletedMv ? F_BATTERY_DEPLETED : 0)
-            }
-        }
+        if (!(nowMs < this.slowDueMs) || syr !== this.levelSyringe) this.slowPass(nowMs, syr, mv, mvOk)
         // A reading out of range carries no level (the last valid level waits).
         b |= this.slowBits | (mvOk ? this.batteryBits : 0)
         // Syringe level: the full computation only from the position where empty or near empty
@@ -399,6 +383,26 @@ export class SafetyMonitor {
             t.watchdogSeen = false
         }
         return b
+    }
+
+    /** The once-a-second pass (its own frame: detect's stays small on the every-tick path). */
+    private slowPass(nowMs: number, syr: SyringeSpec, mv: number, mvOk: boolean) {
+        const c = this.cfg
+        this.slowDueMs = nowMs + 1000
+        const rate = this.pump.rateNowUlPerH()
+        if (rate !== this.levelRate || syr !== this.levelSyringe) {
+            this.levelRate = rate
+            this.levelSyringe = syr
+            this.levelFromUm = levelCheckFromUm(syr, rate, c.emptyTravelUm, c.nearEmptyMs)
+        }
+        // Paused 2 min, or a standby whose time came without a start (REQ-DOSE-010).
+        this.slowBits = (this.inPaused && nowMs - this.pausedSinceMs >= c.pausedMaxMs) || (this.inStandby && nowMs >= this.pump.standbyUntilMs) ? F_PAUSED_LONG : 0
+        // An out-of-range reading is no level: the level waits for a valid one.
+        if (mvOk && !(nowMs < this.batteryDueMs)) {
+            this.batteryDueMs = nowMs + 10000
+            this.facts.batteryMv = mv
+            this.batteryBits = (mv < c.batteryLowMv ? F_BATTERY_LOW : 0) | (mv < c.batteryDepletedMv ? F_BATTERY_DEPLETED : 0)
+        }
     }
 
     /** The rule table, in order: a rule's cause, or its hold once latched, keeps the alarm. */
