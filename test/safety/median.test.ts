@@ -4,7 +4,7 @@
 
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { median } from "../../src/core/safety/occlusion"
+import { median, OCCLUSION_DEFAULTS, OcclusionDetector } from "../../src/core/safety/occlusion"
 
 describe("median filter", () => {
     it("is the middle value (odd n) or the mean of the two middle values (even n), by definition", () => {
@@ -36,3 +36,30 @@ describe("median filter", () => {
         )
     })
 })
+
+describe("the occlusion detector's running median (a sorted window, issue 16)", () => {
+    // One tick a second: the first second's mean holds two readings (t = 0 and 1000 ms), each
+    // later one a single reading. The detector's filtered pressure must be the textbook median of
+    // the last medianLength (31) means at every second, with repeats, steps and sawtooth noise.
+    it("equals a sort-based median of the last 31 one-second means, every second, on any sequence", () => {
+        const values = fc.array(fc.oneof(fc.integer({ min: -50, max: 1200 }), fc.double({ min: -50, max: 1200, noNaN: true })), { minLength: 2, maxLength: 120 })
+        fc.assert(
+            fc.property(values, ps => {
+                const d = new OcclusionDetector(OCCLUSION_DEFAULTS)
+                const means: number[] = []
+                d.update(0, ps[0], 0, false)
+                for (let k = 1; k < ps.length; k++) {
+                    d.update(k * 1000, ps[k], 0, false)
+                    means.push(k === 1 ? (ps[0] + ps[1]) / 2 : ps[k])
+                    const win = means.slice(-OCCLUSION_DEFAULTS.medianLength).sort((a, b) => a - b)
+                    const n = win.length
+                    const expected = n % 2 === 1 ? win[(n - 1) / 2] : (win[n / 2 - 1] + win[n / 2]) / 2
+                    if (d.filteredMmHg() !== expected) return false
+                }
+                return true
+            }),
+            { numRuns: 300 }
+        )
+    })
+})
+
