@@ -207,6 +207,7 @@ async function main() {
         ["steady5", "steady-state tick at 1 mL/h (mean of 5 consecutive ticks)", 5],
         ["monitor5", "  of which the safety check (monitor.check, mean of 5)", 5],
         ["pump5", "  of which the pump's planning (pump.update, mean of 5)", 5],
+        ["quiet4", "quiet tick: no once-a-second pass (mean of 4)", 4],
         ["steady1s", "steady-state tick with the once-a-second detectors", 1],
         ["door", "worst case: door opens (DOOR_OPEN raised, logged, pump stopped)", 1],
         ["occl", "worst case: OCCL_DOWN raised and back-off started", 1],

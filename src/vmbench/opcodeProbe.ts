@@ -84,6 +84,14 @@ if (PROBE_SCENARIO === "steady5" || PROBE_SCENARIO === "monitor5" || PROBE_SCENA
             }
         }
     }
+} else if (PROBE_SCENARIO === "quiet4") {
+    // Four ticks at 1 mL/h that hold no once-a-second pass (the pass runs at tick 1601, see
+    // steady1s): the every-period work alone.
+    const r = newRig()
+    await run(r, 1601)
+    work = () => {
+        for (let i = 0; i < 4; i++) tick(r)
+    }
 } else if (PROBE_SCENARIO === "steady10") {
     // Ten ticks at 1 mL/h after 32 s (the 31-sample once-a-second median full); their mean is the steady-state tick,
     // and ten consecutive ticks hold at most one once-a-second detector pass.
