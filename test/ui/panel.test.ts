@@ -413,7 +413,8 @@ describe("alarms", () => {
     it("medium priority is not inverted", () => {
         const b = runningDopamine()
         b.batteryMv = 3500
-        b.advance(200)
+        // The battery level is read every 10 s (issue 16): BATTERY_LOW within 10 s + one period.
+        b.advance(10_000 + 100)
         expect(b.text()).toContain("MEDIUM PRIORITY ALARM")
         expect(b.text()).toContain("Battery low")
         expect(b.screen.inverted).toBe(false)
