@@ -13,6 +13,7 @@ import { runVclockScenario, VclockResult } from "./vclock/backend"
 import { buildImage, type Image } from "./vclock/build"
 import { CHIPS, resolveChip } from "./vclock/chip"
 import { checkVmBundle } from "./vclock/vmLoader"
+import { VmProfiler } from "./vclock/vmProfile"
 
 interface Job {
     sc: Scenario
@@ -29,7 +30,12 @@ function table(results: ScenarioResult[]): string {
         const speed = v.speedup !== undefined ? " (" + v.speedup.toFixed(1) + "x real time, " + ((v.virtualS ?? 0) / Math.max(1e-3, v.cpuS ?? 0)).toFixed(1) + "x per CPU s)" : ""
         lines.push((r.pass ? "PASS" : "FAIL") + "  " + r.name.padEnd(30) + " " + r.backend.padEnd(6) + " wall " + String(r.wallS).padStart(6) + " s" + speed + "  " +
             (r.summary.simS !== undefined ? "sim " + r.summary.simS + " s, " + r.summary.state + (r.summary.alarm ? " " + r.summary.alarm : "") + ", infused " + r.summary.infusedUl + " µL, delivered " + r.summary.deliveredUl + " µL" : ""))
-        if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s for " + (v.vm.hostMs / 1000).toFixed(3) + " s of host CPU in " + v.vm.slices + " VM slices (longest " + v.vm.maxSliceHostMs.toFixed(2) + " ms host)")
+        if (v.vm) {
+            const perS = v.vm.instructions / Math.max(1e-3, v.virtualS ?? 0)
+            lines.push("      VM: " + v.vm.slices + " slices, " + v.vm.hostMs.toFixed(0) + " ms of host time" +
+                (v.vm.instructions > 0 ? "; " + (v.vm.instructions / 1e6).toFixed(1) + " M WASM instructions (" + (perS / 1e6).toFixed(2) + " M per virtual s), longest slice " + (v.vm.maxSliceInstructions / 1e6).toFixed(2) + " M" : ""))
+        }
+        if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s of " + (v.virtualS ?? 0).toFixed(1) + " s (" + ((100 * v.vm.chargedMs) / 1000 / Math.max(1e-3, v.virtualS ?? 0)).toFixed(1) + " % busy); longest slice " + ((v.vm.maxSliceInstructions * v.vm.chargedMs) / Math.max(1, v.vm.instructions)).toFixed(1) + " ms of chip time")
         for (const h of v.heap ?? []) lines.push("      heap at " + h.atS.toFixed(1) + " s: " + h.usedBytes + " B used, " + h.freeBytes + " B free, largest free block " + h.maxFreeBlock + " B, " + h.blocks + " blocks")
         if (r.error) lines.push("      ERROR " + r.error)
         for (const c of r.checks) lines.push("      " + (c.pass ? "ok  " : "FAIL") + " " + c.check.padEnd(24) + " " + c.measured)
@@ -61,6 +67,8 @@ async function main() {
         .option("--backend <backend>", "sim | vclock | host (default: each scenario's own 'backend' field)")
         .option("--chip <chip>", "vclock at chip speed: " + Object.keys(CHIPS).join(" | ") + " (each VM slice costs its host CPU time x the chip's factor; implies --backend vclock)")
         .option("--chip-factor <x>", "vclock at chip speed with an explicit factor")
+        .option("--count-instructions", "vclock: count the VM's WASM instructions in zero-time mode too (calibrates chip.ts)")
+        .option("--profile <n>", "vclock: deterministic bytecode profile, one sample every <n> WASM instructions (printed per scenario)")
         .option("--ci-chip <chip>", "with --ci: also run the CI scenarios whose backend is vclock at this chip's speed")
         .option("--board <port>", "bench mode: run against a real board, e.g. serial:/dev/ttyACM0")
         .option("--rig <port>", "bench mode: serial port of the rig controller (default: same as --board)")
@@ -69,7 +77,7 @@ async function main() {
         .option("--heap-census <seconds>", "vclock: heap census of the VM at these virtual-clock times (comma list of s), printed to stderr; the table gets a line per census")
         .option("-v, --verbose", "print firmware and devtools output")
         .parse()
-    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean; chip?: string; chipFactor?: string; ciChip?: string; heapCensus?: string }>()
+    const opts = program.opts<{ json?: boolean; backend?: string; board?: string; rig?: string; verbose?: boolean; mutate?: string; ci?: boolean; chip?: string; chipFactor?: string; ciChip?: string; heapCensus?: string; countInstructions?: boolean; profile?: string }>()
     // A comma list runs every scenario on each backend and compares them (e.g. host,vclock).
     const backends = opts.backend ? opts.backend.split(",") : []
     for (const b of backends) if (b !== "sim" && b !== "host" && b !== "vclock") throw new Error("--backend must be sim, vclock or host (or a comma list of them)")
@@ -140,11 +148,14 @@ async function main() {
                 else if (backend === "host") r = await runHostScenario(sc, opts.mutate)
                 else if (backend === "vclock") {
                     const image = images.get(!!sc.panel)!
+                    const profiler = opts.profile ? new VmProfiler(image.bytecode, Math.max(1000, Number(opts.profile))) : undefined
                     r = await runVclockScenario(sc, {
+                        profiler,
                         bytecode: image.bytecode,
                         deviceId: image.deviceIds.get(sc.name)!,
                         chipFactor: job.chip ? job.chip.factor : 0,
                         chipName: job.chip?.label,
+                        countInstructions: opts.countInstructions,
                         log,
                         verbose: opts.verbose,
                         mutation: opts.mutate,
@@ -152,6 +163,7 @@ async function main() {
                         censusLog: l => process.stderr.write(l + "\n"),
                     })
                     delete (r as Partial<VclockResult>).trace // not for the table or --json
+                    if (profiler) process.stderr.write("[" + sc.name + "] " + profiler.report() + "\n")
                 } else {
                     if (!bus) {
                         bus = new SimBus()

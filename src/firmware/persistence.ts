@@ -92,16 +92,16 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             overflow = 0
         }
         let failures = 0
-        let lastFailures = ""
         for (let i = 0; i < 3; i++) {
             const st = stores[i]
             await st.flush()
             failures += st.failures
-            lastFailures += " " + st.lastFailure
         }
         busy = false
         const t = clock.nowMs()
         if (failures === seenFailures || t - faultAtMs < WRITE_FAULT_REPEAT_MS) return
+        let lastFailures = ""
+        for (let i = 0; i < 3; i++) lastFailures += " " + stores[i].lastFailure
         // REQ-PERS-010: the pump can no longer keep its power-loss record (REQ-PWR-001/002), its
         // replay counters or its log, so delivery stops behind a high-priority alarm while the
         // volume in RAM is still right: after a power cut it would come back Idle or with an old

@@ -1,7 +1,7 @@
 // HIL adapter: the firmware's sensors and keys are Jacdac roles served by the rig (a plant model
 // on a simulated bus, or the bench rig's own Jacdac devices). Motion runs through the shipping
 // TMC5160 driver and step engine against the register-level controller model in the VM; every
-// 20 ms the shaft movement of the model is printed as a machine-readable line on the console
+// 100 ms (HIL_POLL_MS) the shaft movement of the model is printed as a machine-readable line on the console
 // (stdout in the simulator, the serial log on a board) so the rig can move the plant. Only this
 // adapter differs from the shipping build; the control loop and the core are the same modules.
 //
@@ -26,6 +26,8 @@ import { HIL_PREFIX, HilRig } from "./hilTypes"
 
 /** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
 export const SENSOR_STALE_MS = 500
+/** Rig bookkeeping period: role-binding lines and the shaft steps (steps= lines). */
+export const HIL_POLL_MS = 100
 
 export interface HilReading {
     value: number
@@ -47,7 +49,7 @@ function valueOr(r: HilReading, nowMs: number, whenStale: number): number {
 const ROLE_NAMES = ["pressure", "air", "door", "plunger", "battery", "position", "keypad"]
 
 /** Logs every bind/unbind so the rig can wait for the firmware to see all of its signals. Polled
- *  (every 20 ms, createHilHardware): a binding subscription per role kept a client register, an
+ *  (every HIL_POLL_MS, createHilHardware): a binding subscription per role kept a client register, an
  *  emitter, its handler list and two closure frames alive, about 300 B of VM heap each (2.2 KB
  *  for the seven roles, in both HIL images). */
 function reportBindings(g: HilSignals) {
@@ -64,7 +66,7 @@ function reportBindings(g: HilSignals) {
 /** One rig signal: its register's last value and age tracked
  *  (a boolean register as 1 / 0); reads never block the control loop. The reading is also added
  *  to `all` (for allFresh). */
-function signal(reg: ds.Register<any>, all: HilReading[]): HilReading {
+function signal(reg: ds.Register<any>, all: HilReading[], onValue?: (v: number) => void): HilReading {
     const r: HilReading = { value: 0, atMs: -1 }
     reg.subscribe(v => {
         const n = v === true ? 1 : v === false ? 0 : v
@@ -72,6 +74,7 @@ function signal(reg: ds.Register<any>, all: HilReading[]): HilReading {
         if (typeof n !== "number" || isNaN(n)) return
         r.value = n
         r.atMs = ds.millis()
+        if (onValue) onValue(n)
     })
     all.push(r)
     return r
@@ -93,6 +96,9 @@ export class HilSignals {
     /** The seven roles (ROLE_NAMES order) and which of them were last reported bound (bit i). */
     readonly roles: ds.Role[]
     boundBits = 0
+    /** `fn` is called with every door reading (createHilHardware's door interlock). A box, not a
+     *  method: `this` in an arrow inside a method does not compile for the VM. */
+    readonly doorHook: { fn: (field: number) => void }
 
     constructor() {
         const pressure = new ds.Potentiometer()
@@ -103,7 +109,11 @@ export class HilSignals {
         const position = new ds.RotaryEncoder()
         this.pressureRatio = signal(pressure.reading, this.all)
         this.air = signal(air.reading, this.all)
-        this.doorField = signal(door.reading, this.all)
+        const hook: { fn: (field: number) => void } = { fn: null }
+        this.doorHook = hook
+        this.doorField = signal(door.reading, this.all, (v: number) => {
+            if (hook.fn) hook.fn(v)
+        })
         this.plungerSwitch = signal(plunger.reading, this.all)
         this.batteryV = signal(battery.reading, this.all)
         this.positionUm = signal(position.reading, this.all)
@@ -138,8 +148,8 @@ class HilEnableLine implements OutputLine {
     }
 }
 
-/** The rig's motion as the HIL adapter uses it: the step engine, the 20 ms door-interlock poll and
- *  the steps= report. */
+/** The rig's motion as the HIL adapter uses it: the step engine, the door interlock (on every
+ *  change of the door signal) and the steps= report. */
 interface RigMotion {
     readonly engine: StepEngine
     poll(doorClosed: boolean): void
@@ -163,7 +173,7 @@ export class HilMotion implements RigMotion {
         line.motion = this
     }
 
-    /** Called every 20 ms: door interlock from the rig's door signal, then report. */
+    /** On every change of the rig's door signal: the door interlock, then report. */
     poll(doorClosed: boolean) {
         this.model.setDoorClosed(doorClosed)
         this.report()
@@ -238,13 +248,24 @@ export function idealMotion(): RigMotion {
  *  with the connector pulled: ADC 0 (pull-down), switch open, door open, no battery; the safety
  *  monitor then sees a sensor fault, not a stale value. */
 export function createHilHardware(g: HilSignals, motion: RigMotion): PumpHardware {
+    // The door switch in series with the enable line follows the rig's door signal on every
+    // report (its last value, even when stale: a late bus update is not the switch opening; the
+    // safety monitor still treats a stale door reading as open, in the sensors below).
+    let doorClosed = true
+    g.doorHook.fn = (field: number) => {
+        const closed = field <= 0.5
+        if (closed !== doorClosed) {
+            doorClosed = closed
+            motion.poll(closed)
+        }
+    }
+    // Role bindings and the model's shaft steps every HIL_POLL_MS: rig bookkeeping that a board
+    // does not do, kept at the control period so it costs the chip-speed run little (each timer
+    // turn costs the VM's timer queue too; docs/hil-rig.md, "Chip speed").
     setInterval(() => {
-        // The door switch in series with the enable line follows the rig's door signal. Its last
-        // value is used even when stale: a late bus update is not the switch opening (the
-        // safety monitor still treats a stale door reading as open, in the sensors below).
-        motion.poll(g.doorField.value <= 0.5)
+        motion.report()
         reportBindings(g)
-    }, 20)
+    }, HIL_POLL_MS)
     const stepper = motion.engine
     return {
         name: "hil",

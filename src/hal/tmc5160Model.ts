@@ -117,7 +117,8 @@ export class Tmc5160Model implements SpiBus {
         return this.regs[REG_XACTUAL]
     }
 
-    /** Runs the ramp generator up to the injected clock, in 1 ms steps while moving. */
+    /** Runs the ramp generator up to the injected clock, in 1 ms steps while moving, and a
+     *  cruise at VMAX in one stretch (cruise()). */
     advance() {
         const now = this.nowMs()
         if (this.lastMs < 0) this.lastMs = now
@@ -128,9 +129,42 @@ export class Tmc5160Model implements SpiBus {
                 this.lastMs = now // idle: nothing to integrate
                 break
             }
-            this.step1ms()
-            this.lastMs++
+            const n = this.cruise(now - this.lastMs)
+            if (n > 0) this.lastMs += n
+            else {
+                this.step1ms()
+                this.lastMs++
+            }
         }
+    }
+
+    /** While the ramp cruises at VMAX towards a target it neither brakes for nor reaches within
+     *  the next n ms, those n ms at once: their whole steps are the 1 ms loop's (its distance
+     *  left, |XTARGET - XACTUAL| - frac, falls by exactly v x 1 ms a step), so a slow infusion
+     *  costs the VM one call per read instead of an iteration per millisecond (the rig's model:
+     *  a chip's ramp generator runs in silicon). Returns the ms taken, 0 when not cruising. */
+    private cruise(maxMs: number): number {
+        if (maxMs < 2 || this.fault === "lost-steps") return 0
+        const vmax = this.regs[REG_VMAX] * V_UNIT
+        const speed = this.v < 0 ? -this.v : this.v
+        if (speed <= 0 || speed !== vmax || vmax < this.regs[REG_VSTOP] * V_UNIT) return 0
+        const delta = this.regs[REG_XTARGET] - this.regs[REG_XACTUAL]
+        const dir = delta > 0 ? 1 : -1
+        if ((this.v > 0 ? 1 : -1) !== dir || delta === 0) return 0
+        const dmax = this.regs[REG_DMAX] * A_UNIT
+        const stopDist = dmax > 0 ? (speed * speed) / (2 * dmax) : 0
+        const perMs = speed * 0.001
+        // The loop brakes in the first ms whose distance left is <= stopDist + perMs (arrival
+        // needs even less); one ms of margin against rounding.
+        let n = Math.floor((delta * dir - this.frac - stopDist - perMs) / perMs) - 1
+        if (n > maxMs) n = maxMs
+        if (n < 2) return 0
+        const total = this.frac + n * perMs
+        const whole = Math.floor(total)
+        this.frac = total - whole
+        this.regs[REG_XACTUAL] = this.regs[REG_XACTUAL] + dir * whole
+        if (this.stageEnabled && this.doorClosed && !this.driverStopped()) this.shaftSteps += dir * whole
+        return n
     }
 
     private driverStopped(): boolean {

@@ -14,6 +14,7 @@ import { HilSession, LogSink, ROLES } from "../session"
 import { plantFor } from "../sim"
 import { VirtualClock } from "./clock"
 import { VmNode, VmStats } from "./vmNode"
+import type { VmProfiler } from "./vmProfile"
 import { formatCensus, HeapCensus } from "./heapCensus"
 
 const require = createRequire(import.meta.url)
@@ -33,6 +34,10 @@ export interface VclockOptions {
     /** 0: VM slices take no virtual time (deterministic). >0: chip factor (chip.ts). */
     chipFactor: number
     chipName?: string
+    /** Count the VM's instructions in zero-time mode too (calibration of chip.ts). */
+    countInstructions?: boolean
+    /** Deterministic bytecode profile (vmProfile.ts), across the scenario's boots. */
+    profiler?: VmProfiler
     log: LogSink
     verbose?: boolean
     mutation?: string
@@ -75,7 +80,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     const cpu0 = process.cpuUsage()
     const clock = new VirtualClock()
     const flash = { data: new Uint8Array(0) } // fresh non-volatile memory, kept across power cycles
-    const vmStats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, chargedMs: 0, maxSliceHostMs: 0 }
+    const vmStats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
     let vm: VmNode | undefined
     let fault: string | undefined
     let offTimer: number | undefined
@@ -109,8 +114,10 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
         vmStats.framesIn += s.framesIn
         vmStats.framesOut += s.framesOut
         vmStats.hostMs += s.hostMs
+        vmStats.instructions += s.instructions
         vmStats.chargedMs += s.chargedMs
         vmStats.maxSliceHostMs = Math.max(vmStats.maxSliceHostMs, s.maxSliceHostMs)
+        vmStats.maxSliceInstructions = Math.max(vmStats.maxSliceInstructions, s.maxSliceInstructions)
     }
 
     const bootVm = () => {
@@ -121,6 +128,8 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
             seed: 1 + boots++,
             flash,
             chipFactor: o.chipFactor,
+            countInstructions: o.countInstructions,
+            profiler: o.profiler,
             onLine: l => {
                 const e = l.indexOf("vclock-error=")
                 if (e >= 0) fault = l.slice(e + 13)

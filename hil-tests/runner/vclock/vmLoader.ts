@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { runInThisContext } from "node:vm"
 import { setFlagsFromString } from "node:v8"
+import { METER_EXPORT, meterModule, SAMPLE_AT_EXPORT } from "./wasmMeter"
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..")
 export const CLI_BUNDLE = join(ROOT, "node_modules/@devicescript/cli/built/devicescript-cli.cjs")
@@ -66,6 +67,8 @@ export interface VmModule {
     deployHandler?: (code: number) => void
     flashLoad?: (() => Uint8Array) | null
     flashSave?: ((buf: Uint8Array) => void) | null
+    /** WASM instructions executed so far, in a metered VM (createVm's `metered`). */
+    instructions?: () => number
 }
 
 export interface VmHost {
@@ -80,6 +83,11 @@ type Factory = (moduleArg: Record<string, unknown>) => Promise<VmModule>
 interface Loaded {
     factory: Factory
     wasm: WebAssembly.Module
+    /** The same module with instruction metering (wasmMeter.ts), compiled on first use. */
+    metered?: WebAssembly.Module
+    /** Metered and sampling through em_time_now (profiler), compiled on first use. */
+    sampled?: WebAssembly.Module
+    wasmBytes: Uint8Array
 }
 
 let loaded: Loaded | undefined
@@ -124,6 +132,9 @@ export function checkVmBundle(): Loaded {
     // V8's baseline tier and re-compiling hot functions in background threads while it runs:
     // steady speed from the first slice, which chip mode's per-slice timing needs.
     setFlagsFromString("--no-liftoff")
+    // Compile every function now, not on its first call: a lazy compile inside a slice would be
+    // charged as chip time in chip mode.
+    setFlagsFromString("--no-wasm-lazy-compilation")
     const wasm = new WebAssembly.Module(Buffer.from(wasmBase64, "base64"))
     const imports = WebAssembly.Module.imports(wasm).map(i => i.module + "." + i.name)
     for (const name of REPLACED_IMPORTS) {
@@ -138,19 +149,40 @@ export function checkVmBundle(): Loaded {
     const mod: { exports: unknown } = { exports: {} }
     fn(mod.exports as object, mod, createRequire(CLI_BUNDLE), CLI_BUNDLE, dirname(CLI_BUNDLE))
     if (typeof mod.exports !== "function") fail("the section does not export the module factory")
-    loaded = { factory: mod.exports as Factory, wasm }
+    loaded = { factory: mod.exports as Factory, wasm, wasmBytes: Buffer.from(wasmBase64, "base64") }
     return loaded
 }
 
-/** A fresh VM instance (a power-on): its own memory, the host's clock and random source. */
-export async function createVm(host: VmHost): Promise<VmModule> {
-    const { factory, wasm } = checkVmBundle()
+/** Every `everyInstructions` WASM instructions, `onSample` sees the VM (deterministic profiler). */
+export interface VmSampler {
+    everyInstructions: number
+    onSample(vm: VmModule): void
+}
+
+/** A fresh VM instance (a power-on): its own memory, the host's clock and random source.
+ *  `metered`: the VM counts the WASM instructions it executes (vm.instructions()). */
+export async function createVm(host: VmHost, metered = false, sampler?: VmSampler): Promise<VmModule> {
+    const l = checkVmBundle()
+    const { factory } = l
+    if (sampler) l.sampled ??= new WebAssembly.Module(meterModule(l.wasmBytes, { sampleVia: "em_time_now" }))
+    else if (metered) l.metered ??= new WebAssembly.Module(meterModule(l.wasmBytes))
+    const wasm = sampler ? l.sampled! : metered ? l.metered! : l.wasm
     let vm: VmModule | undefined
+    let counter: WebAssembly.Global | undefined
+    let sampleAt: WebAssembly.Global | undefined
     vm = await factory({
         instantiateWasm(info: { env: Record<string, unknown> }, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => unknown) {
             const env = info.env
             for (const name of REPLACED_IMPORTS) if (typeof env[name] !== "function") fail("the glue no longer provides " + name)
-            env.em_time_now = () => host.nowMs()
+            env.em_time_now = () => {
+                // The sampling hook calls em_time_now when the counter reaches the threshold; the
+                // VM's own clock reads come with the counter below it.
+                if (sampleAt && counter && vm && (counter.value as bigint) >= (sampleAt.value as bigint)) {
+                    sampler!.onSample(vm)
+                    sampleAt.value = (counter.value as bigint) + BigInt(sampler!.everyInstructions)
+                }
+                return host.nowMs()
+            }
             env.em_jd_crypto_get_random = (ptr: number, size: number) => {
                 const buf = new Uint8Array(size)
                 host.random(buf)
@@ -159,10 +191,19 @@ export async function createVm(host: VmHost): Promise<VmModule> {
                 vm.HEAPU8.set(buf, ptr)
             }
             const instance = new WebAssembly.Instance(wasm, info as unknown as WebAssembly.Imports)
+            if (metered || sampler) counter = instance.exports[METER_EXPORT] as WebAssembly.Global
+            if (sampler) {
+                sampleAt = instance.exports[SAMPLE_AT_EXPORT] as WebAssembly.Global
+                sampleAt.value = BigInt(sampler.everyInstructions)
+            }
             return receive(instance, wasm)
         },
         print: (): void => undefined,
         printErr: (): void => undefined,
     })
+    if (counter) {
+        const c = counter
+        vm.instructions = () => Number(c.value as bigint)
+    }
     return vm
 }

@@ -2,25 +2,19 @@
 // (`_jd_em_process` returns the µs until its next deadline) or when a frame arrives, and passes
 // its Jacdac frames to and from the bus through the clock's queue (never re-entering the VM).
 //
-// Chip speed: with a chip factor F > 0, each VM slice is charged F x its measured host time on
-// the virtual clock: the VM's clock reads that much later after the slice (within a slice it
-// reads the slice's start), and the VM cannot run again nor take a frame until the charged time
-// has passed, as a slower CPU would not.
-// Host time of a slice is the smaller of its wall time and this process's CPU time (user +
-// system, every thread): wall time alone would charge a slice for being preempted on a loaded
-// machine, CPU time alone for V8's background threads (GC, compilers) running meanwhile; the
-// slice's own time is at most either. It still varies run to run, so this mode is NOT
-// deterministic (a slice costs what the host makes it).
+// Chip speed: with a chip factor F > 0, the VM runs metered (wasmMeter.ts: it counts the WASM
+// instructions it executes) and each slice is charged its instruction count x the host's
+// calibrated time per instruction x F on the virtual clock (chip.ts): the VM's clock reads that
+// much later after the slice (within a slice it reads the slice's start), and the VM cannot run
+// again nor take a frame until the charged time has passed, as a slower CPU would not. The
+// count depends on nothing but the VM's work, so chip mode is deterministic too, and a loaded
+// host (CI's two cores) charges no more than an idle one.
 
 import { createVm, VmModule } from "./vmLoader"
 import { census, findGcChunk, FunctionNamer, functionNamer, HeapCensus, imageStrings } from "./heapCensus"
 import type { VirtualClock } from "./clock"
-
-/** CPU time of this process in ms (µs resolution). */
-function cpuMs(): number {
-    const u = process.cpuUsage()
-    return (u.user + u.system) / 1000
-}
+import { HOST_NS_PER_WASM_INSTRUCTION } from "./chip"
+import type { VmProfiler } from "./vmProfile"
 
 export interface VmNodeOptions {
     clock: VirtualClock
@@ -33,6 +27,10 @@ export interface VmNodeOptions {
     flash: { data: Uint8Array }
     /** 0: the VM runs in zero virtual time (deterministic); >0: chip-time factor (see above). */
     chipFactor: number
+    /** Count instructions in zero-time mode too (calibration; chip mode always counts). */
+    countInstructions?: boolean
+    /** Sample the running bytecode every profiler.everyInstructions (implies counting). */
+    profiler?: VmProfiler
     /** Every console/dmesg line of the VM. */
     onLine: (line: string) => void
     /** A frame the VM sent (delivered on the clock's queue, outside the VM call). */
@@ -51,10 +49,15 @@ export interface VmStats {
     slices: number
     framesIn: number
     framesOut: number
-    /** Host time inside VM calls: min(wall, process CPU) per slice in chip mode, wall otherwise. */
+    /** Wall time of this host inside VM calls (what the run cost here, not what is charged). */
     hostMs: number
+    /** WASM instructions the VM executed (metered VM only, else 0). */
+    instructions: number
+    /** Virtual time charged for the VM's work (chip mode): instructions x ns/instruction x F. */
     chargedMs: number
     maxSliceHostMs: number
+    /** The largest instruction count of one slice. */
+    maxSliceInstructions: number
 }
 
 /** xorshift32: a small seeded generator for the VM's random bytes. */
@@ -78,7 +81,7 @@ export class VmNode {
     private outbox: Uint8Array[] = []
     private stopped = false
     private chunkHint: number | undefined
-    readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, chargedMs: 0, maxSliceHostMs: 0 }
+    readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
 
     constructor(private o: VmNodeOptions) {}
 
@@ -91,12 +94,16 @@ export class VmNode {
 
     async boot() {
         const rnd = xorshift(this.o.seed)
-        const vm = await createVm({
-            nowMs: () => this.vmNowMs(),
-            random: out => {
-                for (let i = 0; i < out.length; i++) out[i] = rnd() & 0xff
+        const vm = await createVm(
+            {
+                nowMs: () => this.vmNowMs(),
+                random: out => {
+                    for (let i = 0; i < out.length; i++) out[i] = rnd() & 0xff
+                },
             },
-        })
+            this.o.chipFactor > 0 || !!this.o.countInstructions,
+            this.o.profiler ? { everyInstructions: this.o.profiler.everyInstructions, onSample: v => this.o.profiler!.sample(v) } : undefined,
+        )
         this.vm = vm
         vm.dmesg = (s: string) => {
             if (!this.stopped) this.o.onLine(s)
@@ -113,6 +120,11 @@ export class VmNode {
             // Copied (the VM's heap is reused); delivered after the slice that sent it, never inside.
             this.outbox.push(new Uint8Array(pkt))
         }
+        // The glue asks on every VM turn whether TCP sockets exist by calling require("tls") (about
+        // 0.2 ms of host time per virtual second, charged as chip time in chip mode): the answer
+        // cannot change within a process, so it is asked once.
+        const sockets = (vm as unknown as { sockIsAvailable(): boolean }).sockIsAvailable()
+        ;(vm as unknown as { sockIsAvailable(): boolean }).sockIsAvailable = () => sockets
         vm.flashLoad = () => this.o.flash.data
         vm.flashSave = (buf: Uint8Array) => {
             this.o.flash.data = new Uint8Array(buf)
@@ -196,9 +208,8 @@ export class VmNode {
             this.schedule(this.busyUntilMs - clock.nowMs)
             return
         }
-        const chip = this.o.chipFactor > 0
         const t0 = performance.now()
-        const c0 = chip ? cpuMs() : 0
+        const i0 = vm.instructions ? vm.instructions() : 0
         let us = 0
         // A census waits for a slice that allocates: the collection at every allocation runs only
         // then, and a slice that allocates nothing leaves the garbage since the last collection in
@@ -228,12 +239,14 @@ export class VmNode {
             this.censusPending = allocsBefore !== undefined && allocsAfter === allocsBefore
             if (!this.censusPending) this.takeCensus(vm)
         }
-        const wallMs = performance.now() - t0
-        const hostMs = chip ? Math.min(wallMs, cpuMs() - c0) : wallMs
+        const hostMs = performance.now() - t0
+        const instructions = vm.instructions ? vm.instructions() - i0 : 0
         this.stats.slices++
         this.stats.hostMs += hostMs
+        this.stats.instructions += instructions
         if (hostMs > this.stats.maxSliceHostMs) this.stats.maxSliceHostMs = hostMs
-        const charged = this.o.chipFactor > 0 ? hostMs * this.o.chipFactor : 0
+        if (instructions > this.stats.maxSliceInstructions) this.stats.maxSliceInstructions = instructions
+        const charged = this.o.chipFactor > 0 ? (instructions * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
         this.stats.chargedMs += charged
         this.busyUntilMs = clock.nowMs + charged
         if (this.stopped) return
