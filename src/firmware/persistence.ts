@@ -84,8 +84,10 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
             // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
-            // restore logs several at once) cannot reach the VM's InfiniteLoop budget.
-            await clock.sleep(0)
+            // restore logs several at once) cannot reach the VM's InfiniteLoop budget. 1 ms, not
+            // 0: a zero sleep resumes within the same VM turn, so a burst of records was one
+            // stall of the runtime (no packet, no timer in between): 0.9 s at the RP2040 estimate.
+            await clock.sleep(1)
         }
         if (overflow > 0) {
             plog.append(clock.nowMs(), "LOG_OVERFLOW", overflow + " records not persisted (queue full)")

@@ -109,6 +109,36 @@ describe("TMC5160 register model", () => {
         expect(x2 - x1).toBeLessThanOrEqual(10000)
     })
 
+    it("a cruise read once in 100 ms (cruise in one stretch) ends where one read every ms (the 1 ms loop) ends, braking and arrival included", async () => {
+        // The 1 ms loop is the reference: a model read every millisecond never takes the cruise
+        // stretch (it needs at least 2 ms). Both run the same profile: accelerate, cruise at
+        // VMAX, brake onto XTARGET, arrive exactly.
+        // 1000, 1920 (1200 mL/h on BD 50) and 143 µsteps/s: 4,000 µsteps within the 30 s.
+        for (const vmax of [1398, 2685, 200]) {
+            const a = rig()
+            const b = rig()
+            for (const m of [a.model, b.model]) {
+                await write(m, REG_RAMPMODE, 0)
+                await write(m, REG_AMAX, 3054)
+                await write(m, REG_DMAX, 3054)
+                await write(m, REG_VMAX, vmax)
+                await write(m, REG_XTARGET, 4_000)
+            }
+            const trace: number[][] = []
+            for (let t = 1; t <= 30_000; t++) {
+                a.clock.ms = t
+                a.model.xactual()
+                if (t % 100 === 0) {
+                    b.clock.ms = t
+                    trace.push([a.model.xactual(), b.model.xactual()])
+                }
+            }
+            // Float sums in another order may move a step across a millisecond: at most 1 apart.
+            for (const [x, y] of trace) expect(Math.abs(x - y)).toBeLessThanOrEqual(1)
+            expect(trace[trace.length - 1]).toEqual([4_000, 4_000])
+        }
+    })
+
     it("decodes every status bit by name", () => {
         expect(spiStatusText(0xff)).toBe("reset_flag driver_error sg2 standstill velocity_reached position_reached status_stop_l status_stop_r")
         expect(drvStatusText(DRV_OT + DRV_S2GA + DRV_STST)).toContain("ot s2ga stst")

@@ -19,7 +19,7 @@ const HOST_COREMARK = 45000
 /** Host time of one WASM instruction of the VM, UNMETERED, on the host whose CoreMark is above:
  *  the VM's wall time over a run divided by the instructions the metered VM counts for the same
  *  (deterministic) run. Measured on 2026-11-30 (see docs/hil-rig.md, "Chip speed"). */
-export const HOST_NS_PER_WASM_INSTRUCTION = 1
+export const HOST_NS_PER_WASM_INSTRUCTION = 0.087
 const WASM_SLOWDOWN = [1.5, 2]
 
 function chip(name: string, coremark: [number, number]): Chip {

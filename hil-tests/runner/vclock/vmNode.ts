@@ -246,6 +246,7 @@ export class VmNode {
         this.stats.instructions += instructions
         if (hostMs > this.stats.maxSliceHostMs) this.stats.maxSliceHostMs = hostMs
         if (instructions > this.stats.maxSliceInstructions) this.stats.maxSliceInstructions = instructions
+        this.o.profiler?.endSlice(instructions, clock.nowMs)
         const charged = this.o.chipFactor > 0 ? (instructions * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
         this.stats.chargedMs += charged
         this.busyUntilMs = clock.nowMs + charged

@@ -27,6 +27,12 @@ export class VmProfiler {
     readonly tasks = new Map<string, number>()
     /** Chains under the function named by VMPROF_FOCUS (development aid). */
     readonly focused = new Map<string, number>()
+    /** Chains of the slice running now; kept in `longSlices` if the slice is long. */
+    private sliceChains = new Map<string, number>()
+    /** Chains sampled in slices of more than longSliceInstructions (the stalls). */
+    readonly longSlices = new Map<string, number>()
+    longSliceInstructions = 10e6
+    longSliceCount = 0
     total = 0
     private base = -1
     private ctxImg: number[] | undefined
@@ -99,6 +105,20 @@ export class VmProfiler {
         }
         const focus = process.env.VMPROF_FOCUS
         if (focus && seen.has(focus)) this.add(this.focused, chain.slice(0, chain.indexOf(focus) + 1).reverse().join(" > "))
+        this.add(this.sliceChains, chain.slice().reverse().join(" > "))
+    }
+
+    /** Called by the VM node after each slice with its instruction count. */
+    endSlice(instructions: number, atMs = 0) {
+        if (instructions >= this.longSliceInstructions) {
+            this.longSliceCount++
+            if (process.env.VMPROF_SLICES) {
+                const top = [...this.sliceChains].sort((a, b) => b[1] - a[1]).slice(0, 3)
+                console.error("long slice at " + atMs.toFixed(0) + " ms: " + (instructions / 1e6).toFixed(1) + " M instructions; " + top.map(([k, v]) => v + "x " + k).join(" | "))
+            }
+            for (const [k, v] of this.sliceChains) this.longSlices.set(k, (this.longSlices.get(k) ?? 0) + v)
+        }
+        this.sliceChains.clear()
     }
 
     /** The top `n` of each table, as % of samples. */
@@ -113,6 +133,7 @@ export class VmProfiler {
             top(this.inclusive, "-- inclusive (function on the running chain)"),
             top(this.self, "-- self (function running)"),
             ...(this.focused.size > 0 ? [top(this.focused, "-- chains under " + process.env.VMPROF_FOCUS)] : []),
+            ...(this.longSlices.size > 0 ? [top(this.longSlices, "-- chains in the " + this.longSliceCount + " slice(s) of over " + this.longSliceInstructions / 1e6 + " M instructions (% of all samples)")] : []),
         ].join("\n")
     }
 }
