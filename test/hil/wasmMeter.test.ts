@@ -22,8 +22,8 @@ function countdownModule(): Uint8Array {
 describe("WASM instruction meter", () => {
     it("counts what the semantics execute: f(n) runs loop 1 + body 5n + end 1 + local.get, end 2 = 5n + 4 instructions", () => {
         const wasm = countdownModule()
-        const plain = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { env: { hook: () => undefined } })
-        const metered = new WebAssembly.Instance(new WebAssembly.Module(meterModule(wasm)), { env: { hook: () => undefined } })
+        const plain = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { env: { hook: (): void => undefined } })
+        const metered = new WebAssembly.Instance(new WebAssembly.Module(meterModule(wasm)), { env: { hook: (): void => undefined } })
         const g = metered.exports[METER_EXPORT] as WebAssembly.Global
         for (const n of [1, 7, 1000]) {
             const before = g.value as bigint

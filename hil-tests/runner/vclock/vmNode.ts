@@ -250,6 +250,8 @@ export class VmNode {
         const charged = this.o.chipFactor > 0 ? (instructions * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
         this.stats.chargedMs += charged
         this.busyUntilMs = clock.nowMs + charged
+        // Development aid: every slice with its cost (VCLOCK_SLICES=1).
+        if (process.env.VCLOCK_SLICES) console.error("slice t=" + clock.nowMs.toFixed(1) + " frames=" + this.stats.framesIn + " instr=" + (instructions / 1e6).toFixed(2) + "M charged=" + charged.toFixed(1) + "ms next=" + (us / 1000).toFixed(1))
         if (this.stopped) return
         if (this.outbox.length > 0) {
             // Frames leave when the slice that sent them has been charged (at once in zero-time mode).
