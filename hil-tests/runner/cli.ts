@@ -11,7 +11,7 @@ import { forgetDevtoolsPid, runSimScenario, SimBus } from "./sim"
 import { runBoardScenario } from "./board"
 import { runVclockScenario, VclockResult } from "./vclock/backend"
 import { buildImage, type Image } from "./vclock/build"
-import { CHIPS, resolveChip } from "./vclock/chip"
+import { CHIPS, resolveChip, rigFunctionsOf } from "./vclock/chip"
 import { checkVmBundle } from "./vclock/vmLoader"
 import { VmProfiler } from "./vclock/vmProfile"
 
@@ -35,6 +35,7 @@ function table(results: ScenarioResult[]): string {
             lines.push("      VM: " + v.vm.slices + " slices, " + v.vm.hostMs.toFixed(0) + " ms of host time" +
                 (v.vm.instructions > 0 ? "; " + (v.vm.instructions / 1e6).toFixed(1) + " M WASM instructions (" + (perS / 1e6).toFixed(2) + " M per virtual s), longest slice " + (v.vm.maxSliceInstructions / 1e6).toFixed(2) + " M" : ""))
         }
+        if (v.vm && v.vm.chargedMs > 0 && v.vm.rigInstructions > 0) lines.push("      rig's own work in the VM (TMC5160 model, HIL reporting), not charged: " + ((100 * v.vm.rigInstructions) / v.vm.instructions).toFixed(1) + " % of the instructions")
         if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s of " + (v.virtualS ?? 0).toFixed(1) + " s (" + ((100 * v.vm.chargedMs) / 1000 / Math.max(1e-3, v.virtualS ?? 0)).toFixed(1) + " % busy); longest slice " + ((v.vm.maxSliceInstructions * v.vm.chargedMs) / Math.max(1, v.vm.instructions)).toFixed(1) + " ms of chip time")
         for (const h of v.heap ?? []) lines.push("      heap at " + h.atS.toFixed(1) + " s: " + h.usedBytes + " B used, " + h.freeBytes + " B free, largest free block " + h.maxFreeBlock + " B, " + h.blocks + " blocks")
         if (r.error) lines.push("      ERROR " + r.error)
@@ -65,7 +66,7 @@ async function main() {
         .argument("<scenarios...>", "scenario files (hil-tests/scenarios/*.json)")
         .option("--json", "print machine-readable results")
         .option("--backend <backend>", "sim | vclock | host (default: each scenario's own 'backend' field)")
-        .option("--chip <chip>", "vclock at chip speed: " + Object.keys(CHIPS).join(" | ") + " (each VM slice costs its host CPU time x the chip's factor; implies --backend vclock)")
+        .option("--chip <chip>", "vclock at chip speed: " + Object.keys(CHIPS).join(" | ") + " (each VM slice costs its WASM instructions, the rig's own work excepted, x the host's ns per instruction x the chip's factor; deterministic; implies --backend vclock)")
         .option("--chip-factor <x>", "vclock at chip speed with an explicit factor")
         .option("--count-instructions", "vclock: count the VM's WASM instructions in zero-time mode too (calibrates chip.ts)")
         .option("--profile <n>", "vclock: deterministic bytecode profile, one sample every <n> WASM instructions (printed per scenario)")
@@ -148,7 +149,7 @@ async function main() {
                 else if (backend === "host") r = await runHostScenario(sc, opts.mutate)
                 else if (backend === "vclock") {
                     const image = images.get(!!sc.panel)!
-                    const profiler = opts.profile ? new VmProfiler(image.bytecode, Math.max(1000, Number(opts.profile))) : undefined
+                    const profiler = opts.profile ? new VmProfiler(image.bytecode, Math.max(1000, Number(opts.profile)), image.functions) : undefined
                     r = await runVclockScenario(sc, {
                         profiler,
                         bytecode: image.bytecode,
@@ -156,6 +157,7 @@ async function main() {
                         chipFactor: job.chip ? job.chip.factor : 0,
                         chipName: job.chip?.label,
                         countInstructions: opts.countInstructions,
+                        rigFunctions: rigFunctionsOf(image.functions),
                         log,
                         verbose: opts.verbose,
                         mutation: opts.mutate,

@@ -14,7 +14,7 @@ import { KEY_NAMES } from "../../src/hal/hilTypes"
 export { KEY_NAMES }
 /** Fixed rig device id so the firmware's role bindings do not depend on a random id. */
 const RIG_DEVICE_ID = "48494c2d52494731"
-const STREAM_MS = 50
+const STREAM_MS = 100
 
 export class SimRig {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -85,7 +85,12 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
         await clock.sleep(50)
     }
     const selfTestOk = await powerOnSelfTest(hw, pump, log, SAFETY_SETTINGS_TEXT, crc16(SAFETY_SETTINGS_TEXT), clock)
+    // 1 ms, not 0: a zero sleep resumes in the same VM turn, and boot's stretches back to back
+    // kept the runtime from taking the sensors' reports for 0.5 s at the RP2040 estimate, so the
+    // first control tick found every reading stale (chip-speed HIL, docs/hil-rig.md).
+    await clock.sleep(1)
     const safety: SafetyState = { monitor: new SafetyMonitor(pump, log, SAFETY_DEFAULTS), lastToneHz: 0, lastLed: false }
+    await clock.sleep(1)
     return { pump: pump, log: log, hw: hw, persistence: persistence, dev: dev, safety: safety, selfTestOk: selfTestOk, library: library, libraryInstaller: libraryInstaller, pumpId: pumpId }
 }
 

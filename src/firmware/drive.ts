@@ -11,4 +11,6 @@ export async function initDrive(fw: PumpFirmware) {
     } catch (e) {
         fw.pump.raiseAlarm(fw.dev.clock.nowMs(), "DRIVE_FAULT", "motion controller failed at boot: " + errorText(e))
     }
+    // Let the runtime take the reports that arrived during the configuration (see bootFirmware).
+    await fw.dev.clock.sleep(1)
 }

@@ -5,7 +5,8 @@
 // the key-less scenarios.
 
 import { boardLibrarySource } from "./librarySource"
-import { bootHil, keypadKeys, startStatusLines } from "./hilRun"
+import { bootHil, keypadKeys } from "./hilRun"
+import { startStatusLines } from "./hilStatus"
 import { provisionDeviceKey } from "./libraryDevice"
 import { runFirmware } from "./app"
 import { startPanel } from "./panel"

@@ -11,9 +11,7 @@ import { DeviceServices, PanelKeySource } from "../hal/types"
 import { Clock } from "../core/clock"
 import { initDrive } from "./drive"
 import { hilLibrarySource, LibrarySource } from "./librarySource"
-
-/** Status line period: fast enough for the rig to time alarms to ±100 ms. */
-export const HIL_STATUS_MS = 100
+import { startStatusLines } from "./hilStatus"
 
 function onKey(fw: PumpFirmware, rig: HilRig, key: string) {
     const pump = fw.pump
@@ -85,39 +83,4 @@ export async function runHil(program: InfusionProgram, rig: HilRig, dev: DeviceS
     const programText = loaded === null ? "restored" : loaded.ok ? "ok" : "refused reason=" + loaded.reason
     console.log(HIL_PREFIX + "t=" + clock.nowMs() + " program=" + programText)
     startStatusLines(fw, rig, tmcFault)
-}
-
-/** The status line every HIL_STATUS_MS (state, alarm, volumes, steps, latched alarms) the rig
- *  times everything by; injects the scenario's controller fault when due. */
-export function startStatusLines(fw: PumpFirmware, rig: HilRig, tmcFault: HilTmcFault) {
-    const clock = fw.dev.clock
-    const hw = fw.hw
-    const pump = fw.pump
-    let runningSinceMs = -1
-    let injected = false
-    clock.every(HIL_STATUS_MS, async () => {
-        // Shaft steps first, so the status line's interval carries none of them.
-        rig.reportMotion()
-        // Per-field readers, not status() (a 292-byte object every 100 ms; REQ-HEAP-002).
-        const state = pump.state()
-        const code = pump.alarmCodeNow()
-        const infusedUl = pump.infusedUlNow()
-        const bolusUl = pump.bolusUlNow()
-        if (tmcFault && !injected) {
-            const now = clock.nowMs()
-            if (runningSinceMs < 0 && state === "Running") runningSinceMs = now
-            if (runningSinceMs >= 0 && now - runningSinceMs >= tmcFault.afterMs) {
-                injected = true
-                rig.injectDriveFault(tmcFault.fault)
-            }
-        }
-        // Every latched alarm, so the rig can count each alarm's rising edges.
-        let latched = fw.safety.monitor.alarms.latchedCodes().join(",")
-        if (latched.length === 0) latched = "-"
-        const fired = await hw.stepper.firedCount()
-        // (One concatenation per statement: a longer chain with the await trips the devs compiler.)
-        let line = HIL_PREFIX + "t=" + clock.nowMs() + " state=" + state + " alarm=" + (code.length > 0 ? code : "-")
-        line = line + " infused=" + infusedUl + " bolus=" + bolusUl + " fired=" + fired
-        console.log(line + " latched=" + latched)
-    })
 }

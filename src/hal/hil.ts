@@ -22,12 +22,11 @@ import { Tmc5160Model, TmcFault } from "./tmc5160Model"
 import { TmcStepEngine } from "./tmcStepEngine"
 import { PumpHardware, StepEngine } from "./types"
 import { HIL_PREFIX, HilRig } from "./hilTypes"
+import { startRigReports } from "./hilReport"
 
 
 /** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
 export const SENSOR_STALE_MS = 500
-/** Rig bookkeeping period: role-binding lines and the shaft steps (steps= lines). */
-export const HIL_POLL_MS = 100
 
 export interface HilReading {
     value: number
@@ -43,24 +42,6 @@ export function fresh(r: HilReading, nowMs: number): boolean {
  *  pulled (see createHilHardware). */
 function valueOr(r: HilReading, nowMs: number, whenStale: number): number {
     return fresh(r, nowMs) ? r.value : whenStale
-}
-
-/** Role names in the `role=` lines, in HilSignals.roles order. */
-const ROLE_NAMES = ["pressure", "air", "door", "plunger", "battery", "position", "keypad"]
-
-/** Logs every bind/unbind so the rig can wait for the firmware to see all of its signals. Polled
- *  (every HIL_POLL_MS, createHilHardware): a binding subscription per role kept a client register, an
- *  emitter, its handler list and two closure frames alive, about 300 B of VM heap each (2.2 KB
- *  for the seven roles, in both HIL images). */
-function reportBindings(g: HilSignals) {
-    for (let i = 0; i < ROLE_NAMES.length; i++) {
-        const bit = 1 << i
-        const bound = g.roles[i].isBound
-        if (bound !== ((g.boundBits & bit) !== 0)) {
-            g.boundBits ^= bit
-            console.log(HIL_PREFIX + "t=" + ds.millis() + " role=" + ROLE_NAMES[i] + " bound=" + (bound ? 1 : 0))
-        }
-    }
 }
 
 /** One rig signal: its register's last value and age tracked
@@ -150,7 +131,7 @@ class HilEnableLine implements OutputLine {
 
 /** The rig's motion as the HIL adapter uses it: the step engine, the door interlock (on every
  *  change of the door signal) and the steps= report. */
-interface RigMotion {
+export interface RigMotion {
     readonly engine: StepEngine
     poll(doorClosed: boolean): void
     report(): void
@@ -259,13 +240,7 @@ export function createHilHardware(g: HilSignals, motion: RigMotion): PumpHardwar
             motion.poll(closed)
         }
     }
-    // Role bindings and the model's shaft steps every HIL_POLL_MS: rig bookkeeping that a board
-    // does not do, kept at the control period so it costs the chip-speed run little (each timer
-    // turn costs the VM's timer queue too; docs/hil-rig.md, "Chip speed").
-    setInterval(() => {
-        motion.report()
-        reportBindings(g)
-    }, HIL_POLL_MS)
+    startRigReports(g, motion)
     const stepper = motion.engine
     return {
         name: "hil",

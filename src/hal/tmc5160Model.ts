@@ -132,8 +132,18 @@ export class Tmc5160Model implements SpiBus {
             const n = this.cruise(now - this.lastMs)
             if (n > 0) this.lastMs += n
             else {
+                const v0 = this.v
+                const f0 = this.frac
                 this.step1ms()
                 this.lastMs++
+                // Held still short of the target (a StallGuard stop, a zero ramp after a reset):
+                // a millisecond that changed nothing changes nothing until a register is written
+                // (which advances first), so the rest of the span is skipped, not iterated (a
+                // 1.6 s span was 1,600 iterations: the VM's InfiniteLoop panic at chip speed).
+                if (this.v === 0 && v0 === 0 && this.frac === f0 && this.regs[REG_XACTUAL] === x) {
+                    this.lastMs = now
+                    break
+                }
             }
         }
     }

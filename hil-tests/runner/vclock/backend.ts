@@ -38,6 +38,8 @@ export interface VclockOptions {
     countInstructions?: boolean
     /** Deterministic bytecode profile (vmProfile.ts), across the scenario's boots. */
     profiler?: VmProfiler
+    /** Chip mode: the image's rig functions, not charged (vmNode.ts, chip.ts RIG_FILES). */
+    rigFunctions?: Set<number>
     log: LogSink
     verbose?: boolean
     mutation?: string
@@ -80,7 +82,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     const cpu0 = process.cpuUsage()
     const clock = new VirtualClock()
     const flash = { data: new Uint8Array(0) } // fresh non-volatile memory, kept across power cycles
-    const vmStats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
+    const vmStats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, rigInstructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
     let vm: VmNode | undefined
     let fault: string | undefined
     let offTimer: number | undefined
@@ -115,6 +117,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
         vmStats.framesOut += s.framesOut
         vmStats.hostMs += s.hostMs
         vmStats.instructions += s.instructions
+        vmStats.rigInstructions += s.rigInstructions
         vmStats.chargedMs += s.chargedMs
         vmStats.maxSliceHostMs = Math.max(vmStats.maxSliceHostMs, s.maxSliceHostMs)
         vmStats.maxSliceInstructions = Math.max(vmStats.maxSliceInstructions, s.maxSliceInstructions)
@@ -130,6 +133,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
             chipFactor: o.chipFactor,
             countInstructions: o.countInstructions,
             profiler: o.profiler,
+            rigFunctions: o.rigFunctions,
             onLine: l => {
                 const e = l.indexOf("vclock-error=")
                 if (e >= 0) fault = l.slice(e + 13)

@@ -20,6 +20,29 @@ import { newKeyHex, sign } from "../../../tools/druglib/sign"
 const WORK = join(ROOT, ".hil", "vclock")
 const ENTRY = join(ROOT, ".hil", "gen", "vclock.ts")
 const BUILT = join(ROOT, ".devicescript", "bin", "bytecode.devs")
+const BUILT_DBG = join(ROOT, ".devicescript", "bin", "bytecode-dbg.json")
+
+/** A function of the image: its name and the source file it is written in (from the build's
+ *  debug information), by function index. */
+export interface ImageFunction {
+    name: string
+    file: string
+}
+
+/** Function index -> name and source file, from `devs build`'s bytecode-dbg.json. */
+export function imageFunctions(dbg: { functions: { name: string; location: number[] }[]; sources: { path: string; length: number }[] }): ImageFunction[] {
+    const starts: number[] = []
+    let at = 0
+    for (const src of dbg.sources) {
+        starts.push(at)
+        at += src.length
+    }
+    return dbg.functions.map(f => {
+        let i = starts.length - 1
+        while (i > 0 && starts[i] > f.location[0]) i--
+        return { name: f.name, file: dbg.sources[i]?.path ?? "?" }
+    })
+}
 
 /** Device id of the VM that runs program `i` (16 hex digits, as the VM reports it). */
 export function programDeviceId(i: number): string {
@@ -107,6 +130,8 @@ export interface Image {
     deviceIds: Map<string, string>
     /** Device id of the program, if the image holds it (any scenario with the same program). */
     deviceIdFor(program: Scenario["program"], setup?: string): string | undefined
+    /** By function index (chip mode's rig accounting, the profiler's names). */
+    functions: ImageFunction[]
     cached: boolean
     buildS: number
 }
@@ -139,9 +164,11 @@ export async function buildImage(scenarios: Scenario[], log: (l: string) => void
     const key = h.digest("hex").slice(0, 24)
     mkdirSync(WORK, { recursive: true })
     const cachedFile = join(WORK, key + ".devs")
-    if (existsSync(cachedFile)) {
+    const cachedFns = join(WORK, key + ".functions.json")
+    if (existsSync(cachedFile) && existsSync(cachedFns)) {
         log("vclock: image " + key + " from cache")
-        return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, cached: true, buildS: (performance.now() - t0) / 1000 }
+        const functions = JSON.parse(readFileSync(cachedFns, "utf8")) as ImageFunction[]
+        return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, functions, cached: true, buildS: (performance.now() - t0) / 1000 }
     }
     mkdirSync(join(ROOT, ".hil", "gen"), { recursive: true })
     writeFileSync(ENTRY, fillPanelSecrets(source))
@@ -153,6 +180,8 @@ export async function buildImage(scenarios: Scenario[], log: (l: string) => void
         const err = e as { stdout?: string; stderr?: string; message: string }
         throw new Error("devs build " + ENTRY + " failed: " + (String(err.stdout ?? "") + String(err.stderr ?? "") || err.message).trim().slice(-2000))
     }
+    const functions = imageFunctions(JSON.parse(readFileSync(BUILT_DBG, "utf8")))
+    writeFileSync(cachedFns, JSON.stringify(functions))
     copyFileSync(BUILT, cachedFile)
-    return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, cached: false, buildS: (performance.now() - t0) / 1000 }
+    return { bytecode: new Uint8Array(readFileSync(cachedFile)), deviceIds, deviceIdFor, functions, cached: false, buildS: (performance.now() - t0) / 1000 }
 }

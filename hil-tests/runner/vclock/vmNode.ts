@@ -13,8 +13,9 @@
 import { createVm, VmModule } from "./vmLoader"
 import { census, findGcChunk, FunctionNamer, functionNamer, HeapCensus, imageStrings } from "./heapCensus"
 import type { VirtualClock } from "./clock"
-import { HOST_NS_PER_WASM_INSTRUCTION } from "./chip"
+import { HOST_NS_PER_WASM_INSTRUCTION, RIG_SAMPLE_INSTRUCTIONS } from "./chip"
 import type { VmProfiler } from "./vmProfile"
+import { VmInspector } from "./vmInspect"
 
 export interface VmNodeOptions {
     clock: VirtualClock
@@ -31,6 +32,10 @@ export interface VmNodeOptions {
     countInstructions?: boolean
     /** Sample the running bytecode every profiler.everyInstructions (implies counting). */
     profiler?: VmProfiler
+    /** Chip mode: function indices of the rig's own work in the image (the controller model, the
+     *  HIL reporting; chip.ts RIG_FILES). Instructions run with one of them on the chain are
+     *  counted (sampled every RIG_SAMPLE_INSTRUCTIONS) and not charged. */
+    rigFunctions?: Set<number>
     /** Every console/dmesg line of the VM. */
     onLine: (line: string) => void
     /** A frame the VM sent (delivered on the clock's queue, outside the VM call). */
@@ -53,6 +58,8 @@ export interface VmStats {
     hostMs: number
     /** WASM instructions the VM executed (metered VM only, else 0). */
     instructions: number
+    /** Of those, sampled as the rig's own work (chip mode with rigFunctions), not charged. */
+    rigInstructions: number
     /** Virtual time charged for the VM's work (chip mode): instructions x ns/instruction x F. */
     chargedMs: number
     maxSliceHostMs: number
@@ -81,7 +88,10 @@ export class VmNode {
     private outbox: Uint8Array[] = []
     private stopped = false
     private chunkHint: number | undefined
-    readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
+    readonly stats: VmStats = { slices: 0, framesIn: 0, framesOut: 0, hostMs: 0, instructions: 0, rigInstructions: 0, chargedMs: 0, maxSliceHostMs: 0, maxSliceInstructions: 0 }
+    /** Rig instructions sampled in the slice running now. */
+    private sliceRig = 0
+    private samples = 0
 
     constructor(private o: VmNodeOptions) {}
 
@@ -102,7 +112,7 @@ export class VmNode {
                 },
             },
             this.o.chipFactor > 0 || !!this.o.countInstructions,
-            this.o.profiler ? { everyInstructions: this.o.profiler.everyInstructions, onSample: v => this.o.profiler!.sample(v) } : undefined,
+            this.sampler(),
         )
         this.vm = vm
         vm.dmesg = (s: string) => {
@@ -135,6 +145,24 @@ export class VmNode {
         if (r) throw new Error("VM refused the bytecode: deploy error " + r)
         // `devs run` (devsStart) runs the first slice 10 ms after start.
         this.schedule(10)
+    }
+
+    /** The VM's sampling hook: the profiler's, the rig accounting's (chip mode), or both at the
+     *  rig's period with the profiler fed every k-th sample. */
+    private sampler() {
+        const prof = this.o.profiler
+        const rig = this.o.chipFactor > 0 && this.o.rigFunctions && this.o.rigFunctions.size > 0 ? this.o.rigFunctions : undefined
+        if (!prof && !rig) return undefined
+        const every = rig ? RIG_SAMPLE_INSTRUCTIONS : prof!.everyInstructions
+        const k = prof && rig ? Math.max(1, Math.round(prof.everyInstructions / every)) : 1
+        const inspector = rig ? new VmInspector(this.o.bytecode) : undefined
+        return {
+            everyInstructions: every,
+            onSample: (vm: VmModule) => {
+                if (inspector && rig && inspector.chainHas(vm, rig)) this.sliceRig += every
+                if (prof && this.samples++ % k === 0) prof.sample(vm)
+            },
+        }
     }
 
     /** Power cut: the VM stops where it is; nothing more runs, no shutdown code. */
@@ -210,6 +238,7 @@ export class VmNode {
         }
         const t0 = performance.now()
         const i0 = vm.instructions ? vm.instructions() : 0
+        this.sliceRig = 0
         let us = 0
         // A census waits for a slice that allocates: the collection at every allocation runs only
         // then, and a slice that allocates nothing leaves the garbage since the last collection in
@@ -247,7 +276,11 @@ export class VmNode {
         if (hostMs > this.stats.maxSliceHostMs) this.stats.maxSliceHostMs = hostMs
         if (instructions > this.stats.maxSliceInstructions) this.stats.maxSliceInstructions = instructions
         this.o.profiler?.endSlice(instructions, clock.nowMs)
-        const charged = this.o.chipFactor > 0 ? (instructions * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
+        // Sampling attributes whole periods, so a slice's rig share can exceed its count by less
+        // than one period: never charge below zero.
+        const rigInstructions = Math.min(this.sliceRig, instructions)
+        this.stats.rigInstructions += rigInstructions
+        const charged = this.o.chipFactor > 0 ? ((instructions - rigInstructions) * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
         this.stats.chargedMs += charged
         this.busyUntilMs = clock.nowMs + charged
         // Development aid: every slice with its cost (VCLOCK_SLICES=1).

@@ -1,22 +1,11 @@
 // Deterministic profiler of the firmware bytecode: every N WASM instructions of the metered VM
 // (wasmMeter.ts, sampling through em_time_now) it reads which DeviceScript function is running
-// and its callers, so work is attributed by instruction count, not by host time: the same run
-// gives the same profile on any host, under any load.
-//
-// Reads the runtime's structures (DeviceScript 2.16, runtime/devicescript/devs_internal.h):
-// devs_ctx_t holds `img` (the image's base address) followed by `curr_fn` (the running
-// activation, 0 when no bytecode runs) and `curr_fiber`; devs_activation_t is { gc header,
-// pc u16, maxpc u16, closure, caller, func }, func pointing at the function's 16-byte descriptor
-// in the image; devs_fiber_t's bottom_function_idx (offset 22) names the fiber's task.
+// and its callers (vmInspect.ts), so work is attributed by instruction count, not by host time:
+// the same run gives the same profile on any host, under any load.
 
-import { FunctionNamer, functionNamer, imageStrings } from "./heapCensus"
+import type { ImageFunction } from "./build"
+import { VmInspector } from "./vmInspect"
 import type { VmModule } from "./vmLoader"
-
-const u32 = (m: Uint8Array, a: number) => (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0
-const u16 = (m: Uint8Array, a: number) => m[a] | (m[a + 1] << 8)
-
-/** The deepest call chain attributed per sample. */
-const MAX_DEPTH = 40
 
 export class VmProfiler {
     /** Samples by function running (self). */
@@ -34,77 +23,36 @@ export class VmProfiler {
     longSliceInstructions = 10e6
     longSliceCount = 0
     total = 0
-    private base = -1
-    private ctxImg: number[] | undefined
-    private chosen = -1
-    private namer: FunctionNamer | undefined
-    private fnStart = 0
+    private readonly inspector: VmInspector
 
     constructor(
-        private readonly bytecode: Uint8Array,
+        bytecode: Uint8Array,
         readonly everyInstructions: number,
-    ) {}
+        private readonly functions: ImageFunction[] = [],
+    ) {
+        this.inspector = new VmInspector(bytecode)
+    }
+
+    private name(i: number): string {
+        const f = this.functions[i]
+        return f ? f.name + "_F" + i + " (" + f.file.replace(/^.*\//, "") + ")" : "F" + i
+    }
 
     private add(m: Map<string, number>, k: string) {
         m.set(k, (m.get(k) ?? 0) + 1)
     }
 
-    private locate(mem: Uint8Array) {
-        const head = Buffer.from(this.bytecode.subarray(0, 64))
-        const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length)
-        // The image may be in memory more than once (the deploy buffer, the flash copy): the
-        // one the VM runs is the one a pointer in the context points at.
-        const cands: number[] = []
-        for (let b = buf.indexOf(head); b >= 0; b = buf.indexOf(head, b + 1)) {
-            for (let a = 0; a + 12 <= mem.length; a += 4) if (u32(mem, a) === b) cands.push(a)
-            if (process.env.VMPROF_DEBUG) console.error("image copy at " + b + ", pointers to it at " + cands.join(","))
-        }
-        this.ctxImg = cands
-    }
-
     sample(vm: VmModule) {
-        const mem = vm.HEAPU8
-        // Not found yet (the image is deployed after the first samples): look again now and then.
-        if (!this.ctxImg || (this.chosen < 0 && this.total % 64 === 0)) this.locate(mem)
         this.total++
-        if (!this.ctxImg || this.ctxImg.length === 0) return this.add(this.self, "(image not found)")
-        const named = (act: number) => (act ? this.namer!(u32(mem, act + 16)) : undefined)
-        if (this.chosen < 0) {
-            for (const c of this.ctxImg) {
-                const b = u32(mem, c)
-                const nm = functionNamer(this.bytecode, b, imageStrings(this.bytecode))
-                if (process.env.VMPROF_DEBUG && this.total % 64 === 0 && this.total < 2000) console.error("cand " + c + " base " + b + " +4 " + u32(mem, c + 4) + " +8 " + u32(mem, c + 8) + " func " + (u32(mem, c + 4) ? u32(mem, u32(mem, c + 4) + 16) : 0))
-                const a = u32(mem, c + 4)
-                if (a && a + 20 <= mem.length && nm(u32(mem, a + 16))) {
-                    this.chosen = c
-                    this.base = b
-                    this.namer = nm
-                    this.fnStart = u32(this.bytecode, 32)
-                }
-            }
-            if (this.chosen < 0) return this.add(this.self, "(native: no bytecode running)")
-        }
-        let act = u32(mem, this.chosen + 4)
-        if (!act) return this.add(this.self, "(native: no bytecode running)")
-        const fiber = u32(mem, this.chosen + 8)
-        if (fiber) {
-            const idx = u16(mem, fiber + 22)
-            this.add(this.tasks, this.namer(this.base + this.fnStart + idx * 16) ?? "task#" + idx)
-        }
-        this.add(this.self, named(act) ?? "?")
-        const seen = new Set<string>()
-        const chain: string[] = []
-        for (let d = 0; act && d < MAX_DEPTH; d++) {
-            const n = named(act) ?? "?"
-            chain.push(n)
-            if (!seen.has(n)) {
-                seen.add(n)
-                this.add(this.inclusive, n)
-            }
-            act = u32(mem, act + 12)
-        }
+        const { fns, task } = this.inspector.chain(vm)
+        if (fns.length === 0) return this.add(this.self, "(native: no bytecode running)")
+        if (task >= 0) this.add(this.tasks, this.name(task))
+        const chain = fns.map(i => this.name(i))
+        this.add(this.self, chain[0])
+        for (const n of new Set(chain)) this.add(this.inclusive, n)
         const focus = process.env.VMPROF_FOCUS
-        if (focus && seen.has(focus)) this.add(this.focused, chain.slice(0, chain.indexOf(focus) + 1).reverse().join(" > "))
+        const at = focus ? chain.findIndex(n => n.startsWith(focus)) : -1
+        if (at >= 0) this.add(this.focused, chain.slice(0, at + 1).reverse().join(" > "))
         this.add(this.sliceChains, chain.slice().reverse().join(" > "))
     }
 
