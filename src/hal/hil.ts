@@ -21,12 +21,10 @@ import { OutputLine, REFERENCE_TMC_CONFIG, Tmc5160 } from "./tmc5160"
 import { Tmc5160Model, TmcFault } from "./tmc5160Model"
 import { TmcStepEngine } from "./tmcStepEngine"
 import { PumpHardware, StepEngine } from "./types"
-import { HIL_PREFIX, HilRig } from "./hilTypes"
+import { HIL_PREFIX, HilRig, SENSOR_STALE_MS } from "./hilTypes"
 import { startRigReports } from "./hilReport"
 
 
-/** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
-export const SENSOR_STALE_MS = 500
 
 export interface HilReading {
     value: number

@@ -6,6 +6,9 @@ import { PumpHardware } from "./types"
 
 export const HIL_PREFIX = "HIL "
 
+/** A sensor value older than this is reported missing: the role unbound or stopped streaming. */
+export const SENSOR_STALE_MS = 500
+
 /** Membrane keypad layout, left to right: the direct keys (start..ack) act on the pump in the
  *  HIL image without a panel; the panel image reads start, stop, up, down and ack. */
 export const KEY_NAMES = ["start", "pause", "stop", "bolus", "ack", "up", "down"]

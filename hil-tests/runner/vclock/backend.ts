@@ -72,6 +72,9 @@ export interface VclockResult extends ScenarioResult {
     trace: Trace
     /** Heap censuses taken (--heap-census). */
     heap: HeapFigure[]
+    /** Chip mode: the longest chip time charged to one VM slice once the scenario ran (after
+     *  boot): how long the runtime could take no report and run no timer (REQ-BUD-009). */
+    maxRunSliceChipMs: number
 }
 
 /** Lets promise chains started by the last timers settle (jacdac-ts handlers are async). */
@@ -101,6 +104,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
         return due
     }
     let scenarioStartMs = -1
+    let maxRunSliceChipMs = 0
     const heapChecks = sc.expect.filter(e => e.check === "heap").map(e => (e as { atS: number }).atS)
 
     const bridge = jd.createProxyBridge((data: Uint8Array) => {
@@ -134,6 +138,9 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
             countInstructions: o.countInstructions,
             profiler: o.profiler,
             rigFunctions: o.rigFunctions,
+            onSliceCharged: (atMs, chargedMs) => {
+                if (scenarioStartMs >= 0 && atMs >= scenarioStartMs && chargedMs > maxRunSliceChipMs) maxRunSliceChipMs = chargedMs
+            },
             onLine: l => {
                 const e = l.indexOf("vclock-error=")
                 if (e >= 0) fault = l.slice(e + 13)
@@ -228,5 +235,5 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     const cpuS = (cpu.user + cpu.system) / 1e6
     const virtualS = clock.nowMs / 1000
     const r = evaluate(sc, session.trace, backend, wallS)
-    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace, heap }
+    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace, heap, maxRunSliceChipMs }
 }

@@ -36,6 +36,8 @@ export interface VmNodeOptions {
      *  HIL reporting; chip.ts RIG_FILES). Instructions run with one of them on the chain are
      *  counted (sampled every RIG_SAMPLE_INSTRUCTIONS) and not charged. */
     rigFunctions?: Set<number>
+    /** After every slice: its start on the virtual clock and the chip time charged for it. */
+    onSliceCharged?: (atMs: number, chargedMs: number) => void
     /** Every console/dmesg line of the VM. */
     onLine: (line: string) => void
     /** A frame the VM sent (delivered on the clock's queue, outside the VM call). */
@@ -282,6 +284,7 @@ export class VmNode {
         this.stats.rigInstructions += rigInstructions
         const charged = this.o.chipFactor > 0 ? ((instructions - rigInstructions) * HOST_NS_PER_WASM_INSTRUCTION * this.o.chipFactor) / 1e6 : 0
         this.stats.chargedMs += charged
+        this.o.onSliceCharged?.(clock.nowMs, charged)
         this.busyUntilMs = clock.nowMs + charged
         // Development aid: every slice with its cost (VCLOCK_SLICES=1).
         if (process.env.VCLOCK_SLICES) console.error("slice t=" + clock.nowMs.toFixed(1) + " frames=" + this.stats.framesIn + " instr=" + (instructions / 1e6).toFixed(2) + "M charged=" + charged.toFixed(1) + "ms next=" + (us / 1000).toFixed(1))
