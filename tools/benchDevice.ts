@@ -253,6 +253,33 @@ async function main() {
         console.log(`${c.name}: ${lo.toFixed(0)}-${hi.toFixed(0)} ns/opcode; ${parts.join("; ")}`)
     }
     periodReport(counts, nsPerOpHost)
+    if (!only || only.includes("chip")) await chipReport()
     sizeReport(root)
+}
+
+/** The whole HIL image at the RP2040 slow-end estimate on the vclock backend: what the VM does
+ *  per virtual second (every task, not one tick), in counted WASM instructions. */
+async function chipReport() {
+    const { loadScenario } = await import("../hil-tests/runner/scenario")
+    const { buildImage } = await import("../hil-tests/runner/vclock/build")
+    const { runVclockScenario } = await import("../hil-tests/runner/vclock/backend")
+    const vc = await import("../hil-tests/runner/vclock/chip")
+    const chip = vc.CHIPS.rp2040
+    console.log(`\n== HIL image at the RP2040 slow-end estimate (vclock, counted WASM instructions) ==`)
+    console.log(
+        `Assumptions: ${vc.HOST_NS_PER_WASM_INSTRUCTION} ns of this host per WASM instruction (calibrated, hil-tests/runner/vclock/chip.ts) x ${chip.factor} (${chip.source});\n` +
+            `the rig's own work (${vc.RIG_FILES.join(", ")}) sampled every ${vc.RIG_SAMPLE_INSTRUCTIONS} instructions and not charged.`
+    )
+    const scs = ["normal-25mlh", "door-open", "occlusion-down-25mlh"].map(n => loadScenario(join(REPO, "hil-tests/scenarios", n + ".json")))
+    const image = await buildImage(scs, () => undefined)
+    for (const sc of scs) {
+        const r = await runVclockScenario(sc, { bytecode: image.bytecode, deviceId: image.deviceIdFor(sc.program)!, chipFactor: chip.factor, chipName: chip.name, rigFunctions: vc.rigFunctionsOf(image.functions), log: () => undefined })
+        const busy = r.vm.chargedMs / 1000 / r.virtualS
+        console.log(
+            `${sc.name.padEnd(22)} ${r.pass ? "pass" : "FAIL"}: ${(r.vm.instructions / r.virtualS / 1e6).toFixed(1)} M instructions per virtual s, ` +
+                `${((100 * r.vm.rigInstructions) / r.vm.instructions).toFixed(0)} % rig; busy ${(100 * r.runBusy).toFixed(0)} % once running ` +
+                `(${(1 / r.runBusy).toFixed(2)}x headroom; ${(100 * busy).toFixed(0)} % with boot); longest turn after boot ${r.maxRunSliceChipMs.toFixed(0)} ms`
+        )
+    }
 }
 await main()

@@ -36,7 +36,7 @@ function table(results: ScenarioResult[]): string {
                 (v.vm.instructions > 0 ? "; " + (v.vm.instructions / 1e6).toFixed(1) + " M WASM instructions (" + (perS / 1e6).toFixed(2) + " M per virtual s), longest slice " + (v.vm.maxSliceInstructions / 1e6).toFixed(2) + " M" : ""))
         }
         if (v.vm && v.vm.chargedMs > 0 && v.vm.rigInstructions > 0) lines.push("      rig's own work in the VM (TMC5160 model, HIL reporting), not charged: " + ((100 * v.vm.rigInstructions) / v.vm.instructions).toFixed(1) + " % of the instructions")
-        if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s of " + (v.virtualS ?? 0).toFixed(1) + " s (" + ((100 * v.vm.chargedMs) / 1000 / Math.max(1e-3, v.virtualS ?? 0)).toFixed(1) + " % busy); longest slice after boot " + (v.maxRunSliceChipMs ?? 0).toFixed(1) + " ms of chip time")
+        if (v.vm && v.vm.chargedMs > 0) lines.push("      chip time charged " + (v.vm.chargedMs / 1000).toFixed(2) + " s of " + (v.virtualS ?? 0).toFixed(1) + " s (" + ((100 * v.vm.chargedMs) / 1000 / Math.max(1e-3, v.virtualS ?? 0)).toFixed(1) + " % busy; " + (100 * (v.runBusy ?? 0)).toFixed(1) + " % once running); longest slice after boot " + (v.maxRunSliceChipMs ?? 0).toFixed(1) + " ms of chip time")
         for (const h of v.heap ?? []) lines.push("      heap at " + h.atS.toFixed(1) + " s: " + h.usedBytes + " B used, " + h.freeBytes + " B free, largest free block " + h.maxFreeBlock + " B, " + h.blocks + " blocks")
         if (r.error) lines.push("      ERROR " + r.error)
         for (const c of r.checks) lines.push("      " + (c.pass ? "ok  " : "FAIL") + " " + c.check.padEnd(24) + " " + c.measured)

@@ -75,6 +75,9 @@ export interface VclockResult extends ScenarioResult {
     /** Chip mode: the longest chip time charged to one VM slice once the scenario ran (after
      *  boot): how long the runtime could take no report and run no timer (REQ-BUD-009). */
     maxRunSliceChipMs: number
+    /** Chip mode: chip time charged to slices once the scenario ran, over the virtual time since
+     *  (the busy share in service, boot excluded). */
+    runBusy: number
 }
 
 /** Lets promise chains started by the last timers settle (jacdac-ts handlers are async). */
@@ -105,6 +108,7 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     }
     let scenarioStartMs = -1
     let maxRunSliceChipMs = 0
+    let runChargedMs = 0
     const heapChecks = sc.expect.filter(e => e.check === "heap").map(e => (e as { atS: number }).atS)
 
     const bridge = jd.createProxyBridge((data: Uint8Array) => {
@@ -139,7 +143,9 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
             profiler: o.profiler,
             rigFunctions: o.rigFunctions,
             onSliceCharged: (atMs, chargedMs) => {
-                if (scenarioStartMs >= 0 && atMs >= scenarioStartMs && chargedMs > maxRunSliceChipMs) maxRunSliceChipMs = chargedMs
+                if (scenarioStartMs < 0 || atMs < scenarioStartMs) return
+                runChargedMs += chargedMs
+                if (chargedMs > maxRunSliceChipMs) maxRunSliceChipMs = chargedMs
             },
             onLine: l => {
                 const e = l.indexOf("vclock-error=")
@@ -235,5 +241,5 @@ export async function runVclockScenario(sc: Scenario, o: VclockOptions): Promise
     const cpuS = (cpu.user + cpu.system) / 1e6
     const virtualS = clock.nowMs / 1000
     const r = evaluate(sc, session.trace, backend, wallS)
-    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace, heap, maxRunSliceChipMs }
+    return { ...r, virtualS, cosimWallS: wallS, speedup: virtualS / wallS, cpuS, turns, vm: vmStats, trace: session.trace, heap, maxRunSliceChipMs, runBusy: scenarioStartMs >= 0 && clock.nowMs > scenarioStartMs ? runChargedMs / (clock.nowMs - scenarioStartMs) : 0 }
 }
