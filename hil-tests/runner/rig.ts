@@ -10,8 +10,8 @@ const require = createRequire(import.meta.url)
 const jd: any = require("jacdac-ts")
 
 // The keypad layout is the firmware's (one list for both sides of the bus).
-import { KEY_NAMES } from "../../src/hal/hilTypes"
-export { KEY_NAMES }
+import { KEY_NAMES, SENSOR_STALE_MS } from "../../src/hal/hilTypes"
+export { KEY_NAMES, SENSOR_STALE_MS }
 /** Fixed rig device id so the firmware's role bindings do not depend on a random id. */
 const RIG_DEVICE_ID = "48494c2d52494731"
 const STREAM_MS = 100

@@ -12,7 +12,7 @@ import { CLI_BUNDLE, checkVmBundle, extractVmSection } from "../../hil-tests/run
 import { buildImage } from "../../hil-tests/runner/vclock/build"
 import { runVclockScenario } from "../../hil-tests/runner/vclock/backend"
 import { CHIPS, HOST_NS_PER_WASM_INSTRUCTION, rigFunctionsOf } from "../../hil-tests/runner/vclock/chip"
-import { SENSOR_STALE_MS } from "../../src/hal/hilTypes"
+import { SENSOR_STALE_MS } from "../../hil-tests/runner/rig"
 
 describe("VM loader (pinned @devicescript/cli bundle)", () => {
     it("finds the VM section, its exports and the clock and entropy imports in the installed CLI", () => {
