@@ -286,18 +286,26 @@ export class OcclusionDetector {
         if (j < 0) return false
         // Split the window into equal volume segments; every one must show its share of the
         // rise. A bed-height step or a movement artefact lands in one or two segments only.
+        // Each segment starts where the last ended: its volume and pressure are carried over, not
+        // read again (the same values, so the same sums).
         const segs = c.segments
         const vj = this.v(j)
         let prevIdx = j
+        let vPrev = vj
+        let pPrev = this.histP.get((this.histStart + j) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
         for (let k = 1; k <= segs; k++) {
             let idx = last
             if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
             if (idx <= prevIdx) return false
-            const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
+            const vIdx = this.v(idx)
+            const expected = (vIdx - vPrev) / c.complianceUlPerMmHg
             // Filtered pressure (mmHg) of logical samples idx and prevIdx.
-            const rose = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG - this.histP.get((this.histStart + prevIdx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+            const pIdx = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+            const rose = pIdx - pPrev
             if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
             prevIdx = idx
+            vPrev = vIdx
+            pPrev = pIdx
         }
         return true
     }
