@@ -284,19 +284,14 @@ export class PumpController {
         return OK
     }
 
-    /** Steps the dose windows still allow now; -1 without a limit. */
-    private doseAllowance(nowMs: number): number {
-        if (!this.doseWindows) return -1
-        this.doseWindows.advance(nowMs)
-        return this.doseWindows.allowance()
-    }
-
     /** Reason a delivery of `steps` more steps would cross a dose window now, or "". */
     private doseWindowProblem(nowMs: number, what: string, steps: number): string {
-        const a = this.doseAllowance(nowMs)
+        const w = this.doseWindows
+        if (!w) return ""
+        w.advance(nowMs)
+        const a = w.allowance()
         if (a < 0 || steps <= a) return ""
-        const k = this.doseWindows.tightest()
-        const l = this.doseWindows.limit(k)
+        const l = w.limit(w.tightest())
         return what + " would exceed the maximum dose in " + l.windowMin + " min (" + a + " of " + l.maxSteps + " steps left)"
     }
 
@@ -442,8 +437,12 @@ export class PumpController {
             // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
             if (kvo) limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
             // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
-            const allowance = this.doseAllowance(nowMs)
-            if (allowance >= 0 && allowance < limit) limit = allowance
+            const w = this.doseWindows
+            if (w) {
+                w.advance(nowMs)
+                const allowance = w.allowance()
+                if (allowance >= 0 && allowance < limit) limit = allowance
+            }
             const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
             if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
             steps = plan.steps
@@ -451,13 +450,14 @@ export class PumpController {
             vol.totalSteps += steps
             if (bolus) vol.bolusSteps += steps
             if (loading) this.loadingSteps += steps
-            const w = this.doseWindows
             if (w) w.add(steps)
             if (w && w.allowance() === 0) {
                 const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
-            } else {
+            } else if (steps >= limit) {
                 // End of a phase: the VTBI (any volume-limited state: all but KVO), the loading dose, the bolus.
+                // Only on a tick that reached its cap: limit is at most each target's steps left and
+                // steps at most max(limit, 0), so a target is reached only when steps >= limit.
                 let kind: EventKind = "VTBI_DONE"
                 let what = ""
                 let ev: PumpEvent = null
