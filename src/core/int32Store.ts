@@ -28,8 +28,9 @@ export class Int32Store {
         return c.readUInt32LE((i & 63) << 2) | 0
     }
 
-    /** Bytes of chunk storage taken so far (at most ceil(length / CHUNK) x CHUNK x 4). */
-    bytes(): number {
+    /** Bytes of chunk storage taken so far (at most ceil(length / CHUNK) x CHUNK x 4). Not named
+     *  `bytes`: a `.bytes` field read elsewhere in an image kept the method in it (48 B). */
+    heldBytes(): number {
         return this.chunks.length * CHUNK * 4
     }
 
