@@ -96,8 +96,13 @@ const OK: CommandResult = { ok: true, reason: "" }
 export class PumpController {
     readonly config: PumpConfig
     private readonly log: EventSink
-    private readonly sm = new PumpStateMachine()
-    private program: InfusionProgram = null
+    /** Read directly by the monitor every tick (sm.current: no state() call); only the pump moves it. */
+    readonly sm = new PumpStateMachine()
+    /** The loaded program and the rate planned in the last tick (µL/h), read directly by the
+     *  monitor every tick and by the firmware's status lines (a method call each costs VM
+     *  opcodes and image bytes); only the pump writes them. */
+    program: InfusionProgram = null
+    currentRateUlPerH = 0
     private syringe: SyringeSpec = null
     private planner: StepPlanner = null
     private volume: VolumeAccount = null
@@ -108,7 +113,6 @@ export class PumpController {
     /** The last ALARM_EXTRA text logged: an identical one in a row is not logged again. */
     private lastExtraText = ""
     private outOfServiceReason = ""
-    private currentRateUlPerH = 0
     private plPerMicrostep = 0
     // Loading dose phase: its volume target in steps and the steps delivered in it.
     private loadingUl = 0
@@ -510,15 +514,8 @@ export class PumpController {
         }
     }
 
-    // Per-tick readers (the safety monitor) use these instead of status(), which builds an object.
-    loadedProgram(): InfusionProgram {
-        return this.program
-    }
-
-    rateNowUlPerH(): number {
-        return this.currentRateUlPerH
-    }
-
+    // Per-tick readers (the safety monitor) use these and the fields above instead of status(),
+    // which builds an object.
     alarmCodeNow(): string {
         return this.alarmCode
     }
