@@ -292,14 +292,18 @@ export class OcclusionDetector {
         // see TIME_SAMPLES); -1 if none. Samples are >= 1000 ms apart (whole ms), so sample
         // last - 1 - floor(minWindowMs / 1000) is old enough: walk up from there while the next
         // one is too (times only increase, so the walk ends where a binary search would; 2 reads
-        // instead of 6). A short history walks from lo.
+        // instead of 6). A short history walks from lo. The walk only raises jt, so with jv below
+        // a start inside the kept times the window starts at jv whatever jt is: no walk (at low
+        // rates the volume window is the longer one).
         const lo = n > TIME_SAMPLES ? n - TIME_SAMPLES : 0
         const agoMs = c.minWindowMs
         let jt = last - 1 - Math.floor(agoMs / 1000)
-        if (jt < lo) jt = lo - 1
         if (jt > last - 1) jt = last - 1
-        while (jt < last - 1 && ((tNow - this.histT.get((first + jt + 1) % TIME_SAMPLES)) | 0) >= agoMs) jt++
-        if (jt < lo) jt = -1
+        if (jt < lo) jt = lo - 1
+        if (jv >= jt || jt < lo) {
+            while (jt < last - 1 && ((tNow - this.histT.get((first + jt + 1) % TIME_SAMPLES)) | 0) >= agoMs) jt++
+            if (jt < lo) jt = -1
+        }
         const j = jv < jt ? jv : jt
         if (j < 0) return false
         // Split the window into equal volume segments; every one must show its share of the
