@@ -424,11 +424,20 @@ export class PumpController {
             if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
             const p = this.program
             const vol = this.volume
-            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here).
-            const bolus = s === "Bolus"
-            const kvo = s === "KVO"
-            const loading = s === "Loading"
-            rateUlPerH = bolus ? bolusRateUlPerH(p) : kvo ? p.kvoRateUlPerH : loading ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here);
+            // Running, the usual one, is none of the others (one compare).
+            let bolus = false
+            let kvo = false
+            let loading = false
+            rateUlPerH = p.rateUlPerH
+            if (s !== "Running") {
+                bolus = s === "Bolus"
+                kvo = s === "KVO"
+                loading = s === "Loading"
+                if (bolus) rateUlPerH = bolusRateUlPerH(p)
+                else if (kvo) rateUlPerH = p.kvoRateUlPerH
+                else if (loading) rateUlPerH = loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
+            }
             let limit = this.vtbiSteps - vol.totalSteps
             if (bolus) {
                 const bolusLeft = this.bolusTargetSteps - vol.bolusSteps

@@ -124,8 +124,10 @@ export class OcclusionDetector {
     private samplesTotal = 0
     private baseline = NaN
     private restMmHg = NaN
-    private filtered = NaN
-    private suspect = false
+    /** Unset until the first second (filteredMmHg() gives NaN). */
+    private filtered: number
+    /** Unset (falsy) until markAlarm. */
+    private suspect: boolean
     /** Set by markAlarm (read only while suspect). */
     private suspectStartVolUl: number
     private volumeUl = 0
@@ -345,7 +347,7 @@ export class OcclusionDetector {
     }
 
     isSuspect(): boolean {
-        return this.suspect
+        return this.suspect === true
     }
 
     baselineMmHg(): number {
@@ -353,7 +355,7 @@ export class OcclusionDetector {
     }
 
     filteredMmHg(): number {
-        return this.filtered
+        return +this.filtered
     }
 }
 
