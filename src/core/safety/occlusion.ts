@@ -281,9 +281,6 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        // Sample times (ms, modulo 2^32) of logical sample i are at (samplesTotal - histN + i) %
-        // TIME_SAMPLES; only the newest TIME_SAMPLES are kept.
-        const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
         // Hint: one sample after last second's answer (kept as a sample count: the ring moves).
         const first = this.samplesTotal - n
@@ -303,6 +300,9 @@ export class OcclusionDetector {
         if (jt > last - 1) jt = last - 1
         if (jt < lo) jt = lo - 1
         if (jv >= jt || jt < lo) {
+            // Sample times (ms, modulo 2^32) of logical sample i are at (first + i) % TIME_SAMPLES;
+            // only the newest TIME_SAMPLES are kept.
+            const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
             while (jt < last - 1 && ((tNow - this.histT.get((first + jt + 1) % TIME_SAMPLES)) | 0) >= agoMs) jt++
             if (jt < lo) jt = -1
         }
