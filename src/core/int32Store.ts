@@ -11,11 +11,10 @@ const CHUNK = 64
  */
 export class Int32Store {
     private readonly chunks: Buffer[] = []
-    readonly length: number
 
-    constructor(length: number) {
-        this.length = length
-    }
+    /** `length`: the index range used, 0..length-1. Not kept: nothing reads it (chunks are taken
+     *  as the store fills), and a field is image bytes and a heap slot per store. */
+    constructor(length: number) {}
 
     /** Value at i; 0 where nothing was stored yet. */
     get(i: number): number {
