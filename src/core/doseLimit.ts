@@ -114,7 +114,7 @@ export class DoseWindowTracker {
 
     /** Bytes of bucket storage held (for the memory-bound test). */
     ringBytes(): number {
-        return this.ring.bytes()
+        return this.ring.heldBytes()
     }
 
     private slot(b: number): number {

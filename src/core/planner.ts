@@ -30,6 +30,9 @@ export class StepPlanner {
     private accumulator = 0
     /** Velocity the drive may carry into the next tick, µsteps/s × 1000 (integer). */
     private speedCapMilli = 0
+    /** The rate last planned and its speed in µsteps/s × 1000 (the speed cap's ceiling). */
+    private rateFor: number
+    private rateMilli: number
     private readonly cfg: PlannerConfig
 
     constructor(cfg: PlannerConfig) {
@@ -61,7 +64,12 @@ export class StepPlanner {
         // Never carry more than the programmed speed: a later rate rise ramps again from there,
         // while the accel × dt margin above it lets a ramp's backlog be caught up.
         // µsteps/s × 1000 of the rate (1 µL = 1e6 pL, 1 h = 3600 s).
-        const rateMilli = Math.floor(((rateUlPerH > 0 ? rateUlPerH : 0) * 1000000000) / (3600 * this.cfg.picolitresPerMicrostep))
+        // Recomputed only when the rate changes (rateFor starts unset: differs from any rate).
+        if (rateUlPerH !== this.rateFor) {
+            this.rateFor = rateUlPerH
+            this.rateMilli = Math.floor(((rateUlPerH > 0 ? rateUlPerH : 0) * 1000000000) / (3600 * this.cfg.picolitresPerMicrostep))
+        }
+        const rateMilli = this.rateMilli
         this.speedCapMilli = allowedMilli < rateMilli ? allowedMilli : rateMilli
         return { steps: steps, overrunMs: overrunMs }
     }

@@ -96,8 +96,13 @@ const OK: CommandResult = { ok: true, reason: "" }
 export class PumpController {
     readonly config: PumpConfig
     private readonly log: EventSink
-    private readonly sm = new PumpStateMachine()
-    private program: InfusionProgram = null
+    /** Read directly by the monitor every tick (sm.current: no state() call); only the pump moves it. */
+    readonly sm = new PumpStateMachine()
+    /** The loaded program and the rate planned in the last tick (µL/h), read directly by the
+     *  monitor every tick and by the firmware's status lines (a method call each costs VM
+     *  opcodes and image bytes); only the pump writes them. */
+    program: InfusionProgram = null
+    currentRateUlPerH = 0
     private syringe: SyringeSpec = null
     private planner: StepPlanner = null
     private volume: VolumeAccount = null
@@ -108,7 +113,6 @@ export class PumpController {
     /** The last ALARM_EXTRA text logged: an identical one in a row is not logged again. */
     private lastExtraText = ""
     private outOfServiceReason = ""
-    private currentRateUlPerH = 0
     private plPerMicrostep = 0
     // Loading dose phase: its volume target in steps and the steps delivered in it.
     private loadingUl = 0
@@ -284,19 +288,14 @@ export class PumpController {
         return OK
     }
 
-    /** Steps the dose windows still allow now; -1 without a limit. */
-    private doseAllowance(nowMs: number): number {
-        if (!this.doseWindows) return -1
-        this.doseWindows.advance(nowMs)
-        return this.doseWindows.allowance()
-    }
-
     /** Reason a delivery of `steps` more steps would cross a dose window now, or "". */
     private doseWindowProblem(nowMs: number, what: string, steps: number): string {
-        const a = this.doseAllowance(nowMs)
+        const w = this.doseWindows
+        if (!w) return ""
+        w.advance(nowMs)
+        const a = w.allowance()
         if (a < 0 || steps <= a) return ""
-        const k = this.doseWindows.tightest()
-        const l = this.doseWindows.limit(k)
+        const l = w.limit(w.tightest())
         return what + " would exceed the maximum dose in " + l.windowMin + " min (" + a + " of " + l.maxSteps + " steps left)"
     }
 
@@ -425,11 +424,20 @@ export class PumpController {
             if (elapsedMs < 0) this.log.record(nowMs, "CLOCK_BACKWARDS", "elapsed=" + elapsedMs + "ms; tick skipped")
             const p = this.program
             const vol = this.volume
-            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here).
-            const bolus = s === "Bolus"
-            const kvo = s === "KVO"
-            const loading = s === "Loading"
-            rateUlPerH = bolus ? bolusRateUlPerH(p) : kvo ? p.kvoRateUlPerH : loading ? loadingRateUlPerH(this.loadingUl, this.loadingDurationS) : p.rateUlPerH
+            // The delivering state, compared once (s is Running, Bolus, KVO or Loading here);
+            // Running, the usual one, is none of the others (one compare).
+            let bolus = false
+            let kvo = false
+            let loading = false
+            rateUlPerH = p.rateUlPerH
+            if (s !== "Running") {
+                bolus = s === "Bolus"
+                kvo = s === "KVO"
+                loading = s === "Loading"
+                if (bolus) rateUlPerH = bolusRateUlPerH(p)
+                else if (kvo) rateUlPerH = p.kvoRateUlPerH
+                else if (loading) rateUlPerH = loadingRateUlPerH(this.loadingUl, this.loadingDurationS)
+            }
             let limit = this.vtbiSteps - vol.totalSteps
             if (bolus) {
                 const bolusLeft = this.bolusTargetSteps - vol.bolusSteps
@@ -442,8 +450,12 @@ export class PumpController {
             // KVO runs until the syringe's travel is used up; the empty alarm is the detector's job.
             if (kvo) limit = fullTravelMicrosteps(this.syringe, this.config.mechanics) - vol.totalSteps
             // Dose windows cap the tick BEFORE planning: a step that would cross a limit is never fired.
-            const allowance = this.doseAllowance(nowMs)
-            if (allowance >= 0 && allowance < limit) limit = allowance
+            const w = this.doseWindows
+            if (w) {
+                w.advance(nowMs)
+                const allowance = w.allowance()
+                if (allowance >= 0 && allowance < limit) limit = allowance
+            }
             const plan = this.planner.plan(rateUlPerH, elapsedMs, limit)
             if (plan.overrunMs > 0) this.log.record(nowMs, "LOOP_OVERRUN", "late by " + plan.overrunMs + "ms; time not made up")
             steps = plan.steps
@@ -451,13 +463,14 @@ export class PumpController {
             vol.totalSteps += steps
             if (bolus) vol.bolusSteps += steps
             if (loading) this.loadingSteps += steps
-            const w = this.doseWindows
             if (w) w.add(steps)
             if (w && w.allowance() === 0) {
                 const l = w.limit(w.tightest())
                 this.raiseAlarm(nowMs, "DOSE_LIMIT", "maximum " + l.maxSteps + " steps in " + l.windowMin + " min reached")
-            } else {
+            } else if (steps >= limit) {
                 // End of a phase: the VTBI (any volume-limited state: all but KVO), the loading dose, the bolus.
+                // Only on a tick that reached its cap: limit is at most each target's steps left and
+                // steps at most max(limit, 0), so a target is reached only when steps >= limit.
                 let kind: EventKind = "VTBI_DONE"
                 let what = ""
                 let ev: PumpEvent = null
@@ -510,15 +523,8 @@ export class PumpController {
         }
     }
 
-    // Per-tick readers (the safety monitor) use these instead of status(), which builds an object.
-    loadedProgram(): InfusionProgram {
-        return this.program
-    }
-
-    rateNowUlPerH(): number {
-        return this.currentRateUlPerH
-    }
-
+    // Per-tick readers (the safety monitor) use these and the fields above instead of status(),
+    // which builds an object.
     alarmCodeNow(): string {
         return this.alarmCode
     }

@@ -45,6 +45,6 @@ export function runControlTick(nowMs: number, snap: SensorSnapshot, monitor: Saf
         forwardSteps: forwardSteps,
         reverseSteps: reverseSteps,
         motorOn: out.motorEnabled || reverseSteps > 0,
-        annunciation: monitor.annunciation(nowMs),
+        annunciation: monitor.alarms.annunciation(nowMs),
     }
 }

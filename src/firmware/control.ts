@@ -145,11 +145,11 @@ export function startControlLoop(hw: PumpHardware, pump: PumpController, log: Ev
     clock.every(1000, async () => {
         // Per-field readers, not status(): its object needs a 292-byte heap block every second
         // (REQ-HEAP-002).
-        const p = pump.loadedProgram()
+        const p = pump.program
         const code = pump.alarmCodeNow()
         console.log(
             "state=" + pump.state() +
-            " rate=" + formatThousandths(pump.rateNowUlPerH()) + "mL/h" +
+            " rate=" + formatThousandths(pump.currentRateUlPerH) + "mL/h" +
             " infused=" + formatThousandths(pump.infusedUlNow()) + "mL" +
             " vtbi=" + formatThousandths(p ? p.vtbiUl : 0) + "mL" +
             (code.length > 0 ? " alarm=" + code : "") +

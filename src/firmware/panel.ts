@@ -135,12 +135,12 @@ async function panelStatus(): Promise<PanelStatus> {
     }
     const pump = fw.pump
     if (!ps) ps = pump.status()
-    const prog = pump.loadedProgram()
+    const prog = pump.program
     const infused = pump.infusedUlNow()
     const vtbi = prog ? prog.vtbiUl : 0
     ps.state = pump.state()
     ps.program = prog
-    ps.rateUlPerH = pump.rateNowUlPerH()
+    ps.rateUlPerH = pump.currentRateUlPerH
     ps.infusedUl = infused
     ps.vtbiUl = vtbi
     ps.remainingUl = vtbi > infused ? vtbi - infused : 0

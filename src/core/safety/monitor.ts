@@ -191,8 +191,9 @@ export class SafetyMonitor {
         const t = this.timing
         if (nowMs - t.lastCheckMs > c.overrunMs) t.update(nowMs, c.watchdogMs, c.overrunMs, this.log)
         else t.lastCheckMs = nowMs
-        if (this.pump.loadedProgram() !== this.lastProgram) this.trackSyringe(nowMs)
-        const state = this.pump.state()
+        const pump = this.pump
+        if (pump.program !== this.lastProgram) this.trackSyringe(nowMs)
+        const state = pump.sm.current
         if (state !== this.lastState) {
             this.lastState = state
             this.delivering = isDelivering(state)
@@ -370,7 +371,7 @@ export class SafetyMonitor {
         // can begin (levelCheckFromUm: empty's margin whatever the rate, so a threshold up to a
         // second old never hides empty); below it neither holds, and nothing reads the figures.
         if (syr && s.plungerPositionUm >= this.levelFromUm) {
-            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, this.pump.rateNowUlPerH(), delivering, c.emptyTravelUm, c.nearEmptyMs)
+            const lvl = syringeLevel(f.level, syr, s.plungerPositionUm, this.pump.currentRateUlPerH, delivering, c.emptyTravelUm, c.nearEmptyMs)
             if (lvl.empty) b |= F_EMPTY
             if (lvl.nearEmpty) b |= F_NEAR_EMPTY
         }
@@ -389,7 +390,7 @@ export class SafetyMonitor {
     private slowPass(nowMs: number, syr: SyringeSpec, mv: number, mvOk: boolean) {
         const c = this.cfg
         this.slowDueMs = nowMs + 1000
-        const rate = this.pump.rateNowUlPerH()
+        const rate = this.pump.currentRateUlPerH
         if (rate !== this.levelRate || syr !== this.levelSyringe) {
             this.levelRate = rate
             this.levelSyringe = syr
@@ -458,7 +459,7 @@ export class SafetyMonitor {
     }
 
     private trackSyringe(nowMs: number) {
-        const prog = this.pump.loadedProgram()
+        const prog = this.pump.program
         this.lastProgram = prog
         const id = prog ? prog.syringeId : ""
         if (id === this.syringeId) return

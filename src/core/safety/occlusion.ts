@@ -98,6 +98,9 @@ const NL_PER_UL = 1000
  *  apart and the newest sample at least minWindowMs old is at most ceil(minWindowMs / 1000)
  *  samples back; time is searched for nothing else. Covers minWindowMs up to 63 s. */
 const TIME_SAMPLES = 64
+/** Volume (µL) below which no stored volume has wrapped (x 1000 < 2^31 - 1 nL): the volume only
+ *  grows, so every sample in the history is at most this and the history never decreases. */
+const HINT_MAX_UL = 2147483
 
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
@@ -121,8 +124,10 @@ export class OcclusionDetector {
     private samplesTotal = 0
     private baseline = NaN
     private restMmHg = NaN
-    private filtered = NaN
-    private suspect = false
+    /** Unset until the first second (filteredMmHg() gives NaN). */
+    private filtered: number
+    /** Unset (falsy) until markAlarm. */
+    private suspect: boolean
     /** Set by markAlarm (read only while suspect). */
     private suspectStartVolUl: number
     private volumeUl = 0
@@ -130,9 +135,12 @@ export class OcclusionDetector {
     private wasDelivering: boolean
     /** Consecutive 1 s evaluations with the trend condition true. */
     private heldSeconds = 0
+    /** Where the next window search starts (a sample count: the ring moves; unset at first). */
+    private jvNext: number
 
     constructor(cfg: OcclusionConfig) {
-        if (cfg.minWindowMs > (TIME_SAMPLES - 1) * 1000) throw new RangeError("occlusion minWindowMs above " + (TIME_SAMPLES - 1) * 1000 + " ms: the time history is too short")
+        // 63000 = (TIME_SAMPLES - 1) x 1000, written out (the VM image folds no constants).
+        if (cfg.minWindowMs > 63000) throw new RangeError("occlusion minWindowMs above 63000 ms: the time history is too short")
         this.cfg = cfg
     }
 
@@ -175,8 +183,14 @@ export class OcclusionDetector {
         let i = a.length
         if (win.length > c.medianLength) {
             const old = win.shift()
+            // The first slot holding `old`, found by halving (a is sorted and holds it).
             i = 0
-            while (i < a.length - 1 && a[i] !== old) i++
+            let hi = a.length - 1
+            while (i < hi) {
+                const m = (i + hi) >> 1
+                if (a[m] < old) i = m + 1
+                else hi = m
+            }
         } else a.push(mean)
         // Slot i is free: move the new value to its place.
         while (i > 0 && a[i - 1] > mean) {
@@ -232,34 +246,25 @@ export class OcclusionDetector {
         return this.histV.get((this.histStart + i) % HISTORY_SAMPLES) / NL_PER_UL
     }
 
-    /** Last logical index in [lo, hi] whose volume is <= v (volumes never decrease); lo - 1 if none. */
-    private lastWithVolumeAtMost(v: number, lo: number, hi: number): number {
+    /** Last logical index in [lo, hi] whose volume is <= v; lo - 1 if none. A binary search whose
+     *  first three probes are `hint` and its neighbours while the stored volumes cannot decrease
+     *  (below HINT_MAX_UL): the answer is then the same whatever the probe order, and in steady
+     *  delivery the hint is within a sample of it (2-3 reads instead of ~10). Otherwise every
+     *  probe is the midpoint, as before (past 2^31 nL the int32 history wraps). */
+    private lastWithVolumeAtMost(v: number, lo: number, hi: number, hint: number): number {
         let a = lo
         let b = hi
         let found = lo - 1
+        // (An unset hint is NaN: every comparison with it is false.)
+        let near = hint >= lo && hint <= hi && this.volumeUl < HINT_MAX_UL ? 3 : 0
+        let mid = hint
         while (a <= b) {
-            const mid = (a + b) >> 1
+            // After a probe at the hint the next one is next to it, at a or b.
+            if (near-- <= 0) mid = (a + b) >> 1
             if (this.v(mid) <= v) {
                 found = mid
-                a = mid + 1
-            } else b = mid - 1
-        }
-        return found
-    }
-
-    /** Last logical index whose time is <= tNow - agoMs (times increase); -1 if none. Compared as
-     *  32-bit differences, which stay exact within the window. Searched among the samples whose
-     *  time is kept: the answer is never older (see TIME_SAMPLES). */
-    private lastWithTimeAtLeastAgo(tNow: number, agoMs: number, hi: number): number {
-        let a = this.histN > TIME_SAMPLES ? this.histN - TIME_SAMPLES : 0
-        let b = hi
-        let found = -1
-        while (a <= b) {
-            const mid = (a + b) >> 1
-            if (((tNow - this.histT.get((this.samplesTotal - this.histN + mid) % TIME_SAMPLES)) | 0) >= agoMs) {
-                found = mid
-                a = mid + 1
-            } else b = mid - 1
+                a = ++mid
+            } else b = --mid
         }
         return found
     }
@@ -276,28 +281,56 @@ export class OcclusionDetector {
         let wUl = wMmHg * c.complianceUlPerMmHg
         if (wUl < c.segments * c.minSegmentUl) wUl = c.segments * c.minSegmentUl
         const vNow = this.v(last)
-        // Sample times (ms, modulo 2^32) of logical sample i are at (samplesTotal - histN + i) %
-        // TIME_SAMPLES; only the newest TIME_SAMPLES are kept.
-        const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
         // Newest sample that is both wUl back in volume and minWindowMs back in time.
-        const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1)
-        const jt = this.lastWithTimeAtLeastAgo(tNow, c.minWindowMs, last - 1)
+        // Hint: one sample after last second's answer (kept as a sample count: the ring moves).
+        const first = this.samplesTotal - n
+        const jv = this.lastWithVolumeAtMost(vNow - wUl, 0, last - 1, this.jvNext - first)
+        this.jvNext = first + jv + 1
+        // Last logical index at least minWindowMs old (times compared as 32-bit differences, exact
+        // within the window), among the samples whose time is kept (the answer is never older:
+        // see TIME_SAMPLES); -1 if none. Samples are >= 1000 ms apart (whole ms), so sample
+        // last - 1 - floor(minWindowMs / 1000) is old enough: walk up from there while the next
+        // one is too (times only increase, so the walk ends where a binary search would; 2 reads
+        // instead of 6). A short history walks from lo. The walk only raises jt, so with jv below
+        // a start inside the kept times the window starts at jv whatever jt is: no walk (at low
+        // rates the volume window is the longer one).
+        const lo = n > TIME_SAMPLES ? n - TIME_SAMPLES : 0
+        const agoMs = c.minWindowMs
+        let jt = last - 1 - Math.floor(agoMs / 1000)
+        if (jt > last - 1) jt = last - 1
+        if (jt < lo) jt = lo - 1
+        if (jv >= jt || jt < lo) {
+            // Sample times (ms, modulo 2^32) of logical sample i are at (first + i) % TIME_SAMPLES;
+            // only the newest TIME_SAMPLES are kept.
+            const tNow = this.histT.get((this.samplesTotal - 1) % TIME_SAMPLES)
+            while (jt < last - 1 && ((tNow - this.histT.get((first + jt + 1) % TIME_SAMPLES)) | 0) >= agoMs) jt++
+            if (jt < lo) jt = -1
+        }
         const j = jv < jt ? jv : jt
         if (j < 0) return false
         // Split the window into equal volume segments; every one must show its share of the
         // rise. A bed-height step or a movement artefact lands in one or two segments only.
+        // Each segment starts where the last ended: its volume and pressure are carried over, not
+        // read again (the same values, so the same sums).
         const segs = c.segments
         const vj = this.v(j)
         let prevIdx = j
+        let vPrev = vj
+        let pPrev = this.histP.get((this.histStart + j) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
         for (let k = 1; k <= segs; k++) {
             let idx = last
-            if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last)
+            // Hint: where the boundary falls if the volume grew evenly.
+            if (k < segs) idx = this.lastWithVolumeAtMost(vj + ((vNow - vj) * k) / segs, prevIdx, last, prevIdx + (((last - j) / segs) | 0))
             if (idx <= prevIdx) return false
-            const expected = (this.v(idx) - this.v(prevIdx)) / c.complianceUlPerMmHg
+            const vIdx = this.v(idx)
+            const expected = (vIdx - vPrev) / c.complianceUlPerMmHg
             // Filtered pressure (mmHg) of logical samples idx and prevIdx.
-            const rose = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG - this.histP.get((this.histStart + prevIdx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+            const pIdx = this.histP.get((this.histStart + idx) % HISTORY_SAMPLES) / P_UNITS_PER_MMHG
+            const rose = pIdx - pPrev
             if (!(expected > 0) || rose < c.minRiseFraction * expected) return false
             prevIdx = idx
+            vPrev = vIdx
+            pPrev = pIdx
         }
         return true
     }
@@ -314,7 +347,7 @@ export class OcclusionDetector {
     }
 
     isSuspect(): boolean {
-        return this.suspect
+        return this.suspect === true
     }
 
     baselineMmHg(): number {
@@ -322,7 +355,7 @@ export class OcclusionDetector {
     }
 
     filteredMmHg(): number {
-        return this.filtered
+        return +this.filtered
     }
 }
 
