@@ -28,9 +28,6 @@ export class PersistentLog {
     private readonly n: number
     private nextSeq = 1
     private report: RecoveryReport = null
-    /** One slot image reused by every append (see encodeRecordInto); a Buffer: 1 byte of VM
-     *  heap per byte where a number[] takes 8 (TODO-HEAP-1). */
-    private image: Buffer
 
     constructor(store: PageStore) {
         if (store.slotCount < 2) throw new RangeError("persistent log needs at least 2 slots")
@@ -101,9 +98,7 @@ export class PersistentLog {
     /** Appends one record with the three-step commit; returns its seq. */
     append(timeMs: number, kind: string, detail: string): number {
         const seq = this.nextSeq
-        const size = this.store.slotSize
-        if (!this.image || this.image.length !== size - 1) this.image = Buffer.alloc(size - 1)
-        commitRecord(this.store, seq % this.n, this.image, { seq: seq, timeMs: timeMs, kind: kind, detail: detail })
+        commitRecord(this.store, seq % this.n, { seq: seq, timeMs: timeMs, kind: kind, detail: detail })
         this.nextSeq = seq + 1
         return seq
     }

@@ -9,7 +9,7 @@
 // A slot is valid only with magic, sane lengths, matching CRC and the commit marker.
 
 import { crc32 } from "./crc32"
-import type { ByteView, PageStore } from "./pageStore"
+import { ByteView, MemoryPageStore, PageStore } from "./pageStore"
 
 export const RECORD_MAGIC = 0x4c
 export const COMMIT = 0xa5
@@ -63,32 +63,32 @@ function getU(b: ByteView, at: number, n: number): number {
 
 /** Slot image with the commit marker byte cleared (the caller commits it last). */
 export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
-    const b = Buffer.alloc(slotSize)
-    encodeRecordInto(r, b, slotSize)
-    const out: number[] = []
-    for (let i = 0; i < slotSize; i++) out.push(b[i])
-    return out
+    const store = new MemoryPageStore(1, slotSize)
+    commitRecord(store, 0, r)
+    const b = store.read(0)
+    b[slotSize - 1] = 0
+    return b
 }
 
-/** Same image written into the Buffer `b`: bytes 0..slotSize-2 (the body, which the stores write
- *  before the commit marker) and, if `b` has room for it, the cleared marker (all of `b` is
- *  zeroed first). The device keeps one body-sized scratch Buffer per store, because a fresh
- *  slot-sized array on every save fragmented the VM's 64 KB heap until a 1.5 KB allocation failed
- *  (HIL, vclock backend); the few small Buffers made here are garbage at return. Returns the
- *  detail exactly as stored (non-ASCII replaced, over-long text cut and marked). */
-export function encodeRecordInto(r: StoredRecord, b: Buffer, slotSize: number): string {
+/** Writes record `r` into `slot` with the three-step commit: marker cleared first, then the body
+ *  (slotSize - 1 bytes), then the marker, each write a Buffer. Returns the detail exactly as
+ *  stored (non-ASCII replaced, over-long text cut and marked). The body is a fresh Buffer,
+ *  garbage at return: as small as the copy every flush makes, and no scratch image stays on the
+ *  VM heap (a slot-sized number[] a save once fragmented the 64 KB heap: 8 bytes an element). */
+export function commitRecord(store: PageStore, slot: number, r: StoredRecord): string {
+    const size = store.slotSize
     const detail = r.detail
     const kindLen = Math.min(r.kind.length, MAX_KIND_CHARS)
     // Characters of the detail that fit beside the kind; over-long text is cut and marked.
-    const room = slotSize - OVERHEAD_BYTES - kindLen
+    const room = size - OVERHEAD_BYTES - kindLen
     const cut = detail.length > room
     const n = cut ? room - 1 : detail.length
     const text = r.kind.slice(0, kindLen) + detail.slice(0, n)
-    // Zero the body and copy the text's bytes with native calls (set, Buffer.from and slice run
+    // The text's bytes by native calls (Buffer.alloc zeroes; set, Buffer.from and slice run
     // natively in DeviceScript and on Node): a loop a byte cost the VM about 3,000 WASM
     // instructions an iteration. Buffer.from writes UTF-8, so a non-ASCII character shows as a
     // byte above 0x7E and sends the text down the character loop below.
-    b.set(Buffer.alloc(b.length), 0)
+    const b = Buffer.alloc(size - 1)
     b.set(Buffer.from(text).slice(0, kindLen + n), HEADER_BYTES)
     const exact = printableTo(b, HEADER_BYTES, HEADER_BYTES + kindLen + n) === HEADER_BYTES + kindLen + n
     // Printable ASCII only: anything else becomes '?' (one per UTF-16 unit), so stored text is
@@ -104,20 +104,11 @@ export function encodeRecordInto(r: StoredRecord, b: Buffer, slotSize: number): 
     b[11] = kindLen
     b[12] = cut ? n + 1 : n
     if (cut) b[HEADER_BYTES + kindLen + n] = 0x7e // TRUNCATED_MARK
-    putU(b, slotSize - 5, crc32(b, 0, slotSize - 5), 4)
-    return exact && !cut ? detail : bytesToText(b, HEADER_BYTES + kindLen, b[12])
-}
-
-/** Writes record `r` into `slot` with the three-step commit: marker cleared first, then the body
- *  (encoded into `image`, slotSize - 1 bytes), then the marker, each write a Buffer. Returns the
- *  detail exactly as stored (non-ASCII replaced, over-long text cut and marked). */
-export function commitRecord(store: PageStore, slot: number, image: Buffer, r: StoredRecord): string {
-    const size = store.slotSize
-    const stored = encodeRecordInto(r, image, size)
+    putU(b, size - 5, crc32(b, 0, size - 5), 4)
     store.write(slot, size - 1, Buffer.alloc(1))
-    store.write(slot, 0, image)
+    store.write(slot, 0, b)
     store.write(slot, size - 1, Buffer.from([COMMIT]))
-    return stored
+    return exact && !cut ? detail : bytesToText(b, HEADER_BYTES + kindLen, b[12])
 }
 
 /** The record in a slot image, or null if the slot is empty, torn, uncommitted or corrupt. */
