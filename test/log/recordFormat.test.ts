@@ -123,3 +123,27 @@ describe("record layout: decodeRecord reads the documented bytes", () => {
         expect(decodeRecord(Buffer.from(bytes))).toEqual(want)
     })
 })
+
+describe("recovery: an erased slot is one whose every byte is 0xFF", () => {
+    it("counts a slot as invalid when any one byte differs from 0xFF, or all bytes are equal but not 0xFF", () => {
+        const size = 40
+        const cases: [string, (b: number[]) => void, number][] = [
+            ["all 0xFF", () => {}, 0],
+            ["first byte 0x00", b => (b[0] = 0), 1],
+            ["middle byte 0xFE", b => (b[17] = 0xfe), 1],
+            ["last byte 0x7F", b => (b[size - 1] = 0x7f), 1],
+            ["all 0x00", b => b.fill(0), 1],
+        ]
+        for (const [name, damage, invalid] of cases) {
+            const store = new MemoryPageStore(2, size)
+            const b = store.read(1)
+            damage(b)
+            for (let i = 0; i < size; i++) if (b[i] !== 0xff) store.write(1, i, [b[i]])
+            expect(new PersistentLog(store).recover().invalidSlots, name).toBe(invalid)
+            // The device's store hands out Buffers: the same answer.
+            const mirror = new MirrorPageStore({ readBytes: async () => null, writeBytes: async () => {} }, "t", 2, size, async () => {})
+            mirror.write(1, 0, Buffer.from(b))
+            expect(new PersistentLog(mirror).recover().invalidSlots, name).toBe(invalid)
+        }
+    })
+})
