@@ -29,7 +29,8 @@ export interface StoredRecord {
 
 /** Index of the first byte in b[from..end) that is not printable ASCII (end if none). */
 function printableTo(b: ByteView, from: number, end: number): number {
-    for (; from < end; from++) if (b[from] < 0x20 || b[from] > 0x7e) return from
+    // One unsigned compare: below 0x20 wraps to above 0x5E.
+    for (; from < end; from++) if ((b[from] - 0x20) >>> 0 > 0x5e) return from
     return end
 }
 

@@ -142,9 +142,7 @@ export class MirrorPageStore implements PageStore {
                 this.dirty[s] = 0
                 this.dirtySlots--
                 // A copy, so writes made while this one is in flight go out in the next flush.
-                const buf = Buffer.alloc(this.slotSize)
-                buf.set(this.cache[s], 0)
-                const bad = await writeVerified(this.settings, this.prefix + s, buf)
+                const bad = await writeVerified(this.settings, this.prefix + s, Buffer.from(this.cache[s]))
                 if (bad.length > 0) {
                     this.dirty[s] = 1
                     this.dirtySlots++
