@@ -9,7 +9,7 @@ import { DurableCell } from "../../src/core/log/durableCell"
 import { MemoryPageStore } from "../../src/core/log/pageStore"
 import { PersistentLog } from "../../src/core/log/persistentLog"
 import { commitRecord, decodeRecord, StoredRecord } from "../../src/core/log/record"
-import { MirrorPageStore } from "../../src/core/persist/mirrorPageStore"
+import { MAX_SLOT_BYTES, MirrorPageStore } from "../../src/core/persist/mirrorPageStore"
 
 /** Unsigned little-endian, n bytes. */
 function le(v: number, n: number): number[] {
@@ -144,6 +144,15 @@ describe("recovery: an erased slot is one whose every byte is 0xFF", () => {
             const mirror = new MirrorPageStore({ readBytes: async () => null, writeBytes: async () => {} }, "t", 2, size, async () => {})
             mirror.write(1, 0, Buffer.from(b))
             expect(new PersistentLog(mirror).recover().invalidSlots, name).toBe(invalid)
+        }
+    })
+})
+
+describe("MirrorPageStore: a never-written slot reads as erased flash", () => {
+    it("reads slotSize bytes of 0xFF for every slot size up to MAX_SLOT_BYTES", () => {
+        for (const size of [19, 40, 128, 192, MAX_SLOT_BYTES]) {
+            const store = new MirrorPageStore({ readBytes: async () => null, writeBytes: async () => {} }, "t", 2, size, async () => {})
+            expect([...(store.read(1) as Buffer)]).toEqual(new Array(size).fill(0xff))
         }
     })
 })

@@ -6,7 +6,7 @@
 // Each settings write stores a whole value and the slot image carries its own CRC and commit
 // marker, so a power cut between or during flushes leaves the old record or the new one.
 
-import { ByteView, ERASED, PageStore } from "../log/pageStore"
+import { ByteView, PageStore } from "../log/pageStore"
 
 /** The part of the firmware's SettingsBytes (src/hal/types.ts) this store needs. */
 export interface SettingsBytes {
@@ -21,6 +21,9 @@ export const MAX_SLOT_BYTES = 200
  *  trying again: a write into a full fstor area runs a gc that erases the other half first, so
  *  retrying every 100 ms would spend the flash's 100,000 erase cycles in under 3 hours. */
 export const RETRY_AFTER_FLUSHES = 600
+
+/** MAX_SLOT_BYTES erased (ERASED = 0xFF) bytes as hex text (a literal: image data, no heap). */
+const ERASED_HEX = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 
 /** Reads of one write's value before it counts as lost. A settings get carries no request id:
  *  the answer to an earlier get that timed out (slow VM at chip speed) can arrive as the answer
@@ -100,11 +103,9 @@ export class MirrorPageStore implements PageStore {
     read(slot: number): ByteView {
         const b = this.cache[slot]
         if (b) return b
-        // One all-erased buffer for every erased slot, made at the first read of one.
-        if (!this.erased) {
-            this.erased = Buffer.alloc(this.slotSize)
-            for (let i = 0; i < this.slotSize; i++) this.erased[i] = ERASED
-        }
+        // One all-erased buffer for every erased slot, made at the first read of one (from hex
+        // text: one native call where a loop a byte cost the VM about 1 M WASM instructions).
+        if (!this.erased) this.erased = Buffer.from(ERASED_HEX.slice(0, 2 * this.slotSize), "hex")
         return this.erased
     }
 
