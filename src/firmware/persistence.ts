@@ -53,7 +53,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     if (maintenance.stale) plog.append(now, "MAINT_STALE", "only one counter slot readable; counters may lag by one save (<= 15 min)")
 
     // Records are queued here and written by the background timer, so the 20 ms control tick
-    // never pays for encoding and CRC (about 750 VM loop iterations per record).
+    // never pays for encoding and CRC (about 2 M WASM instructions per record, tools/benchLogCost.ts).
     const queue: LogEvent[] = []
     let overflow = 0
     const previous = log.onRecord
@@ -83,7 +83,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
-            // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
+            // One record is ~2 M WASM instructions (most of it the CRC); yield after each so a burst (a power-loss
             // restore logs several at once) cannot reach the VM's InfiniteLoop budget. 1 ms, not
             // 0: a zero sleep resumes within the same VM turn, so a burst of records was one
             // stall of the runtime (no packet, no timer in between): 0.9 s at the RP2040 estimate.
