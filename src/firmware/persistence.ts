@@ -40,10 +40,12 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const stores = [cellStore, progStore, logStore]
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
+    // 1 ms, not 0: a zero sleep resumes in the same VM turn, so a full ring's scan was one stall
+    // of ~30 M WASM instructions (0.5 s at the RP2040 estimate) with no packet or timer between.
     let rec: RecoveryReport = null
     for (let s = 0; s < LOG_SLOTS; s++) {
         rec = plog.scanSlot(s)
-        if (s % 4 === 3) await clock.sleep(0)
+        if (s % 4 === 3) await clock.sleep(1)
     }
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
     maintenance.boot(now)
