@@ -66,9 +66,11 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         maintenance.observe(e.kind, e.detail)
     }
     const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
-    await clock.sleep(0)
+    // 1 ms yields (a zero sleep stays in the VM turn): cell reads, restore and saves are
+    // separate turns, not one ~22 M-instruction stall (0.4 s at the RP2040 estimate).
+    await clock.sleep(1)
     const restoreResult = safety.boot(now, pump)
-    await clock.sleep(0)
+    await clock.sleep(1)
     let seenFailures = 0
     let faultAtMs = -WRITE_FAULT_REPEAT_MS
     let last = clock.nowMs()
