@@ -59,14 +59,16 @@ export async function bootFirmware(hw: PumpHardware, dev: DeviceServices, idPref
     console.log("PERSIST " + persistence.restoreResult + "; " + persistence.maintenance.text())
     // The persistent log as LOG lines (captured by `npm run log -- export`), one record at a
     // time with a yield after each: decoding and CRC of a full ring in one go exceeds the VM's
-    // InfiniteLoop budget (found by the HIL power-restart scenario).
+    // InfiniteLoop budget (found by the HIL power-restart scenario). 1 ms, not 0: a zero sleep
+    // resumes in the same VM turn (a full ring was one ~40 M-instruction stall, 0.7 s at the RP2040
+    // estimate).
     let next = 1
     for (let i = 0; i < LOG_SLOTS; i++) {
         const recs = persistence.plog.read(next, 1)
         if (recs.length === 0) break
         console.log(formatLogLine(pumpId, recs[0]))
         next = recs[0].seq + 1
-        await clock.sleep(0)
+        await clock.sleep(1)
     }
     // Drug library: from the image or settings (librarySource.ts), verified again with the device
     // key at every boot. No key provisioned means every library is refused (and logged).

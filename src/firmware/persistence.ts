@@ -40,10 +40,12 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     const stores = [cellStore, progStore, logStore]
     const plog = new PersistentLog(logStore)
     // The VM panics (InfiniteLoop) after ~10k loop iterations without a yield: scan in steps.
+    // 1 ms, not 0: a zero sleep resumes in the same VM turn, so a full ring's scan was one stall
+    // of ~30 M WASM instructions (0.5 s at the RP2040 estimate) with no packet or timer between.
     let rec: RecoveryReport = null
     for (let s = 0; s < LOG_SLOTS; s++) {
         rec = plog.scanSlot(s)
-        if (s % 4 === 3) await clock.sleep(0)
+        if (s % 4 === 3) await clock.sleep(1)
     }
     const maintenance = new MaintenanceCounters(new DurableCell(cellStore, 2, "maint"))
     maintenance.boot(now)
@@ -53,7 +55,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
     if (maintenance.stale) plog.append(now, "MAINT_STALE", "only one counter slot readable; counters may lag by one save (<= 15 min)")
 
     // Records are queued here and written by the background timer, so the 20 ms control tick
-    // never pays for encoding and CRC (about 750 VM loop iterations per record).
+    // never pays for encoding and CRC (about 2 M WASM instructions per record, tools/benchLogCost.ts).
     const queue: LogEvent[] = []
     let overflow = 0
     const previous = log.onRecord
@@ -64,9 +66,11 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         maintenance.observe(e.kind, e.detail)
     }
     const safety = new PowerSafety(new DurableCell(cellStore, 0, "snap"), DEFAULT_SAVE_INTERVAL_MS, log, new DurableCell(progStore, 0, "p"))
-    await clock.sleep(0)
+    // 1 ms yields (a zero sleep stays in the VM turn): cell reads, restore and saves are
+    // separate turns, not one ~22 M-instruction stall (0.4 s at the RP2040 estimate).
+    await clock.sleep(1)
     const restoreResult = safety.boot(now, pump)
-    await clock.sleep(0)
+    await clock.sleep(1)
     let seenFailures = 0
     let faultAtMs = -WRITE_FAULT_REPEAT_MS
     let last = clock.nowMs()
@@ -83,7 +87,7 @@ export async function startPersistence(pump: PumpController, log: EventLog, pump
         while (queue.length > 0) {
             const e = queue.shift()
             plog.append(e.timeMs, e.kind, e.detail)
-            // One record is ~750 VM loop iterations; yield after each so a burst (a power-loss
+            // One record is ~2 M WASM instructions (most of it the CRC); yield after each so a burst (a power-loss
             // restore logs several at once) cannot reach the VM's InfiniteLoop budget. 1 ms, not
             // 0: a zero sleep resumes within the same VM turn, so a burst of records was one
             // stall of the runtime (no packet, no timer in between): 0.9 s at the RP2040 estimate.

@@ -5,11 +5,6 @@
 import { PageStore } from "./pageStore"
 import { commitRecord, decodeRecord } from "./record"
 
-/** Slot image (a Buffer) shared by every cell: a save encodes and writes it in one synchronous
- *  call, so cells never interleave. As one number[] per cell the three cells' images took 5.2 KB
- *  of VM heap (TODO-HEAP-1). Re-made only if a cell with another slot size saves. */
-let sharedImage: Buffer = null
-
 /**
  * @devsWhenUsed only the methods an image calls are compiled in (docs/requirements.md TODO-CODE-1)
  */
@@ -58,10 +53,8 @@ export class DurableCell {
         const v = this.version + 1
         // Version v goes to slot A when odd, B when even: the slot overwritten holds v - 2.
         const odd = v % 2 === 1 ? 0 : 1
-        const size = this.store.slotSize
-        if (!sharedImage || sharedImage.length !== size - 1) sharedImage = Buffer.alloc(size - 1)
         // Keep exactly what was stored (non-ASCII replaced, over-long text marked).
-        this.value = commitRecord(this.store, this.slotA + odd, sharedImage, { seq: v, timeMs: 0, kind: this.name, detail: value })
+        this.value = commitRecord(this.store, this.slotA + odd, { seq: v, timeMs: 0, kind: this.name, detail: value })
         this.version = v
         this.slotVersion[odd] = v
     }

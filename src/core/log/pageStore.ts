@@ -3,7 +3,7 @@
 // that bytes already written stay written). Devices back it with @devicescript/settings
 // (src/hal/settingsStore.ts); tests back it with MemoryPageStore, which can cut power.
 
-/** Bytes to write: a number[] or a Buffer (the stores' scratch images are Buffers: 1 byte of VM
+/** Bytes to write: a number[] or a Buffer (commitRecord writes Buffers, which MirrorPageStore copies natively: 1 byte of VM
  *  heap per byte where a number[] takes 8; TODO-HEAP-1). */
 export interface ByteView {
     [index: number]: number

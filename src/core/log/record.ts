@@ -9,7 +9,7 @@
 // A slot is valid only with magic, sane lengths, matching CRC and the commit marker.
 
 import { crc32 } from "./crc32"
-import type { ByteView, PageStore } from "./pageStore"
+import { ByteView, MemoryPageStore, PageStore } from "./pageStore"
 
 export const RECORD_MAGIC = 0x4c
 export const COMMIT = 0xa5
@@ -27,8 +27,19 @@ export interface StoredRecord {
     detail: string
 }
 
-/** Characters `n` from `from` of `b` as text. */
+/** Index of the first byte in b[from..end) that is not printable ASCII (end if none). */
+function printableTo(b: ByteView, from: number, end: number): number {
+    // One unsigned compare: below 0x20 wraps to above 0x5E.
+    for (; from < end; from++) if ((b[from] - 0x20) >>> 0 > 0x5e) return from
+    return end
+}
+
+/** Characters `n` from `from` of `b` as text (each byte one character). Printable ASCII in a
+ *  Buffer, all that encodeRecordInto stores, is decoded by one native call; anything else (a
+ *  number[], a foreign byte) char by char, as ever: that cost the VM a string allocation a
+ *  character. */
 export function bytesToText(b: ByteView, from: number, n: number): string {
+    if (!Array.isArray(b) && printableTo(b, from, from + n) === from + n) return (b as Buffer).slice(from, from + n).toString()
     let s = ""
     for (let i = 0; i < n; i++) s += String.fromCharCode(b[from + i])
     return s
@@ -53,50 +64,52 @@ function getU(b: ByteView, at: number, n: number): number {
 
 /** Slot image with the commit marker byte cleared (the caller commits it last). */
 export function encodeRecord(r: StoredRecord, slotSize: number): number[] {
-    const b: number[] = []
-    for (let i = 0; i < slotSize; i++) b.push(0)
-    encodeRecordInto(r, b, slotSize)
+    const store = new MemoryPageStore(1, slotSize)
+    commitRecord(store, 0, r)
+    const b = store.read(0)
+    b[slotSize - 1] = 0
     return b
 }
 
-/** Same image written into `b`: bytes 0..slotSize-2 (the body, which the stores write before
- *  the commit marker) and, if `b` has room for it, the cleared marker. Allocates nothing: the
- *  device keeps one body-sized scratch array per store, because a fresh slot-sized array on every
- *  save fragmented the VM's 64 KB heap until a 1.5 KB allocation failed (HIL, vclock backend). */
-export function encodeRecordInto(r: StoredRecord, b: ByteView, slotSize: number) {
-    const kind = r.kind
+/** Writes record `r` into `slot` with the three-step commit: marker cleared first, then the body
+ *  (slotSize - 1 bytes), then the marker, each write a Buffer. Returns the detail exactly as
+ *  stored (non-ASCII replaced, over-long text cut and marked). The body is a fresh Buffer,
+ *  garbage at return: as small as the copy every flush makes, and no scratch image stays on the
+ *  VM heap (a slot-sized number[] a save once fragmented the 64 KB heap: 8 bytes an element). */
+export function commitRecord(store: PageStore, slot: number, r: StoredRecord): string {
+    const size = store.slotSize
     const detail = r.detail
-    const kindLen = Math.min(kind.length, MAX_KIND_CHARS)
+    const kindLen = Math.min(r.kind.length, MAX_KIND_CHARS)
     // Characters of the detail that fit beside the kind; over-long text is cut and marked.
-    const room = slotSize - OVERHEAD_BYTES - kindLen
+    const room = size - OVERHEAD_BYTES - kindLen
     const cut = detail.length > room
     const n = cut ? room - 1 : detail.length
-    for (let i = 0; i < slotSize - 1; i++) b[i] = 0
+    const text = r.kind.slice(0, kindLen) + detail.slice(0, n)
+    // The text's bytes by native calls (Buffer.alloc zeroes; set, Buffer.from and slice run
+    // natively in DeviceScript and on Node): a loop a byte cost the VM about 3,000 WASM
+    // instructions an iteration. Buffer.from writes UTF-8, so a non-ASCII character shows as a
+    // byte above 0x7E and sends the text down the character loop below.
+    const b = Buffer.alloc(size - 1)
+    b.set(Buffer.from(text).slice(0, kindLen + n), HEADER_BYTES)
+    const exact = printableTo(b, HEADER_BYTES, HEADER_BYTES + kindLen + n) === HEADER_BYTES + kindLen + n
+    // Printable ASCII only: anything else becomes '?' (one per UTF-16 unit), so stored text is
+    // always exportable.
+    if (!exact)
+        for (let i = 0; i < kindLen + n; i++) {
+            const c = text.charCodeAt(i)
+            b[HEADER_BYTES + i] = c < 0x20 || c > 0x7e ? 0x3f : c
+        }
     b[0] = RECORD_MAGIC
     putU(b, 1, r.seq, 4)
     putU(b, 5, Math.max(0, r.timeMs), 6)
     b[11] = kindLen
     b[12] = cut ? n + 1 : n
-    // Printable ASCII only: anything else becomes '?', so stored text is always exportable.
-    for (let i = 0; i < kindLen + n; i++) {
-        const c = i < kindLen ? kind.charCodeAt(i) : detail.charCodeAt(i - kindLen)
-        b[HEADER_BYTES + i] = c >= 0x20 && c <= 0x7e ? c : 0x3f
-    }
     if (cut) b[HEADER_BYTES + kindLen + n] = 0x7e // TRUNCATED_MARK
-    putU(b, slotSize - 5, crc32(b, 0, slotSize - 5), 4)
-    if (b.length >= slotSize) b[slotSize - 1] = 0
-}
-
-/** Writes record `r` into `slot` with the three-step commit: marker cleared first, then the body
- *  (encoded into `image`, slotSize - 1 bytes), then the marker. Returns the detail exactly as
- *  stored (non-ASCII replaced, over-long text cut and marked). */
-export function commitRecord(store: PageStore, slot: number, image: ByteView, r: StoredRecord): string {
-    const size = store.slotSize
-    encodeRecordInto(r, image, size)
-    store.write(slot, size - 1, [0])
-    store.write(slot, 0, image)
-    store.write(slot, size - 1, [COMMIT])
-    return bytesToText(image, HEADER_BYTES + image[11], image[12])
+    putU(b, size - 5, crc32(b, 0, size - 5), 4)
+    store.write(slot, size - 1, Buffer.alloc(1))
+    store.write(slot, 0, b)
+    store.write(slot, size - 1, Buffer.from([COMMIT]))
+    return exact && !cut ? detail : bytesToText(b, HEADER_BYTES + kindLen, b[12])
 }
 
 /** The record in a slot image, or null if the slot is empty, torn, uncommitted or corrupt. */

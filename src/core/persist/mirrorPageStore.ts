@@ -6,7 +6,7 @@
 // Each settings write stores a whole value and the slot image carries its own CRC and commit
 // marker, so a power cut between or during flushes leaves the old record or the new one.
 
-import { ByteView, ERASED, PageStore } from "../log/pageStore"
+import { ByteView, PageStore } from "../log/pageStore"
 
 /** The part of the firmware's SettingsBytes (src/hal/types.ts) this store needs. */
 export interface SettingsBytes {
@@ -22,6 +22,9 @@ export const MAX_SLOT_BYTES = 200
  *  retrying every 100 ms would spend the flash's 100,000 erase cycles in under 3 hours. */
 export const RETRY_AFTER_FLUSHES = 600
 
+/** MAX_SLOT_BYTES erased (ERASED = 0xFF) bytes as hex text (a literal: image data, no heap). */
+const ERASED_HEX = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
 /** Reads of one write's value before it counts as lost. A settings get carries no request id:
  *  the answer to an earlier get that timed out (slow VM at chip speed) can arrive as the answer
  *  to the next one, holding the value from before this write. Reading again consumes it. */
@@ -35,9 +38,9 @@ export async function writeVerified(settings: SettingsBytes, key: string, value:
         await settings.writeBytes(key, value)
         for (let attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
             const back = await settings.readBytes(key)
-            let same = back !== null && back.length === value.length
-            for (let i = 0; same && i < value.length; i++) same = back[i] === value[i]
-            if (same) return ""
+            // Compared as hex text: two native conversions where a loop a byte cost the VM
+            // about 3,000 WASM instructions an iteration.
+            if (back !== null && back.toString("hex") === value.toString("hex")) return ""
         }
         return key + " read back differs"
     } catch (e) {
@@ -100,11 +103,9 @@ export class MirrorPageStore implements PageStore {
     read(slot: number): ByteView {
         const b = this.cache[slot]
         if (b) return b
-        // One all-erased buffer for every erased slot, made at the first read of one.
-        if (!this.erased) {
-            this.erased = Buffer.alloc(this.slotSize)
-            for (let i = 0; i < this.slotSize; i++) this.erased[i] = ERASED
-        }
+        // One all-erased buffer for every erased slot, made at the first read of one (from hex
+        // text: one native call where a loop a byte cost the VM about 1 M WASM instructions).
+        if (!this.erased) this.erased = Buffer.from(ERASED_HEX.slice(0, 2 * this.slotSize), "hex")
         return this.erased
     }
 
@@ -117,7 +118,9 @@ export class MirrorPageStore implements PageStore {
             b.set(this.read(slot) as Buffer, 0)
             this.cache[slot] = b
         }
-        for (let i = 0; i < bytes.length; i++) b[offset + i] = bytes[i] & 0xff
+        // One native copy (a loop a byte cost the VM about 3,000 WASM instructions an iteration):
+        // on the device `bytes` must be a Buffer, as every commitRecord write is.
+        b.set(bytes as Buffer, offset)
         if (!this.dirty[slot]) this.dirtySlots++
         this.dirty[slot] = 1
     }
@@ -140,9 +143,7 @@ export class MirrorPageStore implements PageStore {
                 this.dirty[s] = 0
                 this.dirtySlots--
                 // A copy, so writes made while this one is in flight go out in the next flush.
-                const buf = Buffer.alloc(this.slotSize)
-                buf.set(this.cache[s], 0)
-                const bad = await writeVerified(this.settings, this.prefix + s, buf)
+                const bad = await writeVerified(this.settings, this.prefix + s, Buffer.from(this.cache[s]))
                 if (bad.length > 0) {
                     this.dirty[s] = 1
                     this.dirtySlots++
