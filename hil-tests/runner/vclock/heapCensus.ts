@@ -56,8 +56,9 @@ export interface HeapCensus {
     unownedBytes: number
 }
 
-const u32 = (m: Uint8Array, a: number) => (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0
-const u16 = (m: Uint8Array, a: number) => m[a] | (m[a + 1] << 8)
+/** Little-endian words of the VM's memory (WASM32) or of the image. */
+export const u32 = (m: Uint8Array, a: number) => (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0
+export const u16 = (m: Uint8Array, a: number) => m[a] | (m[a + 1] << 8)
 
 /** Walks the blocks of the chunk at `chunk`; undefined if any header is invalid. */
 export function walkChunk(mem: Uint8Array, chunk: number): HeapBlock[] | undefined {
@@ -158,6 +159,14 @@ function keyText(mem: Uint8Array, lo: number, hi: number, byAddr: Map<number, He
 
 const FREE_CLASSES = [16, 32, 64, 128, 256, 512, 1024, 4096, GC_HEAP_BYTES]
 
+/** Index of the bytecode function whose 16-byte descriptor is at `descAddr` of the VM's memory,
+ *  the image's copy starting at `base` (its function section at header offset 32, size at 36);
+ *  -1 if no descriptor is there. */
+export function functionIndex(img: Uint8Array, base: number, descAddr: number): number {
+    const off = descAddr - base - u32(img, 32)
+    return off >= 0 && off % 16 === 0 && off < u32(img, 36) ? off / 16 : -1
+}
+
 /** Name of the bytecode function whose descriptor is at this address of the VM's memory. */
 export type FunctionNamer = (descAddr: number) => string | undefined
 
@@ -165,10 +174,10 @@ export type FunctionNamer = (descAddr: number) => string | undefined
  *  devs_function_desc_t is 16 B (start, length, num_slots, num_args, flags, name_idx, ...). */
 export function functionNamer(img: Uint8Array, base: number, strings: ImageStrings): FunctionNamer {
     const start = u32(img, 32)
-    const count = u32(img, 36) / 16
     return addr => {
-        const off = addr - base - start
-        if (off < 0 || off % 16 !== 0 || off / 16 >= count) return undefined
+        const i = functionIndex(img, base, addr)
+        if (i < 0) return undefined
+        const off = i * 16
         const nameIdx = u16(img, start + off + 12)
         const section = nameIdx >>> 14
         const name = section === 2 ? strings.ascii(nameIdx & 0x3fff) : section === 3 ? strings.utf8(nameIdx & 0x3fff) : undefined

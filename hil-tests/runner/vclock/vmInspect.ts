@@ -6,10 +6,8 @@
 // bottom_function_idx (offset 22) is the fiber's task. Used by the profiler (vmProfile.ts) and by
 // chip mode's rig accounting (vmNode.ts).
 
+import { functionIndex, u16, u32 } from "./heapCensus"
 import type { VmModule } from "./vmLoader"
-
-const u32 = (m: Uint8Array, a: number) => (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0
-const u16 = (m: Uint8Array, a: number) => m[a] | (m[a + 1] << 8)
 
 /** The deepest call chain read. */
 const MAX_DEPTH = 40
@@ -18,19 +16,13 @@ export class VmInspector {
     private cands: number[] | undefined
     private ctxImg = -1
     private base = -1
-    private fnStart: number
-    private fnCount: number
     private looks = 0
 
-    constructor(private readonly bytecode: Uint8Array) {
-        this.fnStart = u32(bytecode, 32)
-        this.fnCount = u32(bytecode, 36) / 16
-    }
+    constructor(private readonly bytecode: Uint8Array) {}
 
+    /** The function of activation `act` (its `func` at offset 16), -1 if not one of the image's. */
     private index(mem: Uint8Array, act: number, base: number): number {
-        if (!act || act + 20 > mem.length) return -1
-        const off = u32(mem, act + 16) - base - this.fnStart
-        return off >= 0 && off % 16 === 0 && off / 16 < this.fnCount ? off / 16 : -1
+        return act && act + 20 <= mem.length ? functionIndex(this.bytecode, base, u32(mem, act + 16)) : -1
     }
 
     /** Pointers to a copy of the image: ctx->img is one of them (the image may be in memory more
@@ -72,25 +64,9 @@ export class VmInspector {
         return { fns, task: fiber && fns.length > 0 ? u16(mem, fiber + 22) : -1 }
     }
 
-    /** True if a function of `set` is on the running chain (the chip-mode rig test: stops at the
-     *  first match, reads words through a 32-bit view). */
+    /** True if a function of `set` is on the running chain (chip mode's rig test). */
     chainHas(vm: VmModule, set: Set<number>): boolean {
-        if (this.ctxImg < 0) {
-            this.chain(vm)
-            if (this.ctxImg < 0) return false
-        }
-        const mem = vm.HEAPU8
-        if (!this.w32 || this.w32.buffer !== mem.buffer) this.w32 = new Uint32Array(mem.buffer, mem.byteOffset, mem.length >> 2)
-        const w = this.w32
-        const lo = this.base + this.fnStart
-        let act = w[(this.ctxImg + 4) >> 2]
-        for (let d = 0; act && d < MAX_DEPTH; d++) {
-            const off = w[(act + 16) >> 2] - lo
-            if (off < 0 || off % 16 !== 0) return false
-            if (set.has(off / 16)) return true
-            act = w[(act + 12) >> 2]
-        }
+        for (const i of this.chain(vm).fns) if (set.has(i)) return true
         return false
     }
-    private w32: Uint32Array | undefined
 }

@@ -11,7 +11,7 @@
 // host (CI's two cores) charges no more than an idle one.
 
 import { createVm, VmModule } from "./vmLoader"
-import { census, findGcChunk, FunctionNamer, functionNamer, HeapCensus, imageStrings } from "./heapCensus"
+import { census, findGcChunk, FunctionNamer, functionNamer, HeapCensus, imageStrings, u32 } from "./heapCensus"
 import type { VirtualClock } from "./clock"
 import { HOST_NS_PER_WASM_INSTRUCTION, RIG_SAMPLE_INSTRUCTIONS } from "./chip"
 import type { VmProfiler } from "./vmProfile"
@@ -205,8 +205,7 @@ export class VmNode {
         const chunk = findGcChunk(mem, this.chunkHint)
         if (chunk === undefined || chunk < 24) return undefined
         this.chunkHint = chunk
-        const u32 = (a: number) => (mem[a] | (mem[a + 1] << 8) | (mem[a + 2] << 16) | (mem[a + 3] << 24)) >>> 0
-        return u32(chunk - 20) === chunk ? u32(chunk - 16) : undefined
+        return u32(mem, chunk - 20) === chunk ? u32(mem, chunk - 16) : undefined
     }
     private fnNamer: FunctionNamer | undefined
 
