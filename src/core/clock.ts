@@ -10,6 +10,8 @@ export interface Clock {
     every(periodMs: number, fn: () => void | Promise<void>): void
     /** Calls `fn` once, `delayMs` from now (0: after the current task). */
     after(delayMs: number, fn: () => void | Promise<void>): void
-    /** Resolves `ms` from now; sleep(0) yields to other tasks (the VM's loop budget needs it). */
+    /** Resolves `ms` from now. On the device sleep(0) starts a new fiber turn (the VM's loop
+     *  budget needs it) but resumes within the same runtime turn, before any packet or timer;
+     *  sleep(1) lets the runtime take them (REQ-BUD-009). */
     sleep(ms: number): Promise<void>
 }

@@ -138,7 +138,7 @@ describe("recovery: an erased slot is one whose every byte is 0xFF", () => {
             const store = new MemoryPageStore(2, size)
             const b = store.read(1)
             damage(b)
-            for (let i = 0; i < size; i++) if (b[i] !== 0xff) store.write(1, i, [b[i]])
+            for (let i = 0; i < size; i++) if (b[i] !== 0xff) store.write(1, i, Buffer.from([b[i]]))
             expect(new PersistentLog(store).recover().invalidSlots, name).toBe(invalid)
             // The device's store hands out Buffers: the same answer.
             const mirror = new MirrorPageStore({ readBytes: async () => null, writeBytes: async () => {} }, "t", 2, size, async () => {})

@@ -19,7 +19,7 @@ const SLOT_BYTES = 96
 const BYTES_PER_WRITE = SLOT_BYTES + 1
 
 function erase(store: MemoryPageStore, slot: number) {
-    store.write(slot, 0, new Array(SLOT_BYTES).fill(ERASED))
+    store.write(slot, 0, Buffer.alloc(SLOT_BYTES, ERASED))
 }
 
 /** Slot (0 or 1) holding the newest version of the cell. */

@@ -18,8 +18,9 @@ export interface PageStore {
     /** The slot's bytes (length slotSize), to read at once and not to keep or modify: a store may
      *  hand out its own buffer (MirrorPageStore does: no copy on the VM heap). */
     read(slot: number): ByteView
-    /** Writes `bytes` at `offset` in order, first byte first. */
-    write(slot: number, offset: number, bytes: ByteView): void
+    /** Writes `bytes` at `offset` in order, first byte first. A Buffer: the device's store copies
+     *  it with one native call (MirrorPageStore). */
+    write(slot: number, offset: number, bytes: Buffer): void
 }
 
 /** Erased-flash value: a never-written slot reads as all 0xFF. */
@@ -53,7 +54,7 @@ export class MemoryPageStore implements PageStore {
         return this.slots[slot].slice(0)
     }
 
-    write(slot: number, offset: number, bytes: ByteView) {
+    write(slot: number, offset: number, bytes: Buffer) {
         if (slot < 0 || slot >= this.slots.length || offset < 0 || offset + bytes.length > this.slotSize)
             throw new RangeError("slot write out of range")
         this.writeCalls++

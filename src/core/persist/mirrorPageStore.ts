@@ -109,7 +109,7 @@ export class MirrorPageStore implements PageStore {
         return this.erased
     }
 
-    write(slot: number, offset: number, bytes: ByteView) {
+    write(slot: number, offset: number, bytes: Buffer) {
         if (slot < 0 || slot >= this.slotCount || offset < 0 || offset + bytes.length > this.slotSize) throw new RangeError("slot write out of range")
         let b = this.cache[slot]
         if (!b) {
@@ -118,9 +118,8 @@ export class MirrorPageStore implements PageStore {
             b.set(this.read(slot) as Buffer, 0)
             this.cache[slot] = b
         }
-        // One native copy (a loop a byte cost the VM about 3,000 WASM instructions an iteration):
-        // on the device `bytes` must be a Buffer, as every commitRecord write is.
-        b.set(bytes as Buffer, offset)
+        // One native copy (a loop a byte cost the VM about 3,000 WASM instructions an iteration).
+        b.set(bytes, offset)
         if (!this.dirty[slot]) this.dirtySlots++
         this.dirty[slot] = 1
     }
